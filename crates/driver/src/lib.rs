@@ -1,0 +1,94 @@
+//! The provider interface. A driver implements one provider (a simulated cloud, QEMU on
+//! local hosts, a public cloud). The control plane never matches provider errors by
+//! string: drivers translate whatever their provider says into [`DriverError`].
+//!
+//! Every resource a driver creates carries gureum's id as its `tag`, so an orphan (a
+//! create whose answer was lost) can always be found again with [`Driver::find_by_tag`]
+//! and adopted or removed.
+
+mod capabilities;
+mod error;
+mod resource;
+
+pub use capabilities::*;
+pub use error::*;
+pub use resource::*;
+
+use async_trait::async_trait;
+use std::time::Duration;
+
+/// One provider account in one region/zone, as a connection configures it.
+#[async_trait]
+pub trait Driver: Send + Sync + 'static {
+    /// What the driver is and what it supports.
+    fn info(&self) -> DriverInfo;
+
+    /// Starts creating a resource and returns it as soon as the provider has an id for
+    /// it, usually in a transitional status; use [`Driver::wait`] for it to settle.
+    async fn create(&self, spec: CreateSpec) -> DriverResult<ProviderResource>;
+
+    /// The resource's current state; `NotFound` once it is gone.
+    async fn get(&self, kind: ResourceKind, id: &str) -> DriverResult<ProviderResource>;
+
+    /// The resource tagged with gureum id `tag`, if the provider has one.
+    async fn find_by_tag(&self, kind: ResourceKind, tag: &str) -> DriverResult<Option<ProviderResource>> {
+        Ok(self.list(kind).await?.into_iter().find(|r| r.tag.as_deref() == Some(tag)))
+    }
+
+    /// Everything of `kind` the account holds (for drift and adoption).
+    async fn list(&self, kind: ResourceKind) -> DriverResult<Vec<ProviderResource>>;
+
+    /// Starts deleting; `NotFound` means it is already gone.
+    async fn delete(&self, kind: ResourceKind, id: &str) -> DriverResult<()>;
+
+    /// Power and shape changes of a VM.
+    async fn vm_action(&self, id: &str, action: VmAction) -> DriverResult<()>;
+
+    async fn disk_attach(&self, disk_id: &str, vm_id: &str) -> DriverResult<()>;
+    async fn disk_detach(&self, disk_id: &str, vm_id: &str) -> DriverResult<()>;
+    async fn disk_extend(&self, disk_id: &str, size_gb: i64) -> DriverResult<()>;
+
+    async fn public_ip_associate(&self, ip_id: &str, vm_id: &str) -> DriverResult<()>;
+    async fn public_ip_disassociate(&self, ip_id: &str, vm_id: &str) -> DriverResult<()>;
+
+    /// Replaces a security group's rules; reports which rules the provider enforces.
+    async fn security_group_set_rules(&self, sg_id: &str, rules: &[RuleSpec]) -> DriverResult<Vec<RuleOutcome>>;
+
+    /// The VM's serial console output, when the provider keeps one.
+    async fn console_log(&self, vm_id: &str) -> DriverResult<String> {
+        let _ = vm_id;
+        Err(DriverError::Unsupported("console log".into()))
+    }
+
+    /// Waits until the resource reaches one of `until` (or, with `until` empty, is gone).
+    /// The default polls; drivers that know when a transition ends override it.
+    async fn wait(
+        &self,
+        kind: ResourceKind,
+        id: &str,
+        until: &[ProviderStatus],
+        timeout: Duration,
+    ) -> DriverResult<Option<ProviderResource>> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        let mut pause = Duration::from_millis(50);
+        loop {
+            match self.get(kind, id).await {
+                Ok(r) if until.contains(&r.status) => return Ok(Some(r)),
+                Ok(r) if r.status == ProviderStatus::Error => {
+                    return Err(DriverError::Provider {
+                        code: "error".into(),
+                        message: format!("{kind} {id} went to error: {}", r.status_reason.unwrap_or_default()),
+                    });
+                }
+                Err(DriverError::NotFound { .. }) if until.is_empty() => return Ok(None),
+                Err(e) => return Err(e),
+                Ok(_) => {}
+            }
+            if tokio::time::Instant::now() + pause > deadline {
+                return Err(DriverError::Timeout(format!("{kind} {id} did not reach {until:?} in {timeout:?}")));
+            }
+            tokio::time::sleep(pause).await;
+            pause = (pause * 2).min(Duration::from_secs(2));
+        }
+    }
+}

@@ -1,0 +1,80 @@
+//! `spelled_enum!`: enums whose wire spelling is fixed by the spec (`Shelved_offloaded`,
+//! `Powering-off`, `In-use`). One macro so that parsing, printing, serde and the OpenAPI
+//! schema can never disagree on a spelling.
+
+#[macro_export]
+macro_rules! spelled_enum {
+    ($(#[$meta:meta])* $vis:vis enum $name:ident { $($(#[$vmeta:meta])* $variant:ident => $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord,
+                 serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+        $vis enum $name {
+            $($(#[$vmeta])* #[serde(rename = $text)] $variant),+
+        }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+
+            pub fn parse(s: &str) -> Option<Self> {
+                match s { $($text => Some($name::$variant),)+ _ => None }
+            }
+
+            /// Every spelling, for error messages that list what is accepted.
+            pub fn spellings() -> String {
+                [$($text),+].join(", ")
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+spelled_enum! {
+    /// The life of resources whose only provider work is "make it" and "remove it":
+    /// VPCs, subnets, security groups, key pairs, snapshots.
+    pub enum LifecycleState {
+        Creating => "Creating",
+        Available => "Available",
+        Deleting => "Deleting",
+        Error => "Error",
+    }
+}
+
+impl LifecycleState {
+    /// Only a settled resource can be deleted; deleting twice is a conflict, not a no-op.
+    pub fn deletable(self) -> bool {
+        matches!(self, LifecycleState::Available | LifecycleState::Error)
+    }
+}
+
+/// Why an action was refused in the current state: rendered as HTTP 409 naming the
+/// state and what the user can do instead.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    pub action: &'static str,
+    pub state: &'static str,
+    pub allowed: Vec<&'static str>,
+    pub busy_with: Option<String>,
+}
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "cannot {} while the resource is {}", self.action, self.state)?;
+        if let Some(op) = &self.busy_with {
+            write!(f, " with an operation in progress ({op})")?;
+        }
+        if self.allowed.is_empty() {
+            write!(f, "; no action is allowed in this state")
+        } else {
+            write!(f, "; allowed now: {}", self.allowed.join(", "))
+        }
+    }
+}

@@ -1,0 +1,130 @@
+use crate::db::{Batch, Stmt};
+use crate::record::Update;
+use crate::{DbResult, Store, args, new_id, record};
+use gureum_model::billing::is_billed;
+use gureum_model::instance::InstanceState;
+use gureum_model::public_ip::PublicIpMode;
+use uuid::Uuid;
+
+record! {
+    pub struct InstanceRecord in "instances" {
+        pub id: Uuid,
+        pub project_id: Uuid,
+        pub name: String,
+        pub connection_id: Uuid,
+        pub provider_id: Option<String>,
+        pub instance_type_id: Uuid,
+        pub previous_instance_type_id: Option<Uuid>,
+        pub image_id: Uuid,
+        pub vpc_id: Uuid,
+        pub subnet_id: Uuid,
+        pub key_pair_id: Option<Uuid>,
+        pub public_ip_mode: PublicIpMode,
+        pub user_data: Option<String>,
+        pub zone: String,
+        pub private_ip: Option<String>,
+        pub return_state: Option<InstanceState>,
+        pub state: InstanceState,
+        pub state_reason: Option<String>,
+        pub op_id: Option<Uuid>,
+        pub generation: i64,
+        pub created_by: Uuid,
+        pub created_at: i64,
+        pub updated_at: i64,
+        pub launched_at: Option<i64>,
+    }
+}
+
+impl Store {
+    /// Moves an instance to `state` and keeps metering in step: entering a billed state
+    /// opens a usage interval (unless one is open), leaving the billed states closes it.
+    /// Both statements are idempotent, so a replayed workflow step meters nothing twice.
+    /// `update` carries the guard and any other column changes.
+    pub fn instance_set_state(
+        inst: &InstanceRecord,
+        update: Update,
+        state: InstanceState,
+        instance_type_id: Uuid,
+        now: i64,
+    ) -> Batch {
+        let mut batch = Batch::new();
+        batch.push(update.set("state", state.as_str()).stmt(now));
+        if is_billed(state) {
+            batch.push(Stmt::new(
+                "INSERT INTO usage_intervals (id, project_id, instance_id, instance_name, instance_type_id, started_at) \
+                 SELECT $1, $2, $3, $4, $5, $6 WHERE NOT EXISTS \
+                 (SELECT 1 FROM usage_intervals WHERE instance_id = $3 AND ended_at IS NULL)",
+                args![new_id(), inst.project_id, inst.id, inst.name.as_str(), instance_type_id, now],
+            ));
+        } else {
+            batch.push(Stmt::new(
+                "UPDATE usage_intervals SET ended_at = $1 WHERE instance_id = $2 AND ended_at IS NULL",
+                args![now, inst.id],
+            ));
+        }
+        batch
+    }
+
+    pub fn instance_security_group_link(instance_id: Uuid, security_group_id: Uuid) -> Stmt {
+        Stmt::new(
+            "INSERT INTO instance_security_groups (instance_id, security_group_id) VALUES ($1, $2)",
+            args![instance_id, security_group_id],
+        )
+    }
+
+    pub fn instance_security_groups_unlink(instance_id: Uuid) -> Stmt {
+        Stmt::new("DELETE FROM instance_security_groups WHERE instance_id = $1", args![instance_id])
+    }
+
+    pub async fn instance_security_group_ids(&self, instance_id: Uuid) -> DbResult<Vec<Uuid>> {
+        let rows = self
+            .db
+            .query(
+                "SELECT security_group_id FROM instance_security_groups WHERE instance_id = $1 ORDER BY security_group_id",
+                args![instance_id],
+            )
+            .await?;
+        Ok(rows.iter().map(|r| r.uuid(0)).collect())
+    }
+
+    /// How many instances use a security group (a group in use cannot be deleted).
+    pub async fn security_group_users(&self, security_group_id: Uuid) -> DbResult<i64> {
+        let row = self
+            .db
+            .query_opt(
+                "SELECT COUNT(*) FROM instance_security_groups WHERE security_group_id = $1",
+                args![security_group_id],
+            )
+            .await?;
+        Ok(row.map_or(0, |r| r.int(0)))
+    }
+
+    /// A page of a project's instances, optionally only those in `state` or whose name
+    /// contains `name_like`.
+    pub async fn instances_page(
+        &self,
+        project_id: Uuid,
+        state: Option<InstanceState>,
+        name_like: Option<&str>,
+        page: &crate::Page,
+    ) -> DbResult<Vec<InstanceRecord>> {
+        use crate::Record;
+        let mut sql = format!("SELECT {} FROM instances WHERE project_id = $1", InstanceRecord::select_list());
+        let mut a = args![project_id];
+        if let Some(s) = state {
+            a.push(s.as_str().into());
+            sql.push_str(&format!(" AND state = ${}", a.len()));
+        }
+        if let Some(n) = name_like {
+            a.push(format!("%{}%", n.replace('%', "").replace('_', "")).into());
+            sql.push_str(&format!(" AND name LIKE ${}", a.len()));
+        }
+        if let Some(after) = page.after {
+            a.push(after.into());
+            sql.push_str(&format!(" AND id > ${}", a.len()));
+        }
+        a.push((page.limit as i64).into());
+        sql.push_str(&format!(" ORDER BY id LIMIT ${}", a.len()));
+        Ok(self.db.query(&sql, a).await?.iter().map(InstanceRecord::from_row).collect())
+    }
+}

@@ -1,0 +1,197 @@
+//! gureum's persistence. One file per resource declares its row (`record!`) and the
+//! queries the engine needs beyond the generic get/list/insert/update. Writes are
+//! [`Batch`]es applied atomically; the engine composes them so that "step done" and the
+//! resource change it caused commit together.
+
+pub mod db;
+pub mod record;
+
+mod connections;
+mod idempotency;
+mod images;
+mod instances;
+mod key_pairs;
+mod projects;
+mod public_ips;
+mod security_groups;
+mod snapshots;
+mod subnets;
+mod usage;
+mod users;
+mod volumes;
+mod vpcs;
+mod workflows;
+
+pub use connections::*;
+pub use idempotency::*;
+pub use images::*;
+pub use instances::*;
+pub use key_pairs::*;
+pub use projects::*;
+pub use public_ips::*;
+pub use security_groups::*;
+pub use snapshots::*;
+pub use subnets::*;
+pub use usage::*;
+pub use users::*;
+pub use volumes::*;
+pub use vpcs::*;
+pub use workflows::*;
+
+pub use db::{Batch, Db, DbError, DbResult, Dialect, Row, Stmt, Val};
+pub use record::{Record, Update};
+
+use uuid::Uuid;
+
+const MIGRATIONS: &[(i64, &str, &str)] = &[(1, "core", include_str!("../migrations/0001_core.sql"))];
+
+/// Microseconds since the Unix epoch.
+pub fn now() -> i64 {
+    let d = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock after 1970");
+    d.as_micros() as i64
+}
+
+/// A new time-ordered id.
+pub fn new_id() -> Uuid {
+    Uuid::now_v7()
+}
+
+/// How a user addresses a resource: by id or by name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Key {
+    Id(Uuid),
+    Name(String),
+}
+
+impl Key {
+    pub fn parse(s: &str) -> Key {
+        match Uuid::parse_str(s) {
+            Ok(id) => Key::Id(id),
+            Err(_) => Key::Name(s.to_string()),
+        }
+    }
+
+    fn column(&self) -> (&'static str, Val) {
+        match self {
+            Key::Id(id) => ("id", Val::from(id)),
+            Key::Name(n) => ("name", Val::from(n)),
+        }
+    }
+}
+
+impl std::fmt::Display for Key {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Key::Id(id) => write!(f, "{id}"),
+            Key::Name(n) => f.write_str(n),
+        }
+    }
+}
+
+/// Keyset pagination: rows after `after`, in id (= creation) order.
+#[derive(Debug, Clone, Default)]
+pub struct Page {
+    pub limit: u32,
+    pub after: Option<Uuid>,
+}
+
+/// An equality condition on a static column name.
+pub type Filter = (&'static str, Val);
+
+#[derive(Clone)]
+pub struct Store {
+    pub db: Db,
+}
+
+impl Store {
+    /// Opens the database at `url` and brings its schema up to date.
+    pub async fn open(url: &str) -> DbResult<Store> {
+        let store = Store { db: Db::open(url).await? };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    async fn migrate(&self) -> DbResult<()> {
+        self.db
+            .execute_script(
+                "CREATE TABLE IF NOT EXISTS schema_migrations \
+                 (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)",
+            )
+            .await?;
+        let applied = self.db.query("SELECT version FROM schema_migrations", vec![]).await?;
+        let applied: Vec<i64> = applied.iter().map(|r| r.int(0)).collect();
+        for (version, name, sql) in MIGRATIONS {
+            if applied.contains(version) {
+                continue;
+            }
+            tracing::info!(version, name, "applying database migration");
+            self.db.execute_script(sql).await?;
+            self.db
+                .write(Stmt::new(
+                    "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
+                    args![*version, *name, now()],
+                ))
+                .await?;
+        }
+        Ok(())
+    }
+
+    pub fn dialect(&self) -> Dialect {
+        self.db.dialect()
+    }
+
+    pub async fn write(&self, batch: impl Into<Batch>) -> DbResult<Vec<db::StmtResult>> {
+        self.db.write(batch).await
+    }
+
+    /// One row by id or name, within the rows matching `scope`.
+    pub async fn get<R: Record>(&self, scope: &[Filter], key: &Key) -> DbResult<Option<R>> {
+        let (col, val) = key.column();
+        let mut args = Vec::with_capacity(scope.len() + 1);
+        let mut sql = format!("SELECT {} FROM {} WHERE ", R::select_list(), R::TABLE);
+        for (c, v) in scope {
+            args.push(v.clone());
+            sql.push_str(&format!("{c} = ${} AND ", args.len()));
+        }
+        args.push(val);
+        sql.push_str(&format!("{col} = ${}", args.len()));
+        Ok(self.db.query_opt(&sql, args).await?.map(|r| R::from_row(&r)))
+    }
+
+    pub async fn get_by_id<R: Record>(&self, id: Uuid) -> DbResult<Option<R>> {
+        self.get(&[], &Key::Id(id)).await
+    }
+
+    /// A page of rows matching every filter, in creation order.
+    pub async fn list<R: Record>(&self, filters: &[Filter], page: &Page) -> DbResult<Vec<R>> {
+        let mut args = Vec::with_capacity(filters.len() + 2);
+        let mut sql = format!("SELECT {} FROM {} WHERE 1 = 1", R::select_list(), R::TABLE);
+        for (c, v) in filters {
+            args.push(v.clone());
+            sql.push_str(&format!(" AND {c} = ${}", args.len()));
+        }
+        if let Some(after) = page.after {
+            args.push(Val::from(after));
+            sql.push_str(&format!(" AND id > ${}", args.len()));
+        }
+        args.push(Val::Int(page.limit.max(1) as i64));
+        sql.push_str(&format!(" ORDER BY id LIMIT ${}", args.len()));
+        Ok(self.db.query(&sql, args).await?.iter().map(R::from_row).collect())
+    }
+
+    /// Every row matching the filters (for small, bounded sets).
+    pub async fn list_all<R: Record>(&self, filters: &[Filter]) -> DbResult<Vec<R>> {
+        self.list(filters, &Page { limit: u32::MAX >> 1, after: None }).await
+    }
+
+    /// How many rows match the filters.
+    pub async fn count<R: Record>(&self, filters: &[Filter]) -> DbResult<i64> {
+        let mut args = Vec::with_capacity(filters.len());
+        let mut sql = format!("SELECT COUNT(*) FROM {} WHERE 1 = 1", R::TABLE);
+        for (c, v) in filters {
+            args.push(v.clone());
+            sql.push_str(&format!(" AND {c} = ${}", args.len()));
+        }
+        Ok(self.db.query_opt(&sql, args).await?.map_or(0, |r| r.int(0)))
+    }
+}

@@ -1,0 +1,90 @@
+use crate::db::Stmt;
+use crate::{DbResult, Store, args, record};
+use gureum_model::authz::Role;
+use uuid::Uuid;
+
+record! {
+    pub struct ProjectRecord in "projects" {
+        pub id: Uuid,
+        pub name: String,
+        pub description: String,
+        pub generation: i64,
+        pub created_at: i64,
+        pub updated_at: i64,
+    }
+}
+
+record! {
+    pub struct MemberRecord in "members" {
+        pub project_id: Uuid,
+        pub user_id: Uuid,
+        pub role: Role,
+        pub created_at: i64,
+    }
+}
+
+/// A member with the user's name, for listings.
+#[derive(Debug, Clone)]
+pub struct MemberView {
+    pub user_id: Uuid,
+    pub user_name: String,
+    pub role: Role,
+    pub created_at: i64,
+}
+
+impl Store {
+    pub async fn member_role(&self, project_id: Uuid, user_id: Uuid) -> DbResult<Option<Role>> {
+        let row = self
+            .db
+            .query_opt("SELECT role FROM members WHERE project_id = $1 AND user_id = $2", args![project_id, user_id])
+            .await?;
+        Ok(row.and_then(|r| Role::parse(&r.text(0))))
+    }
+
+    pub async fn members(&self, project_id: Uuid) -> DbResult<Vec<MemberView>> {
+        let rows = self
+            .db
+            .query(
+                "SELECT m.user_id, u.name, m.role, m.created_at FROM members m JOIN users u ON u.id = m.user_id \
+                 WHERE m.project_id = $1 ORDER BY u.name",
+                args![project_id],
+            )
+            .await?;
+        Ok(rows
+            .iter()
+            .filter_map(|r| {
+                Some(MemberView { user_id: r.uuid(0), user_name: r.text(1), role: Role::parse(&r.text(2))?, created_at: r.int(3) })
+            })
+            .collect())
+    }
+
+    /// Projects a user is a member of (all projects for a system administrator).
+    pub async fn projects_visible(&self, user_id: Uuid, all: bool, page: &crate::Page) -> DbResult<Vec<ProjectRecord>> {
+        use crate::Record;
+        let after = page.after.map(|a| a.to_string()).unwrap_or_default();
+        let sql = if all {
+            format!("SELECT {} FROM projects WHERE id > $1 AND $2 = $2 ORDER BY id LIMIT $3", ProjectRecord::select_list())
+        } else {
+            format!(
+                "SELECT {} FROM projects WHERE id > $1 AND id IN (SELECT project_id FROM members WHERE user_id = $2) \
+                 ORDER BY id LIMIT $3",
+                ProjectRecord::select_list()
+            )
+        };
+        let rows = self.db.query(&sql, args![after, user_id, page.limit as i64]).await?;
+        Ok(rows.iter().map(ProjectRecord::from_row).collect())
+    }
+
+    /// Sets a member's role, adding the member if needed.
+    pub fn member_upsert(project_id: Uuid, user_id: Uuid, role: Role, now: i64) -> Stmt {
+        Stmt::new(
+            "INSERT INTO members (project_id, user_id, role, created_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (project_id, user_id) DO UPDATE SET role = excluded.role",
+            args![project_id, user_id, role.as_str(), now],
+        )
+    }
+
+    pub fn member_delete(project_id: Uuid, user_id: Uuid) -> Stmt {
+        Stmt::one("DELETE FROM members WHERE project_id = $1 AND user_id = $2", args![project_id, user_id])
+    }
+}

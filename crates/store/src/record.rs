@@ -1,0 +1,222 @@
+//! Rows as Rust structs. `record!` declares a table's row once; the field order is the
+//! column order, which drives both decoding (`from_row`) and inserting (`to_args`), so
+//! the two can never drift apart. Generic get/list/insert/update live on [`Store`].
+
+use crate::db::{Row, Stmt, Val};
+use gureum_model::image::{ImageState, OsFamily};
+use gureum_model::instance::InstanceState;
+use gureum_model::network::{Direction, Protocol};
+use gureum_model::operation::OperationStatus;
+use gureum_model::public_ip::{PublicIpKind, PublicIpMode, PublicIpState};
+use gureum_model::state::LifecycleState;
+use gureum_model::volume::{VolumeKind, VolumeState};
+use uuid::Uuid;
+
+/// A value that maps to one column.
+pub trait Column: Sized {
+    fn from_val(v: &Val) -> Self;
+    fn to_val(&self) -> Val;
+}
+
+impl Column for String {
+    fn from_val(v: &Val) -> Self {
+        Row(vec![v.clone()]).text(0)
+    }
+    fn to_val(&self) -> Val {
+        Val::Text(self.clone())
+    }
+}
+
+impl Column for i64 {
+    fn from_val(v: &Val) -> Self {
+        Row(vec![v.clone()]).int(0)
+    }
+    fn to_val(&self) -> Val {
+        Val::Int(*self)
+    }
+}
+
+impl Column for f64 {
+    fn from_val(v: &Val) -> Self {
+        Row(vec![v.clone()]).real(0)
+    }
+    fn to_val(&self) -> Val {
+        Val::Real(*self)
+    }
+}
+
+impl Column for bool {
+    fn from_val(v: &Val) -> Self {
+        Row(vec![v.clone()]).bool(0)
+    }
+    fn to_val(&self) -> Val {
+        Val::Int(*self as i64)
+    }
+}
+
+impl Column for Uuid {
+    fn from_val(v: &Val) -> Self {
+        Row(vec![v.clone()]).uuid(0)
+    }
+    fn to_val(&self) -> Val {
+        Val::Text(self.to_string())
+    }
+}
+
+impl<T: Column> Column for Option<T> {
+    fn from_val(v: &Val) -> Self {
+        match v {
+            Val::Null => None,
+            v => Some(T::from_val(v)),
+        }
+    }
+    fn to_val(&self) -> Val {
+        self.as_ref().map_or(Val::Null, T::to_val)
+    }
+}
+
+/// Enums stored by their spec spelling. An unknown spelling in the database means a
+/// newer gureum wrote it; reading it as the first variant would lie, so it panics loudly.
+macro_rules! spelled_columns {
+    ($($t:ty),+) => {$(
+        impl Column for $t {
+            fn from_val(v: &Val) -> Self {
+                let s = String::from_val(v);
+                <$t>::parse(&s).unwrap_or_else(|| panic!("unknown {} {s:?} in the database", stringify!($t)))
+            }
+            fn to_val(&self) -> Val {
+                Val::Text(self.as_str().to_string())
+            }
+        }
+    )+};
+}
+
+spelled_columns!(
+    InstanceState,
+    VolumeState,
+    VolumeKind,
+    ImageState,
+    OsFamily,
+    PublicIpState,
+    PublicIpKind,
+    PublicIpMode,
+    LifecycleState,
+    Direction,
+    Protocol,
+    OperationStatus,
+    gureum_model::authz::Role
+);
+
+/// A table row.
+pub trait Record: Sized + Send + Sync + 'static {
+    const TABLE: &'static str;
+    const COLUMNS: &'static [&'static str];
+    fn from_row(row: &Row) -> Self;
+    fn to_args(&self) -> Vec<Val>;
+    /// `col1, col2, …` for SELECT lists.
+    fn select_list() -> &'static str;
+
+    /// `INSERT INTO table (…) VALUES (…)` for this row.
+    fn insert(&self) -> Stmt {
+        Stmt::new(insert_sql(Self::TABLE, Self::COLUMNS), self.to_args())
+    }
+}
+
+fn insert_sql(table: &str, columns: &[&str]) -> String {
+    let placeholders: Vec<String> = (1..=columns.len()).map(|i| format!("${i}")).collect();
+    format!("INSERT INTO {table} ({}) VALUES ({})", columns.join(", "), placeholders.join(", "))
+}
+
+#[macro_export]
+macro_rules! record {
+    ($(#[$m:meta])* pub struct $name:ident in $table:literal {
+        $($(#[$fm:meta])* pub $field:ident : $ty:ty),+ $(,)?
+    }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, PartialEq)]
+        pub struct $name { $($(#[$fm])* pub $field: $ty),+ }
+
+        impl $crate::record::Record for $name {
+            const TABLE: &'static str = $table;
+            const COLUMNS: &'static [&'static str] = &[$(stringify!($field)),+];
+
+            #[allow(unused_assignments)]
+            fn from_row(row: &$crate::db::Row) -> Self {
+                let mut i = 0usize;
+                $name {$($field: {
+                    let v = <$ty as $crate::record::Column>::from_val(row.0.get(i).unwrap_or(&$crate::db::Val::Null));
+                    i += 1;
+                    v
+                }),+}
+            }
+
+            fn to_args(&self) -> Vec<$crate::db::Val> {
+                vec![$(<$ty as $crate::record::Column>::to_val(&self.$field)),+]
+            }
+
+            fn select_list() -> &'static str {
+                static LIST: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+                LIST.get_or_init(|| Self::COLUMNS.join(", "))
+            }
+        }
+    };
+}
+
+/// A column update built at run time from static column names (never user text).
+#[derive(Debug, Clone)]
+pub struct Update {
+    table: &'static str,
+    id: Uuid,
+    sets: Vec<(&'static str, Val)>,
+    guards: Vec<(&'static str, Val)>,
+    expect_one: bool,
+}
+
+impl Update {
+    pub fn of<R: Record>(id: Uuid) -> Self {
+        Update { table: R::TABLE, id, sets: vec![], guards: vec![], expect_one: true }
+    }
+
+    pub fn set(mut self, column: &'static str, value: impl Into<Val>) -> Self {
+        self.sets.push((column, value.into()));
+        self
+    }
+
+    /// Only if `column` still holds `value` (a generation, or the owning operation).
+    pub fn guard(mut self, column: &'static str, value: impl Into<Val>) -> Self {
+        self.guards.push((column, value.into()));
+        self
+    }
+
+    /// Apply even if the row is gone or the guard fails (undo paths, best-effort marks).
+    pub fn lenient(mut self) -> Self {
+        self.expect_one = false;
+        self
+    }
+
+    pub fn stmt(self, now: i64) -> Stmt {
+        let mut sql = format!("UPDATE {} SET generation = generation + 1, updated_at = $1", self.table);
+        let mut args = vec![Val::Int(now)];
+        for (col, val) in self.sets {
+            args.push(val);
+            sql.push_str(&format!(", {col} = ${}", args.len()));
+        }
+        args.push(Val::Text(self.id.to_string()));
+        sql.push_str(&format!(" WHERE id = ${}", args.len()));
+        for (col, val) in self.guards {
+            if val == Val::Null {
+                sql.push_str(&format!(" AND {col} IS NULL"));
+            } else {
+                args.push(val);
+                sql.push_str(&format!(" AND {col} = ${}", args.len()));
+            }
+        }
+        let stmt = Stmt::new(sql, args);
+        if self.expect_one { stmt.expect_one() } else { stmt }
+    }
+}
+
+/// `DELETE FROM table WHERE id = $1`.
+pub fn delete<R: Record>(id: Uuid) -> Stmt {
+    Stmt::new(format!("DELETE FROM {} WHERE id = $1", R::TABLE), vec![Val::Text(id.to_string())])
+}

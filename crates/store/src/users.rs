@@ -1,0 +1,58 @@
+use crate::db::Stmt;
+use crate::{DbResult, Store, args, record};
+use uuid::Uuid;
+
+record! {
+    pub struct UserRecord in "users" {
+        pub id: Uuid,
+        pub name: String,
+        /// argon2id PHC string; `None` for users who only use API tokens.
+        pub password_hash: Option<String>,
+        /// System administrator: manages users, projects and connections.
+        pub is_admin: bool,
+        pub generation: i64,
+        pub created_at: i64,
+        pub updated_at: i64,
+    }
+}
+
+record! {
+    pub struct TokenRecord in "tokens" {
+        pub id: Uuid,
+        pub user_id: Uuid,
+        pub name: String,
+        /// SHA-256 of the secret: tokens are 256-bit random, so a fast hash is enough and
+        /// keeps per-request authentication cheap.
+        pub secret_hash: String,
+        pub created_at: i64,
+        pub expires_at: Option<i64>,
+        pub last_used_at: Option<i64>,
+    }
+}
+
+/// The user a bearer token belongs to, as authentication needs it.
+#[derive(Debug, Clone)]
+pub struct TokenOwner {
+    pub token_id: Uuid,
+    pub user: UserRecord,
+    pub expires_at: Option<i64>,
+}
+
+impl Store {
+    pub async fn token_owner(&self, secret_hash: &str) -> DbResult<Option<TokenOwner>> {
+        let sql = format!(
+            "SELECT t.id, t.expires_at, {} FROM tokens t JOIN users u ON u.id = t.user_id WHERE t.secret_hash = $1",
+            <UserRecord as crate::Record>::COLUMNS.iter().map(|c| format!("u.{c}")).collect::<Vec<_>>().join(", ")
+        );
+        let row = self.db.query_opt(&sql, args![secret_hash]).await?;
+        Ok(row.map(|r| TokenOwner {
+            token_id: r.uuid(0),
+            expires_at: r.opt_int(1),
+            user: <UserRecord as crate::Record>::from_row(&crate::Row(r.0[2..].to_vec())),
+        }))
+    }
+
+    pub fn token_touch(token_id: Uuid, at: i64) -> Stmt {
+        Stmt::new("UPDATE tokens SET last_used_at = $1 WHERE id = $2", args![at, token_id])
+    }
+}
