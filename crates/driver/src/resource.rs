@@ -71,16 +71,53 @@ pub enum DiskSource {
 /// What to create. Every spec carries gureum's id as `tag`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum CreateSpec {
-    Vpc { name: String, tag: String, cidr: String },
-    Subnet { name: String, tag: String, vpc: Option<String>, cidr: String, zone: String },
-    SecurityGroup { name: String, tag: String, vpc: Option<String> },
-    KeyPair { name: String, tag: String, public_key: String },
-    Disk { name: String, tag: String, size_gb: i64, zone: String, volume_type: String, source: DiskSource },
+    Vpc {
+        name: String,
+        tag: String,
+        cidr: String,
+    },
+    Subnet {
+        name: String,
+        tag: String,
+        vpc: Option<String>,
+        cidr: String,
+        zone: String,
+    },
+    SecurityGroup {
+        name: String,
+        tag: String,
+        vpc: Option<String>,
+    },
+    KeyPair {
+        name: String,
+        tag: String,
+        public_key: String,
+    },
+    Disk {
+        name: String,
+        tag: String,
+        size_gb: i64,
+        zone: String,
+        volume_type: String,
+        source: DiskSource,
+    },
     Vm(VmSpec),
-    Snapshot { name: String, tag: String, disk: String },
+    Snapshot {
+        name: String,
+        tag: String,
+        disk: String,
+    },
     /// An image from a disk (my-image of a stopped VM's root disk, or a volume upload).
-    Image { name: String, tag: String, disk: String },
-    PublicIp { name: String, tag: String, zone: String },
+    Image {
+        name: String,
+        tag: String,
+        disk: String,
+    },
+    PublicIp {
+        name: String,
+        tag: String,
+        zone: String,
+    },
 }
 
 impl CreateSpec {
@@ -139,10 +176,18 @@ pub struct VmSpec {
 pub enum VmAction {
     Start,
     /// ACPI power-down; `force` pulls the plug.
-    Stop { force: bool },
-    Reboot { hard: bool },
+    Stop {
+        force: bool,
+    },
+    Reboot {
+        hard: bool,
+    },
     /// Change vCPUs and memory (the instance type).
-    Resize { instance_type: String, vcpus: i64, memory_mib: i64 },
+    Resize {
+        instance_type: String,
+        vcpus: i64,
+        memory_mib: i64,
+    },
 }
 
 /// A security-group rule as drivers see it.

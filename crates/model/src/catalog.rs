@@ -27,8 +27,20 @@ pub const INSTANCE_TYPES: &[InstanceTypeDef] = &[
     it("c1.xlarge", 8, 16, 0.34),
     it("r1.large", 2, 16, 0.126),
     it("r1.xlarge", 4, 32, 0.252),
-    InstanceTypeDef { name: "g1.xlarge", vcpus: 8, memory_mib: 64 * 1024, gpu: Some("1x NVIDIA T4"), price_per_hour: 1.2 },
-    InstanceTypeDef { name: "g1.2xlarge", vcpus: 16, memory_mib: 128 * 1024, gpu: Some("2x NVIDIA T4"), price_per_hour: 2.4 },
+    InstanceTypeDef {
+        name: "g1.xlarge",
+        vcpus: 8,
+        memory_mib: 64 * 1024,
+        gpu: Some("1x NVIDIA T4"),
+        price_per_hour: 1.2,
+    },
+    InstanceTypeDef {
+        name: "g1.2xlarge",
+        vcpus: 16,
+        memory_mib: 128 * 1024,
+        gpu: Some("2x NVIDIA T4"),
+        price_per_hour: 2.4,
+    },
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq)]

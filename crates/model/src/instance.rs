@@ -145,11 +145,7 @@ impl InstanceState {
 
     /// Every action the table allows now, in table order.
     pub fn allowed_actions(self, busy: bool) -> Vec<A> {
-        RULES
-            .iter()
-            .map(|r| r.action)
-            .filter(|&a| state_allows(self, a) && (!busy || a.may_interrupt(self)))
-            .collect()
+        RULES.iter().map(|r| r.action).filter(|&a| state_allows(self, a) && (!busy || a.may_interrupt(self))).collect()
     }
 
     /// States the instance settles in; every other state is shown while work runs.
@@ -159,10 +155,7 @@ impl InstanceState {
 
     /// The states of a create, in the order the user sees them.
     pub fn is_provisioning(self) -> bool {
-        matches!(
-            self,
-            S::Building | S::Scheduling | S::BlockDeviceMapping | S::Networking | S::Spawning | S::Starting
-        )
+        matches!(self, S::Building | S::Scheduling | S::BlockDeviceMapping | S::Networking | S::Spawning | S::Starting)
     }
 
     /// Whether the provider has hypervisor resources (a running or stopped VM) for an
@@ -182,7 +175,9 @@ mod tests {
             for &action in A::ALL {
                 for busy in [None, Some("op-1")] {
                     match state.check(action, busy) {
-                        Ok(t) => assert!(!busy.is_some() || t.preempts, "{state} {action} {busy:?}"),
+                        Ok(t) => {
+                            assert!(busy.is_none() || t.preempts, "{state} {action} {busy:?}")
+                        }
                         Err(r) => {
                             assert_eq!(r.state, state.as_str());
                             assert_eq!(r.action, action.as_str());

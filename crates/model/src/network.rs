@@ -16,10 +16,7 @@ pub fn parse_cidr(field: &str, s: &str) -> Result<Ipv4Net, FieldError> {
         .parse()
         .map_err(|_| FieldError::new(field, format!("must be an IPv4 CIDR such as 10.0.0.0/16, got {s:?}")))?;
     if net.network() != net.addr() {
-        return Err(FieldError::new(
-            field,
-            format!("must be a network address: did you mean {}?", net.trunc()),
-        ));
+        return Err(FieldError::new(field, format!("must be a network address: did you mean {}?", net.trunc())));
     }
     Ok(net)
 }

@@ -51,16 +51,14 @@ const RULES: &[(A, &[S], S)] = &[
 
 impl PublicIpState {
     pub fn check(self, action: A) -> Result<S, Refusal> {
-        RULES
-            .iter()
-            .find(|(a, from, _)| *a == action && from.contains(&self))
-            .map(|(_, _, enters)| *enters)
-            .ok_or_else(|| Refusal {
+        RULES.iter().find(|(a, from, _)| *a == action && from.contains(&self)).map(|(_, _, enters)| *enters).ok_or_else(
+            || Refusal {
                 action: action.as_str(),
                 state: self.as_str(),
                 allowed: RULES.iter().filter(|(_, f, _)| f.contains(&self)).map(|(a, _, _)| a.as_str()).collect(),
                 busy_with: None,
-            })
+            },
+        )
     }
 }
 

@@ -15,7 +15,7 @@ macro_rules! spelled_enum {
         impl $name {
             pub const ALL: &'static [$name] = &[$($name::$variant),+];
 
-            pub fn as_str(self) -> &'static str {
+            pub const fn as_str(self) -> &'static str {
                 match self { $($name::$variant => $text),+ }
             }
 
@@ -29,12 +29,31 @@ macro_rules! spelled_enum {
             }
         }
 
+        impl $crate::state::Spelled for $name {
+            fn parse_spelling(s: &str) -> Option<Self> {
+                Self::parse(s)
+            }
+            fn all_spellings() -> String {
+                Self::spellings()
+            }
+            fn spelling(self) -> &'static str {
+                self.as_str()
+            }
+        }
+
         impl std::fmt::Display for $name {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.write_str(self.as_str())
             }
         }
     };
+}
+
+/// What every `spelled_enum!` type offers, for code generic over them.
+pub trait Spelled: Sized + Copy {
+    fn parse_spelling(s: &str) -> Option<Self>;
+    fn all_spellings() -> String;
+    fn spelling(self) -> &'static str;
 }
 
 spelled_enum! {

@@ -56,16 +56,14 @@ const RULES: &[(A, &[S], S)] = &[
 impl VolumeState {
     /// Checks `action` against the table; returns the transitional state to enter.
     pub fn check(self, action: A) -> Result<S, Refusal> {
-        RULES
-            .iter()
-            .find(|(a, from, _)| *a == action && from.contains(&self))
-            .map(|(_, _, enters)| *enters)
-            .ok_or_else(|| Refusal {
+        RULES.iter().find(|(a, from, _)| *a == action && from.contains(&self)).map(|(_, _, enters)| *enters).ok_or_else(
+            || Refusal {
                 action: action.as_str(),
                 state: self.as_str(),
                 allowed: self.allowed_actions().iter().map(|a| a.as_str()).collect(),
                 busy_with: None,
-            })
+            },
+        )
     }
 
     pub fn allowed_actions(self) -> Vec<A> {

@@ -8,7 +8,10 @@ pub enum IdempotentReplay {
     /// The key is new: it is now reserved for this request.
     Fresh,
     /// The same request already completed: return its response.
-    Done { status: u16, body: String },
+    Done {
+        status: u16,
+        body: String,
+    },
     /// The key was used with a different request, or the first one is still running.
     Mismatch,
     InProgress,
@@ -41,7 +44,9 @@ impl Store {
                 args![actor, key],
             )
             .await?;
-        let Some(r) = row else { return Ok(IdempotentReplay::InProgress) };
+        let Some(r) = row else {
+            return Ok(IdempotentReplay::InProgress);
+        };
         if r.text(0) != method || r.text(1) != path || r.text(2) != body_hash {
             return Ok(IdempotentReplay::Mismatch);
         }

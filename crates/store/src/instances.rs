@@ -4,6 +4,7 @@ use crate::{DbResult, Store, args, new_id, record};
 use gureum_model::billing::is_billed;
 use gureum_model::instance::InstanceState;
 use gureum_model::public_ip::PublicIpMode;
+
 use uuid::Uuid;
 
 record! {
@@ -37,32 +38,32 @@ record! {
 
 impl Store {
     /// Moves an instance to `state` and keeps metering in step: entering a billed state
-    /// opens a usage interval (unless one is open), leaving the billed states closes it.
-    /// Both statements are idempotent, so a replayed workflow step meters nothing twice.
-    /// `update` carries the guard and any other column changes.
-    pub fn instance_set_state(
-        inst: &InstanceRecord,
-        update: Update,
-        state: InstanceState,
-        instance_type_id: Uuid,
-        now: i64,
-    ) -> Batch {
+    /// opens a usage interval at the instance's current type (unless one is open),
+    /// leaving the billed states closes it. Both statements are idempotent, so a replayed
+    /// workflow step meters nothing twice. `update` carries the guard and any other
+    /// column changes (applied first, so a new instance type is what gets metered).
+    pub fn instance_set_state(update: Update, instance_id: Uuid, state: InstanceState, now: i64) -> Batch {
         let mut batch = Batch::new();
         batch.push(update.set("state", state.as_str()).stmt(now));
         if is_billed(state) {
             batch.push(Stmt::new(
                 "INSERT INTO usage_intervals (id, project_id, instance_id, instance_name, instance_type_id, started_at) \
-                 SELECT $1, $2, $3, $4, $5, $6 WHERE NOT EXISTS \
+                 SELECT $1, project_id, id, name, instance_type_id, $2 FROM instances WHERE id = $3 AND NOT EXISTS \
                  (SELECT 1 FROM usage_intervals WHERE instance_id = $3 AND ended_at IS NULL)",
-                args![new_id(), inst.project_id, inst.id, inst.name.as_str(), instance_type_id, now],
+                args![new_id(), now, instance_id],
             ));
         } else {
-            batch.push(Stmt::new(
-                "UPDATE usage_intervals SET ended_at = $1 WHERE instance_id = $2 AND ended_at IS NULL",
-                args![now, inst.id],
-            ));
+            batch.push(Self::usage_close(instance_id, now));
         }
         batch
+    }
+
+    /// Ends the instance's open usage interval, if any.
+    pub fn usage_close(instance_id: Uuid, now: i64) -> Stmt {
+        Stmt::new(
+            "UPDATE usage_intervals SET ended_at = $1 WHERE instance_id = $2 AND ended_at IS NULL",
+            args![now, instance_id],
+        )
     }
 
     pub fn instance_security_group_link(instance_id: Uuid, security_group_id: Uuid) -> Stmt {
@@ -97,34 +98,5 @@ impl Store {
             )
             .await?;
         Ok(row.map_or(0, |r| r.int(0)))
-    }
-
-    /// A page of a project's instances, optionally only those in `state` or whose name
-    /// contains `name_like`.
-    pub async fn instances_page(
-        &self,
-        project_id: Uuid,
-        state: Option<InstanceState>,
-        name_like: Option<&str>,
-        page: &crate::Page,
-    ) -> DbResult<Vec<InstanceRecord>> {
-        use crate::Record;
-        let mut sql = format!("SELECT {} FROM instances WHERE project_id = $1", InstanceRecord::select_list());
-        let mut a = args![project_id];
-        if let Some(s) = state {
-            a.push(s.as_str().into());
-            sql.push_str(&format!(" AND state = ${}", a.len()));
-        }
-        if let Some(n) = name_like {
-            a.push(format!("%{}%", n.replace('%', "").replace('_', "")).into());
-            sql.push_str(&format!(" AND name LIKE ${}", a.len()));
-        }
-        if let Some(after) = page.after {
-            a.push(after.into());
-            sql.push_str(&format!(" AND id > ${}", a.len()));
-        }
-        a.push((page.limit as i64).into());
-        sql.push_str(&format!(" ORDER BY id LIMIT ${}", a.len()));
-        Ok(self.db.query(&sql, a).await?.iter().map(InstanceRecord::from_row).collect())
     }
 }

@@ -95,8 +95,17 @@ pub struct Page {
     pub after: Option<Uuid>,
 }
 
-/// An equality condition on a static column name.
+/// An equality condition on a static column name (`Val::Null` means `IS NULL`).
 pub type Filter = (&'static str, Val);
+
+fn push_filter(sql: &mut String, args: &mut Vec<Val>, column: &str, value: &Val) {
+    if *value == Val::Null {
+        sql.push_str(&format!("{column} IS NULL"));
+    } else {
+        args.push(value.clone());
+        sql.push_str(&format!("{column} = ${}", args.len()));
+    }
+}
 
 #[derive(Clone)]
 pub struct Store {
@@ -150,8 +159,8 @@ impl Store {
         let mut args = Vec::with_capacity(scope.len() + 1);
         let mut sql = format!("SELECT {} FROM {} WHERE ", R::select_list(), R::TABLE);
         for (c, v) in scope {
-            args.push(v.clone());
-            sql.push_str(&format!("{c} = ${} AND ", args.len()));
+            push_filter(&mut sql, &mut args, c, v);
+            sql.push_str(" AND ");
         }
         args.push(val);
         sql.push_str(&format!("{col} = ${}", args.len()));
@@ -164,11 +173,26 @@ impl Store {
 
     /// A page of rows matching every filter, in creation order.
     pub async fn list<R: Record>(&self, filters: &[Filter], page: &Page) -> DbResult<Vec<R>> {
-        let mut args = Vec::with_capacity(filters.len() + 2);
+        self.list_named::<R>(filters, None, page).await
+    }
+
+    /// Like [`Store::list`], also keeping only names that contain `name_contains`.
+    pub async fn list_named<R: Record>(
+        &self,
+        filters: &[Filter],
+        name_contains: Option<&str>,
+        page: &Page,
+    ) -> DbResult<Vec<R>> {
+        let mut args = Vec::with_capacity(filters.len() + 3);
         let mut sql = format!("SELECT {} FROM {} WHERE 1 = 1", R::select_list(), R::TABLE);
         for (c, v) in filters {
-            args.push(v.clone());
-            sql.push_str(&format!(" AND {c} = ${}", args.len()));
+            sql.push_str(" AND ");
+            push_filter(&mut sql, &mut args, c, v);
+        }
+        if let Some(n) = name_contains {
+            // LIKE wildcards in the user's text match literally: drop them.
+            args.push(Val::Text(format!("%{}%", n.replace(['%', '_'], ""))));
+            sql.push_str(&format!(" AND name LIKE ${}", args.len()));
         }
         if let Some(after) = page.after {
             args.push(Val::from(after));
@@ -186,11 +210,16 @@ impl Store {
 
     /// How many rows match the filters.
     pub async fn count<R: Record>(&self, filters: &[Filter]) -> DbResult<i64> {
+        self.count_in(R::TABLE, filters).await
+    }
+
+    /// How many rows of `table` match the filters.
+    pub async fn count_in(&self, table: &'static str, filters: &[Filter]) -> DbResult<i64> {
         let mut args = Vec::with_capacity(filters.len());
-        let mut sql = format!("SELECT COUNT(*) FROM {} WHERE 1 = 1", R::TABLE);
+        let mut sql = format!("SELECT COUNT(*) FROM {table} WHERE 1 = 1");
         for (c, v) in filters {
-            args.push(v.clone());
-            sql.push_str(&format!(" AND {c} = ${}", args.len()));
+            sql.push_str(" AND ");
+            push_filter(&mut sql, &mut args, c, v);
         }
         Ok(self.db.query_opt(&sql, args).await?.map_or(0, |r| r.int(0)))
     }

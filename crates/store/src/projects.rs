@@ -53,7 +53,12 @@ impl Store {
         Ok(rows
             .iter()
             .filter_map(|r| {
-                Some(MemberView { user_id: r.uuid(0), user_name: r.text(1), role: Role::parse(&r.text(2))?, created_at: r.int(3) })
+                Some(MemberView {
+                    user_id: r.uuid(0),
+                    user_name: r.text(1),
+                    role: Role::parse(&r.text(2))?,
+                    created_at: r.int(3),
+                })
             })
             .collect())
     }
@@ -63,7 +68,10 @@ impl Store {
         use crate::Record;
         let after = page.after.map(|a| a.to_string()).unwrap_or_default();
         let sql = if all {
-            format!("SELECT {} FROM projects WHERE id > $1 AND $2 = $2 ORDER BY id LIMIT $3", ProjectRecord::select_list())
+            format!(
+                "SELECT {} FROM projects WHERE id > $1 AND $2 = $2 ORDER BY id LIMIT $3",
+                ProjectRecord::select_list()
+            )
         } else {
             format!(
                 "SELECT {} FROM projects WHERE id > $1 AND id IN (SELECT project_id FROM members WHERE user_id = $2) \

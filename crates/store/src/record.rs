@@ -174,7 +174,12 @@ pub struct Update {
 
 impl Update {
     pub fn of<R: Record>(id: Uuid) -> Self {
-        Update { table: R::TABLE, id, sets: vec![], guards: vec![], expect_one: true }
+        Self::table(R::TABLE, id)
+    }
+
+    /// For code that handles several tables alike; `table` must be a literal.
+    pub fn table(table: &'static str, id: Uuid) -> Self {
+        Update { table, id, sets: vec![], guards: vec![], expect_one: true }
     }
 
     pub fn set(mut self, column: &'static str, value: impl Into<Val>) -> Self {
@@ -218,5 +223,9 @@ impl Update {
 
 /// `DELETE FROM table WHERE id = $1`.
 pub fn delete<R: Record>(id: Uuid) -> Stmt {
-    Stmt::new(format!("DELETE FROM {} WHERE id = $1", R::TABLE), vec![Val::Text(id.to_string())])
+    delete_from(R::TABLE, id)
+}
+
+pub fn delete_from(table: &'static str, id: Uuid) -> Stmt {
+    Stmt::new(format!("DELETE FROM {table} WHERE id = $1"), vec![Val::Text(id.to_string())])
 }

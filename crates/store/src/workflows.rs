@@ -57,7 +57,13 @@ impl WorkflowRecord {
 impl Store {
     /// Claims up to `limit` unfinished workflows whose lease has expired (or that this
     /// server held before a restart) for `owner` until `until`.
-    pub async fn workflows_claim(&self, owner: &str, now: i64, until: i64, limit: i64) -> DbResult<Vec<WorkflowRecord>> {
+    pub async fn workflows_claim(
+        &self,
+        owner: &str,
+        now: i64,
+        until: i64,
+        limit: i64,
+    ) -> DbResult<Vec<WorkflowRecord>> {
         use crate::Record;
         let sql = format!(
             "UPDATE workflows SET lease_owner = $1, lease_until = $2 WHERE id IN \
@@ -84,10 +90,7 @@ impl Store {
 
     /// Asks a running workflow to stop at its next step boundary.
     pub fn workflow_cancel(id: Uuid) -> Stmt {
-        Stmt::new(
-            "UPDATE workflows SET cancel_requested = 1, generation = generation + 1 WHERE id = $1",
-            args![id],
-        )
+        Stmt::new("UPDATE workflows SET cancel_requested = 1, generation = generation + 1 WHERE id = $1", args![id])
     }
 
     pub async fn workflow_status(&self, id: Uuid) -> DbResult<Option<OperationStatus>> {

@@ -78,8 +78,11 @@ pub struct PgDb {
 impl PgDb {
     pub async fn connect(url: &str) -> DbResult<PgDb> {
         let config = tokio_postgres::Config::from_str(url).map_err(|e| DbError::Backend(e.to_string()))?;
-        let manager =
-            Manager::from_config(config, tokio_postgres::NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
+        let manager = Manager::from_config(
+            config,
+            tokio_postgres::NoTls,
+            ManagerConfig { recycling_method: RecyclingMethod::Fast },
+        );
         let pool = Pool::builder(manager).max_size(POOL_SIZE).build().map_err(|e| DbError::Backend(e.to_string()))?;
         // Fail at start-up, not on the first request, when the database is unreachable.
         drop(pool.get().await.map_err(|e| DbError::Backend(format!("cannot connect to PostgreSQL: {e}")))?);

@@ -1,0 +1,26 @@
+//! The `/v1` wire contract. Requests are what clients send; views are what the server
+//! returns. Server, CLI, benchmark and tests all use these types, so they cannot drift.
+//! Times are RFC 3339 strings; ids are UUIDs; related resources appear by name.
+
+mod common;
+mod compute;
+mod iam;
+mod network;
+mod ops;
+mod storage;
+
+pub use common::*;
+pub use compute::*;
+pub use iam::*;
+pub use network::*;
+pub use ops::*;
+pub use storage::*;
+
+pub use gureum_model::authz::Role;
+pub use gureum_model::image::{ImageState, ImageVisibility, OsFamily};
+pub use gureum_model::instance::{InstanceAction, InstanceState};
+pub use gureum_model::network::{Direction, Protocol};
+pub use gureum_model::operation::{OperationStatus, StepStatus};
+pub use gureum_model::public_ip::{PublicIpKind, PublicIpMode, PublicIpState};
+pub use gureum_model::state::LifecycleState;
+pub use gureum_model::volume::{VolumeAction, VolumeKind, VolumeState};

@@ -1,0 +1,139 @@
+use crate::Links;
+use gureum_model::operation::{OperationStatus, StepStatus};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct OperationTarget {
+    #[serde(rename = "type")]
+    pub target_type: String,
+    pub id: Uuid,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct OperationStep {
+    pub name: String,
+    pub status: StepStatus,
+    pub started_at: Option<String>,
+    pub finished_at: Option<String>,
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Progress {
+    pub done: usize,
+    pub total: usize,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Operation {
+    pub id: Uuid,
+    /// What the operation does, e.g. `instance_create`, `instance_stop`.
+    pub kind: String,
+    pub status: OperationStatus,
+    pub target: OperationTarget,
+    pub steps: Vec<OperationStep>,
+    pub progress: Progress,
+    pub error: Option<String>,
+    pub created_by: Option<String>,
+    pub created_at: String,
+    pub finished_at: Option<String>,
+    pub links: Links,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct OperationWaitQuery {
+    /// Hold the request up to this many seconds (max 60) until the operation finishes.
+    pub wait_seconds: Option<u64>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct UsageQuery {
+    /// Start of the range, RFC 3339 (default: 30 days before `to`).
+    pub from: Option<String>,
+    /// End of the range, RFC 3339 (default: now).
+    pub to: Option<String>,
+    /// `json` (default) or `csv`.
+    pub format: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct UsageLine {
+    pub instance_id: Uuid,
+    pub instance: String,
+    pub instance_type: String,
+    pub seconds: i64,
+    pub price_per_hour: f64,
+    pub cost: f64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Usage {
+    pub project: String,
+    pub from: String,
+    pub to: String,
+    /// One line per instance and instance type.
+    pub lines: Vec<UsageLine>,
+    pub total_seconds: i64,
+    pub total_cost: f64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Connection {
+    pub id: Uuid,
+    pub name: String,
+    pub driver: String,
+    pub region: String,
+    pub zone: String,
+    /// Driver settings (sim: latency, faults, capacity, profile).
+    #[schema(value_type = Object)]
+    pub settings: serde_json::Value,
+    /// Credentials are write-only: this says only whether some are stored.
+    pub has_credentials: bool,
+    pub created_at: String,
+    pub links: Links,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConnectionCreate {
+    pub name: String,
+    /// `sim` (or `qemu` where available).
+    pub driver: String,
+    #[serde(default)]
+    pub region: Option<String>,
+    #[serde(default)]
+    pub zone: Option<String>,
+    /// Provider credentials, encrypted at rest, never returned.
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    pub credentials: Option<serde_json::Value>,
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    pub settings: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct DriftItem {
+    /// Provider resource kind: `vm`, `disk`, `vpc`, …
+    pub kind: String,
+    pub provider_id: Option<String>,
+    pub name: String,
+    /// The gureum resource, when there is one.
+    pub gureum_type: Option<String>,
+    pub gureum_id: Option<Uuid>,
+    pub project: Option<String>,
+    pub state: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Drift {
+    pub connection: String,
+    pub mapped: Vec<DriftItem>,
+    pub only_in_gureum: Vec<DriftItem>,
+    pub only_in_provider: Vec<DriftItem>,
+}

@@ -1,0 +1,87 @@
+use crate::Links;
+use gureum_model::state::LifecycleState;
+use gureum_model::volume::{VolumeAction, VolumeKind, VolumeState};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Volume {
+    pub id: Uuid,
+    pub name: String,
+    pub kind: VolumeKind,
+    pub size_gb: i64,
+    pub volume_type: String,
+    pub zone: String,
+    pub connection: String,
+    pub image: Option<String>,
+    pub snapshot: Option<String>,
+    /// The instance it is attached to.
+    pub instance: Option<String>,
+    pub state: VolumeState,
+    pub state_reason: Option<String>,
+    pub allowed_actions: Vec<VolumeAction>,
+    pub operation_id: Option<Uuid>,
+    pub created_at: String,
+    pub links: Links,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VolumeCreate {
+    pub name: String,
+    /// 1–5,120 GB (and within the image's limits when made from an image).
+    pub size_gb: i64,
+    /// Make the volume from an image (name or id).
+    #[serde(default)]
+    pub image: Option<String>,
+    /// Make the volume from a snapshot (name or id).
+    #[serde(default)]
+    pub snapshot: Option<String>,
+    /// Connection name (default `sim`).
+    #[serde(default)]
+    pub connection: Option<String>,
+    /// Default: the connection's zone.
+    #[serde(default)]
+    pub zone: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VolumeAttach {
+    /// Instance name or id.
+    pub instance: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VolumeExtend {
+    /// The new, larger size in GB.
+    pub size_gb: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VolumeUpload {
+    /// Name of the image made from the volume.
+    pub image_name: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Snapshot {
+    pub id: Uuid,
+    pub name: String,
+    pub volume: String,
+    pub size_gb: i64,
+    pub state: LifecycleState,
+    pub state_reason: Option<String>,
+    pub operation_id: Option<Uuid>,
+    pub created_at: String,
+    pub links: Links,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SnapshotCreate {
+    pub name: String,
+}

@@ -1,0 +1,120 @@
+use super::{Created, Errors, created};
+use crate::AppState;
+use crate::error::ApiResult;
+use crate::extract::{ApiJson, ApiQuery, Ctx};
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use gureum_api_types::*;
+use std::time::Duration;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(operation_list))
+        .routes(routes!(operation_get))
+        .routes(routes!(usage))
+        .routes(routes!(connection_list, connection_create))
+        .routes(routes!(connection_get, connection_delete))
+        .routes(routes!(connection_drift))
+}
+
+/// Operations of a project, newest first.
+#[utoipa::path(get, path = "/v1/projects/{project}/operations", tag = "operations",
+    params(("project" = String, Path, description = "Project name or id"), ListQuery),
+    responses((status = 200, body = Page<Operation>), Errors))]
+async fn operation_list(
+    State(s): State<AppState>,
+    Ctx(ctx): Ctx,
+    Path(project): Path<String>,
+    ApiQuery(q): ApiQuery<ListQuery>,
+) -> ApiResult<Json<Page<Operation>>> {
+    Ok(Json(s.engine.operation_list(&ctx, &project, q.limit, q.cursor.as_deref()).await?))
+}
+
+/// An operation with its steps, progress and error; `wait_seconds` holds the request
+/// until the operation finishes (at most 60 s).
+#[utoipa::path(get, path = "/v1/projects/{project}/operations/{operation}", tag = "operations",
+    params(("project" = String, Path, description = "Project name or id"), ("operation" = String, Path, description = "Operation id"),
+           OperationWaitQuery),
+    responses((status = 200, body = Operation), Errors))]
+async fn operation_get(
+    State(s): State<AppState>,
+    Ctx(ctx): Ctx,
+    Path((project, op)): Path<(String, String)>,
+    ApiQuery(q): ApiQuery<OperationWaitQuery>,
+) -> ApiResult<Json<Operation>> {
+    let wait = q.wait_seconds.map(Duration::from_secs);
+    Ok(Json(s.engine.operation_get(&ctx, &project, &op, wait).await?))
+}
+
+/// Billed seconds and cost per instance and instance type over a time range; CSV with
+/// `format=csv`.
+#[utoipa::path(get, path = "/v1/projects/{project}/usage", tag = "operations",
+    params(("project" = String, Path, description = "Project name or id"), UsageQuery),
+    responses((status = 200, body = Usage), (status = 200, description = "format=csv", content_type = "text/csv", body = String), Errors))]
+async fn usage(
+    State(s): State<AppState>,
+    Ctx(ctx): Ctx,
+    Path(project): Path<String>,
+    ApiQuery(q): ApiQuery<UsageQuery>,
+) -> ApiResult<Response> {
+    let u = s.engine.usage(&ctx, &project, q.from.as_deref(), q.to.as_deref()).await?;
+    match q.format.as_deref() {
+        None | Some("json") => Ok(Json(u).into_response()),
+        Some("csv") => {
+            let disposition = format!("attachment; filename=\"usage-{}.csv\"", u.project);
+            Ok((
+                [(header::CONTENT_TYPE, "text/csv".to_string()), (header::CONTENT_DISPOSITION, disposition)],
+                gureum_engine::usage::usage_csv(&u),
+            )
+                .into_response())
+        }
+        Some(other) => {
+            Err(gureum_engine::Error::invalid("format", format!("must be json or csv, got {other:?}")).into())
+        }
+    }
+}
+
+#[utoipa::path(get, path = "/v1/connections", tag = "connections", responses((status = 200, body = Vec<Connection>), Errors))]
+async fn connection_list(State(s): State<AppState>, Ctx(ctx): Ctx) -> ApiResult<Json<Vec<Connection>>> {
+    Ok(Json(s.engine.connection_list(&ctx).await?))
+}
+
+/// Registers a connection (system administrators). Credentials are encrypted at rest
+/// and never returned.
+#[utoipa::path(post, path = "/v1/connections", tag = "connections", request_body = ConnectionCreate,
+    responses((status = 201, body = Connection), Errors))]
+async fn connection_create(
+    State(s): State<AppState>,
+    Ctx(ctx): Ctx,
+    ApiJson(req): ApiJson<ConnectionCreate>,
+) -> ApiResult<Created<Connection>> {
+    Ok(created(s.engine.connection_create(&ctx, req).await?))
+}
+
+#[utoipa::path(get, path = "/v1/connections/{connection}", tag = "connections",
+    params(("connection" = String, Path, description = "Connection name or id")), responses((status = 200, body = Connection), Errors))]
+async fn connection_get(
+    State(s): State<AppState>,
+    Ctx(ctx): Ctx,
+    Path(key): Path<String>,
+) -> ApiResult<Json<Connection>> {
+    Ok(Json(s.engine.connection_get(&ctx, &key).await?))
+}
+
+#[utoipa::path(delete, path = "/v1/connections/{connection}", tag = "connections",
+    params(("connection" = String, Path, description = "Connection name or id")), responses((status = 204), Errors))]
+async fn connection_delete(State(s): State<AppState>, Ctx(ctx): Ctx, Path(key): Path<String>) -> ApiResult<StatusCode> {
+    s.engine.connection_delete(&ctx, &key).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The provider's real inventory against gureum's records.
+#[utoipa::path(get, path = "/v1/connections/{connection}/drift", tag = "connections",
+    params(("connection" = String, Path, description = "Connection name or id")), responses((status = 200, body = Drift), Errors))]
+async fn connection_drift(State(s): State<AppState>, Ctx(ctx): Ctx, Path(key): Path<String>) -> ApiResult<Json<Drift>> {
+    Ok(Json(s.engine.drift(&ctx, &key).await?))
+}

@@ -1,0 +1,163 @@
+//! Connections: a driver + credentials + region + zone, registered by name. Every
+//! resource lives in one connection. Credentials are write-only and sealed at rest.
+
+use crate::views::{links, ts};
+use crate::{Engine, Error, OpContext, Result};
+use gureum_api_types::{Connection, ConnectionCreate};
+use gureum_driver::Driver;
+use gureum_model::Name;
+use gureum_model::state::LifecycleState;
+use gureum_store::{ConnectionRecord, Key, Record, new_id, now};
+use serde_json::Value;
+use std::sync::Arc;
+use uuid::Uuid;
+
+/// The connection resources use when the request names none.
+pub const DEFAULT_CONNECTION: &str = "sim";
+pub const DRIVERS: &[&str] = &["sim"];
+
+/// Tables whose rows live in a connection, with the kind users know them by.
+const CONNECTION_USERS: &[(&str, &str)] = &[
+    ("instances", "instances"),
+    ("volumes", "volumes"),
+    ("vpcs", "VPCs"),
+    ("key_pairs", "key pairs"),
+    ("public_ips", "public IPs"),
+    ("images", "images"),
+];
+
+fn view(c: ConnectionRecord) -> Connection {
+    Connection {
+        id: c.id,
+        settings: serde_json::from_str(&c.settings).unwrap_or(Value::Null),
+        has_credentials: c.credentials.is_some(),
+        created_at: ts(c.created_at),
+        links: links(format!("/v1/connections/{}", c.id), None),
+        name: c.name,
+        driver: c.driver,
+        region: c.region,
+        zone: c.zone,
+    }
+}
+
+/// Validates driver settings; returns the driver's region/zone defaults.
+fn validate_settings(driver: &str, settings: &Value) -> Result<(&'static str, &'static str)> {
+    match driver {
+        "sim" => {
+            gureum_sim::SimSettings::parse(settings)?;
+            Ok(("sim-1", "sim-1a"))
+        }
+        other => Err(Error::invalid("driver", format!("unknown driver {other:?}; available: {}", DRIVERS.join(", ")))),
+    }
+}
+
+impl Engine {
+    pub(crate) fn open_driver(&self, c: &ConnectionRecord) -> Result<Arc<dyn Driver>> {
+        let settings: Value = serde_json::from_str(&c.settings).unwrap_or(Value::Null);
+        match c.driver.as_str() {
+            "sim" => {
+                let settings = gureum_sim::SimSettings::parse(&settings)?;
+                let dir = self.config().data_dir.join("sim");
+                let d = gureum_sim::SimDriver::open(&dir, &c.id.to_string(), &c.region, &c.zone, settings)
+                    .map_err(|e| Error::Internal(format!("opening the simulated cloud of {}: {e}", c.name)))?;
+                Ok(Arc::new(d))
+            }
+            other => Err(Error::Internal(format!("connection {} uses unknown driver {other}", c.name))),
+        }
+    }
+
+    /// The driver of a connection, opened on first use and kept.
+    pub(crate) async fn driver(&self, connection_id: Uuid) -> Result<Arc<dyn Driver>> {
+        if let Some(d) = self.inner.drivers.read().expect("drivers lock").get(&connection_id) {
+            return Ok(d.clone());
+        }
+        let c = self
+            .store()
+            .get_by_id::<ConnectionRecord>(connection_id)
+            .await?
+            .ok_or_else(|| Error::not_found("connection", connection_id))?;
+        let d = self.open_driver(&c)?;
+        let mut map = self.inner.drivers.write().expect("drivers lock");
+        Ok(map.entry(connection_id).or_insert(d).clone())
+    }
+
+    /// The connection a request names (or the default one), as a 400 when unknown.
+    pub(crate) async fn resolve_connection(&self, name: Option<&str>) -> Result<ConnectionRecord> {
+        let name = name.unwrap_or(DEFAULT_CONNECTION);
+        self.store()
+            .get::<ConnectionRecord>(&[], &Key::parse(name))
+            .await?
+            .ok_or_else(|| Error::invalid("connection", format!("no connection named {name:?}")))
+    }
+
+    pub async fn connection_create(&self, ctx: &OpContext, req: ConnectionCreate) -> Result<Connection> {
+        self.require_admin(ctx, "create connections")?;
+        let name = Name::parse("name", &req.name)?;
+        let settings = req.settings.unwrap_or_else(|| Value::Object(Default::default()));
+        if !settings.is_object() {
+            return Err(Error::invalid("settings", "must be a JSON object"));
+        }
+        let (region, zone) = validate_settings(&req.driver, &settings)?;
+        let credentials = match req.credentials {
+            None | Some(Value::Null) => None,
+            Some(c) => Some(self.config().secret_key.seal(c.to_string().as_bytes())),
+        };
+        let t = now();
+        let rec = ConnectionRecord {
+            id: new_id(),
+            name: name.to_string(),
+            driver: req.driver,
+            region: req.region.unwrap_or_else(|| region.to_string()),
+            zone: req.zone.unwrap_or_else(|| zone.to_string()),
+            settings: settings.to_string(),
+            credentials,
+            state: LifecycleState::Available,
+            generation: 1,
+            created_at: t,
+            updated_at: t,
+        };
+        self.open_driver(&rec)?;
+        self.store()
+            .write(rec.insert())
+            .await
+            .map_err(|_| Error::Conflict(format!("a connection named {name} already exists")))?;
+        Ok(view(rec))
+    }
+
+    pub async fn connection_list(&self, _ctx: &OpContext) -> Result<Vec<Connection>> {
+        Ok(self.store().list_all::<ConnectionRecord>(&[]).await?.into_iter().map(view).collect())
+    }
+
+    pub async fn connection_get(&self, _ctx: &OpContext, key: &str) -> Result<Connection> {
+        Ok(view(self.connection_record(key).await?))
+    }
+
+    pub(crate) async fn connection_record(&self, key: &str) -> Result<ConnectionRecord> {
+        self.store()
+            .get::<ConnectionRecord>(&[], &Key::parse(key))
+            .await?
+            .ok_or_else(|| Error::not_found("connection", key))
+    }
+
+    pub async fn connection_delete(&self, ctx: &OpContext, key: &str) -> Result<()> {
+        self.require_admin(ctx, "delete connections")?;
+        let c = self.connection_record(key).await?;
+        let mut in_use = vec![];
+        for (table, what) in CONNECTION_USERS {
+            let n = self.store().count_in(table, &[("connection_id", c.id.into())]).await?;
+            if n > 0 {
+                in_use.push(format!("{n} {what}"));
+            }
+        }
+        if !in_use.is_empty() {
+            return Err(Error::Conflict(format!(
+                "connection {} still holds {}; delete them first",
+                c.name,
+                in_use.join(", ")
+            )));
+        }
+        self.store().write(gureum_store::record::delete::<ConnectionRecord>(c.id)).await?;
+        self.inner.drivers.write().expect("drivers lock").remove(&c.id);
+        Ok(())
+    }
+}

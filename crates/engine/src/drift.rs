@@ -1,0 +1,103 @@
+//! Drift: the provider's real inventory of a connection against gureum's records, by
+//! provider id (and by gureum's tag for resources whose id was never recorded).
+
+use crate::{Engine, OpContext, Result};
+use gureum_api_types::{Drift, DriftItem};
+use gureum_driver::{ProviderResource, ResourceKind, Support};
+use gureum_store::{ProjectRecord, args};
+use std::collections::{HashMap, HashSet};
+use uuid::Uuid;
+
+/// gureum tables and the provider kind their rows map to.
+const MAPPING: &[(&str, &str, ResourceKind)] = &[
+    ("vpcs", "vpc", ResourceKind::Vpc),
+    ("subnets", "subnet", ResourceKind::Subnet),
+    ("security_groups", "security group", ResourceKind::SecurityGroup),
+    ("key_pairs", "key pair", ResourceKind::KeyPair),
+    ("instances", "instance", ResourceKind::Vm),
+    ("volumes", "volume", ResourceKind::Disk),
+    ("snapshots", "snapshot", ResourceKind::Snapshot),
+    ("images", "image", ResourceKind::Image),
+    ("public_ips", "public IP", ResourceKind::PublicIp),
+];
+
+struct Row {
+    id: Uuid,
+    name: String,
+    project_id: Option<Uuid>,
+    provider_id: Option<String>,
+    state: String,
+}
+
+impl Engine {
+    pub async fn drift(&self, ctx: &OpContext, connection: &str) -> Result<Drift> {
+        self.require_admin(ctx, "inspect a connection's drift")?;
+        let conn = self.connection_record(connection).await?;
+        let cloud = self.cloud(conn.id).await?;
+        let info = cloud.info();
+        let mut drift =
+            Drift { connection: conn.name.clone(), mapped: vec![], only_in_gureum: vec![], only_in_provider: vec![] };
+        for (table, label, kind) in MAPPING {
+            if info.support(*kind) != Support::Native {
+                continue;
+            }
+            let sql = format!("SELECT id, name, project_id, provider_id, state FROM {table} WHERE connection_id = $1");
+            let rows: Vec<Row> = self
+                .store()
+                .db
+                .query(&sql, args![conn.id])
+                .await?
+                .iter()
+                .map(|r| Row {
+                    id: r.uuid(0),
+                    name: r.text(1),
+                    project_id: r.opt_uuid(2),
+                    provider_id: r.opt_text(3),
+                    state: r.text(4),
+                })
+                .collect();
+            let provider: Vec<ProviderResource> = cloud.list(*kind).await?;
+            let by_id: HashMap<&str, &ProviderResource> = provider.iter().map(|p| (p.id.as_str(), p)).collect();
+            let recorded: HashSet<&str> = rows.iter().filter_map(|r| r.provider_id.as_deref()).collect();
+            for r in &rows {
+                let project = match r.project_id {
+                    Some(p) => Some(self.name_of::<ProjectRecord>(p).await),
+                    None => None,
+                };
+                let item = DriftItem {
+                    kind: kind.as_str().into(),
+                    provider_id: r.provider_id.clone(),
+                    name: r.name.clone(),
+                    gureum_type: Some(label.to_string()),
+                    gureum_id: Some(r.id),
+                    project,
+                    state: Some(r.state.clone()),
+                };
+                match &r.provider_id {
+                    Some(pid) if by_id.contains_key(pid.as_str()) => drift.mapped.push(item),
+                    Some(_) => drift.only_in_gureum.push(item),
+                    // Nothing at the provider is expected for it (not created yet, shelved,
+                    // cleaned up after a failure).
+                    None => {}
+                }
+            }
+            for p in &provider {
+                // A resource tagged with a gureum id that does not record it is drift too:
+                // gureum could not manage or clean it up.
+                if recorded.contains(p.id.as_str()) {
+                    continue;
+                }
+                drift.only_in_provider.push(DriftItem {
+                    kind: kind.as_str().into(),
+                    provider_id: Some(p.id.clone()),
+                    name: p.name.clone(),
+                    gureum_type: None,
+                    gureum_id: p.tag.as_deref().and_then(|t| Uuid::parse_str(t).ok()),
+                    project: None,
+                    state: Some(p.status.as_str().into()),
+                });
+            }
+        }
+        Ok(drift)
+    }
+}

@@ -1,0 +1,91 @@
+//! The one error type of the application. The API maps each variant to an HTTP status
+//! in exactly one place; nothing above the engine invents its own errors.
+
+use gureum_driver::DriverError;
+use gureum_model::FieldError;
+use gureum_model::state::Refusal;
+use gureum_store::DbError;
+
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum Error {
+    /// Bad input: names the field and the rule. Nothing was changed.
+    #[error("{0}")]
+    Invalid(FieldError),
+    #[error("{0}")]
+    Unauthenticated(String),
+    /// The caller may see the resource but not do this to it.
+    #[error("{0}")]
+    Forbidden(String),
+    /// Also the answer for resources of projects the caller is not a member of.
+    #[error("{kind} {key} not found")]
+    NotFound { kind: &'static str, key: String },
+    /// The action is not allowed in the resource's current state.
+    #[error("{0}")]
+    State(Refusal),
+    /// Already exists, in use, changed concurrently, or an idempotency key reused.
+    #[error("{0}")]
+    Conflict(String),
+    /// The provider has no room (capacity or quota).
+    #[error("{0}")]
+    Capacity(String),
+    #[error("{0}")]
+    RateLimited(String),
+    #[error("{0}")]
+    Unavailable(String),
+    /// A fault of the server itself.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    pub fn invalid(field: impl Into<String>, rule: impl Into<String>) -> Self {
+        Error::Invalid(FieldError::new(field, rule))
+    }
+
+    pub fn not_found(kind: &'static str, key: impl std::fmt::Display) -> Self {
+        Error::NotFound { kind, key: key.to_string() }
+    }
+}
+
+impl From<FieldError> for Error {
+    fn from(e: FieldError) -> Self {
+        Error::Invalid(e)
+    }
+}
+
+impl From<Refusal> for Error {
+    fn from(r: Refusal) -> Self {
+        Error::State(r)
+    }
+}
+
+impl From<DbError> for Error {
+    fn from(e: DbError) -> Self {
+        match e {
+            DbError::Conflict { .. } => {
+                Error::Conflict("the resource was changed by another request; retry with its current state".into())
+            }
+            DbError::Unique(_) => Error::Conflict("a resource with that name already exists".into()),
+            DbError::Backend(m) => Error::Internal(m),
+        }
+    }
+}
+
+/// How a provider's answer reads to an API client.
+impl From<DriverError> for Error {
+    fn from(e: DriverError) -> Self {
+        match e {
+            DriverError::Capacity(m) => Error::Capacity(m),
+            DriverError::RateLimited(m) => Error::RateLimited(m),
+            DriverError::Unavailable(m) | DriverError::Timeout(m) => Error::Unavailable(m),
+            DriverError::InvalidRequest(m) => Error::invalid("request", m),
+            DriverError::NotFound { .. } | DriverError::AlreadyExists(_) | DriverError::Conflict(_) => {
+                Error::Conflict(e.to_string())
+            }
+            DriverError::Unsupported(m) => Error::invalid("request", format!("the provider does not support {m}")),
+            DriverError::Provider { .. } => Error::Unavailable(e.to_string()),
+        }
+    }
+}

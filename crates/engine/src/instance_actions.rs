@@ -1,0 +1,228 @@
+//! Instance actions. Each goes through the transition table (`start_instance_workflow`)
+//! and runs its workflow; the POST returns the instance in its transitional state.
+
+use crate::instance_workflows::*;
+use crate::{Engine, Error, OpContext, Result};
+use gureum_api_types::{Instance, InstanceCreateImage, InstanceReboot, InstanceResize, RebootType};
+use gureum_model::Name;
+use gureum_model::authz::Permission;
+use gureum_model::image::ImageState;
+use gureum_model::instance::{InstanceAction, InstanceState};
+use gureum_model::public_ip::PublicIpMode;
+use gureum_model::volume::{VolumeKind, VolumeState};
+use gureum_store::{Batch, ImageRecord, Key, PublicIpRecord, Record, Update, VolumeRecord, new_id, now};
+
+impl Engine {
+    fn params_for(conn: uuid::Uuid, final_state: InstanceState) -> InstanceParams {
+        InstanceParams {
+            connection_id: conn,
+            final_state,
+            resize_to: None,
+            delete_volumes: false,
+            image_id: None,
+            hard: false,
+        }
+    }
+
+    /// A new ephemeral IP row when the instance comes up and should have one.
+    async fn ephemeral_ip_batch(
+        &self,
+        ctx: &OpContext,
+        scope: &crate::ProjectScope,
+        inst: &gureum_store::InstanceRecord,
+    ) -> Result<Batch> {
+        if inst.public_ip_mode != PublicIpMode::Ephemeral {
+            return Ok(Batch::new());
+        }
+        if self.store().count::<PublicIpRecord>(&[("instance_id", inst.id.into())]).await? > 0 {
+            return Ok(Batch::new());
+        }
+        // The row's op_id is only informative here; the instance row carries the guard.
+        Ok(self.new_instance_ip(scope, ctx, inst, PublicIpMode::Ephemeral, new_id()).await?.insert().into())
+    }
+
+    pub async fn instance_start(&self, ctx: &OpContext, project: &str, key: &str) -> Result<Instance> {
+        let scope = self.authorize(ctx, project, Permission::ManageResources).await?;
+        let inst = self.instance_record(&scope, key).await?;
+        inst.state.check(InstanceAction::Start, inst.op_id.map(|o| o.to_string()).as_deref())?;
+        let extra = self.ephemeral_ip_batch(ctx, &scope, &inst).await?;
+        let params = Self::params_for(inst.connection_id, InstanceState::Active);
+        self.start_instance_workflow(ctx, &scope, inst, InstanceAction::Start, &INSTANCE_START, params, extra).await
+    }
+
+    pub async fn instance_stop(&self, ctx: &OpContext, project: &str, key: &str) -> Result<Instance> {
+        let scope = self.authorize(ctx, project, Permission::ManageResources).await?;
+        let inst = self.instance_record(&scope, key).await?;
+        let params = Self::params_for(inst.connection_id, InstanceState::Stopped);
+        self.start_instance_workflow(ctx, &scope, inst, InstanceAction::Stop, &INSTANCE_STOP, params, Batch::new())
+            .await
+    }
+
+    pub async fn instance_reboot(
+        &self,
+        ctx: &OpContext,
+        project: &str,
+        key: &str,
+        req: InstanceReboot,
+    ) -> Result<Instance> {
+        let scope = self.authorize(ctx, project, Permission::ManageResources).await?;
+        let inst = self.instance_record(&scope, key).await?;
+        let hard = req.reboot_type == RebootType::Hard;
+        let (action, def) = if hard {
+            (InstanceAction::HardReboot, &INSTANCE_REBOOT_HARD)
+        } else {
+            (InstanceAction::SoftReboot, &INSTANCE_REBOOT)
+        };
+        inst.state.check(action, inst.op_id.map(|o| o.to_string()).as_deref())?;
+        let extra = if hard { self.ephemeral_ip_batch(ctx, &scope, &inst).await? } else { Batch::new() };
+        let params = InstanceParams { hard, ..Self::params_for(inst.connection_id, InstanceState::Active) };
+        self.start_instance_workflow(ctx, &scope, inst, action, def, params, extra).await
+    }
+
+    pub async fn instance_shelve(&self, ctx: &OpContext, project: &str, key: &str) -> Result<Instance> {
+        let scope = self.authorize(ctx, project, Permission::ManageResources).await?;
+        let inst = self.instance_record(&scope, key).await?;
+        let params = Self::params_for(inst.connection_id, InstanceState::ShelvedOffloaded);
+        self.start_instance_workflow(ctx, &scope, inst, InstanceAction::Shelve, &INSTANCE_SHELVE, params, Batch::new())
+            .await
+    }
+
+    pub async fn instance_unshelve(&self, ctx: &OpContext, project: &str, key: &str) -> Result<Instance> {
+        let scope = self.authorize(ctx, project, Permission::ManageResources).await?;
+        let inst = self.instance_record(&scope, key).await?;
+        inst.state.check(InstanceAction::Unshelve, inst.op_id.map(|o| o.to_string()).as_deref())?;
+        let extra = self.ephemeral_ip_batch(ctx, &scope, &inst).await?;
+        let params = Self::params_for(inst.connection_id, InstanceState::Active);
+        self.start_instance_workflow(ctx, &scope, inst, InstanceAction::Unshelve, &INSTANCE_UNSHELVE, params, extra)
+            .await
+    }
+
+    pub async fn instance_resize(
+        &self,
+        ctx: &OpContext,
+        project: &str,
+        key: &str,
+        req: InstanceResize,
+    ) -> Result<Instance> {
+        let scope = self.authorize(ctx, project, Permission::ManageResources).await?;
+        let inst = self.instance_record(&scope, key).await?;
+        let to = self.instance_type_for("instance_type", &req.instance_type).await?;
+        if to.id == inst.instance_type_id {
+            return Err(Error::invalid("instance_type", format!("the instance already is {}", to.name)));
+        }
+        let image = self.store().get_by_id::<ImageRecord>(inst.image_id).await?;
+        if image.as_ref().is_some_and(|i| i.gpu) && to.gpu.is_none() {
+            return Err(Error::invalid(
+                "instance_type",
+                format!("the instance's image needs a GPU, which {} lacks", to.name),
+            ));
+        }
+        let params =
+            InstanceParams { resize_to: Some(to.id), ..Self::params_for(inst.connection_id, InstanceState::Resized) };
+        self.start_instance_workflow(ctx, &scope, inst, InstanceAction::Resize, &INSTANCE_RESIZE, params, Batch::new())
+            .await
+    }
+
+    pub async fn instance_confirm_resize(&self, ctx: &OpContext, project: &str, key: &str) -> Result<Instance> {
+        let scope = self.authorize(ctx, project, Permission::ManageResources).await?;
+        let inst = self.instance_record(&scope, key).await?;
+        let back = inst.return_state.unwrap_or(InstanceState::Active);
+        let params = Self::params_for(inst.connection_id, back);
+        self.start_instance_workflow(
+            ctx,
+            &scope,
+            inst,
+            InstanceAction::ConfirmResize,
+            &INSTANCE_RESIZE_CONFIRM,
+            params,
+            Batch::new(),
+        )
+        .await
+    }
+
+    pub async fn instance_revert_resize(&self, ctx: &OpContext, project: &str, key: &str) -> Result<Instance> {
+        let scope = self.authorize(ctx, project, Permission::ManageResources).await?;
+        let inst = self.instance_record(&scope, key).await?;
+        let back = inst.return_state.unwrap_or(InstanceState::Active);
+        let params =
+            InstanceParams { resize_to: inst.previous_instance_type_id, ..Self::params_for(inst.connection_id, back) };
+        self.start_instance_workflow(
+            ctx,
+            &scope,
+            inst,
+            InstanceAction::RevertResize,
+            &INSTANCE_RESIZE_REVERT,
+            params,
+            Batch::new(),
+        )
+        .await
+    }
+
+    /// Makes a project image from the instance's root volume.
+    pub async fn instance_create_image(
+        &self,
+        ctx: &OpContext,
+        project: &str,
+        key: &str,
+        req: InstanceCreateImage,
+    ) -> Result<Instance> {
+        let scope = self.authorize(ctx, project, Permission::ManageResources).await?;
+        let name = Name::parse("name", &req.name)?;
+        let inst = self.instance_record(&scope, key).await?;
+        inst.state.check(InstanceAction::CreateImage, inst.op_id.map(|o| o.to_string()).as_deref())?;
+        if self.store().get::<ImageRecord>(&scope.filter(), &Key::Name(name.to_string())).await?.is_some() {
+            return Err(Error::Conflict(format!("an image named {name} already exists in project {}", scope.name)));
+        }
+        let source = self.store().get_by_id::<ImageRecord>(inst.image_id).await?;
+        let root = self
+            .store()
+            .list_all::<VolumeRecord>(&[("instance_id", inst.id.into()), ("kind", VolumeKind::Root.as_str().into())])
+            .await?
+            .pop()
+            .ok_or_else(|| Error::Conflict(format!("instance {} has no root volume", inst.name)))?;
+        let t = now();
+        let image_id = new_id();
+        let image = ImageRecord {
+            id: image_id,
+            project_id: Some(scope.id),
+            name: name.to_string(),
+            os_family: source.as_ref().map_or(gureum_model::image::OsFamily::Linux, |s| s.os_family),
+            distribution: source.as_ref().map_or_else(String::new, |s| s.distribution.clone()),
+            version: source.as_ref().map_or_else(String::new, |s| s.version.clone()),
+            gpu: source.as_ref().is_some_and(|s| s.gpu),
+            min_disk_gb: root.size_gb,
+            max_disk_gb: source.as_ref().map_or(gureum_model::volume::VOLUME_MAX_GB, |s| s.max_disk_gb),
+            size_gb: root.size_gb,
+            connection_id: Some(inst.connection_id),
+            provider_id: None,
+            source_instance_id: Some(inst.id),
+            source_volume_id: Some(root.id),
+            state: ImageState::Creating,
+            state_reason: None,
+            op_id: None,
+            generation: 1,
+            created_by: Some(ctx.user_id),
+            created_at: t,
+            updated_at: t,
+        };
+        let mut extra = Batch::from(image.insert());
+        extra.push(
+            Update::of::<VolumeRecord>(root.id)
+                .set("state", VolumeState::Uploading.as_str())
+                .guard("generation", root.generation)
+                .stmt(t),
+        );
+        let params = InstanceParams { image_id: Some(image_id), ..Self::params_for(inst.connection_id, inst.state) };
+        self.remember_name(image_id, &image.name);
+        self.start_instance_workflow(
+            ctx,
+            &scope,
+            inst,
+            InstanceAction::CreateImage,
+            &INSTANCE_CREATE_IMAGE,
+            params,
+            extra,
+        )
+        .await
+    }
+}

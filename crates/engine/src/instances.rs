@@ -1,0 +1,432 @@
+//! Instances: create (everything validated before any provider call), read, list,
+//! delete, console output. Actions are in `instance_actions`, workflows in
+//! `instance_workflows`.
+
+use crate::instance_workflows::{INSTANCE_CREATE, INSTANCE_DELETE, InstanceParams};
+use crate::operations::{Target, name_taken};
+use crate::views::{links, project_path, ts, ts_opt};
+use crate::{Engine, Error, OpContext, ProjectScope, Result};
+use gureum_api_types::{ConsoleLog, Instance, InstanceCreate, InstancePublicIp, ListQuery, Page};
+use gureum_model::Name;
+use gureum_model::authz::Permission;
+use gureum_model::image::ImageState;
+use gureum_model::instance::{InstanceAction, InstanceState};
+use gureum_model::public_ip::{PublicIpKind, PublicIpMode, PublicIpState};
+use gureum_model::state::LifecycleState;
+use gureum_model::volume::{VolumeKind, VolumeState, validate_size};
+use gureum_store::{
+    Batch, ConnectionRecord, ImageRecord, InstanceRecord, InstanceTypeRecord, Key, KeyPairRecord, PublicIpRecord,
+    Record, SecurityGroupRecord, Store, SubnetRecord, Update, Val, VolumeRecord, VpcRecord, new_id, now,
+};
+use uuid::Uuid;
+
+pub const USER_DATA_MAX: usize = 64 * 1024;
+
+impl Engine {
+    pub(crate) async fn instance_view(&self, r: InstanceRecord) -> Result<Instance> {
+        let store = self.store();
+        let mut security_groups = vec![];
+        for sg in store.instance_security_group_ids(r.id).await? {
+            security_groups.push(self.name_of::<SecurityGroupRecord>(sg).await);
+        }
+        let public_ip = store
+            .list_all::<PublicIpRecord>(&[("instance_id", r.id.into())])
+            .await?
+            .pop()
+            .map(|ip| InstancePublicIp { name: ip.name, address: ip.address, kind: ip.kind });
+        Ok(Instance {
+            links: links(project_path(r.project_id, "instances", r.id), r.op_id.map(|o| (r.project_id, o))),
+            instance_type: self.name_of::<InstanceTypeRecord>(r.instance_type_id).await,
+            image: self.name_of::<ImageRecord>(r.image_id).await,
+            connection: self.name_of::<ConnectionRecord>(r.connection_id).await,
+            vpc: self.name_of::<VpcRecord>(r.vpc_id).await,
+            subnet: self.name_of::<SubnetRecord>(r.subnet_id).await,
+            key_pair: self.name_of_opt::<KeyPairRecord>(r.key_pair_id).await,
+            allowed_actions: r.state.allowed_actions(r.op_id.is_some()),
+            security_groups,
+            public_ip,
+            id: r.id,
+            name: r.name,
+            state: r.state,
+            state_reason: r.state_reason,
+            zone: r.zone,
+            public_ip_mode: r.public_ip_mode,
+            private_ip: r.private_ip,
+            operation_id: r.op_id,
+            created_at: ts(r.created_at),
+            updated_at: ts(r.updated_at),
+            launched_at: ts_opt(r.launched_at),
+        })
+    }
+
+    pub(crate) async fn instance_record(&self, scope: &ProjectScope, key: &str) -> Result<InstanceRecord> {
+        self.store()
+            .get::<InstanceRecord>(&scope.filter(), &Key::parse(key))
+            .await?
+            .ok_or_else(|| Error::not_found("instance", key))
+    }
+
+    pub async fn instance_create(&self, ctx: &OpContext, project: &str, req: InstanceCreate) -> Result<Instance> {
+        let scope = self.authorize(ctx, project, Permission::ManageResources).await?;
+        let name = Name::parse("name", &req.name)?;
+        let itype = self.instance_type_for("instance_type", &req.instance_type).await?;
+        let image = self.image_for("image", scope.id, &req.image).await?;
+        if image.state != ImageState::Active {
+            return Err(Error::invalid("image", format!("image {} is {}, not Active", image.name, image.state)));
+        }
+        if image.gpu && itype.gpu.is_none() {
+            let gpu_types: Vec<String> =
+                self.instance_type_list(ctx).await?.into_iter().filter(|t| t.gpu.is_some()).map(|t| t.name).collect();
+            return Err(Error::invalid(
+                "instance_type",
+                format!("image {} needs an instance type with a GPU: {}", image.name, gpu_types.join(", ")),
+            ));
+        }
+        let subnet = self
+            .store()
+            .get::<SubnetRecord>(&scope.filter(), &Key::parse(&req.subnet))
+            .await?
+            .ok_or_else(|| Error::invalid("subnet", format!("no subnet {:?} in this project", req.subnet)))?;
+        if subnet.state != LifecycleState::Available {
+            return Err(Error::Conflict(format!(
+                "subnet {} is {}; wait until it is Available",
+                subnet.name, subnet.state
+            )));
+        }
+        if let Some(conn) = image.connection_id
+            && conn != subnet.connection_id
+        {
+            return Err(Error::invalid(
+                "image",
+                format!("image {} lives in another connection than the subnet", image.name),
+            ));
+        }
+        let mut groups = Vec::with_capacity(req.security_groups.len());
+        for (i, g) in req.security_groups.iter().enumerate() {
+            let field = format!("security_groups[{i}]");
+            let sg = self
+                .store()
+                .get::<SecurityGroupRecord>(&scope.filter(), &Key::parse(g))
+                .await?
+                .ok_or_else(|| Error::invalid(&field, format!("no security group {g:?} in this project")))?;
+            if sg.vpc_id != subnet.vpc_id {
+                return Err(Error::invalid(
+                    &field,
+                    format!("security group {} is in another VPC than subnet {}", sg.name, subnet.name),
+                ));
+            }
+            if sg.state != LifecycleState::Available {
+                return Err(Error::invalid(&field, format!("security group {} is {}", sg.name, sg.state)));
+            }
+            if groups.iter().any(|x: &SecurityGroupRecord| x.id == sg.id) {
+                return Err(Error::invalid(&field, format!("security group {} is listed twice", sg.name)));
+            }
+            groups.push(sg);
+        }
+        let key_pair = match &req.key_pair {
+            None => None,
+            Some(k) => {
+                let kp = self
+                    .store()
+                    .get::<KeyPairRecord>(&scope.filter(), &Key::parse(k))
+                    .await?
+                    .ok_or_else(|| Error::invalid("key_pair", format!("no key pair {k:?} in this project")))?;
+                if kp.connection_id != subnet.connection_id {
+                    return Err(Error::invalid("key_pair", format!("key pair {} is in another connection", kp.name)));
+                }
+                if kp.state != LifecycleState::Available {
+                    return Err(Error::invalid("key_pair", format!("key pair {} is {}", kp.name, kp.state)));
+                }
+                Some(kp)
+            }
+        };
+        let public_ip_mode = req.public_ip.unwrap_or(PublicIpMode::None);
+        if public_ip_mode == PublicIpMode::Static && !scope.role.allows(Permission::ManagePublicIps) {
+            return Err(Error::Forbidden(format!(
+                "your role in project {} is {}, which may not set public IP configuration (static IPs)",
+                scope.name, scope.role
+            )));
+        }
+        let mut data_volumes = Vec::with_capacity(req.volumes.len());
+        for (i, v) in req.volumes.iter().enumerate() {
+            let field = format!("volumes[{i}]");
+            let vol = self
+                .store()
+                .get::<VolumeRecord>(&scope.filter(), &Key::parse(v))
+                .await?
+                .ok_or_else(|| Error::invalid(&field, format!("no volume {v:?} in this project")))?;
+            if vol.state != VolumeState::Available || vol.kind != VolumeKind::Data {
+                return Err(Error::invalid(
+                    &field,
+                    format!("volume {} is {}, not an Available data volume", vol.name, vol.state),
+                ));
+            }
+            if vol.connection_id != subnet.connection_id || vol.zone != subnet.zone {
+                return Err(Error::invalid(
+                    &field,
+                    format!("volume {} is in zone {}, the subnet in {}", vol.name, vol.zone, subnet.zone),
+                ));
+            }
+            if data_volumes.iter().any(|x: &VolumeRecord| x.id == vol.id) {
+                return Err(Error::invalid(&field, format!("volume {} is listed twice", vol.name)));
+            }
+            data_volumes.push(vol);
+        }
+        let root_size = req.root_volume_size_gb.unwrap_or(image.min_disk_gb);
+        validate_size("root_volume_size_gb", root_size)?;
+        if root_size < image.min_disk_gb || root_size > image.max_disk_gb {
+            return Err(Error::invalid(
+                "root_volume_size_gb",
+                format!(
+                    "image {} needs a root volume of {}–{} GB, got {root_size}",
+                    image.name, image.min_disk_gb, image.max_disk_gb
+                ),
+            ));
+        }
+        if let Some(ud) = &req.user_data
+            && ud.len() > USER_DATA_MAX
+        {
+            return Err(Error::invalid(
+                "user_data",
+                format!("must be at most {USER_DATA_MAX} bytes, got {}", ud.len()),
+            ));
+        }
+
+        let (id, op_id, t) = (new_id(), new_id(), now());
+        let rec = InstanceRecord {
+            id,
+            project_id: scope.id,
+            name: name.to_string(),
+            connection_id: subnet.connection_id,
+            provider_id: None,
+            instance_type_id: itype.id,
+            previous_instance_type_id: None,
+            image_id: image.id,
+            vpc_id: subnet.vpc_id,
+            subnet_id: subnet.id,
+            key_pair_id: key_pair.as_ref().map(|k| k.id),
+            public_ip_mode,
+            user_data: req.user_data,
+            zone: subnet.zone.clone(),
+            private_ip: None,
+            return_state: None,
+            state: InstanceState::Building,
+            state_reason: None,
+            op_id: Some(op_id),
+            generation: 1,
+            created_by: ctx.user_id,
+            created_at: t,
+            updated_at: t,
+            launched_at: None,
+        };
+        let mut batch = Batch::from(rec.insert());
+        let root = VolumeRecord {
+            id: new_id(),
+            project_id: scope.id,
+            name: self.free_volume_name(&scope, &format!("{name}-root")).await?,
+            connection_id: subnet.connection_id,
+            provider_id: None,
+            kind: VolumeKind::Root,
+            size_gb: root_size,
+            volume_type: "SSD".into(),
+            zone: subnet.zone.clone(),
+            image_id: Some(image.id),
+            snapshot_id: None,
+            instance_id: Some(id),
+            delete_with_instance: true,
+            state: VolumeState::Creating,
+            state_reason: None,
+            op_id: Some(op_id),
+            generation: 1,
+            created_by: ctx.user_id,
+            created_at: t,
+            updated_at: t,
+        };
+        batch.push(root.insert());
+        for sg in &groups {
+            batch.push(Store::instance_security_group_link(id, sg.id));
+        }
+        for v in &data_volumes {
+            batch.push(
+                Update::of::<VolumeRecord>(v.id)
+                    .set("state", VolumeState::Attaching.as_str())
+                    .set("instance_id", id)
+                    .set("op_id", op_id)
+                    .guard("generation", v.generation)
+                    .stmt(t),
+            );
+        }
+        if public_ip_mode != PublicIpMode::None {
+            batch.push(self.new_instance_ip(&scope, ctx, &rec, public_ip_mode, op_id).await?.insert());
+        }
+        let params = InstanceParams {
+            connection_id: subnet.connection_id,
+            final_state: InstanceState::Active,
+            resize_to: None,
+            delete_volumes: false,
+            image_id: None,
+            hard: false,
+        };
+        let op = self.new_op(
+            ctx,
+            &scope,
+            crate::operations::OpSpec {
+                id: op_id,
+                def: &INSTANCE_CREATE,
+                target: Target { kind: "instance", id, name: &rec.name },
+                params: serde_json::to_value(params).expect("params serialize"),
+                after: None,
+            },
+        );
+        self.remember_name(id, &rec.name);
+        self.launch(op, batch).await.map_err(name_taken("instance", &rec.name))?;
+        self.instance_view(rec).await
+    }
+
+    /// `base`, or `base-2`, `base-3`… if a volume already has that name.
+    async fn free_volume_name(&self, scope: &ProjectScope, base: &str) -> Result<String> {
+        let base: String = base.chars().take(56).collect();
+        for i in 1..100 {
+            let candidate = if i == 1 { base.clone() } else { format!("{base}-{i}") };
+            if self.store().get::<VolumeRecord>(&scope.filter(), &Key::Name(candidate.clone())).await?.is_none() {
+                return Ok(candidate);
+            }
+        }
+        Ok(format!("{base}-{}", &new_id().simple().to_string()[..6]))
+    }
+
+    /// The row of a public IP made for an instance (ephemeral, or static on request).
+    pub(crate) async fn new_instance_ip(
+        &self,
+        scope: &ProjectScope,
+        ctx: &OpContext,
+        inst: &InstanceRecord,
+        mode: PublicIpMode,
+        op_id: Uuid,
+    ) -> Result<PublicIpRecord> {
+        let t = now();
+        let name = {
+            let base: String = format!("{}-ip", inst.name).chars().take(56).collect();
+            let taken = self.store().get::<PublicIpRecord>(&scope.filter(), &Key::Name(base.clone())).await?.is_some();
+            if taken { format!("{base}-{}", &new_id().simple().to_string()[..6]) } else { base }
+        };
+        Ok(PublicIpRecord {
+            id: new_id(),
+            project_id: scope.id,
+            name,
+            connection_id: inst.connection_id,
+            provider_id: None,
+            kind: if mode == PublicIpMode::Static { PublicIpKind::Static } else { PublicIpKind::Ephemeral },
+            address: None,
+            instance_id: Some(inst.id),
+            state: PublicIpState::Allocating,
+            state_reason: None,
+            op_id: Some(op_id),
+            generation: 1,
+            created_by: ctx.user_id,
+            created_at: t,
+            updated_at: t,
+        })
+    }
+
+    pub async fn instance_get(&self, ctx: &OpContext, project: &str, key: &str) -> Result<Instance> {
+        let scope = self.authorize(ctx, project, Permission::View).await?;
+        self.instance_view(self.instance_record(&scope, key).await?).await
+    }
+
+    pub async fn instance_list(&self, ctx: &OpContext, project: &str, q: &ListQuery) -> Result<Page<Instance>> {
+        let scope = self.authorize(ctx, project, Permission::View).await?;
+        let page = {
+            let (rows, next_cursor) =
+                self.list_rows::<InstanceRecord, InstanceState>(scope.filter().to_vec(), q, |r| r.id).await?;
+            Ok::<_, crate::Error>(gureum_api_types::Page {
+                items: futures::future::join_all(rows.into_iter().map(|r| self.instance_view(r))).await,
+                next_cursor,
+            })
+        }?;
+        Ok(Page { items: page.items.into_iter().collect::<Result<_>>()?, next_cursor: page.next_cursor })
+    }
+
+    /// Deletes an instance from any state but `Deleting`, interrupting a running task.
+    pub async fn instance_delete(
+        &self,
+        ctx: &OpContext,
+        project: &str,
+        key: &str,
+        delete_volumes: bool,
+    ) -> Result<Instance> {
+        let scope = self.authorize(ctx, project, Permission::ManageResources).await?;
+        let inst = self.instance_record(&scope, key).await?;
+        let params = InstanceParams {
+            connection_id: inst.connection_id,
+            final_state: InstanceState::Deleting,
+            resize_to: None,
+            delete_volumes,
+            image_id: None,
+            hard: false,
+        };
+        self.start_instance_workflow(ctx, &scope, inst, InstanceAction::Delete, &INSTANCE_DELETE, params, Batch::new())
+            .await
+    }
+
+    pub async fn instance_console_log(&self, ctx: &OpContext, project: &str, key: &str) -> Result<ConsoleLog> {
+        let scope = self.authorize(ctx, project, Permission::View).await?;
+        let inst = self.instance_record(&scope, key).await?;
+        let vm = inst.provider_id.as_deref().ok_or_else(|| {
+            Error::Conflict(format!("instance {} has no VM now ({}), so no console", inst.name, inst.state))
+        })?;
+        let output = self.cloud(inst.connection_id).await?.console_log(vm).await?;
+        Ok(ConsoleLog { instance: inst.name, output })
+    }
+
+    /// Checks `action` against the transition table and starts `def`: the instance enters
+    /// the action's transitional state in the same transaction that records the workflow.
+    /// An interrupting action (delete, hard reboot of a stuck reboot) cancels the running
+    /// workflow and starts after it has unwound.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn start_instance_workflow(
+        &self,
+        ctx: &OpContext,
+        scope: &ProjectScope,
+        inst: InstanceRecord,
+        action: InstanceAction,
+        def: &'static crate::saga::WorkflowDef,
+        params: InstanceParams,
+        extra: Batch,
+    ) -> Result<Instance> {
+        let busy = inst.op_id.map(|o| o.to_string());
+        let transition = inst.state.check(action, busy.as_deref())?;
+        let op_id = new_id();
+        let t = now();
+        let mut update = Update::of::<InstanceRecord>(inst.id)
+            .set("op_id", op_id)
+            .set("state_reason", Val::Null)
+            .guard("generation", inst.generation);
+        if inst.state.is_settled() && inst.state != InstanceState::Resized && transition.enters != inst.state {
+            update = update.set("return_state", inst.state.as_str());
+        }
+        let mut batch = Store::instance_set_state(update, inst.id, transition.enters, t);
+        let after = if transition.preempts {
+            let running = inst.op_id.expect("preempting needs a running operation");
+            batch.push(Store::workflow_cancel(running));
+            Some(running)
+        } else {
+            None
+        };
+        batch.extend(extra);
+        let op = self.new_op(
+            ctx,
+            scope,
+            crate::operations::OpSpec {
+                id: op_id,
+                def,
+                target: Target { kind: "instance", id: inst.id, name: &inst.name },
+                params: serde_json::to_value(params).expect("params serialize"),
+                after,
+            },
+        );
+        self.launch(op, batch).await?;
+        let fresh = InstanceRecord { state: transition.enters, op_id: Some(op_id), state_reason: None, ..inst };
+        self.instance_view(fresh).await
+    }
+}

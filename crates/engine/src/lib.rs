@@ -1,0 +1,136 @@
+//! The application: one module per resource (each starts with authorization, validates
+//! everything before any provider call, and runs provider work as a durable workflow),
+//! plus the workflow executor, metering and reconciliation.
+
+mod authz;
+mod bootstrap;
+mod catalog;
+mod cloud;
+mod connections;
+mod context;
+mod drift;
+mod error;
+mod generic;
+mod images;
+mod instance_actions;
+mod instance_workflows;
+mod instances;
+mod key_pairs;
+mod names;
+mod operations;
+mod projects;
+mod public_ips;
+mod reconciler;
+pub mod saga;
+mod secrets;
+mod security_groups;
+mod snapshots;
+mod subnets;
+pub mod usage;
+mod users;
+mod views;
+mod volumes;
+mod vpcs;
+pub mod workflows;
+
+pub use authz::ProjectScope;
+pub use bootstrap::Bootstrap;
+pub use cloud::Cloud;
+pub use context::OpContext;
+pub use error::{Error, Result};
+pub use saga::WorkflowHooks;
+pub use secrets::SecretKey;
+
+use gureum_driver::Driver;
+use gureum_store::Store;
+use saga::Executor;
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+use uuid::Uuid;
+
+#[derive(Clone)]
+pub struct EngineConfig {
+    /// Where driver state (the simulated cloud, VM disks) lives.
+    pub data_dir: PathBuf,
+    /// Seals connection credentials at rest.
+    pub secret_key: SecretKey,
+    /// Longest a single provider call may take before it counts as timed out.
+    pub call_timeout: Duration,
+    /// Longest gureum waits for a provider transition (a VM to boot, a disk to appear).
+    pub wait_timeout: Duration,
+}
+
+impl EngineConfig {
+    pub fn new(data_dir: PathBuf, secret_key: SecretKey) -> Self {
+        EngineConfig {
+            data_dir,
+            secret_key,
+            call_timeout: Duration::from_secs(60),
+            wait_timeout: Duration::from_secs(600),
+        }
+    }
+}
+
+struct Inner {
+    store: Store,
+    executor: Executor,
+    config: EngineConfig,
+    drivers: RwLock<HashMap<Uuid, Arc<dyn Driver>>>,
+    /// Resource names by id. Names never change, so this needs no invalidation.
+    names: Mutex<HashMap<Uuid, String>>,
+    /// When each API token was last recorded as used (writes are throttled).
+    token_touches: Mutex<HashMap<Uuid, i64>>,
+}
+
+/// The application handle, cheap to clone.
+#[derive(Clone)]
+pub struct Engine {
+    inner: Arc<Inner>,
+}
+
+impl Engine {
+    pub fn new(store: Store, config: EngineConfig) -> Engine {
+        let owner = format!(
+            "{}-{}-{}",
+            std::env::var("HOSTNAME").unwrap_or_else(|_| "gureum".into()),
+            std::process::id(),
+            &Uuid::new_v4().simple().to_string()[..8]
+        );
+        Engine {
+            inner: Arc::new(Inner {
+                store,
+                executor: Executor::new(owner),
+                config,
+                drivers: RwLock::new(HashMap::new()),
+                names: Mutex::new(HashMap::new()),
+                token_touches: Mutex::new(HashMap::new()),
+            }),
+        }
+    }
+
+    /// Starts the background work: resuming unfinished workflows, lease renewal,
+    /// reconciliation against the providers, housekeeping.
+    pub fn start(&self) {
+        self.inner.executor.start_background(self);
+        reconciler::start(self);
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    pub fn executor(&self) -> &Executor {
+        &self.inner.executor
+    }
+
+    pub fn config(&self) -> &EngineConfig {
+        &self.inner.config
+    }
+
+    /// Fault injection for tests and chaos drills.
+    pub fn set_workflow_hooks(&self, hooks: WorkflowHooks) {
+        self.inner.executor.set_hooks(hooks);
+    }
+}

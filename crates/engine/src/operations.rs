@@ -1,0 +1,139 @@
+//! Operations: starting workflows, and the user's view of them.
+
+use crate::authz::ProjectScope;
+use crate::saga::WorkflowDef;
+use crate::views::{links, page_request, ts, ts_opt};
+use crate::{Engine, Error, OpContext, Result};
+use gureum_api_types::{Operation, OperationStep, OperationTarget, Page, Progress};
+use gureum_model::authz::Permission;
+use gureum_model::operation::StepStatus;
+use gureum_store::{Batch, DbError, Key, Record, UserRecord, WorkflowRecord};
+use serde_json::Value;
+use std::time::Duration;
+use uuid::Uuid;
+
+/// The longest a client may hold a request open waiting for an operation.
+pub const MAX_WAIT: Duration = Duration::from_secs(60);
+
+/// What a new workflow acts on.
+pub(crate) struct Target<'a> {
+    pub kind: &'static str,
+    pub id: Uuid,
+    pub name: &'a str,
+}
+
+/// A workflow about to start.
+pub(crate) struct OpSpec<'a> {
+    pub id: Uuid,
+    pub def: &'static WorkflowDef,
+    pub target: Target<'a>,
+    pub params: Value,
+    /// The workflow this one waits for (the one it preempted).
+    pub after: Option<Uuid>,
+}
+
+/// Maps a unique-name violation to a 409 that says which name is taken.
+pub(crate) fn name_taken(kind: &'static str, name: &str) -> impl FnOnce(DbError) -> Error {
+    let name = name.to_string();
+    move |e| match e {
+        DbError::Unique(_) => Error::Conflict(format!("a {kind} named {name} already exists")),
+        other => other.into(),
+    }
+}
+
+impl Engine {
+    /// A new workflow record (not yet stored) owned by this server.
+    pub(crate) fn new_op(&self, ctx: &OpContext, scope: &ProjectScope, spec: OpSpec<'_>) -> WorkflowRecord {
+        crate::saga::new_record(self.executor().owner(), Some(scope.id), Some(ctx.user_id), spec)
+    }
+
+    /// Stores `op` together with `batch` (the resource changes that start it) in one
+    /// transaction, then runs it.
+    pub(crate) async fn launch(&self, op: WorkflowRecord, mut batch: Batch) -> std::result::Result<(), DbError> {
+        batch.push(op.insert());
+        self.store().write(batch).await?;
+        metrics::counter!("gureum_operations_started_total", "kind" => op.kind.clone()).increment(1);
+        self.executor().spawn(self, op);
+        Ok(())
+    }
+
+    async fn operation_view(&self, w: WorkflowRecord) -> Operation {
+        let steps = w.steps();
+        let done = steps.iter().filter(|s| matches!(s.status, StepStatus::Done | StepStatus::Skipped)).count();
+        let created_by = self.name_of_opt::<UserRecord>(w.created_by).await;
+        Operation {
+            id: w.id,
+            kind: w.kind,
+            status: w.status,
+            target: OperationTarget { target_type: w.target_type, id: w.target_id, name: w.target_name },
+            progress: Progress { done, total: steps.len() },
+            steps: steps
+                .into_iter()
+                .map(|s| OperationStep {
+                    name: s.name,
+                    status: s.status,
+                    started_at: ts_opt(s.started_at),
+                    finished_at: ts_opt(s.finished_at),
+                    error: s.error,
+                })
+                .collect(),
+            error: w.error,
+            created_by,
+            created_at: ts(w.created_at),
+            finished_at: ts_opt(w.finished_at),
+            links: links(format!("/v1/projects/{}/operations/{}", w.project_id.unwrap_or_default(), w.id), None),
+        }
+    }
+
+    /// One operation; with `wait`, holds until it finishes or the wait ends.
+    pub async fn operation_get(
+        &self,
+        ctx: &OpContext,
+        project: &str,
+        id: &str,
+        wait: Option<Duration>,
+    ) -> Result<Operation> {
+        let scope = self.authorize(ctx, project, Permission::View).await?;
+        let Key::Id(op_id) = Key::parse(id) else {
+            return Err(Error::not_found("operation", id));
+        };
+        let deadline = tokio::time::Instant::now() + wait.unwrap_or_default().min(MAX_WAIT);
+        loop {
+            let mut finished = self.executor().subscribe(op_id);
+            let w = self
+                .store()
+                .get::<WorkflowRecord>(&scope.filter(), &Key::Id(op_id))
+                .await?
+                .ok_or_else(|| Error::not_found("operation", id))?;
+            if w.status.is_finished() || tokio::time::Instant::now() >= deadline {
+                return Ok(self.operation_view(w).await);
+            }
+            // Woken by this server finishing it, or re-read periodically in case another
+            // server runs it.
+            let _ = tokio::time::timeout_at(
+                deadline.min(tokio::time::Instant::now() + Duration::from_secs(1)),
+                finished.changed(),
+            )
+            .await;
+        }
+    }
+
+    pub async fn operation_list(
+        &self,
+        ctx: &OpContext,
+        project: &str,
+        limit: Option<u32>,
+        cursor: Option<&str>,
+    ) -> Result<Page<Operation>> {
+        let scope = self.authorize(ctx, project, Permission::View).await?;
+        let page = page_request(limit, cursor)?;
+        let rows = self.store().workflows_page(Some(scope.id), None, &page).await?;
+        let next =
+            (rows.len() as u32 == page.limit).then(|| rows.last().map(|r| crate::views::encode_cursor(r.id))).flatten();
+        let mut items = Vec::with_capacity(rows.len());
+        for w in rows {
+            items.push(self.operation_view(w).await);
+        }
+        Ok(Page { items, next_cursor: next })
+    }
+}

@@ -1,0 +1,90 @@
+//! Reconciliation: compares what the providers report with the records and repairs
+//! drift that happened behind gureum's back. An instance whose VM vanished goes to
+//! `Error` with the reason; one whose VM changed power state follows it. Nothing is
+//! deleted behind the user's back.
+
+use crate::Engine;
+use gureum_driver::{DriverError, ProviderStatus, ResourceKind};
+use gureum_model::instance::InstanceState;
+use gureum_store::{ConnectionRecord, InstanceRecord, Store, Update, Val, now};
+use std::collections::HashMap;
+use std::time::Duration;
+
+pub const RECONCILE_EVERY: Duration = Duration::from_secs(5);
+
+pub(crate) fn start(engine: &Engine) {
+    let engine = engine.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(RECONCILE_EVERY);
+        loop {
+            tick.tick().await;
+            if let Err(e) = engine.reconcile_once().await {
+                tracing::warn!(error = %e, "reconciliation pass failed");
+            }
+            let day_ago = now() - 24 * 3600 * 1_000_000;
+            if let Err(e) = engine.store().idempotency_purge(day_ago).await {
+                tracing::warn!(error = %e, "purging idempotency keys failed");
+            }
+        }
+    });
+}
+
+impl Engine {
+    /// One pass over every connection's instances.
+    pub async fn reconcile_once(&self) -> crate::Result<usize> {
+        let mut repaired = 0;
+        for conn in self.store().list_all::<ConnectionRecord>(&[]).await? {
+            let cloud = match self.cloud(conn.id).await {
+                Ok(c) => c,
+                Err(e) => {
+                    tracing::warn!(connection = %conn.name, error = %e, "connection unusable");
+                    continue;
+                }
+            };
+            let vms = match cloud.list(ResourceKind::Vm).await {
+                Ok(v) => v,
+                Err(DriverError::Unsupported(_)) => continue,
+                Err(e) => {
+                    tracing::warn!(connection = %conn.name, error = %e, "listing VMs failed");
+                    continue;
+                }
+            };
+            let by_id: HashMap<&str, ProviderStatus> = vms.iter().map(|v| (v.id.as_str(), v.status)).collect();
+            let instances = self.store().list_all::<InstanceRecord>(&[("connection_id", conn.id.into())]).await?;
+            for inst in instances {
+                // Only settled instances with nothing running: workflows own the rest.
+                if inst.op_id.is_some() || !inst.state.is_settled() || inst.state == InstanceState::Error {
+                    continue;
+                }
+                let Some(vm) = inst.provider_id.as_deref() else {
+                    continue;
+                };
+                let (state, reason) = match by_id.get(vm) {
+                    None => (InstanceState::Error, Some(format!("VM {vm} disappeared at the provider"))),
+                    Some(ProviderStatus::Error) => {
+                        (InstanceState::Error, Some(format!("VM {vm} is in error at the provider")))
+                    }
+                    Some(ProviderStatus::Stopped) if inst.state == InstanceState::Active => {
+                        (InstanceState::Stopped, Some("the VM stopped by itself".to_string()))
+                    }
+                    Some(ProviderStatus::Running) if inst.state == InstanceState::Stopped => {
+                        (InstanceState::Active, Some("the VM started outside gureum".to_string()))
+                    }
+                    _ => continue,
+                };
+                tracing::warn!(instance = %inst.name, from = %inst.state, to = %state, reason = ?reason, "repairing drift");
+                let update = Update::of::<InstanceRecord>(inst.id)
+                    .set("state_reason", reason)
+                    .guard("generation", inst.generation)
+                    .guard("op_id", Val::Null);
+                match self.store().write(Store::instance_set_state(update, inst.id, state, now())).await {
+                    Ok(_) => repaired += 1,
+                    // Changed meanwhile: the next pass looks again.
+                    Err(gureum_store::DbError::Conflict { .. }) => {}
+                    Err(e) => return Err(e.into()),
+                }
+            }
+        }
+        Ok(repaired)
+    }
+}

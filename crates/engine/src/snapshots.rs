@@ -1,0 +1,250 @@
+//! Volume snapshots. Taking one is a volume workflow (the volume shows `Backing-Up`);
+//! deleting one is the generic delete.
+
+use crate::generic::GenericTarget;
+use crate::saga::{StepCtx, StepDef, StepError, StepOut, WorkflowDef};
+use crate::views::{links, project_path, ts};
+use crate::volumes::{VolumeParams, settled_state};
+use crate::{Engine, Error, OpContext, Result, on_failure, step};
+use gureum_api_types::{ListQuery, Page, Snapshot, SnapshotCreate};
+use gureum_driver::{CreateSpec, ProviderStatus, ResourceKind};
+use gureum_model::Name;
+use gureum_model::authz::Permission;
+use gureum_model::state::LifecycleState;
+use gureum_model::volume::{VolumeAction, VolumeState};
+use gureum_store::{Batch, Key, Record, SnapshotRecord, Update, Val, VolumeRecord, new_id, now};
+use serde_json::json;
+
+pub(crate) static SNAPSHOT_CREATE: WorkflowDef = WorkflowDef {
+    kind: "volume_snapshot",
+    steps: &[
+        StepDef::showing(
+            "snapshot_create",
+            VolumeState::BackingUp.as_str(),
+            step!(snapshot_create),
+            Some(step!(snapshot_create_undo)),
+        ),
+        StepDef::new("snapshot_wait", step!(snapshot_wait), None),
+    ],
+    on_failure: on_failure!(crate::volumes::volume_failed),
+    show: Some(crate::volumes::volume_show),
+};
+
+impl Engine {
+    async fn snapshot_view(&self, r: SnapshotRecord) -> Snapshot {
+        Snapshot {
+            links: links(
+                format!("{}/snapshots/{}", project_path(r.project_id, "volumes", r.volume_id), r.id),
+                r.op_id.map(|o| (r.project_id, o)),
+            ),
+            volume: self.name_of::<VolumeRecord>(r.volume_id).await,
+            id: r.id,
+            name: r.name,
+            size_gb: r.size_gb,
+            state: r.state,
+            state_reason: r.state_reason,
+            operation_id: r.op_id,
+            created_at: ts(r.created_at),
+        }
+    }
+
+    pub async fn snapshot_create(
+        &self,
+        ctx: &OpContext,
+        project: &str,
+        volume: &str,
+        req: SnapshotCreate,
+    ) -> Result<Snapshot> {
+        let scope = self.authorize(ctx, project, Permission::ManageResources).await?;
+        let name = Name::parse("name", &req.name)?;
+        let v = self.volume_record(&scope, volume).await?;
+        if v.op_id.is_some() {
+            return Err(Error::Conflict(format!("volume {} has an operation in progress", v.name)));
+        }
+        let enters = v.state.check(VolumeAction::Snapshot)?;
+        let t = now();
+        let snap = SnapshotRecord {
+            id: new_id(),
+            project_id: scope.id,
+            volume_id: v.id,
+            name: name.to_string(),
+            connection_id: v.connection_id,
+            provider_id: None,
+            size_gb: v.size_gb,
+            state: LifecycleState::Creating,
+            state_reason: None,
+            op_id: None,
+            generation: 1,
+            created_by: ctx.user_id,
+            created_at: t,
+            updated_at: t,
+        };
+        self.remember_name(snap.id, &snap.name);
+        let params = VolumeParams {
+            connection_id: v.connection_id,
+            instance_id: v.instance_id,
+            size_gb: None,
+            image_id: None,
+            snapshot_id: Some(snap.id),
+        };
+        let op_id = new_id();
+        let mut batch = Batch::from(snap.insert());
+        batch.push(
+            Update::of::<VolumeRecord>(v.id)
+                .set("state", enters.as_str())
+                .set("op_id", op_id)
+                .guard("generation", v.generation)
+                .stmt(t),
+        );
+        let op = self.new_op(
+            ctx,
+            &scope,
+            crate::operations::OpSpec {
+                id: op_id,
+                def: &SNAPSHOT_CREATE,
+                target: crate::operations::Target { kind: "volume", id: v.id, name: &v.name },
+                params: serde_json::to_value(params).expect("params serialize"),
+                after: None,
+            },
+        );
+        self.launch(op, batch).await.map_err(crate::operations::name_taken("snapshot", &snap.name))?;
+        Ok(self.snapshot_view(snap).await)
+    }
+
+    pub async fn snapshot_list(
+        &self,
+        ctx: &OpContext,
+        project: &str,
+        volume: &str,
+        q: &ListQuery,
+    ) -> Result<Page<Snapshot>> {
+        let scope = self.authorize(ctx, project, Permission::View).await?;
+        let v = self.volume_record(&scope, volume).await?;
+        {
+            let (rows, next_cursor) =
+                self.list_rows::<SnapshotRecord, LifecycleState>(vec![("volume_id", v.id.into())], q, |r| r.id).await?;
+            Ok::<_, crate::Error>(gureum_api_types::Page {
+                items: futures::future::join_all(rows.into_iter().map(|r| self.snapshot_view(r))).await,
+                next_cursor,
+            })
+        }
+    }
+
+    async fn snapshot_record(
+        &self,
+        ctx: &OpContext,
+        project: &str,
+        volume: &str,
+        key: &str,
+        permission: Permission,
+    ) -> Result<(crate::ProjectScope, SnapshotRecord)> {
+        let scope = self.authorize(ctx, project, permission).await?;
+        let v = self.volume_record(&scope, volume).await?;
+        let s = self
+            .store()
+            .get::<SnapshotRecord>(&[("volume_id", v.id.into())], &Key::parse(key))
+            .await?
+            .ok_or_else(|| Error::not_found("snapshot", key))?;
+        Ok((scope, s))
+    }
+
+    pub async fn snapshot_get(&self, ctx: &OpContext, project: &str, volume: &str, key: &str) -> Result<Snapshot> {
+        let (_, s) = self.snapshot_record(ctx, project, volume, key, Permission::View).await?;
+        Ok(self.snapshot_view(s).await)
+    }
+
+    pub async fn snapshot_delete(&self, ctx: &OpContext, project: &str, volume: &str, key: &str) -> Result<Snapshot> {
+        let (scope, s) = self.snapshot_record(ctx, project, volume, key, Permission::ManageResources).await?;
+        if !s.state.deletable() || s.op_id.is_some() {
+            return Err(Error::Conflict(format!("snapshot {} is {}; wait until it is Available", s.name, s.state)));
+        }
+        let target = GenericTarget {
+            table: "snapshots",
+            kind_label: "snapshot",
+            id: s.id,
+            name: &s.name,
+            connection_id: s.connection_id,
+        };
+        let op = self
+            .start_delete(
+                ctx,
+                &scope,
+                target,
+                crate::generic::Removal {
+                    generation: s.generation,
+                    kind: ResourceKind::Snapshot,
+                    provider_id: s.provider_id.clone(),
+                    deleting_state: "Deleting",
+                },
+            )
+            .await?;
+        Ok(self.snapshot_view(SnapshotRecord { state: LifecycleState::Deleting, op_id: Some(op), ..s }).await)
+    }
+}
+
+async fn snapshot_row(ctx: &StepCtx) -> Result<SnapshotRecord, StepError> {
+    let p: VolumeParams = ctx.params()?;
+    let id = p.snapshot_id.ok_or_else(|| StepError::Fail("no snapshot".into()))?;
+    ctx.engine
+        .store()
+        .get_by_id::<SnapshotRecord>(id)
+        .await?
+        .ok_or_else(|| StepError::Fail("the snapshot row is gone".into()))
+}
+
+async fn snapshot_create(ctx: StepCtx) -> Result<StepOut, StepError> {
+    let p: VolumeParams = ctx.params()?;
+    let snap = snapshot_row(&ctx).await?;
+    let v = ctx
+        .engine
+        .store()
+        .get_by_id::<VolumeRecord>(ctx.target_id)
+        .await?
+        .ok_or_else(|| StepError::Fail("the volume is gone".into()))?;
+    let disk = v.provider_id.ok_or_else(|| StepError::Fail("the volume has no disk".into()))?;
+    let spec = CreateSpec::Snapshot { name: snap.name.clone(), tag: snap.id.to_string(), disk };
+    let r = ctx.engine.cloud(p.connection_id).await?.ensure_created(spec, ctx.may_have_run).await?;
+    let update = Update::of::<SnapshotRecord>(snap.id).set("provider_id", r.id.as_str());
+    Ok(StepOut::done().output(json!({ "snapshot": r.id })).batch(update.stmt(now()).into()))
+}
+
+async fn snapshot_create_undo(ctx: StepCtx) -> Result<StepOut, StepError> {
+    let p: VolumeParams = ctx.params()?;
+    let snap = snapshot_row(&ctx).await?;
+    let id = snap.provider_id.clone().or_else(|| ctx.output_str("snapshot_create", "snapshot"));
+    ctx.engine
+        .cloud(p.connection_id)
+        .await?
+        .ensure_deleted(ResourceKind::Snapshot, id.as_deref(), &snap.id.to_string())
+        .await?;
+    Ok(StepOut::done())
+}
+
+async fn snapshot_wait(ctx: StepCtx) -> Result<StepOut, StepError> {
+    let p: VolumeParams = ctx.params()?;
+    let snap = snapshot_row(&ctx).await?;
+    let pid = snap.provider_id.clone().ok_or_else(|| StepError::Fail("the snapshot was not created".into()))?;
+    ctx.engine
+        .cloud(p.connection_id)
+        .await?
+        .wait_for(ResourceKind::Snapshot, &pid, &[ProviderStatus::Available])
+        .await?;
+    let v = ctx
+        .engine
+        .store()
+        .get_by_id::<VolumeRecord>(ctx.target_id)
+        .await?
+        .ok_or_else(|| StepError::Fail("the volume is gone".into()))?;
+    let state = settled_state(&ctx, &v).await?;
+    let t = now();
+    let mut batch =
+        Batch::from(Update::of::<SnapshotRecord>(snap.id).set("state", LifecycleState::Available.as_str()).stmt(t));
+    batch.push(
+        Update::of::<VolumeRecord>(v.id)
+            .set("state", state.as_str())
+            .set("op_id", Val::Null)
+            .guard("op_id", ctx.workflow_id)
+            .stmt(t),
+    );
+    Ok(StepOut::done().batch(batch))
+}

@@ -1,0 +1,241 @@
+//! Users, passwords (argon2id) and API tokens (256-bit random, stored as SHA-256).
+
+use crate::views::{links, page_request, ts, ts_opt};
+use crate::{Engine, Error, OpContext, Result};
+use argon2::Argon2;
+use argon2::password_hash::phc::PasswordHash;
+use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+use base64::Engine as _;
+use gureum_api_types::{Me, Page, PasswordSet, ProjectMembership, Token, TokenCreate, TokenCreated, User, UserCreate};
+use gureum_model::Name;
+use gureum_model::authz::Role;
+use gureum_store::{Key, Record, TokenRecord, Update, UserRecord, new_id, now};
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+pub const PASSWORD_MIN: usize = 12;
+const TOKEN_PREFIX: &str = "gur_";
+/// Record a token's use at most this often (a write per request would cost throughput).
+const TOUCH_EVERY_MICROS: i64 = 60 * 1_000_000;
+
+fn hash_secret(secret: &str) -> String {
+    hex::encode(Sha256::digest(secret.as_bytes()))
+}
+
+/// A new token row and its secret (shown once).
+pub(crate) fn new_token(user_id: Uuid, name: &str, expires_at: Option<i64>) -> (TokenRecord, String) {
+    let mut raw = [0u8; 32];
+    rand::rng().fill_bytes(&mut raw);
+    let secret = format!("{TOKEN_PREFIX}{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw));
+    let rec = TokenRecord {
+        id: new_id(),
+        user_id,
+        name: name.to_string(),
+        secret_hash: hash_secret(&secret),
+        created_at: now(),
+        expires_at,
+        last_used_at: None,
+    };
+    (rec, secret)
+}
+
+fn hash_password(password: &str) -> Result<String> {
+    if password.chars().count() < PASSWORD_MIN {
+        return Err(Error::invalid("password", format!("must be at least {PASSWORD_MIN} characters")));
+    }
+    let hash: PasswordHash = Argon2::default()
+        .hash_password(password.as_bytes())
+        .map_err(|e| Error::Internal(format!("hashing the password failed: {e}")))?;
+    Ok(hash.to_string())
+}
+
+fn user_view(u: UserRecord) -> User {
+    User {
+        links: links(format!("/v1/users/{}", u.id), None),
+        has_password: u.password_hash.is_some(),
+        id: u.id,
+        name: u.name,
+        is_admin: u.is_admin,
+        created_at: ts(u.created_at),
+    }
+}
+
+fn token_view(t: TokenRecord) -> Token {
+    Token {
+        id: t.id,
+        name: t.name,
+        created_at: ts(t.created_at),
+        expires_at: ts_opt(t.expires_at),
+        last_used_at: ts_opt(t.last_used_at),
+    }
+}
+
+impl Engine {
+    /// Who a bearer token belongs to. Unknown, malformed and expired tokens are all the
+    /// same 401 (a caller learns nothing about which tokens exist).
+    pub async fn authenticate(&self, bearer: &str, request_id: &str) -> Result<OpContext> {
+        let unauthenticated = || Error::Unauthenticated("the bearer token is not valid".into());
+        if !bearer.starts_with(TOKEN_PREFIX) {
+            return Err(unauthenticated());
+        }
+        let owner = self.store().token_owner(&hash_secret(bearer)).await?.ok_or_else(unauthenticated)?;
+        let t = now();
+        if owner.expires_at.is_some_and(|e| e <= t) {
+            return Err(Error::Unauthenticated("the bearer token has expired".into()));
+        }
+        let due = {
+            let mut touches = self.inner.token_touches.lock().expect("touch lock");
+            let last = touches.get(&owner.token_id).copied().unwrap_or(0);
+            let due = t - last > TOUCH_EVERY_MICROS;
+            if due {
+                touches.insert(owner.token_id, t);
+            }
+            due
+        };
+        if due {
+            let store = self.store().clone();
+            let id = owner.token_id;
+            tokio::spawn(async move { store.write(gureum_store::Store::token_touch(id, t)).await });
+        }
+        Ok(OpContext {
+            user_id: owner.user.id,
+            user_name: owner.user.name,
+            is_admin: owner.user.is_admin,
+            request_id: request_id.into(),
+        })
+    }
+
+    /// Checks a user's password (for console sign-in). Wrong user and wrong password read
+    /// the same.
+    pub async fn verify_password(&self, name: &str, password: &str, request_id: &str) -> Result<OpContext> {
+        let wrong = || Error::Unauthenticated("wrong user name or password".into());
+        let user = self.store().get::<UserRecord>(&[], &Key::Name(name.into())).await?.ok_or_else(wrong)?;
+        let hash = user.password_hash.as_deref().ok_or_else(wrong)?;
+        let parsed = PasswordHash::new(hash).map_err(|_| wrong())?;
+        Argon2::default().verify_password(password.as_bytes(), &parsed).map_err(|_| wrong())?;
+        Ok(OpContext { user_id: user.id, user_name: user.name, is_admin: user.is_admin, request_id: request_id.into() })
+    }
+
+    async fn user_record(&self, key: &str) -> Result<UserRecord> {
+        self.store().get::<UserRecord>(&[], &Key::parse(key)).await?.ok_or_else(|| Error::not_found("user", key))
+    }
+
+    /// A user the caller may manage: themselves, or anyone for a system administrator.
+    async fn user_for(&self, ctx: &OpContext, key: &str) -> Result<UserRecord> {
+        let u = self.user_record(key).await?;
+        if u.id != ctx.user_id && !ctx.is_admin {
+            return Err(Error::not_found("user", key));
+        }
+        Ok(u)
+    }
+
+    pub async fn user_create(&self, ctx: &OpContext, req: UserCreate) -> Result<User> {
+        self.require_admin(ctx, "create users")?;
+        let name = Name::parse("name", &req.name)?;
+        let password_hash = req.password.as_deref().map(hash_password).transpose()?;
+        let t = now();
+        let u = UserRecord {
+            id: new_id(),
+            name: name.to_string(),
+            password_hash,
+            is_admin: req.is_admin,
+            generation: 1,
+            created_at: t,
+            updated_at: t,
+        };
+        self.store().write(u.insert()).await.map_err(crate::operations::name_taken("user", name.as_str()))?;
+        Ok(user_view(u))
+    }
+
+    pub async fn user_list(&self, ctx: &OpContext, limit: Option<u32>, cursor: Option<&str>) -> Result<Page<User>> {
+        self.require_admin(ctx, "list users")?;
+        let page = page_request(limit, cursor)?;
+        let rows = self.store().list::<UserRecord>(&[], &page).await?;
+        let next_cursor =
+            (rows.len() as u32 == page.limit).then(|| rows.last().map(|r| crate::views::encode_cursor(r.id))).flatten();
+        Ok(Page { items: rows.into_iter().map(user_view).collect(), next_cursor })
+    }
+
+    pub async fn user_get(&self, ctx: &OpContext, key: &str) -> Result<User> {
+        Ok(user_view(self.user_for(ctx, key).await?))
+    }
+
+    pub async fn user_delete(&self, ctx: &OpContext, key: &str) -> Result<()> {
+        self.require_admin(ctx, "delete users")?;
+        let u = self.user_record(key).await?;
+        if u.id == ctx.user_id {
+            return Err(Error::Conflict("you cannot delete yourself".into()));
+        }
+        let mut batch = gureum_store::Batch::from(gureum_store::record::delete::<UserRecord>(u.id));
+        batch.push(gureum_store::Stmt::new("DELETE FROM tokens WHERE user_id = $1", gureum_store::args![u.id]));
+        batch.push(gureum_store::Stmt::new("DELETE FROM members WHERE user_id = $1", gureum_store::args![u.id]));
+        self.store().write(batch).await?;
+        Ok(())
+    }
+
+    pub async fn user_set_password(&self, ctx: &OpContext, key: &str, req: PasswordSet) -> Result<User> {
+        let u = self.user_for(ctx, key).await?;
+        let hash = hash_password(&req.password)?;
+        self.store().write(Update::of::<UserRecord>(u.id).set("password_hash", hash.as_str()).stmt(now())).await?;
+        Ok(user_view(UserRecord { password_hash: Some(hash), ..u }))
+    }
+
+    pub async fn token_create(&self, ctx: &OpContext, user: &str, req: TokenCreate) -> Result<TokenCreated> {
+        let u = self.user_for(ctx, user).await?;
+        let name = Name::parse("name", &req.name)?;
+        let expires_at = match req.expires_in_days {
+            None => None,
+            Some(d) => {
+                gureum_model::validation::in_range("expires_in_days", d, 1, 3650)?;
+                Some(now() + d * 24 * 3600 * 1_000_000)
+            }
+        };
+        let (rec, secret) = new_token(u.id, name.as_str(), expires_at);
+        self.store().write(rec.insert()).await?;
+        Ok(TokenCreated { token: token_view(rec), secret })
+    }
+
+    pub async fn token_list(&self, ctx: &OpContext, user: &str) -> Result<Vec<Token>> {
+        let u = self.user_for(ctx, user).await?;
+        Ok(self
+            .store()
+            .list_all::<TokenRecord>(&[("user_id", u.id.into())])
+            .await?
+            .into_iter()
+            .map(token_view)
+            .collect())
+    }
+
+    pub async fn token_delete(&self, ctx: &OpContext, user: &str, token: &str) -> Result<()> {
+        let u = self.user_for(ctx, user).await?;
+        let Key::Id(id) = Key::parse(token) else {
+            return Err(Error::not_found("token", token));
+        };
+        let t = self
+            .store()
+            .get::<TokenRecord>(&[("user_id", u.id.into())], &Key::Id(id))
+            .await?
+            .ok_or_else(|| Error::not_found("token", token))?;
+        self.store().write(gureum_store::record::delete::<TokenRecord>(t.id)).await?;
+        Ok(())
+    }
+
+    pub async fn me(&self, ctx: &OpContext) -> Result<Me> {
+        let user = self.user_record(&ctx.user_id.to_string()).await?;
+        let projects = self
+            .store()
+            .projects_visible(ctx.user_id, ctx.is_admin, &gureum_store::Page { limit: 10_000, after: None })
+            .await?;
+        let mut memberships = Vec::with_capacity(projects.len());
+        for p in projects {
+            let role = if ctx.is_admin {
+                Role::Admin
+            } else {
+                self.store().member_role(p.id, ctx.user_id).await?.unwrap_or(Role::Reader)
+            };
+            memberships.push(ProjectMembership { id: p.id, name: p.name, role });
+        }
+        Ok(Me { user: user_view(user), projects: memberships })
+    }
+}

@@ -1,0 +1,31 @@
+//! `gureum`: the server (`gureum serve`), the CLI and the benchmark in one binary.
+
+mod serve;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "gureum", version, about = "A self-hosted cloud control plane", propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the API server, console and workers.
+    Serve(serve::ServeArgs),
+    /// Print the OpenAPI document of the /v1 API.
+    Openapi,
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Serve(args) => serve::run(args),
+        Command::Openapi => {
+            print!("{}", gureum_api::openapi_json());
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,114 @@
+//! `gureum serve`: opens the database, bootstraps a fresh install, resumes unfinished
+//! workflows and serves the API.
+
+use anyhow::Context;
+use gureum_engine::{Engine, EngineConfig, SecretKey};
+use gureum_store::Store;
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+#[derive(clap::Args, Debug, Clone)]
+pub struct ServeArgs {
+    /// Where gureum keeps its database, keys and provider state.
+    #[arg(long, env = "GUREUM_DATA_DIR", default_value = "./gureum-data")]
+    pub data_dir: PathBuf,
+    /// Address to listen on (port 0 picks a free port and prints it).
+    #[arg(long, env = "GUREUM_LISTEN", default_value = "127.0.0.1:7480")]
+    pub listen: SocketAddr,
+    /// `postgres://user@host:port/db` to share one database between several servers;
+    /// default: the SQLite file `<data-dir>/gureum.db`.
+    #[arg(long, env = "GUREUM_DATABASE_URL")]
+    pub database_url: Option<String>,
+    /// Log as JSON lines instead of text.
+    #[arg(long)]
+    pub log_json: bool,
+}
+
+fn init_logging(json: bool) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if json {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+/// Writes a file only its owner can read.
+fn write_private(path: &Path, contents: &str) -> anyhow::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("writing {}", path.display()))?;
+    f.write_all(contents.as_bytes())?;
+    Ok(())
+}
+
+/// The key that seals connection credentials: `GUREUM_SECRET_KEY`, else
+/// `<data-dir>/secret.key` (made on first start).
+fn secret_key(data_dir: &Path) -> anyhow::Result<SecretKey> {
+    if let Ok(k) = std::env::var("GUREUM_SECRET_KEY") {
+        return SecretKey::from_base64(&k).map_err(|e| anyhow::anyhow!("GUREUM_SECRET_KEY: {e}"));
+    }
+    let path = data_dir.join("secret.key");
+    if path.exists() {
+        let text = std::fs::read_to_string(&path)?;
+        return SecretKey::from_base64(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()));
+    }
+    let key = SecretKey::generate();
+    write_private(&path, &key.to_base64())?;
+    Ok(key)
+}
+
+pub fn run(args: ServeArgs) -> anyhow::Result<()> {
+    init_logging(args.log_json);
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(serve(args))
+}
+
+async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    std::fs::create_dir_all(&args.data_dir).with_context(|| format!("creating {}", args.data_dir.display()))?;
+    let url = match &args.database_url {
+        Some(u) => u.clone(),
+        None => format!("sqlite:{}", args.data_dir.join("gureum.db").display()),
+    };
+    let store = Store::open(&url).await.map_err(|e| anyhow::anyhow!("opening the database: {e}"))?;
+    let config = EngineConfig::new(args.data_dir.clone(), secret_key(&args.data_dir)?);
+    let engine = Engine::new(store, config);
+    let boot = engine.bootstrap().await.map_err(|e| anyhow::anyhow!("bootstrapping: {e}"))?;
+    if let Some(token) = boot.admin_token {
+        let path = args.data_dir.join("admin.token");
+        write_private(&path, &format!("{token}\n"))?;
+        println!("Created the system administrator `admin`; its API token is in {} (mode 0600).", path.display());
+        println!("Use it with: export GUREUM_TOKEN=$(cat {})", path.display());
+    }
+    engine.start();
+    let listener =
+        tokio::net::TcpListener::bind(args.listen).await.with_context(|| format!("listening on {}", args.listen))?;
+    let addr = listener.local_addr()?;
+    println!("gureum listening on http://{addr}");
+    std::io::stdout().flush()?;
+    axum::serve(listener, gureum_api::app(engine)).with_graceful_shutdown(shutdown()).await?;
+    Ok(())
+}
+
+async fn shutdown() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,399 @@
+//! A connection's `settings` for the simulated cloud: latency and injected faults per
+//! operation, capacity per zone and the provider profile. Parsed by hand rather than
+//! derived with serde so that every error names the JSON path and the rule it broke
+//! (`settings.fault_rate.disk_create: must be between 0.0 and 1.0, got 2`).
+
+use crate::profile::Profile;
+use gureum_model::FieldError;
+use serde::{Serialize, Serializer};
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+
+/// Latencies and hangs beyond an hour are typos, not simulations.
+const MAX_MS: u64 = 3_600_000;
+const MAX_CAPACITY: u64 = 1_000_000_000_000;
+
+const SETTINGS: &[&str] =
+    &["latency_ms", "fault_rate", "hang_rate", "hang_ms", "lost_response_rate", "error_rate", "capacity", "profile"];
+
+/// In a per-operation map, the value for the operations the map does not name.
+const DEFAULT_KEY: &str = "default";
+
+macro_rules! operations {
+    ($($variant:ident => $name:literal, $latency_ms:literal;)+) => {
+        /// A provider call that changes something; latency and faults are set per operation.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum Operation {
+            $($variant),+
+        }
+
+        impl Operation {
+            pub const ALL: &'static [Operation] = &[$(Operation::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Operation::$variant => $name),+
+                }
+            }
+
+            pub fn parse(s: &str) -> Option<Operation> {
+                match s {
+                    $($name => Some(Operation::$variant),)+
+                    _ => None,
+                }
+            }
+
+            /// How long the operation takes at a typical public cloud.
+            pub fn default_latency_ms(self) -> u64 {
+                match self {
+                    $(Operation::$variant => $latency_ms),+
+                }
+            }
+        }
+    };
+}
+
+operations! {
+    VpcCreate => "vpc_create", 300;
+    VpcDelete => "vpc_delete", 300;
+    SubnetCreate => "subnet_create", 300;
+    SubnetDelete => "subnet_delete", 300;
+    SecurityGroupCreate => "security_group_create", 200;
+    SecurityGroupDelete => "security_group_delete", 200;
+    SecurityGroupRules => "security_group_rules", 300;
+    KeyPairCreate => "key_pair_create", 100;
+    KeyPairDelete => "key_pair_delete", 100;
+    VmCreate => "vm_create", 3000;
+    VmDelete => "vm_delete", 1500;
+    VmStart => "vm_start", 2000;
+    VmStop => "vm_stop", 1500;
+    VmReboot => "vm_reboot", 2000;
+    VmResize => "vm_resize", 3000;
+    DiskCreate => "disk_create", 1500;
+    DiskDelete => "disk_delete", 1000;
+    DiskAttach => "disk_attach", 1000;
+    DiskDetach => "disk_detach", 1000;
+    DiskExtend => "disk_extend", 2000;
+    SnapshotCreate => "snapshot_create", 3000;
+    SnapshotDelete => "snapshot_delete", 2000;
+    ImageCreate => "image_create", 4000;
+    ImageDelete => "image_delete", 2000;
+    PublicIpCreate => "public_ip_create", 300;
+    PublicIpDelete => "public_ip_delete", 300;
+    PublicIpAssociate => "public_ip_associate", 500;
+    PublicIpDisassociate => "public_ip_disassociate", 500;
+}
+
+impl std::fmt::Display for Operation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for Operation {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+/// How much each zone holds; a create that would exceed it answers `Capacity`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Capacity {
+    pub instances: i64,
+    pub vcpus: i64,
+    pub memory_mib: i64,
+    pub disk_gb: i64,
+    pub public_ips: i64,
+}
+
+impl Default for Capacity {
+    /// Generous but finite, so that running out is something gureum meets in practice.
+    fn default() -> Self {
+        Capacity { instances: 500, vcpus: 2000, memory_mib: 4 * 1024 * 1024, disk_gb: 100_000, public_ips: 256 }
+    }
+}
+
+impl Capacity {
+    const FIELDS: &[&str] = &["instances", "vcpus", "memory_mib", "disk_gb", "public_ips"];
+
+    fn parse(field: &str, v: &Value) -> Result<Capacity, FieldError> {
+        let mut c = Capacity::default();
+        for (key, v) in object(field, v)? {
+            let f = format!("{field}.{key}");
+            let slot = match key.as_str() {
+                "instances" => &mut c.instances,
+                "vcpus" => &mut c.vcpus,
+                "memory_mib" => &mut c.memory_mib,
+                "disk_gb" => &mut c.disk_gb,
+                "public_ips" => &mut c.public_ips,
+                _ => {
+                    return Err(FieldError::new(
+                        f,
+                        format!("unknown capacity {key:?}; known: {}", Capacity::FIELDS.join(", ")),
+                    ));
+                }
+            };
+            *slot = whole(&f, v, MAX_CAPACITY)? as i64;
+        }
+        Ok(c)
+    }
+}
+
+/// The simulated cloud's behaviour. `Serialize` shows the effective settings, defaults
+/// filled in; the rate maps list only the operations whose rate is above zero.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SimSettings {
+    /// How long each operation's transition takes.
+    pub latency_ms: BTreeMap<Operation, u64>,
+    /// The call fails with `Provider { code: "InternalError" }` and changes nothing.
+    pub fault_rate: BTreeMap<Operation, f64>,
+    /// The call hangs for `hang_ms`, then fails with `Timeout` and changes nothing.
+    pub hang_rate: BTreeMap<Operation, f64>,
+    pub hang_ms: u64,
+    /// The change is made, then the answer is lost: the call fails with `Timeout`.
+    pub lost_response_rate: BTreeMap<Operation, f64>,
+    /// The call is accepted, then the transition ends with the resource in `Error`.
+    pub error_rate: BTreeMap<Operation, f64>,
+    pub capacity: Capacity,
+    pub profile: Profile,
+}
+
+impl Default for SimSettings {
+    fn default() -> Self {
+        SimSettings {
+            latency_ms: Operation::ALL.iter().map(|op| (*op, op.default_latency_ms())).collect(),
+            fault_rate: BTreeMap::new(),
+            hang_rate: BTreeMap::new(),
+            hang_ms: 30_000,
+            lost_response_rate: BTreeMap::new(),
+            error_rate: BTreeMap::new(),
+            capacity: Capacity::default(),
+            profile: Profile::default(),
+        }
+    }
+}
+
+impl SimSettings {
+    /// The defaults with every latency zero: each operation settles within its call.
+    pub fn instant() -> SimSettings {
+        SimSettings { latency_ms: Operation::ALL.iter().map(|op| (*op, 0)).collect(), ..SimSettings::default() }
+    }
+
+    /// Validates a connection's `settings` (`null` or an object; every key optional).
+    pub fn parse(value: &Value) -> Result<SimSettings, FieldError> {
+        let mut s = SimSettings::default();
+        let obj = match value {
+            Value::Null => return Ok(s),
+            v => object("settings", v)?,
+        };
+        for (key, v) in obj {
+            let field = format!("settings.{key}");
+            match key.as_str() {
+                "latency_ms" => per_operation(&field, v, &mut s.latency_ms, |f, v| whole(f, v, MAX_MS))?,
+                "fault_rate" => per_operation(&field, v, &mut s.fault_rate, rate)?,
+                "hang_rate" => per_operation(&field, v, &mut s.hang_rate, rate)?,
+                "lost_response_rate" => per_operation(&field, v, &mut s.lost_response_rate, rate)?,
+                "error_rate" => per_operation(&field, v, &mut s.error_rate, rate)?,
+                "hang_ms" => s.hang_ms = whole(&field, v, MAX_MS)?,
+                "capacity" => s.capacity = Capacity::parse(&field, v)?,
+                "profile" => s.profile = Profile::parse(&field, v)?,
+                _ => {
+                    return Err(FieldError::new(
+                        field,
+                        format!("unknown setting {key:?}; known: {}", SETTINGS.join(", ")),
+                    ));
+                }
+            }
+        }
+        for rates in [&mut s.fault_rate, &mut s.hang_rate, &mut s.lost_response_rate, &mut s.error_rate] {
+            rates.retain(|_, r| *r > 0.0);
+        }
+        Ok(s)
+    }
+
+    pub fn latency(&self, op: Operation) -> u64 {
+        self.latency_ms.get(&op).copied().unwrap_or_else(|| op.default_latency_ms())
+    }
+
+    pub fn fault_rate(&self, op: Operation) -> f64 {
+        self.fault_rate.get(&op).copied().unwrap_or(0.0)
+    }
+
+    pub fn hang_rate(&self, op: Operation) -> f64 {
+        self.hang_rate.get(&op).copied().unwrap_or(0.0)
+    }
+
+    pub fn lost_response_rate(&self, op: Operation) -> f64 {
+        self.lost_response_rate.get(&op).copied().unwrap_or(0.0)
+    }
+
+    pub fn error_rate(&self, op: Operation) -> f64 {
+        self.error_rate.get(&op).copied().unwrap_or(0.0)
+    }
+}
+
+fn object<'a>(field: &str, v: &'a Value) -> Result<&'a Map<String, Value>, FieldError> {
+    v.as_object().ok_or_else(|| FieldError::new(field, "must be a JSON object"))
+}
+
+/// A value for every operation (`0.1`), or per operation with an optional `default`
+/// for the rest (`{"default": 0, "vm_create": 500}`).
+fn per_operation<T: Copy>(
+    field: &str,
+    v: &Value,
+    into: &mut BTreeMap<Operation, T>,
+    parse: impl Fn(&str, &Value) -> Result<T, FieldError>,
+) -> Result<(), FieldError> {
+    let Value::Object(map) = v else {
+        let all = parse(field, v)?;
+        into.extend(Operation::ALL.iter().map(|op| (*op, all)));
+        return Ok(());
+    };
+    if let Some(d) = map.get(DEFAULT_KEY) {
+        let all = parse(&format!("{field}.{DEFAULT_KEY}"), d)?;
+        into.extend(Operation::ALL.iter().map(|op| (*op, all)));
+    }
+    for (key, v) in map.iter().filter(|(k, _)| *k != DEFAULT_KEY) {
+        let op = Operation::parse(key).ok_or_else(|| {
+            let known: Vec<&str> = Operation::ALL.iter().map(|op| op.as_str()).collect();
+            FieldError::new(field, format!("unknown operation {key:?}; known: {DEFAULT_KEY}, {}", known.join(", ")))
+        })?;
+        into.insert(op, parse(&format!("{field}.{key}"), v)?);
+    }
+    Ok(())
+}
+
+fn whole(field: &str, v: &Value, max: u64) -> Result<u64, FieldError> {
+    v.as_u64()
+        .filter(|n| *n <= max)
+        .ok_or_else(|| FieldError::new(field, format!("must be a whole number between 0 and {max}, got {v}")))
+}
+
+fn rate(field: &str, v: &Value) -> Result<f64, FieldError> {
+    v.as_f64()
+        .filter(|r| (0.0..=1.0).contains(r))
+        .ok_or_else(|| FieldError::new(field, format!("must be between 0.0 and 1.0, got {v}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn err(v: Value) -> FieldError {
+        SimSettings::parse(&v).unwrap_err()
+    }
+
+    #[test]
+    fn operations_are_listed_in_declaration_order() {
+        for (i, op) in Operation::ALL.iter().enumerate() {
+            assert_eq!(*op as usize, i, "stats index by discriminant");
+            assert_eq!(Operation::parse(op.as_str()), Some(*op));
+        }
+    }
+
+    #[test]
+    fn empty_and_null_give_the_defaults() {
+        assert_eq!(SimSettings::parse(&json!({})).unwrap(), SimSettings::default());
+        assert_eq!(SimSettings::parse(&Value::Null).unwrap(), SimSettings::default());
+        let d = SimSettings::default();
+        assert_eq!(d.latency(Operation::VmCreate), 3000);
+        assert_eq!(d.latency(Operation::KeyPairCreate), 100);
+        assert_eq!(d.capacity.instances, 500);
+        assert_eq!(d.hang_ms, 30_000);
+    }
+
+    #[test]
+    fn latency_as_a_number_or_per_operation() {
+        let s = SimSettings::parse(&json!({"latency_ms": 7})).unwrap();
+        assert!(Operation::ALL.iter().all(|op| s.latency(*op) == 7));
+
+        let s = SimSettings::parse(&json!({"latency_ms": {"vm_create": 50}})).unwrap();
+        assert_eq!(s.latency(Operation::VmCreate), 50);
+        assert_eq!(s.latency(Operation::VmStart), 2000, "others keep their defaults");
+
+        let s = SimSettings::parse(&json!({"latency_ms": {"default": 0, "disk_create": 20}})).unwrap();
+        assert_eq!(s.latency(Operation::DiskCreate), 20);
+        assert_eq!(s.latency(Operation::VmCreate), 0);
+    }
+
+    #[test]
+    fn rates_keep_only_active_operations() {
+        let s = SimSettings::parse(&json!({
+            "fault_rate": {"disk_create": 0.5, "vm_create": 0},
+            "hang_rate": 0.25,
+            "hang_ms": 10,
+            "lost_response_rate": {"vm_create": 1},
+            "error_rate": {"vm_start": 0.1}
+        }))
+        .unwrap();
+        assert_eq!(s.fault_rate.len(), 1);
+        assert_eq!(s.fault_rate(Operation::DiskCreate), 0.5);
+        assert_eq!(s.fault_rate(Operation::VmCreate), 0.0);
+        assert_eq!(s.hang_rate.len(), Operation::ALL.len());
+        assert_eq!(s.hang_ms, 10);
+        assert_eq!(s.lost_response_rate(Operation::VmCreate), 1.0);
+        assert_eq!(s.error_rate(Operation::VmStart), 0.1);
+    }
+
+    #[test]
+    fn capacity_overrides_single_limits() {
+        let s = SimSettings::parse(&json!({"capacity": {"vcpus": 8, "public_ips": 0}})).unwrap();
+        assert_eq!(s.capacity.vcpus, 8);
+        assert_eq!(s.capacity.public_ips, 0);
+        assert_eq!(s.capacity.instances, 500);
+    }
+
+    #[test]
+    fn errors_name_the_field_and_the_rule() {
+        let e = err(json!({"fault_rate": {"disk_create": 1.5}}));
+        assert_eq!(e.field, "settings.fault_rate.disk_create");
+        assert!(e.rule.contains("between 0.0 and 1.0"), "{e}");
+
+        let e = err(json!({"latency_ms": {"vm_create": -1}}));
+        assert_eq!(e.field, "settings.latency_ms.vm_create");
+        assert!(e.rule.contains("whole number"), "{e}");
+
+        let e = err(json!({"latency_ms": {"foo": 1}}));
+        assert_eq!(e.field, "settings.latency_ms");
+        assert!(e.rule.starts_with("unknown operation \"foo\"; known: default, vpc_create"), "{e}");
+
+        let e = err(json!({"latency_ms": "fast"}));
+        assert_eq!(e.field, "settings.latency_ms");
+
+        let e = err(json!({"hang_rate": {"default": 2}}));
+        assert_eq!(e.field, "settings.hang_rate.default");
+
+        let e = err(json!({"capacity": {"gpus": 1}}));
+        assert_eq!(e.field, "settings.capacity.gpus");
+        assert!(e.rule.contains("known: instances, vcpus"), "{e}");
+
+        let e = err(json!({"capacity": 5}));
+        assert_eq!((e.field.as_str(), e.rule.as_str()), ("settings.capacity", "must be a JSON object"));
+
+        let e = err(json!({"profile": "aws"}));
+        assert_eq!(e.field, "settings.profile");
+        assert!(e.rule.contains("known: generic"), "{e}");
+
+        let e = err(json!({"latency": 1}));
+        assert_eq!(e.field, "settings.latency");
+        assert!(e.rule.contains("known: latency_ms"), "{e}");
+
+        let e = err(json!([1]));
+        assert_eq!(e.field, "settings");
+    }
+
+    #[test]
+    fn serialized_settings_parse_back_to_the_same() {
+        let s = SimSettings::parse(&json!({
+            "latency_ms": {"vm_create": 5},
+            "fault_rate": {"disk_create": 0.5},
+            "capacity": {"instances": 3},
+        }))
+        .unwrap();
+        let v = serde_json::to_value(&s).unwrap();
+        assert_eq!(v["latency_ms"]["vm_create"], 5);
+        assert_eq!(v["profile"], "generic");
+        assert_eq!(SimSettings::parse(&v).unwrap(), s);
+    }
+}
