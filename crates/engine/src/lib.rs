@@ -26,6 +26,7 @@ mod secrets;
 mod security_groups;
 mod snapshots;
 mod subnets;
+pub mod testing;
 pub mod usage;
 mod users;
 mod views;

@@ -115,19 +115,16 @@ impl State {
             let Some(Reverse((at, id))) = self.due.pop() else {
                 break;
             };
-            let Some(mut rec) = self.records.get(&id).cloned() else {
+            let Some(p) = self.records.get(&id).and_then(|r| r.pending.clone()).filter(|p| p.at_ms == at) else {
                 continue;
             };
-            match rec.pending.take() {
-                Some(p) if p.at_ms == at => match p.to {
-                    Some(status) => {
-                        rec.status = status;
-                        rec.reason = p.reason;
-                        self.put(rec);
-                    }
-                    None => self.vanish(&id),
-                },
-                _ => {}
+            match p.to {
+                Some(status) => self.edit(&id, |r| {
+                    r.status = status;
+                    r.reason = p.reason;
+                    r.pending = None;
+                }),
+                None => self.vanish(&id),
             }
         }
     }

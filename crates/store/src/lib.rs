@@ -5,6 +5,7 @@
 
 pub mod db;
 pub mod record;
+pub mod testing;
 
 mod connections;
 mod idempotency;
