@@ -40,12 +40,20 @@ fn view(c: ConnectionRecord) -> Connection {
     }
 }
 
-/// Validates driver settings; returns the driver's region/zone defaults.
-fn validate_settings(driver: &str, settings: &Value) -> Result<(&'static str, &'static str)> {
-    match driver {
+/// Validates a connection's driver, settings, region and zone; returns the region and
+/// zone to store (the driver's defaults where the request gave none).
+fn validate_connection(req: &ConnectionCreate, settings: &Value) -> Result<(String, String)> {
+    match req.driver.as_str() {
         "sim" => {
             gureum_sim::SimSettings::parse(settings)?;
-            Ok(("sim-1", "sim-1a"))
+            let region = req.region.clone().unwrap_or_else(|| "sim-1".into());
+            Name::parse("region", &region)?;
+            let zones = gureum_sim::zones_of(&region);
+            let zone = req.zone.clone().unwrap_or_else(|| zones[0].clone());
+            if !zones.contains(&zone) {
+                return Err(Error::invalid("zone", format!("region {region} has zones {}", zones.join(", "))));
+            }
+            Ok((region, zone))
         }
         other => Err(Error::invalid("driver", format!("unknown driver {other:?}; available: {}", DRIVERS.join(", ")))),
     }
@@ -93,11 +101,11 @@ impl Engine {
     pub async fn connection_create(&self, ctx: &OpContext, req: ConnectionCreate) -> Result<Connection> {
         self.require_admin(ctx, "create connections")?;
         let name = Name::parse("name", &req.name)?;
-        let settings = req.settings.unwrap_or_else(|| Value::Object(Default::default()));
+        let settings = req.settings.clone().unwrap_or_else(|| Value::Object(Default::default()));
         if !settings.is_object() {
             return Err(Error::invalid("settings", "must be a JSON object"));
         }
-        let (region, zone) = validate_settings(&req.driver, &settings)?;
+        let (region, zone) = validate_connection(&req, &settings)?;
         let credentials = match req.credentials {
             None | Some(Value::Null) => None,
             Some(c) => Some(self.config().secret_key.seal(c.to_string().as_bytes())),
@@ -107,8 +115,8 @@ impl Engine {
             id: new_id(),
             name: name.to_string(),
             driver: req.driver,
-            region: req.region.unwrap_or_else(|| region.to_string()),
-            zone: req.zone.unwrap_or_else(|| zone.to_string()),
+            region,
+            zone,
             settings: settings.to_string(),
             credentials,
             state: LifecycleState::Available,

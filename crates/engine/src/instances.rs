@@ -4,7 +4,7 @@
 
 use crate::instance_workflows::{INSTANCE_CREATE, INSTANCE_DELETE, InstanceParams};
 use crate::operations::{Target, name_taken};
-use crate::views::{links, project_path, ts, ts_opt};
+use crate::views::{links as links_of, project_path, ts, ts_opt};
 use crate::{Engine, Error, OpContext, ProjectScope, Result};
 use gureum_api_types::{ConsoleLog, Instance, InstanceCreate, InstancePublicIp, ListQuery, Page};
 use gureum_model::Name;
@@ -24,39 +24,51 @@ pub const USER_DATA_MAX: usize = 64 * 1024;
 
 impl Engine {
     pub(crate) async fn instance_view(&self, r: InstanceRecord) -> Result<Instance> {
-        let store = self.store();
-        let mut security_groups = vec![];
-        for sg in store.instance_security_group_ids(r.id).await? {
-            security_groups.push(self.name_of::<SecurityGroupRecord>(sg).await);
+        Ok(self.instance_views(vec![r]).await?.pop().expect("one view per row"))
+    }
+
+    /// Views of several instances with two queries for all of them (security groups and
+    /// public IPs), so a page costs the same few round trips whatever its size.
+    pub(crate) async fn instance_views(&self, rows: Vec<InstanceRecord>) -> Result<Vec<Instance>> {
+        let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+        let links = self.store().instances_security_groups(&ids).await?;
+        let mut ips = self.store().instances_public_ips(&ids).await?;
+        let mut views = Vec::with_capacity(rows.len());
+        for r in rows {
+            let mut security_groups = vec![];
+            for (_, sg) in links.iter().filter(|(i, _)| *i == r.id) {
+                security_groups.push(self.name_of::<SecurityGroupRecord>(*sg).await);
+            }
+            let public_ip = ips
+                .iter()
+                .position(|ip| ip.instance_id == Some(r.id))
+                .map(|at| ips.swap_remove(at))
+                .map(|ip| InstancePublicIp { name: ip.name, address: ip.address, kind: ip.kind });
+            views.push(Instance {
+                links: links_of(project_path(r.project_id, "instances", r.id), r.op_id.map(|o| (r.project_id, o))),
+                instance_type: self.name_of::<InstanceTypeRecord>(r.instance_type_id).await,
+                image: self.name_of::<ImageRecord>(r.image_id).await,
+                connection: self.name_of::<ConnectionRecord>(r.connection_id).await,
+                vpc: self.name_of::<VpcRecord>(r.vpc_id).await,
+                subnet: self.name_of::<SubnetRecord>(r.subnet_id).await,
+                key_pair: self.name_of_opt::<KeyPairRecord>(r.key_pair_id).await,
+                allowed_actions: r.state.allowed_actions(r.op_id.is_some()),
+                security_groups,
+                public_ip,
+                id: r.id,
+                name: r.name,
+                state: r.state,
+                state_reason: r.state_reason,
+                zone: r.zone,
+                public_ip_mode: r.public_ip_mode,
+                private_ip: r.private_ip,
+                operation_id: r.op_id,
+                created_at: ts(r.created_at),
+                updated_at: ts(r.updated_at),
+                launched_at: ts_opt(r.launched_at),
+            });
         }
-        let public_ip = store
-            .list_all::<PublicIpRecord>(&[("instance_id", r.id.into())])
-            .await?
-            .pop()
-            .map(|ip| InstancePublicIp { name: ip.name, address: ip.address, kind: ip.kind });
-        Ok(Instance {
-            links: links(project_path(r.project_id, "instances", r.id), r.op_id.map(|o| (r.project_id, o))),
-            instance_type: self.name_of::<InstanceTypeRecord>(r.instance_type_id).await,
-            image: self.name_of::<ImageRecord>(r.image_id).await,
-            connection: self.name_of::<ConnectionRecord>(r.connection_id).await,
-            vpc: self.name_of::<VpcRecord>(r.vpc_id).await,
-            subnet: self.name_of::<SubnetRecord>(r.subnet_id).await,
-            key_pair: self.name_of_opt::<KeyPairRecord>(r.key_pair_id).await,
-            allowed_actions: r.state.allowed_actions(r.op_id.is_some()),
-            security_groups,
-            public_ip,
-            id: r.id,
-            name: r.name,
-            state: r.state,
-            state_reason: r.state_reason,
-            zone: r.zone,
-            public_ip_mode: r.public_ip_mode,
-            private_ip: r.private_ip,
-            operation_id: r.op_id,
-            created_at: ts(r.created_at),
-            updated_at: ts(r.updated_at),
-            launched_at: ts_opt(r.launched_at),
-        })
+        Ok(views)
     }
 
     pub(crate) async fn instance_record(&self, scope: &ProjectScope, key: &str) -> Result<InstanceRecord> {
@@ -336,15 +348,9 @@ impl Engine {
 
     pub async fn instance_list(&self, ctx: &OpContext, project: &str, q: &ListQuery) -> Result<Page<Instance>> {
         let scope = self.authorize(ctx, project, Permission::View).await?;
-        let page = {
-            let (rows, next_cursor) =
-                self.list_rows::<InstanceRecord, InstanceState>(scope.filter().to_vec(), q, |r| r.id).await?;
-            Ok::<_, crate::Error>(gureum_api_types::Page {
-                items: futures::future::join_all(rows.into_iter().map(|r| self.instance_view(r))).await,
-                next_cursor,
-            })
-        }?;
-        Ok(Page { items: page.items.into_iter().collect::<Result<_>>()?, next_cursor: page.next_cursor })
+        let (rows, next_cursor) =
+            self.list_rows::<InstanceRecord, InstanceState>(scope.filter().to_vec(), q, |r| r.id).await?;
+        Ok(Page { items: self.instance_views(rows).await?, next_cursor })
     }
 
     /// Deletes an instance from any state but `Deleting`, interrupting a running task.

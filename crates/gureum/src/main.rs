@@ -1,5 +1,6 @@
 //! `gureum`: the server (`gureum serve`), the CLI and the benchmark in one binary.
 
+mod bench;
 mod serve;
 
 use clap::{Parser, Subcommand};
@@ -17,12 +18,15 @@ enum Command {
     Serve(serve::ServeArgs),
     /// Print the OpenAPI document of the /v1 API.
     Openapi,
+    /// Measure throughput and latency against a fresh local server.
+    Bench(bench::BenchArgs),
 }
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
         Command::Serve(args) => serve::run(args),
+        Command::Bench(args) => bench::run(args),
         Command::Openapi => {
             print!("{}", gureum_api::openapi_json());
             Ok(())

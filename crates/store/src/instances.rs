@@ -77,6 +77,35 @@ impl Store {
         Stmt::new("DELETE FROM instance_security_groups WHERE instance_id = $1", args![instance_id])
     }
 
+    /// The security groups of several instances at once (for list pages).
+    pub async fn instances_security_groups(&self, ids: &[Uuid]) -> DbResult<Vec<(Uuid, Uuid)>> {
+        if ids.is_empty() {
+            return Ok(vec![]);
+        }
+        let sql = format!(
+            "SELECT instance_id, security_group_id FROM instance_security_groups WHERE instance_id IN ({}) \
+             ORDER BY security_group_id",
+            crate::placeholders(1, ids.len())
+        );
+        let rows = self.db.query(&sql, ids.iter().map(Into::into).collect()).await?;
+        Ok(rows.iter().map(|r| (r.uuid(0), r.uuid(1))).collect())
+    }
+
+    /// The public IPs attached to several instances at once.
+    pub async fn instances_public_ips(&self, ids: &[Uuid]) -> DbResult<Vec<crate::PublicIpRecord>> {
+        use crate::Record;
+        if ids.is_empty() {
+            return Ok(vec![]);
+        }
+        let sql = format!(
+            "SELECT {} FROM public_ips WHERE instance_id IN ({})",
+            crate::PublicIpRecord::select_list(),
+            crate::placeholders(1, ids.len())
+        );
+        let rows = self.db.query(&sql, ids.iter().map(Into::into).collect()).await?;
+        Ok(rows.iter().map(crate::PublicIpRecord::from_row).collect())
+    }
+
     pub async fn instance_security_group_ids(&self, instance_id: Uuid) -> DbResult<Vec<Uuid>> {
         let rows = self
             .db

@@ -96,6 +96,11 @@ pub struct Page {
     pub after: Option<Uuid>,
 }
 
+/// `$first, $first+1, …` for `count` values (an `IN (…)` list).
+pub fn placeholders(first: usize, count: usize) -> String {
+    (first..first + count).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+}
+
 /// An equality condition on a static column name (`Val::Null` means `IS NULL`).
 pub type Filter = (&'static str, Val);
 

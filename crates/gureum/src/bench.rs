@@ -1,0 +1,288 @@
+//! `gureum bench`: starts a real `gureum serve` on a temporary data directory with a
+//! zero-latency simulated connection and measures, end to end through the HTTP API:
+//! instance creates reaching Active per second, GET latency of one instance, latency of
+//! a 100-row page out of 10,000 instances, and the server's resident memory.
+
+use anyhow::{Context, bail};
+use gureum_api_types::{Instance, Operation, OperationStatus, Page};
+use serde_json::json;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+#[derive(clap::Args, Debug, Clone)]
+pub struct BenchArgs {
+    /// Instances created (and timed) in the throughput phase.
+    #[arg(long, default_value_t = 2000)]
+    pub instances: usize,
+    /// Concurrent clients in the create phases.
+    #[arg(long, default_value_t = 64)]
+    pub concurrency: usize,
+    /// Instances in the project for the read phases.
+    #[arg(long, default_value_t = 10_000)]
+    pub total: usize,
+    /// Requests per latency measurement.
+    #[arg(long, default_value_t = 2000)]
+    pub samples: usize,
+    /// Run the server against this PostgreSQL instead of SQLite.
+    #[arg(long)]
+    pub database_url: Option<String>,
+}
+
+struct Server {
+    child: Child,
+    base: String,
+    token: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Server {
+    fn start(database_url: Option<&str>) -> anyhow::Result<Server> {
+        let dir = tempfile::tempdir()?;
+        let mut cmd = Command::new(std::env::current_exe()?);
+        cmd.args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(dir.path())
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit());
+        if let Some(url) = database_url {
+            cmd.args(["--database-url", url]);
+        }
+        let mut child = cmd.spawn().context("starting gureum serve")?;
+        let stdout = child.stdout.take().context("server stdout")?;
+        let mut base = None;
+        for line in BufReader::new(stdout).lines() {
+            let line = line?;
+            if let Some(addr) = line.strip_prefix("gureum listening on ") {
+                base = Some(addr.trim().to_string());
+                break;
+            }
+        }
+        let base = base.context("the server did not say where it listens")?;
+        let token = std::fs::read_to_string(dir.path().join("admin.token"))?.trim().to_string();
+        Ok(Server { child, base, token, _dir: dir })
+    }
+
+    fn rss_mib(&self) -> f64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap_or_default();
+        let kib: f64 = status
+            .lines()
+            .find(|l| l.starts_with("VmRSS:"))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0.0);
+        kib / 1024.0
+    }
+}
+
+#[derive(Clone)]
+struct Api {
+    http: reqwest::Client,
+    base: String,
+    token: String,
+}
+
+impl Api {
+    async fn post(&self, path: &str, body: serde_json::Value) -> anyhow::Result<serde_json::Value> {
+        let r = self.http.post(format!("{}{path}", self.base)).bearer_auth(&self.token).json(&body).send().await?;
+        let status = r.status();
+        let v: serde_json::Value = r.json().await?;
+        if !status.is_success() {
+            bail!("POST {path}: {status} {v}");
+        }
+        Ok(v)
+    }
+
+    async fn get<T: serde::de::DeserializeOwned>(&self, path: &str) -> anyhow::Result<T> {
+        let r = self.http.get(format!("{}{path}", self.base)).bearer_auth(&self.token).send().await?;
+        let status = r.status();
+        if !status.is_success() {
+            bail!("GET {path}: {status} {}", r.text().await?);
+        }
+        Ok(r.json().await?)
+    }
+
+    async fn wait(&self, op: &str) -> anyhow::Result<Operation> {
+        loop {
+            let o: Operation = self.get(&format!("/v1/projects/bench/operations/{op}?wait_seconds=30")).await?;
+            if o.status.is_finished() {
+                return Ok(o);
+            }
+        }
+    }
+
+    /// Creates an instance and waits until its create operation finished.
+    async fn instance(&self, name: &str) -> anyhow::Result<()> {
+        let body = json!({"name": name, "instance_type": "t1.micro", "image": "ubuntu-22.04", "subnet": "bench",
+                          "security_groups": ["bench"]});
+        let i: Instance = serde_json::from_value(self.post("/v1/projects/bench/instances", body).await?)?;
+        let op = self.wait(&i.operation_id.context("no operation")?.to_string()).await?;
+        if op.status != OperationStatus::Succeeded {
+            bail!("instance {name}: {:?} {:?}", op.status, op.error);
+        }
+        Ok(())
+    }
+}
+
+/// Creates `names` with `concurrency` clients; returns the elapsed time.
+async fn create_many(api: &Api, prefix: &str, count: usize, concurrency: usize) -> anyhow::Result<Duration> {
+    let next = Arc::new(AtomicUsize::new(0));
+    let started = Instant::now();
+    let mut workers = Vec::new();
+    for _ in 0..concurrency {
+        let (api, next, prefix) = (api.clone(), next.clone(), prefix.to_string());
+        workers.push(tokio::spawn(async move {
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= count {
+                    return Ok::<_, anyhow::Error>(());
+                }
+                api.instance(&format!("{prefix}-{i}")).await?;
+            }
+        }));
+    }
+    for w in workers {
+        w.await??;
+    }
+    Ok(started.elapsed())
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    let idx = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[idx.min(sorted.len() - 1)]
+}
+
+async fn latencies(
+    samples: usize,
+    mut one: impl AsyncFnMut(usize) -> anyhow::Result<()>,
+) -> anyhow::Result<(Duration, Duration)> {
+    let mut times = Vec::with_capacity(samples);
+    for i in 0..samples {
+        let t = Instant::now();
+        one(i).await?;
+        times.push(t.elapsed());
+    }
+    times.sort();
+    Ok((percentile(&times, 0.5), percentile(&times, 0.99)))
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+fn verdict(ok: bool) -> &'static str {
+    if ok { "ok" } else { "MISSED" }
+}
+
+pub fn run(args: BenchArgs) -> anyhow::Result<()> {
+    if cfg!(debug_assertions) {
+        eprintln!("note: this is a debug build; build with --release for meaningful figures");
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(bench(args))
+}
+
+async fn bench(args: BenchArgs) -> anyhow::Result<()> {
+    let server = Server::start(args.database_url.as_deref())?;
+    let http = reqwest::Client::builder().pool_max_idle_per_host(args.concurrency * 2).build()?;
+    let api = Api { http, base: server.base.clone(), token: server.token.clone() };
+    let cap = (args.total + args.instances) as i64 * 2;
+    api.post(
+        "/v1/connections",
+        json!({"name": "bench", "driver": "sim", "settings": {"latency_ms": 0,
+            "capacity": {"instances": cap, "vcpus": cap * 16, "memory_mib": cap * 65536, "disk_gb": cap * 100, "public_ips": 16}}}),
+    )
+    .await?;
+    api.post("/v1/projects", json!({"name": "bench"})).await?;
+    let vpc: serde_json::Value = api
+        .post("/v1/projects/bench/vpcs", json!({"name": "bench", "cidr": "10.0.0.0/16", "connection": "bench"}))
+        .await?;
+    api.wait(vpc["operation_id"].as_str().context("vpc op")?).await?;
+    let subnet =
+        api.post("/v1/projects/bench/vpcs/bench/subnets", json!({"name": "bench", "cidr": "10.0.0.0/16"})).await?;
+    api.wait(subnet["operation_id"].as_str().context("subnet op")?).await?;
+    let sg = api.post("/v1/projects/bench/security-groups", json!({"name": "bench", "vpc": "bench"})).await?;
+    api.wait(sg["operation_id"].as_str().context("sg op")?).await?;
+
+    println!(
+        "gureum bench: server {} ({})",
+        server.base,
+        if args.database_url.is_some() { "PostgreSQL" } else { "SQLite" }
+    );
+    let took = create_many(&api, "t", args.instances, args.concurrency).await?;
+    let rate = args.instances as f64 / took.as_secs_f64();
+    println!(
+        "create→Active: {} instances, concurrency {}, {:.2} s: {:.0} instances/s   [target ≥ 1000: {}]",
+        args.instances,
+        args.concurrency,
+        took.as_secs_f64(),
+        rate,
+        verdict(rate >= 1000.0)
+    );
+
+    let fill = args.total.saturating_sub(args.instances);
+    let took = create_many(&api, "f", fill, args.concurrency).await?;
+    println!("filled to {} instances ({} more in {:.1} s)", args.total, fill, took.as_secs_f64());
+
+    let (p50, p99) = latencies(args.samples, async |i| {
+        let _: Instance = api.get(&format!("/v1/projects/bench/instances/t-{}", i % args.instances.max(1))).await?;
+        Ok(())
+    })
+    .await?;
+    println!(
+        "GET one instance: p50 {:.2} ms, p99 {:.2} ms   [target p99 < 2 ms: {}]",
+        ms(p50),
+        ms(p99),
+        verdict(ms(p99) < 2.0)
+    );
+
+    // Cursors of every page, then pages fetched in a scattered order.
+    let mut cursors: Vec<Option<String>> = vec![None];
+    loop {
+        let path = match cursors.last().and_then(|c| c.as_ref()) {
+            Some(c) => format!("/v1/projects/bench/instances?limit=100&cursor={c}"),
+            None => "/v1/projects/bench/instances?limit=100".into(),
+        };
+        let page: Page<Instance> = api.get(&path).await?;
+        if page.items.is_empty() {
+            // A full last page still hands out a cursor; the page after it is empty.
+            cursors.pop();
+            break;
+        }
+        match page.next_cursor {
+            Some(c) => cursors.push(Some(c)),
+            None => break,
+        }
+    }
+    let pages = cursors.len();
+    let (p50, p99) = latencies(args.samples / 4, async |i| {
+        let path = match &cursors[(i * 37) % pages] {
+            Some(c) => format!("/v1/projects/bench/instances?limit=100&cursor={c}"),
+            None => "/v1/projects/bench/instances?limit=100".into(),
+        };
+        let page: Page<Instance> = api.get(&path).await?;
+        anyhow::ensure!(!page.items.is_empty(), "empty page");
+        Ok(())
+    })
+    .await?;
+    println!(
+        "list a 100-row page of {} ({} pages): p50 {:.2} ms, p99 {:.2} ms   [target p99 < 5 ms: {}]",
+        args.total,
+        pages,
+        ms(p50),
+        ms(p99),
+        verdict(ms(p99) < 5.0)
+    );
+    let rss = server.rss_mib();
+    println!("server RSS: {rss:.0} MiB   [target < 200 MB: {}]", verdict(rss < 200.0 * 1_000_000.0 / 1_048_576.0));
+    Ok(())
+}
