@@ -61,6 +61,10 @@ pub struct EngineConfig {
     pub call_timeout: Duration,
     /// Longest gureum waits for a provider transition (a VM to boot, a disk to appear).
     pub wait_timeout: Duration,
+    /// This server's identity as a workflow lease owner. A server restarted with the same
+    /// identity takes its unfinished workflows back at once instead of waiting for their
+    /// leases to expire; `None` makes a new one (tests, throwaway servers).
+    pub server_id: Option<String>,
 }
 
 impl EngineConfig {
@@ -70,6 +74,7 @@ impl EngineConfig {
             secret_key,
             call_timeout: Duration::from_secs(60),
             wait_timeout: Duration::from_secs(600),
+            server_id: None,
         }
     }
 }
@@ -93,12 +98,7 @@ pub struct Engine {
 
 impl Engine {
     pub fn new(store: Store, config: EngineConfig) -> Engine {
-        let owner = format!(
-            "{}-{}-{}",
-            std::env::var("HOSTNAME").unwrap_or_else(|_| "gureum".into()),
-            std::process::id(),
-            &Uuid::new_v4().simple().to_string()[..8]
-        );
+        let owner = config.server_id.clone().unwrap_or_else(|| format!("gureum-{}", Uuid::new_v4().simple()));
         Engine {
             inner: Arc::new(Inner {
                 store,

@@ -65,6 +65,28 @@ fn secret_key(data_dir: &Path) -> anyhow::Result<SecretKey> {
     Ok(key)
 }
 
+/// This server's lasting identity (`<data-dir>/server.id`), under an exclusive lock on
+/// `<data-dir>/gureum.lock` held for the life of the process: two servers can never share
+/// a data directory, so a server finding its own leases knows their holder is dead.
+fn server_identity(data_dir: &Path) -> anyhow::Result<(String, std::fs::File)> {
+    let lock =
+        std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(data_dir.join("gureum.lock"))?;
+    if lock.try_lock().is_err() {
+        anyhow::bail!("another gureum server is using {}", data_dir.display());
+    }
+    let path = data_dir.join("server.id");
+    let id = match std::fs::read_to_string(&path) {
+        Ok(id) if !id.trim().is_empty() => id.trim().to_string(),
+        _ => {
+            let host = std::fs::read_to_string("/etc/hostname").unwrap_or_default();
+            let id = format!("{}-{}", host.trim(), &uuid::Uuid::new_v4().simple().to_string()[..12]);
+            std::fs::write(&path, format!("{id}\n"))?;
+            id
+        }
+    };
+    Ok((id, lock))
+}
+
 pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     init_logging(args.log_json);
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
@@ -73,12 +95,14 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     std::fs::create_dir_all(&args.data_dir).with_context(|| format!("creating {}", args.data_dir.display()))?;
+    let (server_id, _lock) = server_identity(&args.data_dir)?;
     let url = match &args.database_url {
         Some(u) => u.clone(),
         None => format!("sqlite:{}", args.data_dir.join("gureum.db").display()),
     };
     let store = Store::open(&url).await.map_err(|e| anyhow::anyhow!("opening the database: {e}"))?;
-    let config = EngineConfig::new(args.data_dir.clone(), secret_key(&args.data_dir)?);
+    let mut config = EngineConfig::new(args.data_dir.clone(), secret_key(&args.data_dir)?);
+    config.server_id = Some(server_id);
     let engine = Engine::new(store, config);
     let boot = engine.bootstrap().await.map_err(|e| anyhow::anyhow!("bootstrapping: {e}"))?;
     if let Some(token) = boot.admin_token {

@@ -55,8 +55,8 @@ impl WorkflowRecord {
 }
 
 impl Store {
-    /// Claims up to `limit` unfinished workflows whose lease has expired (or that this
-    /// server held before a restart) for `owner` until `until`.
+    /// Claims up to `limit` unfinished workflows whose lease has expired, or that `owner`
+    /// itself held before a restart, for `owner` until `until`.
     pub async fn workflows_claim(
         &self,
         owner: &str,
@@ -67,7 +67,7 @@ impl Store {
         use crate::Record;
         let sql = format!(
             "UPDATE workflows SET lease_owner = $1, lease_until = $2 WHERE id IN \
-             (SELECT id FROM workflows WHERE status IN ('running', 'unwinding') AND lease_until < $3 \
+             (SELECT id FROM workflows WHERE status IN ('running', 'unwinding') AND (lease_until < $3 OR lease_owner = $1) \
               ORDER BY id LIMIT $4{}) RETURNING {}",
             self.dialect().skip_locked(),
             WorkflowRecord::select_list()

@@ -1,0 +1,156 @@
+//! A real `gureum serve` process for end-to-end tests: its own data directory and port,
+//! killable with SIGKILL and restartable on the same data.
+
+#![allow(dead_code)]
+
+use serde_json::{Value, json};
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub struct Server {
+    child: Child,
+    pub base: String,
+    pub token: String,
+    pub data_dir: PathBuf,
+}
+
+impl Server {
+    /// Starts `gureum serve` on `data_dir` (created if needed), the database at
+    /// `database_url` (see `gureum_store::testing::fresh_database`) and a free port.
+    pub fn start(data_dir: &Path, database_url: &str) -> Server {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_gureum"));
+        cmd.args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(data_dir)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .args(["--database-url", database_url]);
+        let mut child = cmd.spawn().expect("start gureum serve");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut lines = BufReader::new(stdout).lines();
+        let base = loop {
+            let line = lines.next().expect("the server exited before listening").expect("read stdout");
+            if let Some(addr) = line.strip_prefix("gureum listening on ") {
+                break addr.trim().to_string();
+            }
+        };
+        // Keep draining stdout so the server never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        let token = std::fs::read_to_string(data_dir.join("admin.token")).expect("admin.token").trim().to_string();
+        Server { child, base, token, data_dir: data_dir.to_path_buf() }
+    }
+
+    /// SIGKILL: no shutdown code runs.
+    pub fn kill(mut self) {
+        self.child.kill().expect("kill");
+        self.child.wait().expect("reap");
+    }
+
+    pub fn client(&self) -> Client {
+        Client { http: reqwest::Client::new(), base: self.base.clone(), token: self.token.clone() }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[derive(Clone)]
+pub struct Client {
+    pub http: reqwest::Client,
+    pub base: String,
+    pub token: String,
+}
+
+impl Client {
+    pub async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
+        let mut req = self.http.request(method, format!("{}{path}", self.base)).bearer_auth(&self.token);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        match req.send().await {
+            Ok(r) => {
+                let status = r.status().as_u16();
+                (status, r.json().await.unwrap_or(Value::Null))
+            }
+            // The server was killed under the request.
+            Err(_) => (0, Value::Null),
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> Value {
+        let (status, v) = self.call(reqwest::Method::GET, path, None).await;
+        assert_eq!(status, 200, "GET {path}: {v}");
+        v
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> Value {
+        let (status, v) = self.call(reqwest::Method::POST, path, Some(body)).await;
+        assert!((200..300).contains(&status), "POST {path}: {status} {v}");
+        v
+    }
+
+    /// Follows an operation to its end.
+    pub async fn wait_op(&self, project: &str, op: &str) -> Value {
+        loop {
+            let o = self.get(&format!("/v1/projects/{project}/operations/{op}?wait_seconds=30")).await;
+            if ["succeeded", "failed", "cancelled"].contains(&o["status"].as_str().unwrap_or_default()) {
+                return o;
+            }
+        }
+    }
+
+    /// Every item of a paginated list.
+    pub async fn list_all(&self, path: &str) -> Vec<Value> {
+        let mut items = vec![];
+        let mut cursor: Option<String> = None;
+        loop {
+            let sep = if path.contains('?') { '&' } else { '?' };
+            let url = match &cursor {
+                Some(c) => format!("{path}{sep}limit=1000&cursor={c}"),
+                None => format!("{path}{sep}limit=1000"),
+            };
+            let page = self.get(&url).await;
+            items.extend(page["items"].as_array().cloned().unwrap_or_default());
+            match page["next_cursor"].as_str() {
+                Some(c) => cursor = Some(c.to_string()),
+                None => return items,
+            }
+        }
+    }
+
+    /// A project with a VPC, a subnet and a security group on `connection`.
+    pub async fn network(&self, project: &str, connection: &str) {
+        self.post("/v1/projects", json!({ "name": project })).await;
+        let p = format!("/v1/projects/{project}");
+        let vpc = self
+            .post(&format!("{p}/vpcs"), json!({"name": "net", "cidr": "10.0.0.0/16", "connection": connection}))
+            .await;
+        self.wait_op(project, vpc["operation_id"].as_str().unwrap()).await;
+        let subnet = self.post(&format!("{p}/vpcs/net/subnets"), json!({"name": "net", "cidr": "10.0.0.0/20"})).await;
+        self.wait_op(project, subnet["operation_id"].as_str().unwrap()).await;
+        let sg = self.post(&format!("{p}/security-groups"), json!({"name": "sg", "vpc": "net"})).await;
+        self.wait_op(project, sg["operation_id"].as_str().unwrap()).await;
+    }
+}
+
+/// Polls `check` until it returns `Some`, failing after `timeout` with the last state.
+pub async fn eventually<T>(timeout: Duration, what: &str, mut check: impl AsyncFnMut() -> Result<T, String>) -> T {
+    let deadline = Instant::now() + timeout;
+    loop {
+        match check().await {
+            Ok(v) => return v,
+            Err(last) if Instant::now() >= deadline => panic!("{what} did not happen within {timeout:?}; last: {last}"),
+            Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+        }
+    }
+}
+
+pub fn connection_body(name: &str, settings: Value) -> Value {
+    json!({ "name": name, "driver": "sim", "settings": settings })
+}
