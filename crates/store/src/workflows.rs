@@ -55,11 +55,13 @@ impl WorkflowRecord {
 }
 
 impl Store {
-    /// Claims up to `limit` unfinished workflows whose lease has expired, or that `owner`
-    /// itself held before a restart, for `owner` until `until`.
+    /// Claims up to `limit` unfinished workflows whose lease has expired for `owner` until
+    /// `until`. With `own`, also those `owner` itself held: only right after a restart,
+    /// when no run of them can be alive in this process.
     pub async fn workflows_claim(
         &self,
         owner: &str,
+        own: bool,
         now: i64,
         until: i64,
         limit: i64,
@@ -67,12 +69,12 @@ impl Store {
         use crate::Record;
         let sql = format!(
             "UPDATE workflows SET lease_owner = $1, lease_until = $2 WHERE id IN \
-             (SELECT id FROM workflows WHERE status IN ('running', 'unwinding') AND (lease_until < $3 OR lease_owner = $1) \
+             (SELECT id FROM workflows WHERE status IN ('running', 'unwinding') AND (lease_until < $3 OR (lease_owner = $1 AND $5 = 1)) \
               ORDER BY id LIMIT $4{}) RETURNING {}",
             self.dialect().skip_locked(),
             WorkflowRecord::select_list()
         );
-        let r = self.db.write(Stmt::returning(sql, args![owner, until, now, limit])).await?;
+        let r = self.db.write(Stmt::returning(sql, args![owner, until, now, limit, own])).await?;
         Ok(r.into_iter().next().map(|r| r.rows.iter().map(WorkflowRecord::from_row).collect()).unwrap_or_default())
     }
 

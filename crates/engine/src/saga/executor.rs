@@ -132,7 +132,7 @@ impl Executor {
                 Dialect::Sqlite => i64::MAX,
                 Dialect::Postgres => now(),
             };
-            claim_and_spawn(&engine, first_claim_now).await;
+            claim_and_spawn(&engine, true, first_claim_now).await;
             let mut tick = tokio::time::interval(RENEW_EVERY);
             tick.tick().await;
             loop {
@@ -141,17 +141,19 @@ impl Executor {
                 if let Err(e) = engine.store().workflows_renew(engine.executor().owner(), until).await {
                     tracing::warn!(error = %e, "renewing workflow leases failed");
                 }
-                claim_and_spawn(&engine, now()).await;
+                claim_and_spawn(&engine, false, now()).await;
                 engine.executor().prune_waiters();
             }
         });
     }
 }
 
-async fn claim_and_spawn(engine: &Engine, claim_now: i64) {
+/// Claims and runs unfinished workflows: with `own`, also those this server held before
+/// it restarted (only at start-up: later, its own are running in this process).
+async fn claim_and_spawn(engine: &Engine, own: bool, claim_now: i64) {
     loop {
         let until = now() + LEASE.as_micros() as i64;
-        match engine.store().workflows_claim(engine.executor().owner(), claim_now, until, 500).await {
+        match engine.store().workflows_claim(engine.executor().owner(), own, claim_now, until, 500).await {
             Ok(claimed) if claimed.is_empty() => return,
             Ok(claimed) => {
                 tracing::info!(count = claimed.len(), "resuming unfinished workflows");
@@ -304,7 +306,9 @@ async fn forward(engine: &Engine, run: &mut Run) -> bool {
         }
         run.shown = Some(idx);
     }
-    let already_ran = run.resumed && run.steps[idx].status != StepStatus::Pending;
+    // After a restart any step may have run: a step whose outcome needed no record is
+    // not persisted on its own, so "pending" in the database proves nothing.
+    let already_ran = run.resumed;
     let mut result = attempt(engine, run, step.run, step.name, FORWARD_ATTEMPTS, already_ran).await;
     if let Some((kind, name)) = engine.executor().hooks().fail_after
         && kind == run.def.kind
@@ -329,14 +333,24 @@ async fn forward(engine: &Engine, run: &mut Run) -> bool {
                 batch.extend(show);
                 run.shown = Some(idx + 1);
             }
-            // A skipped step changed nothing; its record rides along with the next commit.
-            if out.skipped && batch.is_empty() && run.cursor < run.def.steps.len() as i64 {
+            let last = run.cursor == run.def.steps.len() as i64;
+            if last {
+                run.status = OperationStatus::Succeeded;
+            }
+            // A step that changed nothing needs no commit of its own: its record rides
+            // along with the next one, and after a crash it simply runs again.
+            if batch.is_empty() && !last {
                 return true;
             }
             match commit(engine, run, batch, true).await {
+                Ok(()) if last => {
+                    engine.executor().notify_finished(run.id, OperationStatus::Succeeded);
+                    false
+                }
                 Ok(()) => true,
                 Err(e) => {
                     // The step ran but its outcome was not recorded: unwind from it.
+                    run.status = OperationStatus::Running;
                     run.cursor = idx as i64;
                     if let Some(next) = run.steps.get_mut(idx + 1) {
                         next.status = StepStatus::Pending;
@@ -441,9 +455,10 @@ fn handle_commit_error(run: &mut Run, e: CommitError) -> bool {
         }
         CommitError::Cancelled | CommitError::ResourceChanged(_) => {
             if let CommitError::ResourceChanged(m) = &e {
-                tracing::info!(workflow = %run.id, "resource changed under the workflow: {m}");
+                tracing::warn!(workflow = %run.id, kind = run.def.kind, "resource changed under the workflow: {m}");
                 run.error.get_or_insert_with(|| format!("the resource changed while the operation ran: {m}"));
             } else {
+                tracing::info!(workflow = %run.id, kind = run.def.kind, "cancelled by a later action");
                 run.error.get_or_insert_with(|| "cancelled by a later action".into());
             }
             run.cancelled = matches!(e, CommitError::Cancelled) || run.cancelled;

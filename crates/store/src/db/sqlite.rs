@@ -1,7 +1,9 @@
-//! SQLite on dedicated threads: one writer that group-commits whatever batches are
-//! queued (each batch in its own savepoint, so one batch's failure spares the others),
-//! and a few readers. WAL mode, `synchronous=NORMAL`: a committed batch survives a
-//! process crash; a power loss may lose the last moments, as with any WAL database.
+//! SQLite: one writer thread that group-commits whatever batches are queued (each batch
+//! in its own savepoint, so one batch's failure spares the others), and reads run inline
+//! on the calling thread with a read connection of that thread's own (a read takes
+//! microseconds; handing it to another thread cost more in wake-ups than the query).
+//! WAL mode, `synchronous=NORMAL`: a committed batch survives a process crash; a power
+//! loss may lose the last moments, as with any WAL database.
 
 use super::{Batch, DbError, DbResult, Expect, Row, StmtResult, Val};
 use rusqlite::types::{ToSqlOutput, ValueRef};
@@ -10,7 +12,6 @@ use std::borrow::Cow;
 use std::path::Path;
 use tokio::sync::oneshot;
 
-const READERS: usize = 3;
 /// Batches committed together at most; bounds the latency one commit adds.
 const GROUP_MAX: usize = 256;
 
@@ -19,15 +20,17 @@ enum WriteJob {
     Script(String, oneshot::Sender<DbResult<()>>),
 }
 
-struct ReadJob {
-    sql: String,
-    args: Vec<Val>,
-    reply: oneshot::Sender<DbResult<Vec<Row>>>,
-}
-
 pub struct SqliteDb {
     writer: flume::Sender<WriteJob>,
-    readers: flume::Sender<ReadJob>,
+    path: std::path::PathBuf,
+    /// Distinguishes databases in one process (each thread keeps a connection per id).
+    id: u64,
+}
+
+static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
+thread_local! {
+    static READERS: std::cell::RefCell<std::collections::HashMap<u64, Connection>> = Default::default();
 }
 
 impl ToSql for Val {
@@ -181,10 +184,14 @@ fn writer_loop(conn: Connection, rx: flume::Receiver<WriteJob>) {
     }
 }
 
-fn reader_loop(conn: Connection, rx: flume::Receiver<ReadJob>) {
-    while let Ok(job) = rx.recv() {
-        let _ = job.reply.send(run_query(&conn, &job.sql, &job.args).map_err(map_err));
-    }
+fn open_reader(path: &Path) -> rusqlite::Result<Connection> {
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI,
+    )?;
+    configure(&conn)?;
+    conn.pragma_update(None, "query_only", true)?;
+    Ok(conn)
 }
 
 fn configure(conn: &Connection) -> rusqlite::Result<()> {
@@ -203,28 +210,19 @@ impl SqliteDb {
             .name("sqlite-writer".into())
             .spawn(move || writer_loop(writer, wrx))
             .map_err(|e| DbError::Backend(e.to_string()))?;
-        let (rtx, rrx) = flume::unbounded();
-        for i in 0..READERS {
-            let conn = Connection::open_with_flags(
-                path,
-                OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI,
-            )
-            .map_err(map_err)?;
-            configure(&conn).map_err(map_err)?;
-            conn.pragma_update(None, "query_only", true).map_err(map_err)?;
-            let rx = rrx.clone();
-            std::thread::Builder::new()
-                .name(format!("sqlite-reader-{i}"))
-                .spawn(move || reader_loop(conn, rx))
-                .map_err(|e| DbError::Backend(e.to_string()))?;
-        }
-        Ok(SqliteDb { writer: wtx, readers: rtx })
+        let id = NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Ok(SqliteDb { writer: wtx, path: path.to_path_buf(), id })
     }
 
     pub async fn query(&self, sql: &str, args: Vec<Val>) -> DbResult<Vec<Row>> {
-        let (reply, rx) = oneshot::channel();
-        self.readers.send(ReadJob { sql: sql.to_string(), args, reply }).map_err(closed)?;
-        rx.await.map_err(closed)?
+        READERS.with(|readers| {
+            let mut readers = readers.borrow_mut();
+            let conn = match readers.entry(self.id) {
+                std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+                std::collections::hash_map::Entry::Vacant(v) => v.insert(open_reader(&self.path).map_err(map_err)?),
+            };
+            run_query(conn, sql, &args).map_err(map_err)
+        })
     }
 
     pub async fn write(&self, batch: Batch) -> DbResult<Vec<StmtResult>> {
