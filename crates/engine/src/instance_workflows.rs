@@ -507,6 +507,10 @@ async fn finish(ctx: StepCtx) -> Result<StepOut, StepError> {
 /// A failed create unwound: the instance shows `Error` with the reason; the rows of what
 /// was cleaned up go (the root volume, IPs made for it) and attached volumes are freed.
 async fn create_failed(ctx: StepCtx, failure: Failure) -> Result<Batch, StepError> {
+    if failure.cancelled {
+        // The delete that cancelled the create removes everything.
+        return Ok(Batch::new());
+    }
     let t = now();
     let mut batch = Batch::new();
     let reason = match &failure.undo_error {
@@ -534,7 +538,11 @@ async fn create_failed(ctx: StepCtx, failure: Failure) -> Result<Batch, StepErro
 }
 
 /// A failed action: the instance shows what the provider says it is, with the reason.
+/// (A cancelled one leaves the instance to the action that cancelled it.)
 async fn resync(ctx: StepCtx, failure: Failure) -> Result<Batch, StepError> {
+    if failure.cancelled {
+        return Ok(Batch::new());
+    }
     let inst = instance(&ctx).await?;
     let state = match &inst.provider_id {
         Some(vm) => match cloud(&ctx).await?.get(ResourceKind::Vm, vm).await {

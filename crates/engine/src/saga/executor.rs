@@ -424,17 +424,16 @@ async fn finish_failed(engine: &Engine, run: &mut Run) -> bool {
         let e = run.error.take().unwrap_or_default();
         run.error = Some(format!("{e}; {u}"));
     }
-    let batch = if run.cancelled {
-        Batch::new()
-    } else {
-        let failure = Failure { error: run.error.clone().unwrap_or_default(), undo_error: run.undo_error.clone() };
-        let c = ctx(engine, run, true);
-        match (run.def.on_failure)(c, failure).await {
-            Ok(b) => b,
-            Err(e) => {
-                tracing::error!(workflow = %run.id, error = e.message(), "recording the failure failed");
-                Batch::new()
-            }
+    let failure = Failure {
+        error: run.error.clone().unwrap_or_default(),
+        cancelled: run.cancelled,
+        undo_error: run.undo_error.clone(),
+    };
+    let batch = match (run.def.on_failure)(ctx(engine, run, true), failure).await {
+        Ok(b) => b,
+        Err(e) => {
+            tracing::error!(workflow = %run.id, error = e.message(), "recording the failure failed");
+            Batch::new()
         }
     };
     let result = match commit(engine, run, batch, false).await {

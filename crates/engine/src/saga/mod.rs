@@ -37,9 +37,10 @@ pub struct StepDef {
 pub struct WorkflowDef {
     pub kind: &'static str,
     pub steps: &'static [StepDef],
-    /// Once a failed run has unwound: what the resource shows (an error state with the
-    /// reason, or its previous settled state). Not called for a cancelled run: the
-    /// action that cancelled it owns the resource now.
+    /// Once a failed or cancelled run has unwound: what the resource shows (an error
+    /// state with the reason, or its previous settled state). After a cancel the action
+    /// that cancelled the run owns the target; the function then only tidies the rows
+    /// its own run made.
     pub on_failure: FinishFn,
     /// How to write a step's `shows` state on the target.
     pub show: Option<ShowFn>,
@@ -60,6 +61,8 @@ impl StepDef {
 #[derive(Debug, Clone)]
 pub struct Failure {
     pub error: String,
+    /// A later action (delete, hard reboot) cancelled the run and owns the target now.
+    pub cancelled: bool,
     /// Some undo could not complete: something may be left at the provider.
     pub undo_error: Option<String>,
 }
