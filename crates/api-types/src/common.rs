@@ -10,8 +10,8 @@ pub struct ErrorBody {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct ErrorDetail {
     /// Stable machine-readable code: `invalid_request`, `unauthenticated`, `forbidden`,
-    /// `not_found`, `conflict`, `state_conflict`, `capacity`, `rate_limited`,
-    /// `unavailable`, `internal`.
+    /// `not_found`, `method_not_allowed`, `conflict`, `state_conflict`, `capacity`,
+    /// `rate_limited`, `unavailable`, `internal`.
     pub code: String,
     pub message: String,
     pub request_id: String,
@@ -41,6 +41,7 @@ pub struct Links {
 /// Query parameters of every list.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct ListQuery {
     /// Page size, 1–1000 (default 100).
     pub limit: Option<u32>,

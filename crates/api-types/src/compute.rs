@@ -173,6 +173,7 @@ pub struct InstanceCreateImage {
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct InstanceDeleteQuery {
     /// Also delete the attached data volumes (default: detach and keep them Available).
     #[serde(default)]

@@ -45,6 +45,7 @@ pub struct Operation {
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct OperationWaitQuery {
     /// Hold the request up to this many seconds (max 60) until the operation finishes.
     pub wait_seconds: Option<u64>,
@@ -52,6 +53,7 @@ pub struct OperationWaitQuery {
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct UsageQuery {
     /// Start of the range, RFC 3339 (default: 30 days before `to`).
     pub from: Option<String>,

@@ -25,14 +25,21 @@ impl<S: Send + Sync> FromRequestParts<S> for Ctx {
 
 /// Where in a serde error message a field name stands.
 fn field_of(path: &str, message: &str) -> String {
-    for marker in ["unknown field `", "missing field `"] {
+    let top = path.is_empty() || path == ".";
+    // The path of an unknown field already ends at that field; a missing field's path
+    // ends at the object that lacks it.
+    for (marker, path_names_it) in [("unknown field `", true), ("missing field `", false)] {
         if let Some(rest) = message.split(marker).nth(1)
             && let Some(name) = rest.split('`').next()
         {
-            return if path.is_empty() || path == "." { name.to_string() } else { format!("{path}.{name}") };
+            return match (top, path_names_it) {
+                (true, _) => name.to_string(),
+                (false, true) => path.to_string(),
+                (false, false) => format!("{path}.{name}"),
+            };
         }
     }
-    if path.is_empty() || path == "." { "body".into() } else { path.to_string() }
+    if top { "body".into() } else { path.to_string() }
 }
 
 fn invalid_json(e: serde_path_to_error::Error<serde_json::Error>) -> ApiError {
@@ -64,6 +71,10 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
             return Err(ApiError(Error::invalid("body", "must be JSON: send Content-Type: application/json")));
         }
         let bytes = if bytes.is_empty() { axum::body::Bytes::from_static(b"{}") } else { bytes };
+        // serde would also read a struct from a JSON array, field by field in order.
+        if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+            return Err(ApiError(Error::invalid("body", "must be a JSON object")));
+        }
         let de = &mut serde_json::Deserializer::from_slice(&bytes);
         let value = serde_path_to_error::deserialize(de).map_err(invalid_json)?;
         Ok(ApiJson(value))
@@ -95,6 +106,9 @@ mod tests {
     fn field_names_come_from_serde_messages() {
         assert_eq!(field_of("", "missing field `cidr`"), "cidr");
         assert_eq!(field_of(".", "unknown field `cdir`, expected one of `name`, `cidr`"), "cdir");
+        assert_eq!(field_of("cdir", "unknown field `cdir`, expected one of `name`, `cidr`"), "cdir");
+        assert_eq!(field_of("settings.x", "unknown field `x`, expected `a`"), "settings.x");
+        assert_eq!(field_of("settings", "missing field `a`"), "settings.a");
         assert_eq!(field_of("size_gb", "invalid type: string \"x\", expected i64"), "size_gb");
         assert_eq!(field_of("", "expected value"), "body");
     }

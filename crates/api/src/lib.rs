@@ -41,10 +41,12 @@ pub fn app(engine: Engine) -> Router {
     let state = AppState { engine };
     let _ = metrics_handle();
     let (api, _) = routes::api_router().split_for_parts();
+    // The fallback comes before the layers: a layer wraps only what is already routed, and
+    // the request-context layer writes the error body.
     api.merge(routes::system_router())
+        .fallback(routes::not_found)
         .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::idempotency))
         .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::request_context))
         .layer(DefaultBodyLimit::max(middleware::BODY_LIMIT))
-        .fallback(routes::not_found)
         .with_state(state)
 }

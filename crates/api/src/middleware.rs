@@ -8,6 +8,7 @@ use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use gureum_api_types::{ErrorBody, ErrorDetail};
 use gureum_engine::{Error, OpContext};
 use gureum_store::IdempotentReplay;
 use http_body_util::BodyExt;
@@ -51,6 +52,20 @@ pub async fn request_context(State(state): State<AppState>, mut req: Request, ne
         }
         let status = resp.status();
         resp = (status, axum::Json(error_body(&e, &request_id))).into_response();
+    } else if resp.status() == StatusCode::METHOD_NOT_ALLOWED {
+        // axum answers a known path asked with another method by an empty 405.
+        let allow = resp.headers().get(header::ALLOW).cloned();
+        let allowed = allow.as_ref().and_then(|a| a.to_str().ok()).unwrap_or("none").to_string();
+        let error = ErrorDetail {
+            code: "method_not_allowed".into(),
+            message: format!("{method} is not allowed on this path; allowed: {allowed}"),
+            request_id: request_id.clone(),
+            field: None,
+        };
+        resp = (StatusCode::METHOD_NOT_ALLOWED, axum::Json(ErrorBody { error })).into_response();
+        if let Some(a) = allow {
+            resp.headers_mut().insert(header::ALLOW, a);
+        }
     }
     if let Ok(v) = HeaderValue::from_str(&request_id) {
         resp.headers_mut().insert(REQUEST_ID, v);
@@ -122,8 +137,9 @@ pub async fn idempotency(State(state): State<AppState>, req: Request, next: Next
         Ok(b) => b.to_bytes(),
         Err(_) => Bytes::new(),
     };
+    // A replayed refusal names the request that was refused (its id is in the server log).
     let stored_body = match parts.extensions.get::<ApiError>() {
-        Some(ApiError(e)) => serde_json::to_string(&error_body(e, "replayed")).unwrap_or_default(),
+        Some(ApiError(e)) => serde_json::to_string(&error_body(e, &ctx.request_id)).unwrap_or_default(),
         None => String::from_utf8_lossy(&bytes).into_owned(),
     };
     let _ = store.idempotency_finish(ctx.user_id, &key, status.as_u16(), &stored_body).await;

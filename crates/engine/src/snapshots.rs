@@ -62,7 +62,7 @@ impl Engine {
             return Err(Error::Conflict(format!("volume {} has an operation in progress", v.name)));
         }
         let enters = v.state.check(VolumeAction::Snapshot)?;
-        let t = now();
+        let (t, op_id) = (now(), new_id());
         let snap = SnapshotRecord {
             id: new_id(),
             project_id: scope.id,
@@ -73,7 +73,8 @@ impl Engine {
             size_gb: v.size_gb,
             state: LifecycleState::Creating,
             state_reason: None,
-            op_id: None,
+            // The snapshot shows the operation that makes it, as every creating resource does.
+            op_id: Some(op_id),
             generation: 1,
             created_by: ctx.user_id,
             created_at: t,
@@ -87,7 +88,6 @@ impl Engine {
             image_id: None,
             snapshot_id: Some(snap.id),
         };
-        let op_id = new_id();
         let mut batch = Batch::from(snap.insert());
         batch.push(
             Update::of::<VolumeRecord>(v.id)
@@ -237,8 +237,12 @@ async fn snapshot_wait(ctx: StepCtx) -> Result<StepOut, StepError> {
         .ok_or_else(|| StepError::Fail("the volume is gone".into()))?;
     let state = settled_state(&ctx, &v).await?;
     let t = now();
-    let mut batch =
-        Batch::from(Update::of::<SnapshotRecord>(snap.id).set("state", LifecycleState::Available.as_str()).stmt(t));
+    let mut batch = Batch::from(
+        Update::of::<SnapshotRecord>(snap.id)
+            .set("state", LifecycleState::Available.as_str())
+            .set("op_id", Val::Null)
+            .stmt(t),
+    );
     batch.push(
         Update::of::<VolumeRecord>(v.id)
             .set("state", state.as_str())

@@ -624,6 +624,7 @@ pub(crate) async fn volume_failed(ctx: StepCtx, failure: Failure) -> Result<Batc
             Update::of::<SnapshotRecord>(snap)
                 .set("state", "Error")
                 .set("state_reason", failure.error)
+                .set("op_id", Val::Null)
                 .lenient()
                 .stmt(t),
         );

@@ -40,6 +40,14 @@ impl Profile {
         }
     }
 
+    /// Whether an image may only be made from a stopped VM's disk. The generic cloud
+    /// takes a crash-consistent image of a running VM's disk, as most clouds do.
+    pub fn image_needs_stopped_vm(self) -> bool {
+        match self {
+            Profile::Generic => false,
+        }
+    }
+
     /// Which of the accepted rules the provider enforces.
     pub fn rule_outcomes(self, rules: &[RuleSpec]) -> Vec<RuleOutcome> {
         match self {

@@ -172,14 +172,20 @@ impl State {
         Ok(id)
     }
 
-    /// An image needs a consistent disk: detached, or its VM stopped.
+    /// An image needs a settled disk: detached, or its VM running or stopped (stopped
+    /// only, for profiles that insist on a consistent disk).
     pub(super) fn create_image(&mut self, ctx: &Ctx, name: String, tag: String, disk_id: &str) -> DriverResult<String> {
         let (rec, disk) = self.find_disk(disk_id)?;
+        let allowed: &[ProviderStatus] = if ctx.settings.profile.image_needs_stopped_vm() {
+            &[ProviderStatus::Stopped]
+        } else {
+            &[ProviderStatus::Stopped, ProviderStatus::Running]
+        };
         match &disk.attached_to {
             None => require(rec, &[ProviderStatus::Available], "an image")?,
             Some(vm_id) => {
                 let (vm_rec, _) = self.find_vm(vm_id)?;
-                if vm_rec.status != ProviderStatus::Stopped {
+                if !allowed.contains(&vm_rec.status) {
                     return Err(conflict(format!(
                         "disk {disk_id} is attached to {vm_id}, which is {}; an image needs the VM stopped or the disk detached",
                         vm_rec.status

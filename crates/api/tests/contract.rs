@@ -1,0 +1,134 @@
+//! The contract around every endpoint: the OpenAPI document is the one committed in
+//! `docs/openapi.json` and the one served; every error, also for unknown routes, wrong
+//! methods and bad tokens, has the one error body with the request id.
+
+mod support;
+
+use reqwest::Method;
+use std::path::PathBuf;
+use support::{Api, Resp};
+
+const REGENERATE: &str = "cargo run -q -p gureum -- openapi > docs/openapi.json";
+
+fn committed_document() -> String {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../docs/openapi.json");
+    std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{} cannot be read ({e}); create it with `{REGENERATE}`", path.display()))
+}
+
+/// The first line where two documents differ, for a readable failure.
+fn first_difference(a: &str, b: &str) -> String {
+    match a.lines().zip(b.lines()).enumerate().find(|(_, (x, y))| x != y) {
+        Some((i, (x, y))) => format!("line {}: committed {x:?}, now {y:?}", i + 1),
+        None => format!("committed {} lines, now {} lines", a.lines().count(), b.lines().count()),
+    }
+}
+
+#[test]
+fn the_committed_openapi_document_is_current() {
+    let committed = committed_document();
+    let current = gureum_api::openapi_json();
+    assert!(
+        committed == current,
+        "docs/openapi.json is out of date with the API ({}).\nRegenerate it from the repository root with\n    {REGENERATE}\nand commit it.",
+        first_difference(&committed, &current)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_served_document_is_the_committed_one_and_public() {
+    let api = Api::start().await;
+    let r = api.client(None).send(Method::GET, "/v1/openapi.json", None).await;
+    assert_eq!(r.status, 200, "no token needed: {}", r.text);
+    assert!(r.header("content-type").is_some_and(|ct| ct.starts_with("application/json")), "{:?}", r.headers);
+    assert!(
+        r.text == committed_document(),
+        "the served document differs from docs/openapi.json; regenerate: {REGENERATE}"
+    );
+    assert_eq!(r.body["openapi"].as_str().map(|v| v.starts_with("3.")), Some(true));
+}
+
+/// The one error body with `code`, and the request id of the response header.
+fn assert_error(r: &Resp, status: u16, code: &str, what: &str) {
+    assert_eq!(r.status, status, "{what}: {}", r.text);
+    assert!(r.header("content-type").is_some_and(|ct| ct.starts_with("application/json")), "{what}: {:?}", r.headers);
+    assert_eq!(r.error()["code"], code, "{what}: {}", r.text);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn unknown_routes_and_wrong_methods_answer_with_the_error_body() {
+    let api = Api::start().await;
+    api.admin().expect(201, Method::POST, "/v1/projects", Some(serde_json::json!({"name": "p1"}))).await;
+    for client in [api.admin(), api.client(None)] {
+        for path in ["/v1/nothing-here", "/v1/projects/p1/nothing-here", "/nothing", "/v2/projects"] {
+            let r = client.send(Method::GET, path, None).await;
+            assert_error(&r, 404, "not_found", &format!("GET {path}"));
+        }
+        for (method, path) in [
+            (Method::PATCH, "/v1/projects/p1/vpcs"),
+            (Method::DELETE, "/v1/me"),
+            (Method::PUT, "/v1/projects/p1/instances"),
+            (Method::POST, "/v1/openapi.json"),
+        ] {
+            let r = client.send(method.clone(), path, None).await;
+            assert_error(&r, 405, "method_not_allowed", &format!("{method} {path}"));
+            assert!(r.header("allow").is_some(), "{method} {path}: 405 names the allowed methods");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bad_tokens_are_401_with_the_error_body() {
+    let api = Api::start().await;
+    for token in ["gur_not-a-real-token", "not even the format", ""] {
+        let r = api.client(Some(token)).send(Method::GET, "/v1/me", None).await;
+        assert_error(&r, 401, "unauthenticated", &format!("token {token:?}"));
+    }
+    let r =
+        api.client(None).send_with(Method::GET, "/v1/me", None, &[("authorization", "Basic YWRtaW46YWRtaW4=")]).await;
+    assert_error(&r, 401, "unauthenticated", "basic auth");
+    // A revoked token stops working at once.
+    let user = api.user("leaver").await;
+    user.get("/v1/me").await;
+    let tokens = user.get("/v1/users/leaver/tokens").await;
+    let id = tokens[0]["id"].as_str().expect("token id");
+    user.expect(204, Method::DELETE, &format!("/v1/users/leaver/tokens/{id}"), None).await;
+    assert_error(&user.send(Method::GET, "/v1/me", None).await, 401, "unauthenticated", "revoked token");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_request_id_a_client_sends_is_the_one_errors_name() {
+    let api = Api::start().await;
+    let r =
+        api.admin().send_with(Method::GET, "/v1/projects/nope", None, &[("x-request-id", "client-chosen-42")]).await;
+    assert_error(&r, 404, "not_found", "unknown project");
+    assert_eq!(r.error()["request_id"], "client-chosen-42");
+    let ok = api.admin().send_with(Method::GET, "/v1/me", None, &[("x-request-id", "client-chosen-43")]).await;
+    assert_eq!(ok.header("x-request-id"), Some("client-chosen-43"));
+    // An unusable one is replaced, not echoed.
+    let r = api.admin().send_with(Method::GET, "/v1/projects/nope", None, &[("x-request-id", &"x".repeat(200))]).await;
+    assert_ne!(r.error()["request_id"], "x".repeat(200));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_body_over_the_limit_is_refused_with_the_error_body() {
+    let api = Api::start().await;
+    let c = api.admin();
+    c.expect(201, Method::POST, "/v1/projects", Some(serde_json::json!({"name": "p1"}))).await;
+    let big = format!(r#"{{"name": "big", "cidr": "10.0.0.0/16", "padding": "{}"}}"#, "x".repeat(2 * 1024 * 1024));
+    let r = c.send_raw(Method::POST, "/v1/projects/p1/vpcs", Some("application/json"), big.as_bytes()).await;
+    assert_error(&r, 400, "invalid_request", "a 2 MiB body");
+    assert_eq!(r.error()["field"], "body");
+    assert!(r.error()["message"].as_str().unwrap().contains("limit"), "{}", r.text);
+    assert!(c.list_all("/v1/projects/p1/vpcs").await.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn health_and_metrics_need_no_token() {
+    let api = Api::start().await;
+    let anon = api.client(None);
+    for path in ["/healthz", "/readyz", "/metrics"] {
+        let r = anon.send(Method::GET, path, None).await;
+        assert_eq!(r.status, 200, "{path}: {}", r.text);
+    }
+}
