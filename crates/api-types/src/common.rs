@@ -11,7 +11,7 @@ pub struct ErrorBody {
 pub struct ErrorDetail {
     /// Stable machine-readable code: `invalid_request`, `unauthenticated`, `forbidden`,
     /// `not_found`, `method_not_allowed`, `conflict`, `state_conflict`, `capacity`,
-    /// `rate_limited`, `unavailable`, `internal`.
+    /// `rate_limited`, `unavailable`, `internal`, `payload_too_large`.
     pub code: String,
     pub message: String,
     pub request_id: String,
@@ -38,7 +38,25 @@ pub struct Links {
     pub operation: Option<String>,
 }
 
-/// Query parameters of every list.
+/// Query parameters of lists that page but do not filter.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct PageQuery {
+    /// Page size, 1–1000 (default 100).
+    pub limit: Option<u32>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+impl From<ListQuery> for PageQuery {
+    /// The paging part of a list query.
+    fn from(q: ListQuery) -> Self {
+        PageQuery { limit: q.limit, cursor: q.cursor }
+    }
+}
+
+/// Query parameters of resource lists.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]

@@ -25,6 +25,7 @@ pub fn status_and_code(e: &Error) -> (StatusCode, &'static str) {
         Error::NotFound { .. } => (StatusCode::NOT_FOUND, "not_found"),
         Error::State(_) => (StatusCode::CONFLICT, "state_conflict"),
         Error::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+        Error::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
         Error::Capacity(_) => (StatusCode::CONFLICT, "capacity"),
         Error::RateLimited(_) => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
         Error::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
@@ -36,6 +37,7 @@ pub fn body(e: &Error, request_id: &str) -> ErrorBody {
     let (_, code) = status_and_code(e);
     let (message, field) = match e {
         Error::Invalid(f) => (format!("{}: {}", f.field, f.rule), Some(f.field.clone())),
+        Error::TooLarge(m) => (m.clone(), Some("body".into())),
         // Internal details go to the log, not to clients.
         Error::Internal(_) => ("internal server error; the request id identifies it in the server log".into(), None),
         other => (other.to_string(), None),

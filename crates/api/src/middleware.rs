@@ -17,8 +17,11 @@ use std::time::Instant;
 
 pub const REQUEST_ID: &str = "x-request-id";
 const IDEMPOTENCY_KEY: &str = "idempotency-key";
-/// Bodies larger than this are refused before they are read.
+/// Bodies larger than this are refused.
 pub const BODY_LIMIT: usize = 1024 * 1024;
+/// A body declared larger than the limit is still read and dropped up to this size, so
+/// the client reads the 413 instead of a connection reset.
+const DRAIN_LIMIT: u64 = 16 * 1024 * 1024;
 
 /// Request id, authentication, error rendering, access log and metrics.
 pub async fn request_context(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
@@ -30,6 +33,19 @@ pub async fn request_context(State(state): State<AppState>, mut req: Request, ne
         .filter(|v| !v.is_empty() && v.len() <= 128 && v.chars().all(|c| c.is_ascii_graphic()))
         .map(str::to_string)
         .unwrap_or_else(|| uuid::Uuid::now_v7().simple().to_string());
+    let declared =
+        req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+    if let Some(len) = declared.filter(|l| *l > BODY_LIMIT as u64) {
+        if len <= DRAIN_LIMIT {
+            let _ = http_body_util::Limited::new(req.into_body(), DRAIN_LIMIT as usize).collect().await;
+        }
+        let e = Error::TooLarge(format!("the body is {len} bytes; the limit is {BODY_LIMIT}"));
+        let mut resp = (StatusCode::PAYLOAD_TOO_LARGE, axum::Json(error_body(&e, &request_id))).into_response();
+        if let Ok(v) = HeaderValue::from_str(&request_id) {
+            resp.headers_mut().insert(REQUEST_ID, v);
+        }
+        return resp;
+    }
     let bearer = req
         .headers()
         .get(header::AUTHORIZATION)

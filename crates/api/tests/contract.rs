@@ -117,7 +117,7 @@ async fn a_body_over_the_limit_is_refused_with_the_error_body() {
     c.expect(201, Method::POST, "/v1/projects", Some(serde_json::json!({"name": "p1"}))).await;
     let big = format!(r#"{{"name": "big", "cidr": "10.0.0.0/16", "padding": "{}"}}"#, "x".repeat(2 * 1024 * 1024));
     let r = c.send_raw(Method::POST, "/v1/projects/p1/vpcs", Some("application/json"), big.as_bytes()).await;
-    assert_error(&r, 400, "invalid_request", "a 2 MiB body");
+    assert_error(&r, 413, "payload_too_large", "a 2 MiB body");
     assert_eq!(r.error()["field"], "body");
     assert!(r.error()["message"].as_str().unwrap().contains("limit"), "{}", r.text);
     assert!(c.list_all("/v1/projects/p1/vpcs").await.is_empty());

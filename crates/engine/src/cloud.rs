@@ -74,12 +74,34 @@ impl Cloud {
         self.bounded("disk_extend", self.driver.disk_extend(disk, size_gb)).await
     }
 
-    pub async fn public_ip_associate(&self, ip: &str, vm: &str) -> DriverResult<()> {
-        self.bounded("public_ip_associate", self.driver.public_ip_associate(ip, vm)).await
+    /// Associates the IP with the VM (unless it already is) and waits until the
+    /// provider shows it in use.
+    pub async fn public_ip_attach(&self, ip: &str, vm: &str) -> Result<(), StepError> {
+        if self.get(ResourceKind::PublicIp, ip).await?.attr_str("attached_to") != Some(vm) {
+            self.bounded("public_ip_associate", self.driver.public_ip_associate(ip, vm)).await?;
+        }
+        self.wait_for(ResourceKind::PublicIp, ip, &[ProviderStatus::InUse]).await?;
+        Ok(())
     }
 
-    pub async fn public_ip_disassociate(&self, ip: &str, vm: &str) -> DriverResult<()> {
-        self.bounded("public_ip_disassociate", self.driver.public_ip_disassociate(ip, vm)).await
+    /// Takes the IP off the VM (if it still is on it) and waits until the provider shows
+    /// it free: releasing it before then is refused.
+    pub async fn public_ip_detach(&self, ip: &str, vm: &str) -> Result<(), StepError> {
+        match self.get(ResourceKind::PublicIp, ip).await {
+            Err(DriverError::NotFound { .. }) => return Ok(()),
+            Err(e) => return Err(e.into()),
+            Ok(r) if r.attr_str("attached_to") == Some(vm) => {
+                match self.bounded("public_ip_disassociate", self.driver.public_ip_disassociate(ip, vm)).await {
+                    Ok(()) | Err(DriverError::NotFound { .. }) | Err(DriverError::Conflict(_)) => {}
+                    Err(e) => return Err(e.into()),
+                }
+            }
+            Ok(_) => {}
+        }
+        match self.driver.wait(ResourceKind::PublicIp, ip, &[ProviderStatus::Available], self.wait_timeout).await {
+            Ok(_) | Err(DriverError::NotFound { .. }) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
     }
 
     pub async fn security_group_set_rules(&self, sg: &str, rules: &[RuleSpec]) -> DriverResult<Vec<RuleOutcome>> {

@@ -22,6 +22,9 @@ pub enum Error {
     /// The action is not allowed in the resource's current state.
     #[error("{0}")]
     State(Refusal),
+    /// The request body is larger than the server accepts.
+    #[error("{0}")]
+    TooLarge(String),
     /// Already exists, in use, changed concurrently, or an idempotency key reused.
     #[error("{0}")]
     Conflict(String),

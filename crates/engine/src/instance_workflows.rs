@@ -447,30 +447,18 @@ async fn volumes_attach_undo(ctx: StepCtx) -> Result<StepOut, StepError> {
 }
 
 async fn public_ip_associate(ctx: StepCtx) -> Result<StepOut, StepError> {
-    let Some(ip) = public_ip(&ctx).await? else {
-        return Ok(StepOut::skipped());
-    };
+    let Some(ip) = public_ip(&ctx).await? else { return Ok(StepOut::skipped()) };
     let inst = instance(&ctx).await?;
-    let (Some(pid), Some(vm)) = (&ip.provider_id, &inst.provider_id) else {
-        return Ok(StepOut::skipped());
-    };
-    let cloud = cloud(&ctx).await?;
-    if cloud.get(ResourceKind::PublicIp, pid).await?.attr_str("attached_to") != Some(vm.as_str()) {
-        cloud.public_ip_associate(pid, vm).await?;
-    }
+    let (Some(pid), Some(vm)) = (&ip.provider_id, &inst.provider_id) else { return Ok(StepOut::skipped()) };
+    cloud(&ctx).await?.public_ip_attach(pid, vm).await?;
     Ok(StepOut::done())
 }
 
 async fn public_ip_associate_undo(ctx: StepCtx) -> Result<StepOut, StepError> {
-    let Some(ip) = public_ip(&ctx).await? else {
-        return Ok(StepOut::done());
-    };
+    let Some(ip) = public_ip(&ctx).await? else { return Ok(StepOut::done()) };
     let inst = instance(&ctx).await?;
     if let (Some(pid), Some(vm)) = (&ip.provider_id, &inst.provider_id) {
-        match cloud(&ctx).await?.public_ip_disassociate(pid, vm).await {
-            Ok(()) | Err(DriverError::NotFound { .. }) | Err(DriverError::Conflict(_)) => {}
-            Err(e) => return Err(e.into()),
-        }
+        cloud(&ctx).await?.public_ip_detach(pid, vm).await?;
     }
     Ok(StepOut::done())
 }
@@ -495,11 +483,12 @@ async fn finish(ctx: StepCtx) -> Result<StepOut, StepError> {
          WHERE instance_id = $3 AND state NOT IN ('Deleting', 'Error')",
         args![volume_state.as_str(), t, inst.id],
     ));
-    let ip_state = if inst.provider_id.is_some() && !shelved { PublicIpState::InUse } else { PublicIpState::Available };
+    // An IP bound to the instance is in use by it, shelved or not (unshelving puts it
+    // back on the new VM); only detaching frees it for another instance.
     batch.push(Stmt::new(
         "UPDATE public_ips SET state = $1, op_id = NULL, generation = generation + 1, updated_at = $2 \
          WHERE instance_id = $3 AND provider_id IS NOT NULL",
-        args![ip_state.as_str(), t, inst.id],
+        args![PublicIpState::InUse.as_str(), t, inst.id],
     ));
     Ok(StepOut::done().batch(batch))
 }
@@ -623,10 +612,7 @@ async fn vm_delete(ctx: StepCtx) -> Result<StepOut, StepError> {
 async fn release_ip(ctx: &StepCtx, ip: &PublicIpRecord, inst: &InstanceRecord) -> Result<Batch, StepError> {
     let cloud = cloud(ctx).await?;
     if let (Some(pid), Some(vm)) = (&ip.provider_id, &inst.provider_id) {
-        match cloud.public_ip_disassociate(pid, vm).await {
-            Ok(()) | Err(DriverError::NotFound { .. }) | Err(DriverError::Conflict(_)) => {}
-            Err(e) => return Err(e.into()),
-        }
+        cloud.public_ip_detach(pid, vm).await?;
     }
     if ip.kind == PublicIpKind::Ephemeral {
         cloud.ensure_deleted(ResourceKind::PublicIp, ip.provider_id.as_deref(), &ip.id.to_string()).await?;

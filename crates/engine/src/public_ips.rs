@@ -8,7 +8,7 @@ use crate::saga::{Failure, StepCtx, StepDef, StepError, StepOut, WorkflowDef};
 use crate::views::{links, project_path, ts};
 use crate::{Engine, Error, OpContext, ProjectScope, Result, on_failure, step};
 use gureum_api_types::{ListQuery, Page, PublicIp, PublicIpAttach, PublicIpCreate};
-use gureum_driver::{CreateSpec, DriverError, ResourceKind};
+use gureum_driver::{CreateSpec, ResourceKind};
 use gureum_model::Name;
 use gureum_model::authz::Permission;
 use gureum_model::instance::InstanceState;
@@ -277,19 +277,14 @@ async fn associate(ctx: StepCtx) -> Result<StepOut, StepError> {
     let (ip, vm, cloud) = ip_and_vm(&ctx).await?;
     let vm = vm.ok_or_else(|| StepError::Fail("the instance has no VM".into()))?;
     let pid = ip.provider_id.ok_or_else(|| StepError::Fail("the IP has no provider address".into()))?;
-    if cloud.get(ResourceKind::PublicIp, &pid).await?.attr_str("attached_to") != Some(vm.as_str()) {
-        cloud.public_ip_associate(&pid, &vm).await?;
-    }
+    cloud.public_ip_attach(&pid, &vm).await?;
     Ok(StepOut::done())
 }
 
 async fn disassociate(ctx: StepCtx) -> Result<StepOut, StepError> {
     let (ip, vm, cloud) = ip_and_vm(&ctx).await?;
     if let (Some(pid), Some(vm)) = (ip.provider_id, vm) {
-        match cloud.public_ip_disassociate(&pid, &vm).await {
-            Ok(()) | Err(DriverError::NotFound { .. }) | Err(DriverError::Conflict(_)) => {}
-            Err(e) => return Err(e.into()),
-        }
+        cloud.public_ip_detach(&pid, &vm).await?;
     }
     Ok(StepOut::done())
 }

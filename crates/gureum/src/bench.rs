@@ -72,6 +72,16 @@ impl Server {
         Ok(Server { child, base, token, _dir: dir })
     }
 
+    /// CPU seconds the server has used so far (user + system).
+    fn cpu_seconds(&self) -> f64 {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).unwrap_or_default();
+        // Fields after the parenthesised command name; utime and stime are the 12th and
+        // 13th of them, in clock ticks (100 per second on Linux).
+        let rest = stat.rsplit_once(") ").map_or("", |(_, r)| r);
+        let fields: Vec<f64> = rest.split_whitespace().map(|f| f.parse().unwrap_or(0.0)).collect();
+        (fields.get(11).copied().unwrap_or(0.0) + fields.get(12).copied().unwrap_or(0.0)) / 100.0
+    }
+
     fn rss_mib(&self) -> f64 {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap_or_default();
         let kib: f64 = status
@@ -218,7 +228,9 @@ async fn bench(args: BenchArgs) -> anyhow::Result<()> {
         server.base,
         if args.database_url.is_some() { "PostgreSQL" } else { "SQLite" }
     );
+    let cpu_before = server.cpu_seconds();
     let took = create_many(&api, "t", args.instances, args.concurrency).await?;
+    let cpu = server.cpu_seconds() - cpu_before;
     let rate = args.instances as f64 / took.as_secs_f64();
     println!(
         "create→Active: {} instances, concurrency {}, {:.2} s: {:.0} instances/s   [target ≥ 1000: {}]",
@@ -228,6 +240,8 @@ async fn bench(args: BenchArgs) -> anyhow::Result<()> {
         rate,
         verdict(rate >= 1000.0)
     );
+    // The client shares the machine; the server's own CPU per create is the steadier figure.
+    println!("server CPU per instance create: {:.2} ms", cpu * 1000.0 / args.instances as f64);
 
     let fill = args.total.saturating_sub(args.instances);
     let took = create_many(&api, "f", fill, args.concurrency).await?;

@@ -8,6 +8,8 @@ use clap::{Parser, Subcommand};
 #[derive(Parser)]
 #[command(name = "gureum", version, about = "A self-hosted cloud control plane", propagate_version = true)]
 struct Cli {
+    #[command(flatten)]
+    global: gureum_cli::GlobalArgs,
     #[command(subcommand)]
     command: Command,
 }
@@ -20,6 +22,9 @@ enum Command {
     Openapi,
     /// Measure throughput and latency against a fresh local server.
     Bench(bench::BenchArgs),
+    // The client commands: `gureum instance list`, `gureum vpc create …`.
+    #[command(flatten)]
+    Client(gureum_cli::Command),
 }
 
 fn main() -> std::process::ExitCode {
@@ -37,6 +42,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(args) => serve::run(args),
         Command::Bench(args) => bench::run(args),
+        Command::Client(cmd) => gureum_cli::run_blocking(cmd, cli.global),
         Command::Openapi => {
             print!("{}", gureum_api::openapi_json());
             Ok(())

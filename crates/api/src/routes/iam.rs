@@ -30,11 +30,11 @@ async fn me(State(s): State<AppState>, Ctx(ctx): Ctx) -> ApiResult<Json<Me>> {
 }
 
 /// Projects you are a member of (all, for a system administrator).
-#[utoipa::path(get, path = "/v1/projects", tag = "iam", params(ListQuery), responses((status = 200, body = Page<Project>), Errors))]
+#[utoipa::path(get, path = "/v1/projects", tag = "iam", params(PageQuery), responses((status = 200, body = Page<Project>), Errors))]
 async fn project_list(
     State(s): State<AppState>,
     Ctx(ctx): Ctx,
-    ApiQuery(q): ApiQuery<ListQuery>,
+    ApiQuery(q): ApiQuery<PageQuery>,
 ) -> ApiResult<Json<Page<Project>>> {
     Ok(Json(s.engine.project_list(&ctx, q.limit, q.cursor.as_deref()).await?))
 }
@@ -107,11 +107,11 @@ async fn member_delete(
 }
 
 /// All users (system administrators).
-#[utoipa::path(get, path = "/v1/users", tag = "iam", params(ListQuery), responses((status = 200, body = Page<User>), Errors))]
+#[utoipa::path(get, path = "/v1/users", tag = "iam", params(PageQuery), responses((status = 200, body = Page<User>), Errors))]
 async fn user_list(
     State(s): State<AppState>,
     Ctx(ctx): Ctx,
-    ApiQuery(q): ApiQuery<ListQuery>,
+    ApiQuery(q): ApiQuery<PageQuery>,
 ) -> ApiResult<Json<Page<User>>> {
     Ok(Json(s.engine.user_list(&ctx, q.limit, q.cursor.as_deref()).await?))
 }

@@ -23,13 +23,13 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 /// Operations of a project, newest first.
 #[utoipa::path(get, path = "/v1/projects/{project}/operations", tag = "operations",
-    params(("project" = String, Path, description = "Project name or id"), ListQuery),
+    params(("project" = String, Path, description = "Project name or id"), PageQuery),
     responses((status = 200, body = Page<Operation>), Errors))]
 async fn operation_list(
     State(s): State<AppState>,
     Ctx(ctx): Ctx,
     Path(project): Path<String>,
-    ApiQuery(q): ApiQuery<ListQuery>,
+    ApiQuery(q): ApiQuery<PageQuery>,
 ) -> ApiResult<Json<Page<Operation>>> {
     Ok(Json(s.engine.operation_list(&ctx, &project, q.limit, q.cursor.as_deref()).await?))
 }

@@ -1,0 +1,189 @@
+//! operation, usage, connection.
+
+use crate::ctx::Ctx;
+use crate::output::{Output, print_json, print_list, render_table};
+use crate::rows::DriftRow;
+use crate::{PageArgs, fetch_list};
+use anyhow::Context;
+use clap::{Args, Subcommand};
+use gureum_api_types::*;
+use std::path::PathBuf;
+
+#[derive(Subcommand, Debug)]
+pub enum OperationCmd {
+    /// Operations of the project, newest first
+    List {
+        #[command(flatten)]
+        page: PageArgs,
+    },
+    /// Show an operation with its steps
+    Show {
+        /// Operation id
+        operation: String,
+        /// Wait until it finishes, showing its progress
+        #[arg(long)]
+        wait: bool,
+    },
+}
+
+#[derive(Args, Debug)]
+pub struct UsageArgs {
+    /// Start of the range, RFC 3339 [default: 30 days before --to]
+    #[arg(long)]
+    pub from: Option<String>,
+    /// End of the range, RFC 3339 [default: now]
+    #[arg(long)]
+    pub to: Option<String>,
+    /// Print CSV (as the server exports it)
+    #[arg(long)]
+    pub csv: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ConnectionCmd {
+    /// Provider connections
+    List,
+    /// Register a connection (system administrators)
+    Create {
+        name: String,
+        /// sim (or qemu where available)
+        #[arg(long)]
+        driver: String,
+        #[arg(long)]
+        region: Option<String>,
+        #[arg(long)]
+        zone: Option<String>,
+        /// Driver settings as a JSON object, e.g. '{"latency_ms": 0}'
+        #[arg(long, value_name = "JSON")]
+        settings: Option<String>,
+        /// JSON file with the provider credentials (stored encrypted, never shown)
+        #[arg(long, value_name = "FILE")]
+        credentials_file: Option<PathBuf>,
+    },
+    /// Show a connection
+    Show { connection: String },
+    /// Delete a connection (no resources may use it)
+    Delete { connection: String },
+    /// Compare the provider's real inventory with gureum's records
+    Drift { connection: String },
+}
+
+pub async fn operation(ctx: &Ctx, cmd: OperationCmd) -> anyhow::Result<()> {
+    let c = &ctx.client;
+    let p = ctx.project()?;
+    match cmd {
+        OperationCmd::List { page } => {
+            let items = fetch_list(&page, page.query(), async |q| c.operation_list(p, &q.into()).await).await?;
+            print_list(ctx.output, &items);
+        }
+        OperationCmd::Show { operation, wait } => {
+            let op = if wait { ctx.follow(p, &operation).await? } else { c.operation_get(p, &operation, None).await? };
+            show_operation(ctx, &op);
+            // Waiting for an operation that then failed is a failure of the command.
+            if wait && op.status != OperationStatus::Succeeded {
+                anyhow::bail!("{}", crate::ctx::failure(&op));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn show_operation(ctx: &Ctx, op: &Operation) {
+    match ctx.output {
+        Output::Json => print_json(op),
+        Output::Table => {
+            let mut head = serde_json::to_value(op).unwrap_or_default();
+            if let Some(m) = head.as_object_mut() {
+                m.remove("steps");
+                m.insert("progress".into(), format!("{}/{}", op.progress.done, op.progress.total).into());
+                m.insert(
+                    "target".into(),
+                    format!("{} {} ({})", op.target.target_type, op.target.name, op.target.id).into(),
+                );
+            }
+            ctx.print(&head);
+            println!("\nSTEPS:");
+            print_list(Output::Table, &op.steps);
+        }
+    }
+}
+
+pub async fn usage(ctx: &Ctx, a: UsageArgs) -> anyhow::Result<()> {
+    let c = &ctx.client;
+    let p = ctx.project()?;
+    if a.csv {
+        print!("{}", c.usage_csv(p, a.from.as_deref(), a.to.as_deref()).await?);
+        return Ok(());
+    }
+    let u = c.usage(p, &UsageQuery { from: a.from, to: a.to, format: None }).await?;
+    match ctx.output {
+        Output::Json => print_json(&u),
+        Output::Table => {
+            println!("Project {} from {} to {}\n", u.project, u.from, u.to);
+            let mut rows: Vec<Vec<String>> = u.lines.iter().map(crate::output::Row::row).collect();
+            rows.push(vec![
+                "TOTAL".into(),
+                String::new(),
+                u.total_seconds.to_string(),
+                String::new(),
+                format!("{:.6}", u.total_cost),
+            ]);
+            print!("{}", render_table(<UsageLine as crate::output::Row>::HEADERS, rows));
+        }
+    }
+    Ok(())
+}
+
+pub async fn connection(ctx: &Ctx, cmd: ConnectionCmd) -> anyhow::Result<()> {
+    let c = &ctx.client;
+    match cmd {
+        ConnectionCmd::List => print_list(ctx.output, &c.connection_list().await?),
+        ConnectionCmd::Create { name, driver, region, zone, settings, credentials_file } => {
+            let settings = match settings {
+                Some(s) => Some(serde_json::from_str(&s).context("--settings is not valid JSON")?),
+                None => None,
+            };
+            let credentials = match &credentials_file {
+                Some(f) => {
+                    let text = std::fs::read_to_string(f).with_context(|| format!("reading {}", f.display()))?;
+                    Some(serde_json::from_str(&text).with_context(|| format!("{} is not valid JSON", f.display()))?)
+                }
+                None => None,
+            };
+            ctx.print(
+                &c.connection_create(&ConnectionCreate { name, driver, region, zone, credentials, settings }).await?,
+            );
+        }
+        ConnectionCmd::Show { connection } => ctx.print(&c.connection_get(&connection).await?),
+        ConnectionCmd::Delete { connection } => {
+            c.connection_delete(&connection).await?;
+            if ctx.output == Output::Table {
+                println!("Deleted connection {connection}.");
+            }
+        }
+        ConnectionCmd::Drift { connection } => {
+            let d = c.connection_drift(&connection).await?;
+            match ctx.output {
+                Output::Json => print_json(&d),
+                Output::Table => {
+                    let rows: Vec<DriftRow<'_>> = d
+                        .only_in_provider
+                        .iter()
+                        .map(|item| DriftRow { status: "only_in_provider", item })
+                        .chain(d.only_in_gureum.iter().map(|item| DriftRow { status: "only_in_gureum", item }))
+                        .chain(d.mapped.iter().map(|item| DriftRow { status: "mapped", item }))
+                        .collect();
+                    print_list(Output::Table, &rows);
+                    println!(
+                        "\n{}: {} mapped, {} only in gureum, {} only at the provider.",
+                        d.connection,
+                        d.mapped.len(),
+                        d.only_in_gureum.len(),
+                        d.only_in_provider.len()
+                    );
+                }
+            }
+        }
+    }
+    Ok(())
+}
