@@ -69,17 +69,19 @@ impl Store {
         let after = page.after.map(|a| a.to_string()).unwrap_or_default();
         let sql = if all {
             format!(
-                "SELECT {} FROM projects WHERE id > $1 AND $2 = $2 ORDER BY id LIMIT $3",
-                ProjectRecord::select_list()
+                "SELECT {} FROM projects WHERE id > $1 AND $2 = $2 ORDER BY id LIMIT {}",
+                ProjectRecord::select_list(),
+                page.limit
             )
         } else {
             format!(
                 "SELECT {} FROM projects WHERE id > $1 AND id IN (SELECT project_id FROM members WHERE user_id = $2) \
-                 ORDER BY id LIMIT $3",
-                ProjectRecord::select_list()
+                 ORDER BY id LIMIT {}",
+                ProjectRecord::select_list(),
+                page.limit
             )
         };
-        let rows = self.db.query(&sql, args![after, user_id, page.limit as i64]).await?;
+        let rows = self.db.query(&sql, args![after, user_id]).await?;
         Ok(rows.iter().map(ProjectRecord::from_row).collect())
     }
 

@@ -69,12 +69,12 @@ impl Store {
         use crate::Record;
         let sql = format!(
             "UPDATE workflows SET lease_owner = $1, lease_until = $2 WHERE id IN \
-             (SELECT id FROM workflows WHERE status IN ('running', 'unwinding') AND (lease_until < $3 OR (lease_owner = $1 AND $5 = 1)) \
-              ORDER BY id LIMIT $4{}) RETURNING {}",
+             (SELECT id FROM workflows WHERE status IN ('running', 'unwinding') AND (lease_until < $3 OR (lease_owner = $1 AND $4 = 1)) \
+              ORDER BY id LIMIT {limit}{}) RETURNING {}",
             self.dialect().skip_locked(),
             WorkflowRecord::select_list()
         );
-        let r = self.db.write(Stmt::returning(sql, args![owner, until, now, limit, own])).await?;
+        let r = self.db.write(Stmt::returning(sql, args![owner, until, now, own])).await?;
         Ok(r.into_iter().next().map(|r| r.rows.iter().map(WorkflowRecord::from_row).collect()).unwrap_or_default())
     }
 
@@ -122,8 +122,7 @@ impl Store {
             a.push(after.into());
             sql.push_str(&format!(" AND id < ${}", a.len()));
         }
-        a.push((page.limit as i64).into());
-        sql.push_str(&format!(" ORDER BY id DESC LIMIT ${}", a.len()));
+        sql.push_str(&format!(" ORDER BY id DESC LIMIT {}", page.limit));
         Ok(self.db.query(&sql, a).await?.iter().map(WorkflowRecord::from_row).collect())
     }
 }
