@@ -32,6 +32,15 @@ pub(crate) struct OpSpec<'a> {
     pub after: Option<Uuid>,
 }
 
+/// What users see as an operation's kind: the generic create and delete workflows are
+/// named after the resource they act on (`vpc_create`, `key_pair_delete`).
+fn display_kind(kind: &str, target_type: &str) -> String {
+    match kind.strip_prefix("resource_") {
+        Some(verb) => format!("{}_{verb}", target_type.replace(' ', "_").to_lowercase()),
+        None => kind.to_string(),
+    }
+}
+
 /// Maps a unique-name violation to a 409 that says which name is taken.
 pub(crate) fn name_taken(kind: &'static str, name: &str) -> impl FnOnce(DbError) -> Error {
     let name = name.to_string();
@@ -63,7 +72,7 @@ impl Engine {
         let created_by = self.name_of_opt::<UserRecord>(w.created_by).await;
         Operation {
             id: w.id,
-            kind: w.kind,
+            kind: display_kind(&w.kind, &w.target_type),
             status: w.status,
             target: OperationTarget { target_type: w.target_type, id: w.target_id, name: w.target_name },
             progress: Progress { done, total: steps.len() },
