@@ -7,7 +7,7 @@ use crate::saga::{Failure, StepCtx, StepDef, StepError, StepOut, WorkflowDef};
 use crate::{on_failure, step};
 use gureum_driver::{CreateSpec, ProviderResource, ProviderStatus, ResourceKind, Support};
 use gureum_store::record::delete_from;
-use gureum_store::{Batch, Stmt, Update, Val, args, now};
+use gureum_store::{Batch, Record, Stmt, Update, Val, args, now};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use uuid::Uuid;
@@ -153,93 +153,131 @@ async fn mark_error(ctx: StepCtx, failure: Failure) -> Result<Batch, StepError> 
     Ok(update.stmt(now()).into())
 }
 
-/// What a resource module hands over to start one of the generic workflows.
-pub(crate) struct GenericTarget<'a> {
-    pub table: &'static str,
-    pub kind_label: &'static str,
-    pub id: Uuid,
-    pub name: &'a str,
-    pub connection_id: Uuid,
+/// Rows the generic workflows create and delete.
+pub(crate) trait GenericRow: Record {
+    /// What users call the resource (`vpc`, `key pair`).
+    const LABEL: &'static str;
+    const KIND: ResourceKind;
+    fn id(&self) -> Uuid;
+    fn name(&self) -> &str;
+    fn connection_id(&self) -> Uuid;
+    fn generation(&self) -> i64;
+    fn provider_id(&self) -> Option<String>;
+    /// The operation the row was inserted with.
+    fn op_id(&self) -> Option<Uuid>;
 }
 
-/// A new row (inserted by `batch`, its `op_id` set to `op_id`) to create at the provider.
-pub(crate) struct NewResource<'a> {
-    pub op_id: Uuid,
-    pub spec: CreateSpec,
-    /// The state the row shows once the provider resource has settled.
-    pub settled_state: &'a str,
-    pub batch: Batch,
+macro_rules! generic_row {
+    ($rec:ty, $label:literal, $kind:ident $(, connection: |$r:ident| $conn:expr)?) => {
+        impl GenericRow for $rec {
+            const LABEL: &'static str = $label;
+            const KIND: ResourceKind = ResourceKind::$kind;
+            fn id(&self) -> Uuid {
+                self.id
+            }
+            fn name(&self) -> &str {
+                &self.name
+            }
+            generic_row!(@connection $($r $conn)?);
+            fn generation(&self) -> i64 {
+                self.generation
+            }
+            fn provider_id(&self) -> Option<String> {
+                self.provider_id.clone()
+            }
+            fn op_id(&self) -> Option<Uuid> {
+                self.op_id
+            }
+        }
+    };
+    (@connection) => {
+        fn connection_id(&self) -> Uuid {
+            self.connection_id
+        }
+    };
+    (@connection $r:ident $conn:expr) => {
+        fn connection_id(&self) -> Uuid {
+            let $r = self;
+            $conn
+        }
+    };
 }
 
-/// A row to remove, as last read (its generation guards the change).
-pub(crate) struct Removal<'a> {
-    pub generation: i64,
-    pub kind: ResourceKind,
-    pub provider_id: Option<String>,
-    pub deleting_state: &'a str,
-}
+generic_row!(gureum_store::VpcRecord, "vpc", Vpc);
+generic_row!(gureum_store::SubnetRecord, "subnet", Subnet);
+generic_row!(gureum_store::SecurityGroupRecord, "security group", SecurityGroup);
+generic_row!(gureum_store::KeyPairRecord, "key pair", KeyPair);
+generic_row!(gureum_store::PublicIpRecord, "public IP", PublicIp);
+generic_row!(gureum_store::VolumeRecord, "volume", Disk);
+generic_row!(gureum_store::SnapshotRecord, "snapshot", Snapshot);
+// Only project images are ever deleted this way, and they always have a connection.
+generic_row!(gureum_store::ImageRecord, "image", Image, connection: |r| r.connection_id.unwrap_or_default());
 
 impl crate::Engine {
-    /// Inserts a new row (in `batch`, with `op_id` set to `op_id`) and starts creating it
-    /// at the provider.
-    pub(crate) async fn start_create(
+    fn generic_op<R: GenericRow>(
         &self,
         ctx: &crate::OpContext,
         scope: &crate::ProjectScope,
-        target: GenericTarget<'_>,
-        new: NewResource<'_>,
+        row: &R,
+        op_id: Uuid,
+        def: &'static WorkflowDef,
+        params: serde_json::Value,
+    ) -> gureum_store::WorkflowRecord {
+        let target = crate::operations::Target { kind: R::LABEL, id: row.id(), name: row.name() };
+        let spec = crate::operations::OpSpec { id: op_id, def, target, params, after: None };
+        self.new_op(ctx, scope, spec)
+    }
+
+    /// Inserts `row` (whose `op_id` names the operation, with `extra` statements in the
+    /// same transaction) and starts creating it at the provider; the row shows
+    /// `settled_state` once the provider resource has settled.
+    pub(crate) async fn start_create<R: GenericRow>(
+        &self,
+        ctx: &crate::OpContext,
+        scope: &crate::ProjectScope,
+        row: &R,
+        spec: CreateSpec,
+        settled_state: &str,
+        extra: Batch,
     ) -> crate::Result<()> {
-        let NewResource { op_id, spec, settled_state, batch } = new;
+        let op_id = row.op_id().expect("a new row names its operation");
         let params = CreateParams {
-            table: target.table.to_string(),
-            connection_id: target.connection_id,
+            table: R::TABLE.to_string(),
+            connection_id: row.connection_id(),
             spec,
             settled_state: settled_state.to_string(),
         };
-        let op = self.new_op(
-            ctx,
-            scope,
-            crate::operations::OpSpec {
-                id: op_id,
-                def: &RESOURCE_CREATE,
-                target: crate::operations::Target { kind: target.kind_label, id: target.id, name: target.name },
-                params: serde_json::to_value(params).expect("params serialize"),
-                after: None,
-            },
-        );
-        self.remember_name(target.id, target.name);
-        self.launch(op, batch).await.map_err(crate::operations::name_taken(target.kind_label, target.name))
+        let op =
+            self.generic_op(ctx, scope, row, op_id, &RESOURCE_CREATE, serde_json::to_value(params).expect("params"));
+        let mut batch = Batch::from(row.insert());
+        batch.extend(extra);
+        self.remember_name(row.id(), row.name());
+        self.launch(op, batch).await.map_err(crate::operations::name_taken(R::LABEL, row.name()))
     }
 
-    /// Marks the row `Deleting` (if it is still at `generation` with nothing running) and
-    /// starts removing it at the provider. Returns the operation id.
-    pub(crate) async fn start_delete(
+    /// Marks `row` `deleting_state` (if it is still at the generation read, with nothing
+    /// running) and starts removing it at the provider. Returns the operation id.
+    pub(crate) async fn start_delete<R: GenericRow>(
         &self,
         ctx: &crate::OpContext,
         scope: &crate::ProjectScope,
-        target: GenericTarget<'_>,
-        removal: Removal<'_>,
+        row: &R,
+        deleting_state: &str,
     ) -> crate::Result<Uuid> {
-        let Removal { generation, kind, provider_id, deleting_state } = removal;
         let op_id = gureum_store::new_id();
-        let params =
-            DeleteParams { table: target.table.to_string(), connection_id: target.connection_id, kind, provider_id };
-        let op = self.new_op(
-            ctx,
-            scope,
-            crate::operations::OpSpec {
-                id: op_id,
-                def: &RESOURCE_DELETE,
-                target: crate::operations::Target { kind: target.kind_label, id: target.id, name: target.name },
-                params: serde_json::to_value(params).expect("params serialize"),
-                after: None,
-            },
-        );
-        let mark = Update::table(target.table, target.id)
+        let params = DeleteParams {
+            table: R::TABLE.to_string(),
+            connection_id: row.connection_id(),
+            kind: R::KIND,
+            provider_id: row.provider_id(),
+        };
+        let op =
+            self.generic_op(ctx, scope, row, op_id, &RESOURCE_DELETE, serde_json::to_value(params).expect("params"));
+        let mark = Update::table(R::TABLE, row.id())
             .set("state", deleting_state)
             .set("state_reason", Val::Null)
             .set("op_id", op_id)
-            .guard("generation", generation)
+            .guard("generation", row.generation())
             .guard("op_id", Val::Null);
         self.launch(op, mark.stmt(now()).into()).await?;
         Ok(op_id)

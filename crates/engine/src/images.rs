@@ -1,10 +1,8 @@
 //! Images: the public catalog and each project's own images ("my images").
 
-use crate::generic::GenericTarget;
 use crate::views::{links, project_path, ts};
 use crate::{Engine, Error, OpContext, ProjectScope, Result};
 use gureum_api_types::{Image, ListQuery, Page};
-use gureum_driver::ResourceKind;
 use gureum_model::authz::Permission;
 use gureum_model::image::{ImageState, ImageVisibility};
 use gureum_store::{ConnectionRecord, ImageRecord, InstanceRecord, Key, Val, VolumeRecord};
@@ -38,14 +36,13 @@ impl Engine {
     }
 
     pub async fn public_image_list(&self, _ctx: &OpContext, q: &ListQuery) -> Result<Page<Image>> {
-        {
-            let (rows, next_cursor) =
-                self.list_rows::<ImageRecord, ImageState>(vec![("project_id", Val::Null)], q, |r| r.id).await?;
-            Ok::<_, crate::Error>(gureum_api_types::Page {
-                items: futures::future::join_all(rows.into_iter().map(|r| self.image_view(r))).await,
-                next_cursor,
-            })
-        }
+        self.list_views::<ImageRecord, ImageState, _, _>(
+            vec![("project_id", Val::Null)],
+            q,
+            |r| r.id,
+            |r| self.image_view(r),
+        )
+        .await
     }
 
     pub async fn public_image_get(&self, _ctx: &OpContext, key: &str) -> Result<Image> {
@@ -67,14 +64,8 @@ impl Engine {
 
     pub async fn project_image_list(&self, ctx: &OpContext, project: &str, q: &ListQuery) -> Result<Page<Image>> {
         let scope = self.authorize(ctx, project, Permission::View).await?;
-        {
-            let (rows, next_cursor) =
-                self.list_rows::<ImageRecord, ImageState>(scope.filter().to_vec(), q, |r| r.id).await?;
-            Ok::<_, crate::Error>(gureum_api_types::Page {
-                items: futures::future::join_all(rows.into_iter().map(|r| self.image_view(r))).await,
-                next_cursor,
-            })
-        }
+        self.list_views::<ImageRecord, ImageState, _, _>(scope.filter().to_vec(), q, |r| r.id, |r| self.image_view(r))
+            .await
     }
 
     pub async fn project_image_get(&self, ctx: &OpContext, project: &str, key: &str) -> Result<Image> {
@@ -92,22 +83,7 @@ impl Engine {
         if in_use > 0 {
             return Err(Error::Conflict(format!("image {} is used by {in_use} instance(s)", r.name)));
         }
-        let connection_id =
-            r.connection_id.ok_or_else(|| Error::Internal("a project image without connection".into()))?;
-        let target = GenericTarget { table: "images", kind_label: "image", id: r.id, name: &r.name, connection_id };
-        let op = self
-            .start_delete(
-                ctx,
-                &scope,
-                target,
-                crate::generic::Removal {
-                    generation: r.generation,
-                    kind: ResourceKind::Image,
-                    provider_id: r.provider_id.clone(),
-                    deleting_state: "Deleting",
-                },
-            )
-            .await?;
+        let op = self.start_delete(ctx, &scope, &r, "Deleting").await?;
         Ok(self.image_view(ImageRecord { state: ImageState::Deleting, op_id: Some(op), ..r }).await)
     }
 }

@@ -1,15 +1,14 @@
 //! Key pairs: generated here (the private key is returned once and never stored) or
 //! imported. Only the member who created a key pair may delete it.
 
-use crate::generic::GenericTarget;
 use crate::views::{links, project_path, ts};
 use crate::{Engine, Error, OpContext, ProjectScope, Result};
 use gureum_api_types::{KeyPair, KeyPairCreate, ListQuery, Page};
-use gureum_driver::{CreateSpec, ResourceKind};
+use gureum_driver::CreateSpec;
 use gureum_model::Name;
 use gureum_model::authz::Permission;
 use gureum_model::state::LifecycleState;
-use gureum_store::{ConnectionRecord, Key, KeyPairRecord, Record, UserRecord, new_id, now};
+use gureum_store::{ConnectionRecord, Key, KeyPairRecord, UserRecord, new_id, now};
 use ssh_key::{Algorithm, HashAlg, LineEnding, PrivateKey, PublicKey};
 
 /// `(public key, fingerprint, type)` of an OpenSSH public key.
@@ -87,20 +86,8 @@ impl Engine {
         };
         let spec =
             CreateSpec::KeyPair { name: rec.name.clone(), tag: id.to_string(), public_key: rec.public_key.clone() };
-        let target =
-            GenericTarget { table: "key_pairs", kind_label: "key pair", id, name: &rec.name, connection_id: conn.id };
-        self.start_create(
-            ctx,
-            &scope,
-            target,
-            crate::generic::NewResource {
-                op_id,
-                spec,
-                settled_state: LifecycleState::Available.as_str(),
-                batch: rec.insert().into(),
-            },
-        )
-        .await?;
+        self.start_create(ctx, &scope, &rec, spec, LifecycleState::Available.as_str(), gureum_store::Batch::new())
+            .await?;
         Ok(self.key_pair_view(rec, private_key).await)
     }
 
@@ -111,14 +98,13 @@ impl Engine {
 
     pub async fn key_pair_list(&self, ctx: &OpContext, project: &str, q: &ListQuery) -> Result<Page<KeyPair>> {
         let scope = self.authorize(ctx, project, Permission::View).await?;
-        {
-            let (rows, next_cursor) =
-                self.list_rows::<KeyPairRecord, LifecycleState>(scope.filter().to_vec(), q, |r| r.id).await?;
-            Ok::<_, crate::Error>(gureum_api_types::Page {
-                items: futures::future::join_all(rows.into_iter().map(|r| self.key_pair_view(r, None))).await,
-                next_cursor,
-            })
-        }
+        self.list_views::<KeyPairRecord, LifecycleState, _, _>(
+            scope.filter().to_vec(),
+            q,
+            |r| r.id,
+            |r| self.key_pair_view(r, None),
+        )
+        .await
     }
 
     pub async fn key_pair_delete(&self, ctx: &OpContext, project: &str, key: &str) -> Result<KeyPair> {
@@ -134,26 +120,7 @@ impl Engine {
         if !r.state.deletable() {
             return Err(Error::Conflict(format!("key pair {} is {}; wait until it is Available", r.name, r.state)));
         }
-        let target = GenericTarget {
-            table: "key_pairs",
-            kind_label: "key pair",
-            id: r.id,
-            name: &r.name,
-            connection_id: r.connection_id,
-        };
-        let op = self
-            .start_delete(
-                ctx,
-                &scope,
-                target,
-                crate::generic::Removal {
-                    generation: r.generation,
-                    kind: ResourceKind::KeyPair,
-                    provider_id: r.provider_id.clone(),
-                    deleting_state: "Deleting",
-                },
-            )
-            .await?;
+        let op = self.start_delete(ctx, &scope, &r, "Deleting").await?;
         Ok(self.key_pair_view(KeyPairRecord { state: LifecycleState::Deleting, op_id: Some(op), ..r }, None).await)
     }
 }

@@ -24,6 +24,7 @@ mod reconciler;
 pub mod saga;
 mod secrets;
 mod security_groups;
+pub mod sessions;
 mod snapshots;
 mod subnets;
 pub mod testing;

@@ -2,7 +2,6 @@
 //! configuration"), attached to and detached from instances, and released. Ephemeral ones
 //! are made and released by their instance's workflows.
 
-use crate::generic::GenericTarget;
 use crate::operations::Target;
 use crate::saga::{Failure, StepCtx, StepDef, StepError, StepOut, WorkflowDef};
 use crate::views::{links, project_path, ts};
@@ -13,7 +12,7 @@ use gureum_model::Name;
 use gureum_model::authz::Permission;
 use gureum_model::instance::InstanceState;
 use gureum_model::public_ip::{PublicIpAction, PublicIpKind, PublicIpState};
-use gureum_store::{Batch, ConnectionRecord, InstanceRecord, Key, PublicIpRecord, Record, Update, Val, new_id, now};
+use gureum_store::{Batch, ConnectionRecord, InstanceRecord, Key, PublicIpRecord, Update, Val, new_id, now};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -94,20 +93,8 @@ impl Engine {
             updated_at: t,
         };
         let spec = CreateSpec::PublicIp { name: rec.name.clone(), tag: id.to_string(), zone: conn.zone.clone() };
-        let target =
-            GenericTarget { table: "public_ips", kind_label: "public IP", id, name: &rec.name, connection_id: conn.id };
-        self.start_create(
-            ctx,
-            &scope,
-            target,
-            crate::generic::NewResource {
-                op_id,
-                spec,
-                settled_state: PublicIpState::Available.as_str(),
-                batch: rec.insert().into(),
-            },
-        )
-        .await?;
+        self.start_create(ctx, &scope, &rec, spec, PublicIpState::Available.as_str(), gureum_store::Batch::new())
+            .await?;
         Ok(self.public_ip_view(rec).await)
     }
 
@@ -118,14 +105,13 @@ impl Engine {
 
     pub async fn public_ip_list(&self, ctx: &OpContext, project: &str, q: &ListQuery) -> Result<Page<PublicIp>> {
         let scope = self.authorize(ctx, project, Permission::View).await?;
-        {
-            let (rows, next_cursor) =
-                self.list_rows::<PublicIpRecord, PublicIpState>(scope.filter().to_vec(), q, |r| r.id).await?;
-            Ok::<_, crate::Error>(gureum_api_types::Page {
-                items: futures::future::join_all(rows.into_iter().map(|r| self.public_ip_view(r))).await,
-                next_cursor,
-            })
-        }
+        self.list_views::<PublicIpRecord, PublicIpState, _, _>(
+            scope.filter().to_vec(),
+            q,
+            |r| r.id,
+            |r| self.public_ip_view(r),
+        )
+        .await
     }
 
     /// A user action on a static IP: ephemeral ones belong to their instance.
@@ -153,26 +139,7 @@ impl Engine {
     pub async fn public_ip_delete(&self, ctx: &OpContext, project: &str, key: &str) -> Result<PublicIp> {
         let scope = self.authorize(ctx, project, Permission::ManagePublicIps).await?;
         let (r, enters) = self.static_ip(&scope, key, PublicIpAction::Release).await?;
-        let target = GenericTarget {
-            table: "public_ips",
-            kind_label: "public IP",
-            id: r.id,
-            name: &r.name,
-            connection_id: r.connection_id,
-        };
-        let op = self
-            .start_delete(
-                ctx,
-                &scope,
-                target,
-                crate::generic::Removal {
-                    generation: r.generation,
-                    kind: ResourceKind::PublicIp,
-                    provider_id: r.provider_id.clone(),
-                    deleting_state: enters.as_str(),
-                },
-            )
-            .await?;
+        let op = self.start_delete(ctx, &scope, &r, enters.as_str()).await?;
         Ok(self.public_ip_view(PublicIpRecord { state: enters, op_id: Some(op), ..r }).await)
     }
 

@@ -1,7 +1,6 @@
 //! Security groups and their rules. Rule changes are applied by one workflow that sends
 //! the group's whole current rule set to the provider, so concurrent changes converge.
 
-use crate::generic::GenericTarget;
 use crate::operations::Target;
 use crate::saga::{Failure, StepCtx, StepDef, StepError, StepOut, WorkflowDef};
 use crate::views::{links, project_path, ts};
@@ -9,7 +8,7 @@ use crate::{Engine, Error, OpContext, ProjectScope, Result, on_failure, step};
 use gureum_api_types::{
     ListQuery, Page, SecurityGroup, SecurityGroupCreate, SecurityGroupRule, SecurityGroupRuleCreate,
 };
-use gureum_driver::{CreateSpec, ResourceKind, RuleSpec};
+use gureum_driver::{CreateSpec, RuleSpec};
 use gureum_model::Name;
 use gureum_model::authz::Permission;
 use gureum_model::network::Rule;
@@ -115,25 +114,8 @@ impl Engine {
         };
         let spec =
             CreateSpec::SecurityGroup { name: rec.name.clone(), tag: id.to_string(), vpc: vpc.provider_id.clone() };
-        let target = GenericTarget {
-            table: "security_groups",
-            kind_label: "security group",
-            id,
-            name: &rec.name,
-            connection_id: vpc.connection_id,
-        };
-        self.start_create(
-            ctx,
-            &scope,
-            target,
-            crate::generic::NewResource {
-                op_id,
-                spec,
-                settled_state: LifecycleState::Available.as_str(),
-                batch: rec.insert().into(),
-            },
-        )
-        .await?;
+        self.start_create(ctx, &scope, &rec, spec, LifecycleState::Available.as_str(), gureum_store::Batch::new())
+            .await?;
         self.security_group_view(rec).await
     }
 
@@ -149,14 +131,14 @@ impl Engine {
         q: &ListQuery,
     ) -> Result<Page<SecurityGroup>> {
         let scope = self.authorize(ctx, project, Permission::View).await?;
-        let page = {
-            let (rows, next_cursor) =
-                self.list_rows::<SecurityGroupRecord, LifecycleState>(scope.filter().to_vec(), q, |r| r.id).await?;
-            Ok::<_, crate::Error>(gureum_api_types::Page {
-                items: futures::future::join_all(rows.into_iter().map(|r| self.security_group_view(r))).await,
-                next_cursor,
-            })
-        }?;
+        let page = self
+            .list_views::<SecurityGroupRecord, LifecycleState, _, _>(
+                scope.filter().to_vec(),
+                q,
+                |r| r.id,
+                |r| self.security_group_view(r),
+            )
+            .await?;
         Ok(Page { items: page.items.into_iter().collect::<Result<_>>()?, next_cursor: page.next_cursor })
     }
 
@@ -175,26 +157,7 @@ impl Engine {
         if users > 0 {
             return Err(Error::Conflict(format!("security group {} is used by {users} instance(s)", r.name)));
         }
-        let target = GenericTarget {
-            table: "security_groups",
-            kind_label: "security group",
-            id: r.id,
-            name: &r.name,
-            connection_id: r.connection_id,
-        };
-        let op = self
-            .start_delete(
-                ctx,
-                &scope,
-                target,
-                crate::generic::Removal {
-                    generation: r.generation,
-                    kind: ResourceKind::SecurityGroup,
-                    provider_id: r.provider_id.clone(),
-                    deleting_state: "Deleting",
-                },
-            )
-            .await?;
+        let op = self.start_delete(ctx, &scope, &r, "Deleting").await?;
         self.security_group_view(SecurityGroupRecord { state: LifecycleState::Deleting, op_id: Some(op), ..r }).await
     }
 

@@ -1,7 +1,6 @@
 //! Volume snapshots. Taking one is a volume workflow (the volume shows `Backing-Up`);
 //! deleting one is the generic delete.
 
-use crate::generic::GenericTarget;
 use crate::saga::{StepCtx, StepDef, StepError, StepOut, WorkflowDef};
 use crate::views::{links, project_path, ts};
 use crate::volumes::{VolumeParams, settled_state};
@@ -120,14 +119,13 @@ impl Engine {
     ) -> Result<Page<Snapshot>> {
         let scope = self.authorize(ctx, project, Permission::View).await?;
         let v = self.volume_record(&scope, volume).await?;
-        {
-            let (rows, next_cursor) =
-                self.list_rows::<SnapshotRecord, LifecycleState>(vec![("volume_id", v.id.into())], q, |r| r.id).await?;
-            Ok::<_, crate::Error>(gureum_api_types::Page {
-                items: futures::future::join_all(rows.into_iter().map(|r| self.snapshot_view(r))).await,
-                next_cursor,
-            })
-        }
+        self.list_views::<SnapshotRecord, LifecycleState, _, _>(
+            vec![("volume_id", v.id.into())],
+            q,
+            |r| r.id,
+            |r| self.snapshot_view(r),
+        )
+        .await
     }
 
     async fn snapshot_record(
@@ -158,26 +156,7 @@ impl Engine {
         if !s.state.deletable() || s.op_id.is_some() {
             return Err(Error::Conflict(format!("snapshot {} is {}; wait until it is Available", s.name, s.state)));
         }
-        let target = GenericTarget {
-            table: "snapshots",
-            kind_label: "snapshot",
-            id: s.id,
-            name: &s.name,
-            connection_id: s.connection_id,
-        };
-        let op = self
-            .start_delete(
-                ctx,
-                &scope,
-                target,
-                crate::generic::Removal {
-                    generation: s.generation,
-                    kind: ResourceKind::Snapshot,
-                    provider_id: s.provider_id.clone(),
-                    deleting_state: "Deleting",
-                },
-            )
-            .await?;
+        let op = self.start_delete(ctx, &scope, &s, "Deleting").await?;
         Ok(self.snapshot_view(SnapshotRecord { state: LifecycleState::Deleting, op_id: Some(op), ..s }).await)
     }
 }

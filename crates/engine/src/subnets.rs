@@ -1,16 +1,15 @@
 //! Subnets: a CIDR inside a VPC, in one zone. Creating one bumps the VPC's generation in
 //! the same transaction, so two concurrent creates cannot both pass the overlap check.
 
-use crate::generic::GenericTarget;
 use crate::views::{links, project_path, ts};
 use crate::{Engine, Error, OpContext, ProjectScope, Result};
 use gureum_api_types::{ListQuery, Page, Subnet, SubnetCreate};
-use gureum_driver::{CreateSpec, ResourceKind};
+use gureum_driver::CreateSpec;
 use gureum_model::Name;
 use gureum_model::authz::Permission;
 use gureum_model::network::validate_subnet_cidr;
 use gureum_model::state::LifecycleState;
-use gureum_store::{InstanceRecord, Key, Record, SubnetRecord, Update, VpcRecord, new_id, now};
+use gureum_store::{InstanceRecord, Key, SubnetRecord, Update, VpcRecord, new_id, now};
 use ipnet::Ipv4Net;
 
 impl Engine {
@@ -94,23 +93,9 @@ impl Engine {
             cidr: rec.cidr.clone(),
             zone,
         };
-        let mut batch = gureum_store::Batch::from(rec.insert());
         // Serializes subnet creation per VPC: the overlap check above saw this generation.
-        batch.push(Update::of::<VpcRecord>(vpc.id).guard("generation", vpc.generation).stmt(t));
-        let target = GenericTarget {
-            table: "subnets",
-            kind_label: "subnet",
-            id,
-            name: &rec.name,
-            connection_id: vpc.connection_id,
-        };
-        self.start_create(
-            ctx,
-            &scope,
-            target,
-            crate::generic::NewResource { op_id, spec, settled_state: LifecycleState::Available.as_str(), batch },
-        )
-        .await?;
+        let vpc_guard = Update::of::<VpcRecord>(vpc.id).guard("generation", vpc.generation).stmt(t);
+        self.start_create(ctx, &scope, &rec, spec, LifecycleState::Available.as_str(), vpc_guard.into()).await?;
         Ok(self.subnet_view(rec).await)
     }
 
@@ -132,13 +117,7 @@ impl Engine {
         if let Some(v) = vpc {
             filters.push(("vpc_id", self.vpc_record(&scope, v).await?.id.into()));
         }
-        {
-            let (rows, next_cursor) = self.list_rows::<SubnetRecord, LifecycleState>(filters, q, |r| r.id).await?;
-            Ok::<_, crate::Error>(gureum_api_types::Page {
-                items: futures::future::join_all(rows.into_iter().map(|r| self.subnet_view(r))).await,
-                next_cursor,
-            })
-        }
+        self.list_views::<SubnetRecord, LifecycleState, _, _>(filters, q, |r| r.id, |r| self.subnet_view(r)).await
     }
 
     pub async fn subnet_delete(&self, ctx: &OpContext, project: &str, key: &str) -> Result<Subnet> {
@@ -154,26 +133,7 @@ impl Engine {
         if users > 0 {
             return Err(Error::Conflict(format!("subnet {} still has {users} instance(s); delete them first", r.name)));
         }
-        let target = GenericTarget {
-            table: "subnets",
-            kind_label: "subnet",
-            id: r.id,
-            name: &r.name,
-            connection_id: r.connection_id,
-        };
-        let op = self
-            .start_delete(
-                ctx,
-                &scope,
-                target,
-                crate::generic::Removal {
-                    generation: r.generation,
-                    kind: ResourceKind::Subnet,
-                    provider_id: r.provider_id.clone(),
-                    deleting_state: "Deleting",
-                },
-            )
-            .await?;
+        let op = self.start_delete(ctx, &scope, &r, "Deleting").await?;
         Ok(self.subnet_view(SubnetRecord { state: LifecycleState::Deleting, op_id: Some(op), ..r }).await)
     }
 }

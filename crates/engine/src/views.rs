@@ -89,4 +89,21 @@ impl crate::Engine {
             (rows.len() as u32 == page.limit).then(|| rows.last().map(|r| encode_cursor(id(r)))).flatten();
         Ok((rows, next_cursor))
     }
+
+    /// [`Engine::list_rows`] with each row turned into its view.
+    pub(crate) async fn list_views<R, S, V, F>(
+        &self,
+        filters: Vec<gureum_store::Filter>,
+        q: &gureum_api_types::ListQuery,
+        id: impl Fn(&R) -> Uuid,
+        view: impl FnMut(R) -> F,
+    ) -> crate::Result<gureum_api_types::Page<V>>
+    where
+        R: gureum_store::Record,
+        S: gureum_model::state::Spelled,
+        F: std::future::Future<Output = V>,
+    {
+        let (rows, next_cursor) = self.list_rows::<R, S>(filters, q, id).await?;
+        Ok(gureum_api_types::Page { items: futures::future::join_all(rows.into_iter().map(view)).await, next_cursor })
+    }
 }

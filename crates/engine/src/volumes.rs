@@ -2,7 +2,6 @@
 //! root volumes made with their instance. Attach, detach, extend (grow only), snapshot
 //! (see `snapshots`) and upload as an image, each a workflow with its transitional state.
 
-use crate::generic::GenericTarget;
 use crate::operations::Target;
 use crate::saga::{Failure, StepCtx, StepDef, StepError, StepOut, WorkflowDef};
 use crate::views::{links, project_path, ts};
@@ -210,20 +209,7 @@ impl Engine {
             volume_type: rec.volume_type.clone(),
             source,
         };
-        let target =
-            GenericTarget { table: "volumes", kind_label: "volume", id, name: &rec.name, connection_id: conn.id };
-        self.start_create(
-            ctx,
-            &scope,
-            target,
-            crate::generic::NewResource {
-                op_id,
-                spec,
-                settled_state: VolumeState::Available.as_str(),
-                batch: rec.insert().into(),
-            },
-        )
-        .await?;
+        self.start_create(ctx, &scope, &rec, spec, VolumeState::Available.as_str(), gureum_store::Batch::new()).await?;
         Ok(self.volume_view(rec).await)
     }
 
@@ -234,14 +220,13 @@ impl Engine {
 
     pub async fn volume_list(&self, ctx: &OpContext, project: &str, q: &ListQuery) -> Result<Page<Volume>> {
         let scope = self.authorize(ctx, project, Permission::View).await?;
-        {
-            let (rows, next_cursor) =
-                self.list_rows::<VolumeRecord, VolumeState>(scope.filter().to_vec(), q, |r| r.id).await?;
-            Ok::<_, crate::Error>(gureum_api_types::Page {
-                items: futures::future::join_all(rows.into_iter().map(|r| self.volume_view(r))).await,
-                next_cursor,
-            })
-        }
+        self.list_views::<VolumeRecord, VolumeState, _, _>(
+            scope.filter().to_vec(),
+            q,
+            |r| r.id,
+            |r| self.volume_view(r),
+        )
+        .await
     }
 
     /// Checks a user action on a data volume: the table, no running operation, and root
@@ -266,26 +251,7 @@ impl Engine {
         let scope = self.authorize(ctx, project, Permission::ManageResources).await?;
         let r = self.volume_record(&scope, key).await?;
         let enters = Self::volume_check(&r, VolumeAction::Delete)?;
-        let target = GenericTarget {
-            table: "volumes",
-            kind_label: "volume",
-            id: r.id,
-            name: &r.name,
-            connection_id: r.connection_id,
-        };
-        let op = self
-            .start_delete(
-                ctx,
-                &scope,
-                target,
-                crate::generic::Removal {
-                    generation: r.generation,
-                    kind: ResourceKind::Disk,
-                    provider_id: r.provider_id.clone(),
-                    deleting_state: enters.as_str(),
-                },
-            )
-            .await?;
+        let op = self.start_delete(ctx, &scope, &r, enters.as_str()).await?;
         Ok(self.volume_view(VolumeRecord { state: enters, op_id: Some(op), ..r }).await)
     }
 

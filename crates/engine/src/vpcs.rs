@@ -1,10 +1,9 @@
 //! VPCs: a private address space (CIDR) in one connection.
 
-use crate::generic::GenericTarget;
 use crate::views::{links, project_path, ts};
 use crate::{Engine, Error, OpContext, ProjectScope, Result};
 use gureum_api_types::{ListQuery, Page, Vpc, VpcCreate};
-use gureum_driver::{CreateSpec, ResourceKind};
+use gureum_driver::CreateSpec;
 use gureum_model::Name;
 use gureum_model::authz::Permission;
 use gureum_model::network::validate_vpc_cidr;
@@ -55,20 +54,9 @@ impl Engine {
             updated_at: t,
         };
         let spec = CreateSpec::Vpc { name: rec.name.clone(), tag: id.to_string(), cidr: rec.cidr.clone() };
-        let target = GenericTarget { table: "vpcs", kind_label: "vpc", id, name: &rec.name, connection_id: conn.id };
-        use gureum_store::Record;
-        self.start_create(
-            ctx,
-            &scope,
-            target,
-            crate::generic::NewResource {
-                op_id,
-                spec,
-                settled_state: LifecycleState::Available.as_str(),
-                batch: rec.insert().into(),
-            },
-        )
-        .await?;
+
+        self.start_create(ctx, &scope, &rec, spec, LifecycleState::Available.as_str(), gureum_store::Batch::new())
+            .await?;
         Ok(self.vpc_view(rec).await)
     }
 
@@ -79,14 +67,8 @@ impl Engine {
 
     pub async fn vpc_list(&self, ctx: &OpContext, project: &str, q: &ListQuery) -> Result<Page<Vpc>> {
         let scope = self.authorize(ctx, project, Permission::View).await?;
-        {
-            let (rows, next_cursor) =
-                self.list_rows::<VpcRecord, LifecycleState>(scope.filter().to_vec(), q, |r| r.id).await?;
-            Ok::<_, crate::Error>(gureum_api_types::Page {
-                items: futures::future::join_all(rows.into_iter().map(|r| self.vpc_view(r))).await,
-                next_cursor,
-            })
-        }
+        self.list_views::<VpcRecord, LifecycleState, _, _>(scope.filter().to_vec(), q, |r| r.id, |r| self.vpc_view(r))
+            .await
     }
 
     /// Deletes an empty VPC (no subnets, no security groups).
@@ -107,21 +89,7 @@ impl Engine {
                 r.name
             )));
         }
-        let target =
-            GenericTarget { table: "vpcs", kind_label: "vpc", id: r.id, name: &r.name, connection_id: r.connection_id };
-        let op = self
-            .start_delete(
-                ctx,
-                &scope,
-                target,
-                crate::generic::Removal {
-                    generation: r.generation,
-                    kind: ResourceKind::Vpc,
-                    provider_id: r.provider_id.clone(),
-                    deleting_state: "Deleting",
-                },
-            )
-            .await?;
+        let op = self.start_delete(ctx, &scope, &r, "Deleting").await?;
         Ok(self.vpc_view(VpcRecord { state: LifecycleState::Deleting, op_id: Some(op), ..r }).await)
     }
 }

@@ -1,0 +1,111 @@
+//! Console sessions: signing in with a password makes a session whose secret lives only
+//! in the browser's cookie (the database keeps its SHA-256) and whose CSRF token every
+//! console form carries back. Sessions slide: each use keeps one alive for
+//! [`SESSION_LIFETIME_MICROS`] more.
+
+use crate::{Engine, Error, OpContext, Result};
+use base64::Engine as _;
+use gureum_store::{SessionRecord, Store, now};
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+
+/// 12 hours since the last use.
+pub const SESSION_LIFETIME_MICROS: i64 = 12 * 3600 * 1_000_000;
+/// Record a session's use at most this often (each record is a write).
+const TOUCH_EVERY_MICROS: i64 = 60 * 1_000_000;
+
+/// A signed-in browser, as the console sees it on each request.
+#[derive(Debug, Clone)]
+pub struct SessionContext {
+    pub ctx: OpContext,
+    /// The token every form of this session must send back.
+    pub csrf: String,
+}
+
+fn random_secret() -> String {
+    let mut raw = [0u8; 32];
+    rand::rng().fill_bytes(&mut raw);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw)
+}
+
+fn session_id(secret: &str) -> String {
+    hex::encode(Sha256::digest(secret.as_bytes()))
+}
+
+impl Engine {
+    /// Checks the password and opens a session: returns `(secret, csrf token)`. A wrong
+    /// user name and a wrong password read the same.
+    pub async fn session_create(&self, name: &str, password: &str, request_id: &str) -> Result<(String, String)> {
+        let ctx = self.verify_password(name, password, request_id).await?;
+        let (secret, csrf) = (random_secret(), random_secret());
+        let t = now();
+        let rec = SessionRecord {
+            id: session_id(&secret),
+            user_id: ctx.user_id,
+            csrf_token: csrf.clone(),
+            created_at: t,
+            expires_at: t + SESSION_LIFETIME_MICROS,
+            last_seen_at: t,
+        };
+        let mut batch = gureum_store::Batch::from(Store::sessions_purge(t));
+        batch.push(gureum_store::Record::insert(&rec));
+        self.store().write(batch).await?;
+        Ok((secret, csrf))
+    }
+
+    /// Who a session cookie belongs to; unknown and expired sessions are both 401.
+    pub async fn session_context(&self, secret: &str, request_id: &str) -> Result<SessionContext> {
+        let expired = || Error::Unauthenticated("the session has ended; sign in again".into());
+        if secret.is_empty() || secret.len() > 128 {
+            return Err(expired());
+        }
+        let id = session_id(secret);
+        let owner = self.store().session_owner(&id).await?.ok_or_else(expired)?;
+        let t = now();
+        if owner.session.expires_at <= t {
+            self.store().write(Store::session_delete(&id)).await?;
+            return Err(expired());
+        }
+        if t - owner.session.last_seen_at > TOUCH_EVERY_MICROS {
+            self.store().write(Store::session_touch(&id, t, t + SESSION_LIFETIME_MICROS)).await?;
+        }
+        Ok(SessionContext {
+            ctx: OpContext {
+                user_id: owner.user.id,
+                user_name: owner.user.name,
+                is_admin: owner.user.is_admin,
+                request_id: request_id.into(),
+            },
+            csrf: owner.session.csrf_token,
+        })
+    }
+
+    /// Signs a session out (nothing happens for an unknown one).
+    pub async fn session_delete(&self, secret: &str) -> Result<()> {
+        self.store().write(Store::session_delete(&session_id(secret))).await?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::testing::TestEngine;
+    use gureum_api_types::PasswordSet;
+
+    #[tokio::test]
+    async fn a_session_opens_with_the_password_and_closes_on_delete() {
+        let t = TestEngine::start().await;
+        let pw = PasswordSet { password: "correct horse battery".into() };
+        t.engine.user_set_password(&t.admin, "admin", pw).await.unwrap();
+        assert!(t.engine.session_create("admin", "wrong password!!", "r").await.is_err());
+        assert!(t.engine.session_create("nobody", "correct horse battery", "r").await.is_err());
+        let (secret, csrf) = t.engine.session_create("admin", "correct horse battery", "r").await.unwrap();
+        let s = t.engine.session_context(&secret, "r").await.unwrap();
+        assert_eq!(s.ctx.user_name, "admin");
+        assert!(s.ctx.is_admin);
+        assert_eq!(s.csrf, csrf);
+        assert!(t.engine.session_context("not-a-session", "r").await.is_err());
+        t.engine.session_delete(&secret).await.unwrap();
+        assert!(t.engine.session_context(&secret, "r").await.is_err());
+    }
+}
