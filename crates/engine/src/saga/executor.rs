@@ -110,13 +110,39 @@ impl Executor {
 
     /// Starts running a workflow already recorded in the database with this server's lease.
     pub(crate) fn spawn(&self, engine: &Engine, rec: WorkflowRecord) {
+        self.spawn_run(engine, rec, false);
+    }
+
+    /// Like [`Executor::spawn`] for a record read by a claim. Between the claim and this
+    /// call, a run of the same workflow in this process may have gone on or finished: the
+    /// claimed copy is stale, so the run starts from what is committed now.
+    fn spawn_claimed(&self, engine: &Engine, rec: WorkflowRecord) {
+        self.spawn_run(engine, rec, true);
+    }
+
+    fn spawn_run(&self, engine: &Engine, rec: WorkflowRecord, reread: bool) {
         if !self.running.lock().expect("running lock").insert(rec.id) {
             return;
         }
         let engine = engine.clone();
         tokio::spawn(async move {
             let id = rec.id;
-            run_workflow(&engine, rec).await;
+            let current = if reread {
+                match engine.store().get_by_id::<WorkflowRecord>(id).await {
+                    Ok(Some(r)) if !r.status.is_finished() => Some(r),
+                    Ok(_) => None,
+                    Err(e) => {
+                        // The next claim round tries again.
+                        tracing::warn!(workflow = %id, error = %e, "reading a claimed workflow failed");
+                        None
+                    }
+                }
+            } else {
+                Some(rec)
+            };
+            if let Some(rec) = current {
+                run_workflow(&engine, rec).await;
+            }
             engine.executor().running.lock().expect("running lock").remove(&id);
         });
     }
@@ -158,7 +184,7 @@ async fn claim_and_spawn(engine: &Engine, own: bool, claim_now: i64) {
             Ok(claimed) => {
                 tracing::info!(count = claimed.len(), "resuming unfinished workflows");
                 for rec in claimed {
-                    engine.executor().spawn(engine, rec);
+                    engine.executor().spawn_claimed(engine, rec);
                 }
             }
             Err(e) => {
