@@ -105,6 +105,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     config.server_id = Some(server_id);
     let engine = Engine::new(store, config);
     let boot = engine.bootstrap().await.map_err(|e| anyhow::anyhow!("bootstrapping: {e}"))?;
+    let first_start = boot.admin_token.is_some();
     if let Some(token) = boot.admin_token {
         let path = args.data_dir.join("admin.token");
         write_private(&path, &format!("{token}\n"))?;
@@ -116,8 +117,18 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         tokio::net::TcpListener::bind(args.listen).await.with_context(|| format!("listening on {}", args.listen))?;
     let addr = listener.local_addr()?;
     println!("gureum listening on http://{addr}");
+    if first_start {
+        let token = args.data_dir.join("admin.token");
+        println!("The web console is at http://{addr}/ . To sign in as `admin`, first give it a password:");
+        println!(
+            "  GUREUM_SERVER=http://{addr} GUREUM_TOKEN=$(cat {}) gureum user set-password admin",
+            token.display()
+        );
+    }
     std::io::stdout().flush()?;
-    axum::serve(listener, gureum_api::app(engine)).with_graceful_shutdown(shutdown()).await?;
+    // The console's routes join the API's; unknown paths keep the API's JSON 404.
+    let app = gureum_api::app(engine.clone()).merge(gureum_console::router(engine));
+    axum::serve(listener, app).with_graceful_shutdown(shutdown()).await?;
     Ok(())
 }
 

@@ -15,6 +15,7 @@ mod key_pairs;
 mod projects;
 mod public_ips;
 mod security_groups;
+mod sessions;
 mod snapshots;
 mod subnets;
 mod usage;
@@ -31,6 +32,7 @@ pub use key_pairs::*;
 pub use projects::*;
 pub use public_ips::*;
 pub use security_groups::*;
+pub use sessions::*;
 pub use snapshots::*;
 pub use subnets::*;
 pub use usage::*;
@@ -44,7 +46,10 @@ pub use record::{Record, Update};
 
 use uuid::Uuid;
 
-const MIGRATIONS: &[(i64, &str, &str)] = &[(1, "core", include_str!("../migrations/0001_core.sql"))];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "core", include_str!("../migrations/0001_core.sql")),
+    (2, "sessions", include_str!("../migrations/0002_sessions.sql")),
+];
 
 /// Microseconds since the Unix epoch.
 pub fn now() -> i64 {

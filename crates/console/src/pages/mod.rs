@@ -1,0 +1,68 @@
+//! One module per console section. Handlers are thin: read the request, call the engine,
+//! build blocks. Failed forms come back with the engine's error next to the field.
+
+pub mod catalog;
+pub mod connections;
+pub mod instances;
+pub mod key_pairs;
+pub mod members;
+pub mod network;
+pub mod operations;
+pub mod projects;
+pub mod public_ips;
+pub mod security_groups;
+pub mod usage;
+pub mod users;
+pub mod volumes;
+
+use crate::error::status_of;
+use crate::forms::{FormData, FormState};
+use crate::view::Cell;
+use axum::http::StatusCode;
+use gureum_engine::Error;
+
+/// The status a page shown again after `e` answers with.
+pub fn status(e: &Error) -> StatusCode {
+    status_of(e)
+}
+
+/// The typed confirmation of a destructive action must repeat the resource's name.
+pub fn confirmed(form: &FormData, name: &str) -> Result<(), String> {
+    let typed = form.get("confirm_name");
+    if typed == name {
+        Ok(())
+    } else if typed.is_empty() {
+        Err(format!("type the name {name} to confirm"))
+    } else {
+        Err(format!("the name you typed ({typed}) is not {name}; nothing was deleted"))
+    }
+}
+
+/// The error of a form, or a page error when it is not the form's to show.
+pub fn form_state(form: &FormData, e: Error, fields: &[&str]) -> Result<(FormState, StatusCode), Error> {
+    match e {
+        Error::Unauthenticated(_) | Error::Internal(_) => Err(e),
+        e => Ok((FormState::from_error(form, &e, fields), status(&e))),
+    }
+}
+
+/// A link to the operation running on a resource, if any.
+pub fn operation_cell(base: &str, op: Option<uuid::Uuid>) -> Cell {
+    match op {
+        Some(id) => Cell::link(format!("{}…", &id.to_string()[..8]), format!("{base}/operations/{id}")),
+        None => Cell::text("–"),
+    }
+}
+
+/// The refusal message the engine would give, for a disabled action's hover text.
+pub fn refusal<T>(r: Result<T, gureum_model::state::Refusal>) -> Result<(), String> {
+    r.map(|_| ()).map_err(|e| e.to_string())
+}
+
+/// A blank form state (a form shown for the first time).
+pub fn fresh() -> FormState {
+    FormState::default()
+}
+
+/// A read-only note shown instead of what a reader may not use.
+pub const READ_ONLY: &str = "You have read-only access to this project.";
