@@ -8,10 +8,12 @@
 
 mod capabilities;
 mod error;
+mod intent;
 mod resource;
 
 pub use capabilities::*;
 pub use error::*;
+pub use intent::*;
 pub use resource::*;
 
 use async_trait::async_trait;
@@ -53,6 +55,37 @@ pub trait Driver: Send + Sync + 'static {
 
     /// Replaces a security group's rules; reports which rules the provider enforces.
     async fn security_group_set_rules(&self, sg_id: &str, rules: &[RuleSpec]) -> DriverResult<Vec<RuleOutcome>>;
+
+    /// Whether the provider would refuse what gureum is about to ask (see [`Intent`]).
+    /// Called before any provider call; the default has nothing to say.
+    fn precheck(&self, intent: &Intent<'_>) -> Result<(), Refusal> {
+        let _ = intent;
+        Ok(())
+    }
+
+    /// The root disk the provider gives a VM of `os_family` in `zone`, where it decides
+    /// (size, type); `None` lets gureum choose (the image's minimum size).
+    fn root_disk(&self, os_family: &str, zone: &str) -> Option<RootDisk> {
+        let _ = (os_family, zone);
+        None
+    }
+
+    /// The data disk types the provider offers; the first is the default.
+    fn volume_types(&self) -> Vec<VolumeType> {
+        vec![VolumeType { name: "SSD".into(), min_gb: 1, max_gb: gureum_model::volume::VOLUME_MAX_GB }]
+    }
+
+    /// Checks that the provider answers with these credentials; says what it saw.
+    async fn verify(&self) -> DriverResult<String> {
+        let vms = self.list(ResourceKind::Vm).await?;
+        Ok(format!("the provider answered; {} VMs visible", vms.len()))
+    }
+
+    /// Tags an existing provider resource with a gureum id (adopting it).
+    async fn tag(&self, kind: ResourceKind, id: &str, tag: &str) -> DriverResult<()> {
+        let _ = (kind, id, tag);
+        Err(DriverError::Unsupported("tagging existing resources".into()))
+    }
 
     /// The VM's serial console output, when the provider keeps one.
     async fn console_log(&self, vm_id: &str) -> DriverResult<String> {

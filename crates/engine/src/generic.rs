@@ -5,7 +5,7 @@
 
 use crate::saga::{Failure, StepCtx, StepDef, StepError, StepOut, WorkflowDef};
 use crate::{on_failure, step};
-use gureum_driver::{CreateSpec, ProviderResource, ProviderStatus, ResourceKind, Support};
+use gureum_driver::{CreateSpec, DriverError, ProviderResource, ProviderStatus, ResourceKind, Support};
 use gureum_store::record::delete_from;
 use gureum_store::{Batch, Record, Stmt, Update, Val, args, now};
 use serde::{Deserialize, Serialize};
@@ -136,21 +136,36 @@ async fn forget(ctx: StepCtx) -> Result<StepOut, StepError> {
 /// A failed create or delete leaves the row in `Error` with the reason; the user can
 /// delete it (again).
 async fn mark_error(ctx: StepCtx, failure: Failure) -> Result<Batch, StepError> {
-    let table = match ctx.params::<CreateParams>() {
-        Ok(p) => table(&p.table)?,
-        Err(_) => table(&ctx.params::<DeleteParams>()?.table)?,
+    let (table, gone) = match ctx.params::<CreateParams>() {
+        Ok(p) => (table(&p.table)?, false),
+        Err(_) => {
+            let p = ctx.params::<DeleteParams>()?;
+            (table(&p.table)?, deleted_at_provider(&ctx, &p).await)
+        }
     };
     let reason = match &failure.undo_error {
         Some(_) => format!("{} (some provider resources may remain; deleting retries the cleanup)", failure.error),
         None => failure.error,
     };
-    let update = Update::table(table, ctx.target_id)
+    let mut update = Update::table(table, ctx.target_id)
         .set("state", "Error")
         .set("state_reason", reason)
         .set("op_id", Val::Null)
         .guard("op_id", ctx.workflow_id)
         .lenient();
+    // A delete that failed after the provider removed the resource: the row must not
+    // point at what is gone (deleting it again only forgets it).
+    if gone {
+        update = update.set("provider_id", Val::Null);
+    }
     Ok(update.stmt(now()).into())
+}
+
+async fn deleted_at_provider(ctx: &StepCtx, p: &DeleteParams) -> bool {
+    let (Some(id), Ok(cloud)) = (&p.provider_id, ctx.engine.cloud(p.connection_id).await) else {
+        return false;
+    };
+    matches!(cloud.get(p.kind, id).await, Err(DriverError::NotFound { .. }))
 }
 
 /// Rows the generic workflows create and delete.

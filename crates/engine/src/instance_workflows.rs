@@ -11,8 +11,8 @@ use gureum_model::public_ip::{PublicIpKind, PublicIpState};
 use gureum_model::volume::{VolumeKind, VolumeState};
 use gureum_store::record::delete;
 use gureum_store::{
-    Batch, ImageRecord, InstanceRecord, InstanceTypeRecord, KeyPairRecord, PublicIpRecord, SecurityGroupRecord, Stmt,
-    Store, SubnetRecord, Update, Val, VolumeRecord, args, now,
+    Batch, ImageRecord, InstanceRecord, InstanceTypeRecord, Key, KeyPairRecord, PublicIpRecord, SecurityGroupRecord,
+    Stmt, Store, SubnetRecord, Update, Val, VolumeRecord, args, now,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -316,7 +316,13 @@ async fn public_ip_allocate(ctx: StepCtx) -> Result<StepOut, StepError> {
 
 /// Releases an IP this workflow allocated (its row goes with it).
 async fn public_ip_allocate_undo(ctx: StepCtx) -> Result<StepOut, StepError> {
-    let Some(ip) = ctx.output_str("public_ip_allocate", "ip").and_then(|s| s.parse::<Uuid>().ok()) else {
+    // A step that failed after allocating left no output: its IP is then the instance's
+    // one with no address recorded, which nothing else can have allocated.
+    let ip = match ctx.output_str("public_ip_allocate", "ip").and_then(|s| s.parse::<Uuid>().ok()) {
+        Some(ip) => Some(ip),
+        None => public_ip(&ctx).await?.filter(|ip| ip.provider_id.is_none()).map(|ip| ip.id),
+    };
+    let Some(ip) = ip else {
         return Ok(StepOut::done());
     };
     let provider_id = ctx.output_str("public_ip_allocate", "provider_id");
@@ -527,31 +533,95 @@ async fn create_failed(ctx: StepCtx, failure: Failure) -> Result<Batch, StepErro
 }
 
 /// A failed action: the instance shows what the provider says it is, with the reason.
-/// (A cancelled one leaves the instance to the action that cancelled it.)
+/// A step may have changed the provider and failed before recording it (removed the VM,
+/// a disk or an ephemeral IP, detached a static IP, resized the VM), so the records
+/// follow the provider. (A cancelled run leaves the instance to the action that
+/// cancelled it.)
 async fn resync(ctx: StepCtx, failure: Failure) -> Result<Batch, StepError> {
     if failure.cancelled {
         return Ok(Batch::new());
     }
     let inst = instance(&ctx).await?;
-    let state = match &inst.provider_id {
-        Some(vm) => match cloud(&ctx).await?.get(ResourceKind::Vm, vm).await {
-            Ok(r) if r.status == ProviderStatus::Running => S::Active,
-            Ok(r) if r.status == ProviderStatus::Stopped => S::Stopped,
-            _ => S::Error,
-        },
-        None => inst.return_state.filter(|s| *s == S::ShelvedOffloaded).unwrap_or(S::Error),
-    };
-    let update = guarded::<InstanceRecord>(&ctx, inst.id)
+    let cloud = cloud(&ctx).await?;
+    let t = now();
+    let mut batch = Batch::new();
+    let mut update = guarded::<InstanceRecord>(&ctx, inst.id)
         .set("op_id", Val::Null)
         .set("return_state", Val::Null)
         .set("state_reason", failure.error);
-    let t = now();
-    let mut batch = Store::instance_set_state(update, inst.id, state, t);
+    let vm = match &inst.provider_id {
+        Some(vm) => match cloud.get(ResourceKind::Vm, vm).await {
+            Err(DriverError::NotFound { .. }) => None,
+            other => Some(other),
+        },
+        None => None,
+    };
+    if vm.is_none() && inst.provider_id.is_some() {
+        update = update.set("provider_id", Val::Null).set("private_ip", Val::Null);
+    }
+    // A failed resize or revert may have changed the VM's type without recording it.
+    if let Some(Ok(r)) = &vm
+        && let Some(name) = r.attr_str("instance_type")
+        && let Some(itype) = ctx.engine.store().get::<InstanceTypeRecord>(&[], &Key::Name(name.into())).await?
+        && itype.id != inst.instance_type_id
+    {
+        update = update.set("instance_type_id", itype.id).set("previous_instance_type_id", Val::Null);
+    }
+    let state = match vm {
+        Some(Ok(r)) if r.status == ProviderStatus::Running => S::Active,
+        Some(Ok(r)) if r.status == ProviderStatus::Stopped => S::Stopped,
+        Some(_) => S::Error,
+        // Without a VM the disks are kept: shelved, if that is what the action was doing
+        // or undoing.
+        None if ctx.def_kind() == INSTANCE_SHELVE.kind || inst.return_state == Some(S::ShelvedOffloaded) => {
+            S::ShelvedOffloaded
+        }
+        None => S::Error,
+    };
+    batch.extend(Store::instance_set_state(update, inst.id, state, t));
     batch.push(Stmt::new(
         "UPDATE volumes SET state = $1, op_id = NULL, generation = generation + 1, updated_at = $2 \
          WHERE instance_id = $3 AND state NOT IN ('Deleting', 'Error')",
         args![VolumeState::settled(true, state == S::ShelvedOffloaded).as_str(), t, inst.id],
     ));
+    // Disks a failed delete removed: the root, and data volumes it was to delete.
+    let delete_volumes = params(&ctx)?.delete_volumes;
+    for v in ctx.engine.store().list_all::<VolumeRecord>(&[("instance_id", inst.id.into())]).await? {
+        let doomed = v.kind == VolumeKind::Root || v.delete_with_instance || delete_volumes;
+        if doomed
+            && let Some(disk) = &v.provider_id
+            && let Err(DriverError::NotFound { .. }) = cloud.get(ResourceKind::Disk, disk).await
+        {
+            batch.push(delete::<VolumeRecord>(v.id));
+        }
+    }
+    // The IP as the provider has it: an ephemeral one never allocated or already
+    // released goes; a static one a failed delete detached is free again.
+    if let Some(ip) = public_ip(&ctx).await? {
+        let found = match &ip.provider_id {
+            Some(pid) => Some(cloud.get(ResourceKind::PublicIp, pid).await),
+            None => None,
+        };
+        match found {
+            None | Some(Err(DriverError::NotFound { .. })) if ip.kind == PublicIpKind::Ephemeral => {
+                batch.push(delete::<PublicIpRecord>(ip.id));
+            }
+            Some(Ok(r))
+                if ip.kind == PublicIpKind::Static
+                    && r.attr_str("attached_to").is_none()
+                    && state != S::ShelvedOffloaded =>
+            {
+                batch.push(
+                    Update::of::<PublicIpRecord>(ip.id)
+                        .set("instance_id", Val::Null)
+                        .set("state", PublicIpState::Available.as_str())
+                        .set("op_id", Val::Null)
+                        .stmt(t),
+                );
+            }
+            _ => {}
+        }
+    }
     Ok(batch)
 }
 
@@ -734,9 +804,9 @@ async fn vm_resize(ctx: StepCtx) -> Result<StepOut, StepError> {
 
 async fn vm_resize_undo(ctx: StepCtx) -> Result<StepOut, StepError> {
     let inst = instance(&ctx).await?;
-    let Some(from) = ctx.output_str("vm_resize", "from").and_then(|s| s.parse::<Uuid>().ok()) else {
-        return Ok(StepOut::done());
-    };
+    // A step that failed after resizing left no output, and no type swap in the record.
+    let from =
+        ctx.output_str("vm_resize", "from").and_then(|s| s.parse::<Uuid>().ok()).unwrap_or(inst.instance_type_id);
     let itype = ctx.engine.store().get_by_id::<InstanceTypeRecord>(from).await?;
     if let (Some(itype), Some(vm)) = (itype, inst.provider_id.as_deref()) {
         let cloud = cloud(&ctx).await?;
@@ -793,7 +863,8 @@ async fn image_create_undo(ctx: StepCtx) -> Result<StepOut, StepError> {
     let image = image_row(&ctx).await?;
     let id = image.provider_id.clone().or_else(|| ctx.output_str("image_create", "image"));
     cloud(&ctx).await?.ensure_deleted(ResourceKind::Image, id.as_deref(), &image.id.to_string()).await?;
-    Ok(StepOut::done())
+    let update = Update::of::<ImageRecord>(image.id).set("provider_id", Val::Null).lenient();
+    Ok(StepOut::done().batch(update.stmt(now()).into()))
 }
 
 async fn image_wait(ctx: StepCtx) -> Result<StepOut, StepError> {

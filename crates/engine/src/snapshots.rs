@@ -196,7 +196,8 @@ async fn snapshot_create_undo(ctx: StepCtx) -> Result<StepOut, StepError> {
         .await?
         .ensure_deleted(ResourceKind::Snapshot, id.as_deref(), &snap.id.to_string())
         .await?;
-    Ok(StepOut::done())
+    let update = Update::of::<SnapshotRecord>(snap.id).set("provider_id", Val::Null).lenient();
+    Ok(StepOut::done().batch(update.stmt(now()).into()))
 }
 
 async fn snapshot_wait(ctx: StepCtx) -> Result<StepOut, StepError> {

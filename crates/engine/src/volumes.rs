@@ -519,7 +519,8 @@ async fn image_create_undo(ctx: StepCtx) -> Result<StepOut, StepError> {
         .await?
         .ensure_deleted(ResourceKind::Image, id.as_deref(), &image.id.to_string())
         .await?;
-    Ok(StepOut::done())
+    let update = Update::of::<ImageRecord>(image.id).set("provider_id", Val::Null).lenient();
+    Ok(StepOut::done().batch(update.stmt(now()).into()))
 }
 
 async fn image_wait(ctx: StepCtx) -> Result<StepOut, StepError> {
@@ -563,19 +564,28 @@ pub(crate) async fn volume_failed(ctx: StepCtx, failure: Failure) -> Result<Batc
     let mut v = volume(&ctx).await?;
     let t = now();
     let mut batch = Batch::new();
-    if ctx.def_kind() == "volume_attach" {
+    // The step may have changed the disk without recording it (a detach done, a disk
+    // grown, which cannot be undone): the provider says what is.
+    let disk = match (&v.provider_id, ctx.engine.cloud(p.connection_id).await) {
+        (Some(d), Ok(cloud)) => cloud.get(ResourceKind::Disk, d).await.ok(),
+        _ => None,
+    };
+    let detached =
+        ctx.def_kind() == "volume_detach" && disk.as_ref().is_some_and(|d| d.attr_str("attached_to").is_none());
+    if ctx.def_kind() == "volume_attach" || detached {
         v.instance_id = None;
         batch.push(Update::of::<VolumeRecord>(v.id).set("instance_id", Val::Null).lenient().stmt(t));
     }
     let state = settled_state(&ctx, &v).await?;
-    batch.push(
-        Update::of::<VolumeRecord>(v.id)
-            .set("state", state.as_str())
-            .set("state_reason", failure.error.clone())
-            .set("op_id", Val::Null)
-            .lenient()
-            .stmt(t),
-    );
+    let mut update = Update::of::<VolumeRecord>(v.id)
+        .set("state", state.as_str())
+        .set("state_reason", failure.error.clone())
+        .set("op_id", Val::Null)
+        .lenient();
+    if let Some(size) = disk.and_then(|d| d.attr_i64("size_gb")) {
+        update = update.set("size_gb", size);
+    }
+    batch.push(update.stmt(t));
     if let Some(image) = p.image_id {
         batch.push(
             Update::of::<ImageRecord>(image)

@@ -7,8 +7,8 @@ use crate::stats::Call;
 use crate::{SimDriver, console, now_ms};
 use async_trait::async_trait;
 use gureum_driver::{
-    CreateSpec, Driver, DriverError, DriverInfo, DriverResult, ProviderResource, ProviderStatus, ResourceKind,
-    RuleOutcome, RuleSpec, VmAction,
+    CreateSpec, Driver, DriverError, DriverInfo, DriverResult, Intent, ProviderResource, ProviderStatus, Refusal,
+    ResourceKind, RootDisk, RuleOutcome, RuleSpec, VmAction, VolumeType,
 };
 use serde_json::json;
 use std::time::Duration;
@@ -41,7 +41,7 @@ impl SimDriver {
                 message: format!("simulated internal error during {op}"),
             });
         }
-        let out = self.with_state(|st, now| f(st, &Ctx { now, settings: &settings }))??;
+        let out = self.with_state(|st, now| f(st, &Ctx { now, settings: &settings, zone: self.zone() }))??;
         if roll(settings.lost_response_rate(op)) {
             return Err(DriverError::Timeout(format!("the answer to {op} was lost (simulated)")));
         }
@@ -81,6 +81,14 @@ impl Driver for SimDriver {
                 "zone": self.zone(),
                 "zones": crate::zones_of(self.region()),
                 "settings": *settings,
+                "limits": {
+                    "volume_types": settings.profile.volume_types(),
+                    "root_disk": crate::zones_of(self.region()).iter().map(|z| (z.clone(), json!({
+                        "linux": settings.profile.root_disk("linux", z, &crate::zones_of(self.region())),
+                        "windows": settings.profile.root_disk("windows", z, &crate::zones_of(self.region())),
+                    }))).collect::<serde_json::Map<_, _>>(),
+                    "capacity_per_zone": settings.capacity,
+                },
             }),
         }
     }
@@ -137,6 +145,27 @@ impl Driver for SimDriver {
 
     async fn security_group_set_rules(&self, sg_id: &str, rules: &[RuleSpec]) -> DriverResult<Vec<RuleOutcome>> {
         self.change(Operation::SecurityGroupRules, |st, ctx| st.set_rules(ctx, sg_id, rules)).await
+    }
+
+    fn precheck(&self, intent: &Intent<'_>) -> Result<(), Refusal> {
+        self.settings().profile.check(intent, self.zone(), &crate::zones_of(self.region()))
+    }
+
+    fn root_disk(&self, os_family: &str, zone: &str) -> Option<RootDisk> {
+        self.settings().profile.root_disk(os_family, zone, &crate::zones_of(self.region()))
+    }
+
+    fn volume_types(&self) -> Vec<VolumeType> {
+        self.settings().profile.volume_types()
+    }
+
+    /// Adopting a resource made outside gureum: it carries gureum's id from now on.
+    async fn tag(&self, kind: ResourceKind, id: &str, tag: &str) -> DriverResult<()> {
+        self.with_state(|st, _| {
+            st.find(kind, id)?;
+            st.edit(id, |r| r.tag = tag.to_string());
+            Ok(())
+        })?
     }
 
     async fn console_log(&self, vm_id: &str) -> DriverResult<String> {

@@ -6,7 +6,7 @@
 //! indexes never need to be stored: they are rebuilt from the records on open. Changed
 //! ids are collected for the journal.
 
-use crate::record::{Body, Record, Usage, network_key, new_id};
+use crate::record::{Body, Record, Usage, Vm, network_key, new_id};
 use crate::settings::Capacity;
 use gureum_driver::{DriverError, DriverResult, ProviderResource, ProviderStatus, ResourceKind};
 use ipnet::Ipv4Net;
@@ -25,7 +25,7 @@ const PUBLIC_POOLS: [(Ipv4Addr, u8); 4] = [
 ];
 
 pub(crate) struct State {
-    zones: Vec<String>,
+    pub(crate) zones: Vec<String>,
     records: HashMap<String, Record>,
     by_tag: HashMap<(ResourceKind, String), Vec<String>>,
     /// Transitions by completion time; an entry whose record has since started another
@@ -253,12 +253,50 @@ impl State {
     /// The provider's view of a record, with the facts only the whole state knows.
     pub fn view(&self, rec: &Record) -> ProviderResource {
         let mut r = rec.view();
-        if let Body::Subnet { cidr, .. } = &rec.body {
-            let used = self.private_ips.get(&rec.id).map_or(0, |s| s.len() as u64);
-            let free = host_range(*cidr).map_or(0, |(lo, hi)| u64::from(hi - lo) + 1 - used);
-            r.attrs.insert("available_ips".into(), json!(free));
+        match &rec.body {
+            Body::Subnet { cidr, .. } => {
+                let used = self.private_ips.get(&rec.id).map_or(0, |s| s.len() as u64);
+                let free = host_range(*cidr).map_or(0, |(lo, hi)| u64::from(hi - lo) + 1 - used);
+                r.attrs.insert("available_ips".into(), json!(free));
+            }
+            Body::Vm(vm) => {
+                if let Some(total) = crate::profile::split_disk_spec(&vm.instance_type).1 {
+                    let root = self.find_disk(&vm.root_disk).map_or(0, |(_, d)| d.size_gb);
+                    r.attrs.insert("data_disk_gb".into(), json!(total - root));
+                }
+                r.attrs.insert("port_forwarding".into(), json!(self.port_forwarding(vm)));
+            }
+            _ => {}
         }
         r
+    }
+
+    /// Security groups are enforced as port forwarding plus a firewall on the VM's public
+    /// IP: each inbound tcp/udp rule forwards its ports to the VM and admits its remote
+    /// range (as KT Cloud Classic does).
+    fn port_forwarding(&self, vm: &Vm) -> Vec<serde_json::Value> {
+        let Some(ip) = &vm.public_ip else { return vec![] };
+        let mut out = vec![];
+        for sg in &vm.security_groups {
+            let Some(Record { body: Body::SecurityGroup { rules, .. }, .. }) = self.records.get(sg) else { continue };
+            for rule in
+                rules.iter().filter(|r| r.direction == "inbound" && matches!(r.protocol.as_str(), "tcp" | "udp"))
+            {
+                let ports = match (rule.port_from, rule.port_to) {
+                    (Some(a), Some(b)) if a == b => a.to_string(),
+                    (Some(a), Some(b)) => format!("{a}-{b}"),
+                    _ => "1-65535".into(),
+                };
+                out.push(json!({
+                    "public_ip": ip.address.to_string(),
+                    "protocol": rule.protocol,
+                    "ports": ports,
+                    "private_ip": vm.private_ip.to_string(),
+                    "allowed_from": rule.remote_cidr,
+                }));
+            }
+        }
+        out
     }
 
     pub fn check_zone(&self, zone: &str) -> DriverResult<()> {

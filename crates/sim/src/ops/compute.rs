@@ -1,10 +1,12 @@
 //! VMs: create and the power and shape actions.
 
 use super::{Ctx, conflict, invalid, not_found, require};
+use crate::profile::split_disk_spec;
 use crate::record::{Body, Usage, Vm};
 use crate::settings::Operation;
 use crate::state::State;
-use gureum_driver::{DriverError, DriverResult, ProviderStatus, ResourceKind, VmAction, VmSpec};
+use gureum_driver::{DriverError, DriverResult, Intent, ProviderStatus, ResourceKind, VmAction, VmSpec};
+use gureum_model::catalog;
 
 /// The smallest machine clouds sell.
 const MIN_MEMORY_MIB: i64 = 128;
@@ -35,6 +37,21 @@ impl State {
             )));
         }
         let base_image = disk.base_image.clone();
+        let image_def = base_image.as_deref().and_then(catalog::image);
+        let gpu = catalog::instance_type(split_disk_spec(&spec.instance_type).0).is_some_and(|t| t.gpu.is_some());
+        self.enforce(
+            ctx,
+            &Intent::Vm {
+                instance_type: &spec.instance_type,
+                vcpus: spec.vcpus,
+                memory_mib: spec.memory_mib,
+                gpu,
+                image: image_def.map_or(spec.image.as_str(), |i| i.name),
+                os_family: image_def.map_or("linux", |i| i.os_family.as_str()),
+                zone: &spec.zone,
+                root_size_gb: disk.size_gb,
+            },
+        )?;
 
         let mut subnet_vpc = None;
         let net = match &spec.subnet {

@@ -10,10 +10,12 @@ use crate::settings::{Operation, SimSettings};
 use crate::state::State;
 use gureum_driver::{CreateSpec, DriverError, DriverResult, ProviderStatus, ResourceKind};
 
-/// What one call knows besides the state: the time and the settings it started with.
+/// What one call knows besides the state: the time, the settings it started with and
+/// the zone the connection works in.
 pub(crate) struct Ctx<'a> {
     pub now: u64,
     pub settings: &'a SimSettings,
+    pub zone: &'a str,
 }
 
 impl Ctx<'_> {
@@ -84,6 +86,13 @@ pub(crate) fn require(rec: &Record, allowed: &[ProviderStatus], action: &str) ->
 }
 
 impl State {
+    /// Applies the profile's rules the way the provider does: refusing with its own
+    /// (often terse) answer.
+    pub(crate) fn enforce(&self, ctx: &Ctx, intent: &gureum_driver::Intent<'_>) -> DriverResult<()> {
+        let profile = ctx.settings.profile;
+        profile.check(intent, ctx.zone, &self.zones).map_err(|r| profile.refuse(r))
+    }
+
     pub(crate) fn find_vm(&self, id: &str) -> DriverResult<(&Record, &Vm)> {
         match self.find(ResourceKind::Vm, id)? {
             r @ Record { body: Body::Vm(vm), .. } => Ok((r, vm)),
@@ -147,6 +156,10 @@ impl State {
             return Ok(());
         }
         self.check_delete(rec)?;
+        if kind == ResourceKind::Image {
+            let age_seconds = (ctx.now.saturating_sub(rec.created_ms) / 1000) as i64;
+            self.enforce(ctx, &gureum_driver::Intent::ImageDelete { age_seconds })?;
+        }
         let pending = ctx.pending(delete_operation(kind), None);
         self.edit(id, |r| r.begin(ProviderStatus::Deleting, pending));
         Ok(())

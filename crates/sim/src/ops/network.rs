@@ -99,6 +99,7 @@ impl State {
         let rec = self.find(ResourceKind::SecurityGroup, sg)?;
         require(rec, &[ProviderStatus::Available, ProviderStatus::Updating], "changing rules")?;
         rules.iter().try_for_each(check_rule)?;
+        self.enforce(ctx, &gureum_driver::Intent::Rules(rules))?;
         let pending = ctx.pending(Operation::SecurityGroupRules, Some(ProviderStatus::Available));
         self.edit(sg, |r| {
             if let Body::SecurityGroup { rules: stored, .. } = &mut r.body {

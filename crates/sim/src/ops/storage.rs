@@ -4,7 +4,7 @@ use super::{Ctx, conflict, invalid, not_found, require};
 use crate::record::{Body, Disk, Usage};
 use crate::settings::Operation;
 use crate::state::State;
-use gureum_driver::{DiskSource, DriverResult, ProviderStatus, ResourceKind};
+use gureum_driver::{DiskSource, DriverResult, Intent, ProviderStatus, Refusal, ResourceKind};
 use gureum_model::catalog;
 
 /// The largest disk the provider makes.
@@ -30,6 +30,27 @@ impl State {
             return Err(invalid("a disk needs a volume type"));
         }
         let (min_gb, max_gb, base_image) = self.disk_source(&source)?;
+        match (&source, base_image.as_deref().and_then(catalog::image)) {
+            // A disk made from a public image is a root disk: the provider decides its
+            // type and (for some) its size.
+            (DiskSource::Image(_), Some(image)) => {
+                let profile = ctx.settings.profile;
+                if let Some(root) = profile.root_disk(image.os_family.as_str(), &zone, &self.zones)
+                    && (root.volume_type != volume_type || root.size_gb.is_some_and(|s| s != size_gb))
+                {
+                    return Err(profile.refuse(Refusal::invalid(
+                        "root_volume_size_gb",
+                        format!(
+                            "a {} root disk in {zone} is {} {}",
+                            image.os_family,
+                            root.size_gb.map_or_else(|| "any size".to_string(), |s| format!("{s} GB")),
+                            root.volume_type
+                        ),
+                    )));
+                }
+            }
+            _ => self.enforce(ctx, &Intent::Disk { size_gb, volume_type: &volume_type, zone: &zone })?,
+        }
         if !(min_gb..=max_gb).contains(&size_gb) {
             return Err(invalid(format!(
                 "a disk from {} must be between {min_gb} and {max_gb} GB, got {size_gb}",
@@ -176,16 +197,12 @@ impl State {
     /// only, for profiles that insist on a consistent disk).
     pub(super) fn create_image(&mut self, ctx: &Ctx, name: String, tag: String, disk_id: &str) -> DriverResult<String> {
         let (rec, disk) = self.find_disk(disk_id)?;
-        let allowed: &[ProviderStatus] = if ctx.settings.profile.image_needs_stopped_vm() {
-            &[ProviderStatus::Stopped]
-        } else {
-            &[ProviderStatus::Stopped, ProviderStatus::Running]
-        };
         match &disk.attached_to {
             None => require(rec, &[ProviderStatus::Available], "an image")?,
             Some(vm_id) => {
                 let (vm_rec, _) = self.find_vm(vm_id)?;
-                if !allowed.contains(&vm_rec.status) {
+                self.enforce(ctx, &Intent::ImageFromVm { vm_stopped: vm_rec.status == ProviderStatus::Stopped })?;
+                if !matches!(vm_rec.status, ProviderStatus::Stopped | ProviderStatus::Running) {
                     return Err(conflict(format!(
                         "disk {disk_id} is attached to {vm_id}, which is {}; an image needs the VM stopped or the disk detached",
                         vm_rec.status

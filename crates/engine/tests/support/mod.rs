@@ -1,0 +1,578 @@
+//! The engine's integration-test harness: a real engine on a fresh database (SQLite, or
+//! PostgreSQL with `GUREUM_TEST_DATABASE_URL`) with the zero-latency sim connection
+//! `fast`; helpers that build the state a workflow starts from; and [`H::world`], which
+//! checks everything a finished workflow must leave behind — nothing running, nothing in
+//! a transitional state, the provider's inventory matching the records exactly, and
+//! every record agreeing with what the provider says.
+
+#![allow(dead_code)]
+
+pub mod scenarios;
+
+use gureum_api_types::*;
+use gureum_driver::{DriverError, ProviderResource, ProviderStatus, ResourceKind};
+use gureum_engine::testing::{FAST, TestEngine};
+use gureum_engine::{Cloud, Engine, Error, OpContext, WorkflowHooks};
+use gureum_model::billing;
+use gureum_sim::{SimDriver, SimSettings, SimStats};
+use gureum_store::{InstanceRecord, InstanceTypeRecord, PublicIpRecord, VolumeRecord, WorkflowRecord, args};
+use std::time::Duration;
+use uuid::Uuid;
+
+/// How long a test waits for one operation (zero latency: they take milliseconds).
+pub const OP_WAIT: Duration = Duration::from_secs(30);
+
+/// Problems found, each with the context it was found in; tests collect them across
+/// many runs and fail once with the whole list.
+#[derive(Default)]
+pub struct Report {
+    context: String,
+    pub items: Vec<String>,
+    /// Problems already reported: a leftover shows up in every later check of the whole
+    /// database, but is reported once, with the context that first saw it.
+    seen: std::collections::HashSet<String>,
+}
+
+impl Report {
+    pub fn set_context(&mut self, context: impl Into<String>) {
+        self.context = context.into();
+    }
+
+    pub fn check(&mut self, ok: bool, problem: impl FnOnce() -> String) {
+        if !ok {
+            self.fail(problem());
+        }
+    }
+
+    pub fn fail(&mut self, problem: impl Into<String>) {
+        self.items.push(format!("[{}] {}", self.context, problem.into()));
+    }
+
+    /// Like [`Report::check`] for problems of the whole database, reported once.
+    fn check_once(&mut self, ok: bool, problem: impl FnOnce() -> String) {
+        if !ok {
+            self.once(problem());
+        }
+    }
+
+    fn once(&mut self, problem: String) {
+        if self.seen.insert(problem.clone()) {
+            self.fail(problem);
+        }
+    }
+
+    /// Fails the test with every problem found.
+    pub fn assert_clean(&self) {
+        assert!(self.items.is_empty(), "{} problem(s):\n{}", self.items.len(), self.items.join("\n"));
+    }
+}
+
+pub struct H {
+    pub engine: Engine,
+    pub admin: OpContext,
+    /// Keeps the test database and data directory alive.
+    _te: Option<TestEngine>,
+}
+
+impl H {
+    /// A fresh engine with the zero-latency connection `fast`.
+    pub async fn start() -> H {
+        let te = TestEngine::start().await;
+        H { engine: te.engine.clone(), admin: te.admin.clone(), _te: Some(te) }
+    }
+
+    /// The harness over an engine the test built itself.
+    pub fn on(engine: Engine, admin: OpContext) -> H {
+        H { engine, admin, _te: None }
+    }
+
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    pub fn admin(&self) -> &OpContext {
+        &self.admin
+    }
+
+    pub async fn project(&self, name: &str) {
+        self.engine
+            .project_create(&self.admin, ProjectCreate { name: name.into(), description: None })
+            .await
+            .expect("project");
+    }
+
+    pub fn hooks(&self, hooks: WorkflowHooks) {
+        self.engine().set_workflow_hooks(hooks);
+    }
+
+    /// A sim connection with the given settings.
+    pub async fn connection(&self, name: &str, settings: serde_json::Value) {
+        self.engine()
+            .connection_create(
+                self.admin(),
+                ConnectionCreate {
+                    name: name.into(),
+                    driver: "sim".into(),
+                    region: None,
+                    zone: None,
+                    credentials: None,
+                    settings: Some(settings),
+                },
+            )
+            .await
+            .expect("connection");
+    }
+
+    /// The simulated cloud's call counters behind a connection (every handle on one
+    /// cloud shares them).
+    pub async fn sim_stats(&self, connection: &str) -> SimStats {
+        let c = self.engine.connection_get(&self.admin, connection).await.expect("connection");
+        let dir = self.engine.config().data_dir.join("sim");
+        SimDriver::open(&dir, &c.id.to_string(), &c.region, &c.zone, SimSettings::instant()).expect("sim").stats()
+    }
+
+    pub async fn cloud(&self, connection: &str) -> Cloud {
+        let id = self.engine().connection_get(self.admin(), connection).await.expect("connection").id;
+        self.engine().cloud(id).await.expect("cloud")
+    }
+
+    /// Waits until the operation has finished and returns it.
+    pub async fn finish(&self, project: &str, op: Option<Uuid>) -> Operation {
+        let op = op.expect("the call started an operation");
+        let o = self.engine().operation_get(self.admin(), project, &op.to_string(), Some(OP_WAIT)).await.expect("op");
+        assert!(o.status.is_finished(), "{} {} still {} after {OP_WAIT:?}: {:?}", o.kind, o.id, o.status, o.steps);
+        o
+    }
+
+    /// Waits for the operation and requires it to have succeeded.
+    pub async fn succeed(&self, project: &str, op: Option<Uuid>) -> Operation {
+        let o = self.finish(project, op).await;
+        assert_eq!(o.status, OperationStatus::Succeeded, "{} on {} failed: {:?}", o.kind, o.target.name, o.error);
+        o
+    }
+
+    /// The stored record of an operation (its internal kind and target).
+    pub async fn workflow(&self, op: Uuid) -> WorkflowRecord {
+        self.engine().store().get_by_id::<WorkflowRecord>(op).await.expect("db").expect("workflow record")
+    }
+
+    // ---- building blocks ----
+
+    pub async fn vpc(&self, p: &str, conn: &str) {
+        let v = self
+            .engine()
+            .vpc_create(
+                self.admin(),
+                p,
+                VpcCreate { name: "net".into(), cidr: "10.0.0.0/16".into(), connection: Some(conn.into()) },
+            )
+            .await
+            .expect("vpc");
+        self.succeed(p, v.operation_id).await;
+    }
+
+    pub async fn subnet(&self, p: &str) {
+        let s = self
+            .engine()
+            .subnet_create(
+                self.admin(),
+                p,
+                "net",
+                SubnetCreate { name: "net".into(), cidr: "10.0.1.0/24".into(), zone: None },
+            )
+            .await
+            .expect("subnet");
+        self.succeed(p, s.operation_id).await;
+    }
+
+    pub async fn security_group(&self, p: &str) {
+        let g = self
+            .engine()
+            .security_group_create(
+                self.admin(),
+                p,
+                SecurityGroupCreate { name: "sg".into(), vpc: "net".into(), description: None },
+            )
+            .await
+            .expect("security group");
+        self.succeed(p, g.operation_id).await;
+    }
+
+    pub async fn key_pair(&self, p: &str, conn: &str) {
+        let k = self
+            .engine()
+            .key_pair_create(
+                self.admin(),
+                p,
+                KeyPairCreate { name: "kp".into(), public_key: None, connection: Some(conn.into()) },
+            )
+            .await
+            .expect("key pair");
+        self.succeed(p, k.operation_id).await;
+    }
+
+    /// VPC `net`, subnet `net`, security group `sg`, key pair `kp`.
+    pub async fn network(&self, p: &str, conn: &str) {
+        self.vpc(p, conn).await;
+        self.subnet(p).await;
+        self.security_group(p).await;
+        self.key_pair(p, conn).await;
+    }
+
+    pub async fn volume(&self, p: &str, name: &str, conn: &str) -> Volume {
+        let v = self.engine().volume_create(self.admin(), p, volume_req(name, conn)).await.expect("volume");
+        self.succeed(p, v.operation_id).await;
+        self.engine().volume_get(self.admin(), p, name).await.expect("volume")
+    }
+
+    pub async fn static_ip(&self, p: &str, name: &str, conn: &str) -> PublicIp {
+        let ip = self
+            .engine()
+            .public_ip_create(self.admin(), p, PublicIpCreate { name: name.into(), connection: Some(conn.into()) })
+            .await
+            .expect("public IP");
+        self.succeed(p, ip.operation_id).await;
+        self.engine().public_ip_get(self.admin(), p, name).await.expect("public IP")
+    }
+
+    /// An Active instance in the project's network.
+    pub async fn instance(&self, p: &str, name: &str, ip: PublicIpMode, volumes: &[&str]) -> Instance {
+        let i =
+            self.engine().instance_create(self.admin(), p, instance_req(name, ip, volumes)).await.expect("instance");
+        self.succeed(p, i.operation_id).await;
+        let i = self.engine().instance_get(self.admin(), p, name).await.expect("instance");
+        assert_eq!(i.state, InstanceState::Active);
+        i
+    }
+
+    pub async fn get_instance(&self, p: &str, name: &str) -> Option<Instance> {
+        gone_is_none(self.engine().instance_get(self.admin(), p, name).await)
+    }
+
+    pub async fn get_volume(&self, p: &str, name: &str) -> Option<Volume> {
+        gone_is_none(self.engine().volume_get(self.admin(), p, name).await)
+    }
+
+    pub async fn get_ip(&self, p: &str, name: &str) -> Option<PublicIp> {
+        gone_is_none(self.engine().public_ip_get(self.admin(), p, name).await)
+    }
+
+    pub async fn get_image(&self, p: &str, name: &str) -> Option<Image> {
+        gone_is_none(self.engine().project_image_get(self.admin(), p, name).await)
+    }
+
+    /// Resources at the provider carrying `tag` (gureum's id of their record).
+    pub async fn tagged(&self, conn: &str, kind: ResourceKind, tag: Uuid) -> Vec<ProviderResource> {
+        let tag = tag.to_string();
+        let all = self.cloud(conn).await.list(kind).await.expect("provider list");
+        all.into_iter().filter(|r| r.tag.as_deref() == Some(tag.as_str())).collect()
+    }
+
+    // ---- invariants ----
+
+    /// Everything a finished workflow must leave, over the whole database and the given
+    /// connections' providers.
+    pub async fn world(&self, connections: &[&str], r: &mut Report) {
+        self.nothing_running(r).await;
+        self.nothing_transitional(r).await;
+        for c in connections {
+            self.no_drift(c, r).await;
+        }
+        self.instances_match_provider(r).await;
+        self.volumes_match_provider(r).await;
+        self.ips_match_provider(r).await;
+    }
+
+    async fn nothing_running(&self, r: &mut Report) {
+        let rows = self
+            .engine()
+            .store()
+            .db
+            .query(
+                "SELECT kind, target_name, status, id FROM workflows WHERE status IN ('running', 'unwinding')",
+                vec![],
+            )
+            .await
+            .expect("db");
+        for row in rows {
+            r.once(format!("workflow {} {} on {} is still {}", row.text(0), row.text(3), row.text(1), row.text(2)));
+        }
+    }
+
+    /// No record in a transitional state, none with an operation, every error explained.
+    async fn nothing_transitional(&self, r: &mut Report) {
+        const TABLES: &[(&str, &[&str])] = &[
+            (
+                "instances",
+                &[
+                    "Building",
+                    "Scheduling",
+                    "Block_device_mapping",
+                    "Networking",
+                    "Spawning",
+                    "Starting",
+                    "Powering-off",
+                    "Powering-on",
+                    "Rebooting",
+                    "Reboot_started",
+                    "Rebooting_hard",
+                    "Rebooting_started_hard",
+                    "Shelving",
+                    "Unshelving",
+                    "Resize_prep",
+                    "Resize_migrating",
+                    "Resize_migrated",
+                    "Resize_finished",
+                    "Resize_confirm",
+                    "Resize_revert",
+                    "Deleting",
+                ],
+            ),
+            ("volumes", &["Creating", "Attaching", "Detaching", "Extending", "Backing-Up", "Uploading", "Deleting"]),
+            ("public_ips", &["Allocating", "Attaching", "Detaching", "Releasing"]),
+            ("snapshots", &["Creating", "Deleting"]),
+            ("images", &["Creating", "Deleting"]),
+            ("vpcs", &["Creating", "Deleting"]),
+            ("subnets", &["Creating", "Deleting"]),
+            ("security_groups", &["Creating", "Deleting"]),
+            ("key_pairs", &["Creating", "Deleting"]),
+            ("security_group_rules", &["Creating", "Deleting"]),
+        ];
+        for (table, transitional) in TABLES {
+            let name = if *table == "security_group_rules" { "protocol" } else { "name" };
+            let sql = format!("SELECT {name}, state, op_id, state_reason, id FROM {table}");
+            for row in self.engine().store().db.query(&sql, vec![]).await.expect("db") {
+                let id = row.text(4);
+                let name = format!("{}#{}", row.text(0), &id[id.len().saturating_sub(8)..]);
+                let (state, op, reason) = (row.text(1), row.opt_text(2), row.opt_text(3));
+                r.check_once(!transitional.contains(&state.as_str()), || format!("{table} {name} left {state}"));
+                r.check_once(op.is_none(), || format!("{table} {name} ({state}) left with operation {op:?}"));
+                r.check_once(state != "Error" || reason.as_deref().is_some_and(|s| !s.is_empty()), || {
+                    format!("{table} {name} is Error without a reason")
+                });
+            }
+        }
+    }
+
+    async fn no_drift(&self, conn: &str, r: &mut Report) {
+        let d = self.engine().drift(self.admin(), conn).await.expect("drift");
+        for i in &d.only_in_provider {
+            r.once(format!(
+                "{conn}: {} {} ({}) at the provider, tagged {:?}, is in no record",
+                i.kind,
+                i.provider_id.as_deref().unwrap_or("?"),
+                i.name,
+                i.gureum_id
+            ));
+        }
+        for i in &d.only_in_gureum {
+            r.once(format!(
+                "{conn}: {} {} ({}, {}) records {} which the provider does not have",
+                i.gureum_type.as_deref().unwrap_or("?"),
+                i.name,
+                i.state.as_deref().unwrap_or("?"),
+                i.project.as_deref().unwrap_or("-"),
+                i.provider_id.as_deref().unwrap_or("?")
+            ));
+        }
+    }
+
+    async fn provider_get(&self, conn: Uuid, kind: ResourceKind, id: &str) -> Option<ProviderResource> {
+        let cloud = self.engine().cloud(conn).await.expect("cloud");
+        match cloud.get(kind, id).await {
+            Ok(res) => Some(res),
+            // Drift reports records whose provider resource is gone.
+            Err(DriverError::NotFound { .. }) => None,
+            Err(e) => panic!("provider get {kind} {id}: {e}"),
+        }
+    }
+
+    /// Active/Stopped instances have a VM in that power state and of their type; a
+    /// shelved one has none; billing runs exactly in billed states.
+    async fn instances_match_provider(&self, r: &mut Report) {
+        let store = self.engine().store();
+        for mut i in store.list_all::<InstanceRecord>(&[]).await.expect("db") {
+            i.name = labelled(&i.name, i.id);
+            let open = store
+                .db
+                .query("SELECT COUNT(*) FROM usage_intervals WHERE instance_id = $1 AND ended_at IS NULL", args![i.id])
+                .await
+                .expect("db")[0]
+                .int(0);
+            r.check_once(open == i64::from(billing::is_billed(i.state)), || {
+                format!("instance {} is {} with {open} open usage interval(s)", i.name, i.state)
+            });
+            let itype = store.get_by_id::<InstanceTypeRecord>(i.instance_type_id).await.expect("db").expect("type");
+            match (i.state, &i.provider_id) {
+                (InstanceState::ShelvedOffloaded, Some(vm)) => {
+                    r.once(format!("instance {} is Shelved_offloaded but records VM {vm}", i.name))
+                }
+                (InstanceState::Active | InstanceState::Stopped | InstanceState::Resized, None) => {
+                    r.once(format!("instance {} is {} without a VM", i.name, i.state))
+                }
+                (InstanceState::Active | InstanceState::Stopped | InstanceState::Resized, Some(vm)) => {
+                    let Some(res) = self.provider_get(i.connection_id, ResourceKind::Vm, vm).await else { continue };
+                    let want = match i.state {
+                        InstanceState::Active => vec![ProviderStatus::Running],
+                        InstanceState::Stopped => vec![ProviderStatus::Stopped],
+                        _ => vec![ProviderStatus::Running, ProviderStatus::Stopped],
+                    };
+                    r.check_once(want.contains(&res.status), || {
+                        format!("instance {} is {} but its VM {vm} is {}", i.name, i.state, res.status)
+                    });
+                    r.check_once(res.attr_str("instance_type") == Some(itype.name.as_str()), || {
+                        format!(
+                            "instance {} records type {} but its VM {vm} is {:?}",
+                            i.name,
+                            itype.name,
+                            res.attr_str("instance_type")
+                        )
+                    });
+                }
+                _ => {}
+            }
+        }
+    }
+
+    async fn vm_of(&self, instance: Option<Uuid>) -> (Option<String>, Option<InstanceState>) {
+        let Some(id) = instance else { return (None, None) };
+        match self.engine().store().get_by_id::<InstanceRecord>(id).await.expect("db") {
+            Some(i) => (i.provider_id, Some(i.state)),
+            None => (None, None),
+        }
+    }
+
+    /// A volume's state says what the provider shows: In-use is attached to its
+    /// instance's VM (unless an instance in error lost it), Available and Reserved are
+    /// attached to nothing.
+    async fn volumes_match_provider(&self, r: &mut Report) {
+        for mut v in self.engine().store().list_all::<VolumeRecord>(&[]).await.expect("db") {
+            v.name = labelled(&v.name, v.id);
+            let Some(disk) = &v.provider_id else { continue };
+            let Some(res) = self.provider_get(v.connection_id, ResourceKind::Disk, disk).await else { continue };
+            let attached = res.attr_str("attached_to").map(str::to_string);
+            let (vm, inst_state) = self.vm_of(v.instance_id).await;
+            match v.state {
+                // An instance in error may have lost its VM; its volumes still belong to it.
+                VolumeState::InUse if vm.is_none() => {
+                    r.check_once(attached.is_none() && inst_state == Some(InstanceState::Error), || {
+                        format!(
+                            "volume {} is In-use by an instance that is {inst_state:?} without a VM, attached to {attached:?}",
+                            v.name
+                        )
+                    })
+                }
+                VolumeState::InUse => r.check_once(attached == vm, || {
+                    format!("volume {} is In-use on VM {vm:?} but the provider has it attached to {attached:?}", v.name)
+                }),
+                VolumeState::Available => r.check_once(attached.is_none() && v.instance_id.is_none(), || {
+                    format!(
+                        "volume {} is Available (instance {:?}) but the provider has it attached to {attached:?}",
+                        v.name, v.instance_id
+                    )
+                }),
+                VolumeState::Reserved => {
+                    r.check_once(attached.is_none() && inst_state == Some(InstanceState::ShelvedOffloaded), || {
+                        format!(
+                            "volume {} is Reserved for an instance that is {inst_state:?}, attached to {attached:?}",
+                            v.name
+                        )
+                    })
+                }
+                _ => {}
+            }
+            if let Some(size) = res.attr_i64("size_gb") {
+                r.check_once(size == v.size_gb, || {
+                    format!("volume {} records {} GB, the disk has {size}", v.name, v.size_gb)
+                });
+            }
+        }
+    }
+
+    /// A public IP In-use is on its instance's VM (or kept for it while shelved); an
+    /// Available one is on nothing.
+    async fn ips_match_provider(&self, r: &mut Report) {
+        for mut ip in self.engine().store().list_all::<PublicIpRecord>(&[]).await.expect("db") {
+            ip.name = labelled(&ip.name, ip.id);
+            let Some(pid) = &ip.provider_id else {
+                r.check_once(ip.state == PublicIpState::Error, || {
+                    format!("public IP {} is {} without an address at the provider", ip.name, ip.state)
+                });
+                continue;
+            };
+            let Some(res) = self.provider_get(ip.connection_id, ResourceKind::PublicIp, pid).await else { continue };
+            let attached = res.attr_str("attached_to").map(str::to_string);
+            let (vm, inst_state) = self.vm_of(ip.instance_id).await;
+            match ip.state {
+                PublicIpState::InUse if inst_state == Some(InstanceState::ShelvedOffloaded) => r
+                    .check_once(attached.is_none(), || {
+                        format!("public IP {} of a shelved instance is attached", ip.name)
+                    }),
+                PublicIpState::InUse => r
+                    .check_once(ip.instance_id.is_some() && attached.is_some() && attached == vm, || {
+                        format!("public IP {} is In-use on VM {vm:?} but the provider has it on {attached:?}", ip.name)
+                    }),
+                PublicIpState::Available => r.check_once(attached.is_none() && ip.instance_id.is_none(), || {
+                    format!(
+                        "public IP {} is Available (instance {:?}) but the provider has it on {attached:?}",
+                        ip.name, ip.instance_id
+                    )
+                }),
+                _ => {}
+            }
+        }
+    }
+}
+
+/// A record's name with the end of its id, which tells apart same-named records of
+/// different projects.
+fn labelled(name: &str, id: Uuid) -> String {
+    format!("{name}#{}", &id.simple().to_string()[24..])
+}
+
+/// `Ok(x)` → `Some(x)`, not found → `None`, anything else panics.
+pub fn gone_is_none<T>(r: Result<T, Error>) -> Option<T> {
+    match r {
+        Ok(x) => Some(x),
+        Err(Error::NotFound { .. }) => None,
+        Err(e) => panic!("unexpected error: {e}"),
+    }
+}
+
+pub fn volume_req(name: &str, conn: &str) -> VolumeCreate {
+    VolumeCreate {
+        name: name.into(),
+        size_gb: 10,
+        image: None,
+        snapshot: None,
+        connection: Some(conn.into()),
+        zone: None,
+    }
+}
+
+pub fn instance_req(name: &str, ip: PublicIpMode, volumes: &[&str]) -> InstanceCreate {
+    InstanceCreate {
+        name: name.into(),
+        instance_type: "t1.micro".into(),
+        image: "ubuntu-22.04".into(),
+        subnet: "net".into(),
+        security_groups: vec!["sg".into()],
+        key_pair: Some("kp".into()),
+        public_ip: Some(ip),
+        volumes: volumes.iter().map(|v| v.to_string()).collect(),
+        root_volume_size_gb: None,
+        user_data: None,
+    }
+}
+
+pub fn ssh_rule() -> SecurityGroupRuleCreate {
+    SecurityGroupRuleCreate {
+        direction: Direction::Inbound,
+        protocol: Protocol::Tcp,
+        port_from: Some(22),
+        port_to: Some(22),
+        remote_cidr: None,
+    }
+}
+
+pub const FAST_CONN: &str = FAST;
