@@ -52,6 +52,12 @@ pub fn duration(seconds: i64) -> String {
     }
 }
 
+/// Decimals that tell apart axis lines `step` dollars apart (2 to 6): a week of a few
+/// small instances costs fractions of a cent.
+pub fn axis_decimals(step: f64) -> usize {
+    if step <= 0.0 { 2 } else { (-step.log10()).ceil().clamp(2.0, 6.0) as usize }
+}
+
 pub fn money(v: f64) -> String {
     format!("${v:.4}")
 }
@@ -88,5 +94,8 @@ mod tests {
         assert_eq!(memory(4096), "4 GiB");
         assert_eq!(duration(3723), "1h 02m 03s");
         assert_eq!(short_time("2026-11-22T10:41:07.123Z"), "2026-11-22 10:41:07");
+        assert_eq!(axis_decimals(0.000075), 5);
+        assert_eq!(axis_decimals(0.25), 2);
+        assert_eq!(axis_decimals(250.0), 2);
     }
 }

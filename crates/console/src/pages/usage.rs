@@ -135,7 +135,9 @@ pub async fn page(
         values.push((label, cost, tip));
     }
     let total = st.engine.usage(&s.ctx, &project, Some(&rfc3339(range.start())), Some(&rfc3339(range.end()))).await?;
-    let mut chart = Chart::bars("usage-chart", "Cost", &values, |v| format!("${v:.3}"));
+    let highest = values.iter().map(|v| v.1).fold(0.0, f64::max);
+    let decimals = crate::ui::axis_decimals(highest / 4.0);
+    let mut chart = Chart::bars("usage-chart", "Cost", &values, |v| format!("${v:.decimals$}"));
     chart.title = format!("Cost of project {project}, {} to {} (UTC)", day_text(range.from), day_text(range.to));
     let unit = if range.hourly() { "hour" } else { "day" };
     chart.desc = format!("Bar chart of the cost per {unit}; total {}.", money(total.total_cost));
