@@ -120,7 +120,7 @@ fn asset(content_type: &'static str, body: &'static str) -> Response {
 }
 
 /// Security headers on every console response, and the server-side time it took
-/// (`Server-Timing: app;dur=<ms>`), which the render-time test reads.
+/// (`Server-Timing: app;dur=<ms>`), which `gureum bench` reports.
 async fn headers(req: Request, next: Next) -> Response {
     let started = Instant::now();
     let mut resp = next.run(req).await;

@@ -1,6 +1,6 @@
 //! The console against a real engine and database, in-process: sign-in and sessions,
 //! CSRF, what readers are offered, field errors, typed-name deletes, disabled actions,
-//! lists, and the server-side render time with 10,000 instances.
+//! lists, and pages of a project with 10,000 instances.
 
 mod support;
 
@@ -509,11 +509,11 @@ async fn clone_instances(t: &TestEngine, template: &gureum_store::InstanceRecord
     }
 }
 
-/// The console's own server-side time for the main pages of a project with 10,000
-/// instances (the figure the README reports). Pages read one page of rows through the
-/// engine's keyset pagination, so the size of the project does not matter.
+/// The main pages of a project with 10,000 instances render what they should: a page of
+/// rows through the engine's keyset pagination, filters over all of them, sorting of the page. (Their
+/// server-side time is a figure of `gureum bench`, not something a test asserts.)
 #[tokio::test]
-async fn pages_render_fast_with_10000_instances() {
+async fn pages_render_with_10000_instances() {
     let t = setup().await;
     network(&t).await;
     let first = active_instance(&t, "web-1").await;
@@ -531,29 +531,25 @@ async fn pages_render_fast_with_10000_instances() {
         .unwrap()
         .next_cursor
         .unwrap();
-    let pages = [
-        ("instance list, first page of 50", "/projects/demo/instances".to_string()),
-        ("instance list, 200 per page", "/projects/demo/instances?limit=200".into()),
-        ("instance list, page after 1,000", format!("/projects/demo/instances?cursor={deep}")),
-        ("instance list, name filter", "/projects/demo/instances?name=bulk-0999".into()),
-        ("instance list, state filter", "/projects/demo/instances?state=Error".into()),
-        ("instance list, sorted by name", "/projects/demo/instances?sort=name&dir=desc".into()),
-        ("instance detail", format!("/projects/demo/instances/{}", first.id)),
-        ("create-instance form", "/projects/demo/instances/new".into()),
-    ];
-    let mut worst = 0.0f64;
-    for (what, url) in &pages {
-        b.page(url).await; // warm
-        let mut times: Vec<f64> = vec![];
-        for _ in 0..10 {
-            let r = b.page(url).await;
-            times.push(r.server_ms());
-        }
-        times.sort_by(|a, b| a.partial_cmp(b).unwrap());
-        let (median, max) = (times[times.len() / 2], times[times.len() - 1]);
-        println!("render with 10,000 instances: {what}: median {median:.2} ms, max {max:.2} ms");
-        worst = worst.max(median);
-    }
-    let limit = if cfg!(debug_assertions) { 250.0 } else { 50.0 };
-    assert!(worst < limit, "a page took {worst:.1} ms (limit {limit} ms in this build)");
+    let rows = |body: &str| body.matches("<td data-label=\"Name\">").count();
+    let r = b.page("/projects/demo/instances").await;
+    assert_eq!(rows(&r.body), 50, "the first page holds the default 50");
+    assert!(r.body.contains("rel=\"next\""), "and links to the next");
+    assert_eq!(rows(&b.page("/projects/demo/instances?limit=200").await.body), 200);
+    let r = b.page(&format!("/projects/demo/instances?cursor={deep}")).await;
+    assert_eq!(rows(&r.body), 50);
+    assert!(r.body.contains("« First page"), "a page after the first links back to it");
+    let r = b.page("/projects/demo/instances?name=bulk-0999").await;
+    assert_eq!(rows(&r.body), 9, "bulk-09990 … bulk-09998 contain bulk-0999");
+    assert!(r.body.contains(">bulk-09995<"));
+    let r = b.page("/projects/demo/instances?state=Error&limit=1000").await;
+    assert_eq!(rows(&r.body), 1000, "2,000 of the instances are in Error; a page of 1,000");
+    assert_eq!(r.body.matches("data-state=\"Error\"").count(), 1000);
+    let r = b.page("/projects/demo/instances?sort=name&dir=desc").await;
+    let first_row = r.body.find(">web-1<").expect("web-1 is on the first page");
+    assert!(r.body.find(">bulk-").is_none_or(|bulk| first_row < bulk));
+    let r = b.page(&format!("/projects/demo/instances/{}", first.id)).await;
+    assert!(r.body.contains("Instance web-1"));
+    let r = b.page("/projects/demo/instances/new").await;
+    assert!(r.body.contains("id=\"create-instance-name\""));
 }

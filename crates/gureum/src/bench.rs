@@ -1,7 +1,8 @@
 //! `gureum bench`: starts a real `gureum serve` on a temporary data directory with a
 //! zero-latency simulated connection and measures, end to end through the HTTP API:
 //! instance creates reaching Active per second, GET latency of one instance, latency of
-//! a 100-row page out of 10,000 instances, and the server's resident memory.
+//! a 100-row page out of 10,000 instances, the console's server-side render time of the
+//! instance list page, and the server's resident memory.
 
 use anyhow::{Context, bail};
 use gureum_api_types::{Instance, Operation, OperationStatus, Page};
@@ -140,6 +141,69 @@ impl Api {
             bail!("instance {name}: {:?} {:?}", op.status, op.error);
         }
         Ok(())
+    }
+}
+
+/// The value of cookie `name` set by a response.
+fn set_cookie(resp: &reqwest::Response, name: &str) -> anyhow::Result<String> {
+    resp.headers()
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .filter_map(|c| c.split(';').next()?.split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_string())
+        .with_context(|| format!("no {name} cookie"))
+}
+
+/// A signed-in console browser: admin's session cookie.
+struct ConsoleSession {
+    http: reqwest::Client,
+    base: String,
+    cookie: String,
+}
+
+impl ConsoleSession {
+    /// Gives admin a password through the API and signs in with the console's form.
+    async fn sign_in(api: &Api) -> anyhow::Result<ConsoleSession> {
+        // URL-safe as it is, so the form body needs no encoding.
+        const PASSWORD: &str = "bench-console-password";
+        let r = api
+            .http
+            .put(format!("{}/v1/users/admin/password", api.base))
+            .bearer_auth(&api.token)
+            .json(&json!({ "password": PASSWORD }))
+            .send()
+            .await?;
+        anyhow::ensure!(r.status().is_success(), "setting admin's password: {}", r.status());
+        // The sign-in answer's cookie is on the redirect itself.
+        let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build()?;
+        let form = http.get(format!("{}/login", api.base)).send().await?;
+        let login = set_cookie(&form, "gureum_login")?;
+        let page = form.text().await?;
+        let csrf = page.split("name=\"csrf\" value=\"").nth(1).and_then(|r| r.split('"').next()).context("csrf")?;
+        let r = http
+            .post(format!("{}/login", api.base))
+            .header(reqwest::header::COOKIE, format!("gureum_login={login}"))
+            .header(reqwest::header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(format!("csrf={csrf}&name=admin&password={PASSWORD}&next=%2F"))
+            .send()
+            .await?;
+        let cookie = format!("gureum_session={}", set_cookie(&r, "gureum_session")?);
+        Ok(ConsoleSession { http, base: api.base.clone(), cookie })
+    }
+
+    /// GETs a console page; returns the server's own time for it (`Server-Timing`).
+    async fn page(&self, path: &str) -> anyhow::Result<Duration> {
+        let r =
+            self.http.get(format!("{}{path}", self.base)).header(reqwest::header::COOKIE, &self.cookie).send().await?;
+        if !r.status().is_success() {
+            bail!("GET {path}: {}", r.status());
+        }
+        let timing = r.headers().get("server-timing").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+        let ms: f64 = timing.strip_prefix("app;dur=").and_then(|v| v.parse().ok()).context("no Server-Timing")?;
+        anyhow::ensure!(r.text().await?.contains("id=\"instances\""), "GET {path}: no instance table");
+        Ok(Duration::from_secs_f64(ms / 1000.0))
     }
 }
 
@@ -295,6 +359,20 @@ async fn bench(args: BenchArgs) -> anyhow::Result<()> {
         ms(p50),
         ms(p99),
         verdict(ms(p99) < 5.0)
+    );
+    let console = ConsoleSession::sign_in(&api).await?;
+    let mut times = Vec::with_capacity(args.samples / 4);
+    for _ in 0..(args.samples / 4).max(1) {
+        times.push(console.page("/projects/bench/instances").await?);
+    }
+    times.sort();
+    let (p50, p99) = (percentile(&times, 0.5), percentile(&times, 0.99));
+    println!(
+        "console instance list page (50 rows of {}), server-side: p50 {:.2} ms, p99 {:.2} ms   [target p99 < 50 ms: {}]",
+        args.total,
+        ms(p50),
+        ms(p99),
+        verdict(ms(p99) < 50.0)
     );
     let rss = server.rss_mib();
     println!("server RSS: {rss:.0} MiB   [target < 200 MB: {}]", verdict(rss < 200.0 * 1_000_000.0 / 1_048_576.0));

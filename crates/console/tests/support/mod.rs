@@ -26,12 +26,6 @@ impl Resp {
         self.headers.get(header::LOCATION).and_then(|v| v.to_str().ok()).unwrap_or("")
     }
 
-    /// The server-side time the console measured (`Server-Timing: app;dur=…`), in ms.
-    pub fn server_ms(&self) -> f64 {
-        let v = self.headers.get("server-timing").and_then(|v| v.to_str().ok()).unwrap_or("");
-        v.trim_start_matches("app;dur=").parse().unwrap_or(f64::NAN)
-    }
-
     /// The value of the first `csrf` hidden field of the page.
     pub fn csrf(&self) -> String {
         attr_after(&self.body, "name=\"csrf\" value=\"").expect("a form with a csrf field")
