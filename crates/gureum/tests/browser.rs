@@ -63,12 +63,22 @@ impl Console {
         self.chrome.driver.current_url().await.unwrap().path().to_string()
     }
 
+    /// Waits for the browser to arrive at a page whose path `arrived` accepts (a click's
+    /// navigation may still be under way when the click returns).
+    async fn wait_path(&self, what: &str, arrived: impl Fn(&str) -> bool) {
+        eventually(WAIT, what, async || {
+            let path = self.path().await;
+            if arrived(&path) { Ok(()) } else { Err(path) }
+        })
+        .await;
+    }
+
     async fn login(&self, name: &str) {
         self.go("/login").await;
         self.fill("#login-name", name).await;
         self.fill("#login-password", PASSWORD).await;
         self.click("form[action='/login'] button[type=submit]").await;
-        assert!(self.path().await.starts_with("/projects/"), "{name} signed in: {}", self.path().await);
+        self.wait_path(&format!("{name} signed in"), |p| p.starts_with("/projects/")).await;
     }
 
     /// The state badge of the row named `name` in list `table` (None while absent).
@@ -92,8 +102,12 @@ impl Console {
 
     /// The state badge of a detail page's fields block.
     async fn detail_state(&self, block: &str) -> String {
-        let v = self.chrome.js(&format!("return document.querySelector('#{block} [data-state]').textContent")).await;
-        v.as_str().unwrap_or_default().to_string()
+        let script = format!("var e = document.querySelector('#{block} [data-state]'); return e ? e.textContent : ''");
+        // Between pages (a click's navigation under way) there is no document to ask.
+        match self.chrome.driver.execute(script, vec![]).await {
+            Ok(v) => v.json().as_str().unwrap_or_default().to_string(),
+            Err(_) => String::new(),
+        }
     }
 
     async fn post_forms(&self) -> Vec<String> {
@@ -129,6 +143,8 @@ async fn the_console_in_a_real_browser() {
     let c = Console { chrome: Chrome::start().await, base: server.base.clone() };
     let p = format!("/projects/{PROJECT}");
     c.login("admin").await;
+    // The script ran: the project switcher navigates on its own, its Go button is hidden.
+    assert!(!c.find(".switcher button").await.is_displayed().await.unwrap());
 
     // A VPC on the slow connection; its page follows it to Available by itself.
     c.go(&format!("{p}/vpcs/new")).await;
@@ -136,6 +152,7 @@ async fn the_console_in_a_real_browser() {
     c.fill("#create-vpc-cidr", "10.0.0.0/16").await;
     c.choose("#create-vpc-connection", LATENCY).await;
     c.click("#create-vpc button[type=submit]").await;
+    c.wait_path("the VPC's page", |path| path.starts_with(&format!("{p}/vpcs/")) && !path.ends_with("/new")).await;
     eventually(WAIT, "VPC Available", async || match c.detail_state("vpc-fields").await.as_str() {
         "Available" => Ok(()),
         s => Err(s.to_string()),
@@ -146,12 +163,17 @@ async fn the_console_in_a_real_browser() {
     c.fill("#create-subnet-name", "web").await;
     c.fill("#create-subnet-cidr", "10.0.1.0/24").await;
     c.click("#create-subnet button[type=submit]").await;
+    c.wait_path("back at the VPC", |path| path.starts_with(&format!("{p}/vpcs/")) && !path.ends_with("/subnets")).await;
     c.wait_row("vpc-subnets", "web", "Available").await;
 
     c.go(&format!("{p}/security-groups/new")).await;
     c.fill("#create-security-group-name", "web-sg").await;
     c.choose("#create-security-group-vpc", "net").await;
     c.click("#create-security-group button[type=submit]").await;
+    c.wait_path("the group's page", |path| {
+        path.starts_with(&format!("{p}/security-groups/")) && !path.ends_with("/new")
+    })
+    .await;
     c.go(&format!("{p}/security-groups")).await;
     c.wait_row("security-groups", "web-sg", "Available").await;
 
@@ -159,6 +181,8 @@ async fn the_console_in_a_real_browser() {
     c.fill("#create-key-pair-name", "laptop").await;
     c.choose("#create-key-pair-connection", LATENCY).await;
     c.click("#create-key-pair button[type=submit]").await;
+    // The private key is shown at the form's own address (nothing to redirect to keeps it).
+    c.wait_path("the new key pair", |path| path == format!("{p}/key-pairs")).await;
     // The generated private key is offered once, on the page after the form.
     assert!(c.find("#download-private-key").await.attr("download").await.unwrap().is_some());
     c.go(&format!("{p}/key-pairs")).await;
@@ -175,8 +199,9 @@ async fn the_console_in_a_real_browser() {
     c.choose("#create-instance-key_pair", "laptop").await;
     c.choose("#create-instance-public_ip", "ephemeral").await;
     c.click("#create-instance button[type=submit]").await;
+    c.wait_path("the instance's page", |path| path.starts_with(&format!("{p}/instances/")) && !path.ends_with("/new"))
+        .await;
     let detail = c.path().await;
-    assert!(detail.starts_with(&format!("{p}/instances/")), "{detail}");
     c.chrome.js("window.__noReload = 1").await;
     let first = c.detail_state("instance-fields").await;
     let class = c.chrome.js("return document.querySelector('#instance-fields [data-state]').className").await;
@@ -227,6 +252,7 @@ async fn the_console_in_a_real_browser() {
         c.fill("#create-volume-name", "scratch").await;
         c.fill("#create-volume-size_gb", bad).await;
         c.click("#create-volume button[type=submit]").await;
+        c.wait_path("the form shown again", |path| path == format!("{p}/volumes")).await;
         let error = c.find("#create-volume-size_gb-error").await.text().await.unwrap();
         assert!(error.contains("5120") || error.contains("5,120"), "size {bad}: {error}");
         assert_eq!(c.find("#create-volume-size_gb").await.attr("aria-invalid").await.unwrap().as_deref(), Some("true"));
@@ -253,7 +279,7 @@ async fn the_console_in_a_real_browser() {
     c.fill("#delete-instance-confirm", "shop-web").await;
     assert!(button.is_enabled().await.unwrap());
     button.click().await.unwrap();
-    assert_eq!(c.path().await, format!("{p}/instances"));
+    c.wait_path("back at the instance list", |path| path == format!("{p}/instances")).await;
     eventually(WAIT, "instance gone", async || {
         c.go(&format!("{p}/instances")).await;
         match c.row_state("instances", "shop-web").await {
@@ -265,7 +291,7 @@ async fn the_console_in_a_real_browser() {
 
     // A reader sees everything and is offered nothing to create or change.
     c.click("form[action='/logout'] button").await;
-    assert_eq!(c.path().await, "/login");
+    c.wait_path("signed out", |path| path == "/login").await;
     c.login("rita").await;
     for page in ["instances", "volumes", "images", "key-pairs", "vpcs", "subnets", "security-groups", "public-ips"] {
         c.go(&format!("{p}/{page}")).await;
