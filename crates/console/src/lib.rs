@@ -37,6 +37,22 @@ pub struct AppState {
 const CSS: &str = include_str!("../static/console.css");
 const JS: &str = include_str!("../static/console.js");
 
+/// FNV-1a, at compile time.
+const fn fnv1a(bytes: &[u8], mut hash: u64) -> u64 {
+    let mut i = 0;
+    while i < bytes.len() {
+        hash ^= bytes[i] as u64;
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+        i += 1;
+    }
+    hash
+}
+
+/// A fingerprint of the stylesheet and the script, in their URLs (`?v=`): after an
+/// upgrade browsers fetch the new ones at once instead of using a cached copy that no
+/// longer matches the pages.
+pub const ASSET_VERSION: u64 = fnv1a(JS.as_bytes(), fnv1a(CSS.as_bytes(), 0xcbf2_9ce4_8422_2325));
+
 /// The response header that carries the server-side time of a console page.
 pub const SERVER_TIMING: &str = "server-timing";
 

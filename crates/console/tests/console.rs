@@ -425,6 +425,10 @@ async fn every_page_renders_and_missing_things_are_404_pages() {
     for p in &pages {
         let r = b.page(p).await;
         assert!(r.body.starts_with("<!doctype html>"), "{p}");
+        // The assets' URLs change with their content, so no stale cached copy is used.
+        let css = format!("/static/console.css?v={}", gureum_console::ASSET_VERSION);
+        let js = format!("/static/console.js?v={}", gureum_console::ASSET_VERSION);
+        assert!(r.body.contains(&css) && r.body.contains(&js), "{p} links versioned assets");
         assert!(
             r.body.contains("<label")
                 || p.ends_with("/console")

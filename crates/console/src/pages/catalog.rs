@@ -115,8 +115,10 @@ async fn image_page(
     f.add("Created", Cell::time(Some(&image.created_at)));
     f.add("Operation", operation_cell(&base, image.operation_id));
     let can_manage = l.can_manage();
-    let mut page =
-        Page::new(l, format!("Image {}", image.name)).crumb("Images", format!("{base}/images")).block(render(&f));
+    let mut page = Page::new(l, format!("Image {}", image.name))
+        .crumb("Images", format!("{base}/images"))
+        .at(format!("{base}/images/{}", image.id))
+        .block(render(&f));
     if image.visibility == ImageVisibility::Project && can_manage {
         let busy =
             image.operation_id.is_some() || image.state == ImageState::Creating || image.state == ImageState::Deleting;

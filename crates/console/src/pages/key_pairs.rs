@@ -135,6 +135,7 @@ async fn detail_page(
     let can_manage = l.can_manage();
     let mut page = Page::new(l, format!("Key pair {}", k.name))
         .crumb("Key pairs", format!("{base}/key-pairs"))
+        .at(format!("{base}/key-pairs/{}", k.id))
         .block(render(&f))
         .block(render(&Pre { title: "Public key".into(), text: k.public_key.clone() }));
     if can_manage {

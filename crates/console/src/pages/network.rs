@@ -276,6 +276,7 @@ async fn subnet_page(
     let mut page = Page::new(l, format!("Subnet {}", n.name))
         .crumb("VPCs", format!("{base}/vpcs"))
         .crumb(n.vpc.clone(), format!("{base}/vpcs/{}", enc(&n.vpc)))
+        .at(format!("{base}/subnets/{}", n.id))
         .block(render(&f));
     if can_manage {
         let mut c =
