@@ -1,12 +1,14 @@
 //! First start: the catalog, the default `sim` connection and the system administrator.
 
 use crate::{Engine, Result};
-use gureum_model::catalog::{IMAGES, INSTANCE_TYPES};
+use gureum_model::catalog::{IMAGES, INSTANCE_TYPES, ImageDef, TINY_LINUX};
 use gureum_model::image::ImageState;
 use gureum_model::state::LifecycleState;
 use gureum_store::{Batch, ConnectionRecord, ImageRecord, InstanceTypeRecord, Key, Record, UserRecord, new_id, now};
 
 pub const ADMIN_USER: &str = "admin";
+/// The connection to this host's QEMU, when it has one.
+pub const LOCAL_CONNECTION: &str = "local";
 
 /// What bootstrapping did.
 #[derive(Debug, Clone)]
@@ -37,60 +39,12 @@ impl Engine {
             }
         }
         for def in IMAGES {
-            if self
-                .store()
-                .get::<ImageRecord>(&[("project_id", gureum_store::Val::Null)], &Key::Name(def.name.into()))
-                .await?
-                .is_none()
-            {
-                batch.push(
-                    ImageRecord {
-                        id: new_id(),
-                        project_id: None,
-                        name: def.name.into(),
-                        os_family: def.os_family,
-                        distribution: def.distribution.into(),
-                        version: def.version.into(),
-                        gpu: def.gpu,
-                        min_disk_gb: def.min_disk_gb,
-                        max_disk_gb: def.max_disk_gb,
-                        size_gb: def.size_gb,
-                        connection_id: None,
-                        provider_id: None,
-                        source_instance_id: None,
-                        source_volume_id: None,
-                        state: ImageState::Active,
-                        state_reason: None,
-                        op_id: None,
-                        generation: 1,
-                        created_by: None,
-                        created_at: t,
-                        updated_at: t,
-                    }
-                    .insert(),
-                );
+            if let Some(image) = self.missing_public_image(def, None, t).await? {
+                batch.push(image.insert());
             }
         }
-        if self
-            .store()
-            .get::<ConnectionRecord>(&[], &Key::Name(crate::connections::DEFAULT_CONNECTION.into()))
-            .await?
-            .is_none()
-        {
-            let conn = ConnectionRecord {
-                id: new_id(),
-                name: crate::connections::DEFAULT_CONNECTION.into(),
-                driver: "sim".into(),
-                region: "sim-1".into(),
-                zone: "sim-1a".into(),
-                settings: "{}".into(),
-                credentials: None,
-                state: LifecycleState::Available,
-                generation: 1,
-                created_at: t,
-                updated_at: t,
-            };
-            batch.push(conn.insert());
+        if self.connection_missing(crate::connections::DEFAULT_CONNECTION).await? {
+            batch.push(connection(crate::connections::DEFAULT_CONNECTION, "sim", "sim-1", "sim-1a", "{}", t).insert());
         }
         let admin_token = if self.store().count::<UserRecord>(&[]).await? == 0 {
             let admin = UserRecord {
@@ -111,5 +65,78 @@ impl Engine {
         };
         self.store().write(batch).await?;
         Ok(Bootstrap { admin_token })
+    }
+
+    /// Offers this host's QEMU: the connection [`LOCAL_CONNECTION`] on the qemu driver
+    /// with the images in `images_dir`, and the public image tiny-linux on it. Seeds what
+    /// is missing; safe to run on every start.
+    pub async fn bootstrap_local_host(&self, images_dir: &std::path::Path) -> Result<()> {
+        let t = now();
+        if self.connection_missing(LOCAL_CONNECTION).await? {
+            let settings = serde_json::json!({ "images_dir": images_dir }).to_string();
+            let conn = connection(LOCAL_CONNECTION, "qemu", gureum_qemu::REGION, gureum_qemu::ZONE, &settings, t);
+            self.store().write(conn.insert()).await?;
+        }
+        let local = self.connection_record(LOCAL_CONNECTION).await?;
+        if let Some(image) = self.missing_public_image(&TINY_LINUX, Some(local.id), t).await? {
+            self.store().write(image.insert()).await?;
+        }
+        Ok(())
+    }
+
+    async fn connection_missing(&self, name: &str) -> Result<bool> {
+        Ok(self.store().get::<ConnectionRecord>(&[], &Key::Name(name.into())).await?.is_none())
+    }
+
+    /// The public image `def` to insert, unless one of that name exists.
+    async fn missing_public_image(
+        &self,
+        def: &ImageDef,
+        connection_id: Option<uuid::Uuid>,
+        t: i64,
+    ) -> Result<Option<ImageRecord>> {
+        let filter = [("project_id", gureum_store::Val::Null)];
+        if self.store().get::<ImageRecord>(&filter, &Key::Name(def.name.into())).await?.is_some() {
+            return Ok(None);
+        }
+        Ok(Some(ImageRecord {
+            id: new_id(),
+            project_id: None,
+            name: def.name.into(),
+            os_family: def.os_family,
+            distribution: def.distribution.into(),
+            version: def.version.into(),
+            gpu: def.gpu,
+            min_disk_gb: def.min_disk_gb,
+            max_disk_gb: def.max_disk_gb,
+            size_gb: def.size_gb,
+            connection_id,
+            provider_id: None,
+            source_instance_id: None,
+            source_volume_id: None,
+            state: ImageState::Active,
+            state_reason: None,
+            op_id: None,
+            generation: 1,
+            created_by: None,
+            created_at: t,
+            updated_at: t,
+        }))
+    }
+}
+
+fn connection(name: &str, driver: &str, region: &str, zone: &str, settings: &str, t: i64) -> ConnectionRecord {
+    ConnectionRecord {
+        id: new_id(),
+        name: name.into(),
+        driver: driver.into(),
+        region: region.into(),
+        zone: zone.into(),
+        settings: settings.into(),
+        credentials: None,
+        state: LifecycleState::Available,
+        generation: 1,
+        created_at: t,
+        updated_at: t,
     }
 }

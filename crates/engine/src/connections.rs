@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 /// The connection resources use when the request names none.
 pub const DEFAULT_CONNECTION: &str = "sim";
-pub const DRIVERS: &[&str] = &["sim"];
+pub const DRIVERS: &[&str] = &["sim", "qemu"];
 
 /// Tables whose rows live in a connection, with the kind users know them by.
 const CONNECTION_USERS: &[(&str, &str)] = &[
@@ -55,6 +55,21 @@ fn validate_connection(req: &ConnectionCreate, settings: &Value) -> Result<(Stri
             }
             Ok((region, zone))
         }
+        "qemu" => {
+            gureum_qemu::QemuSettings::parse(settings)?;
+            let region = req.region.clone().unwrap_or_else(|| gureum_qemu::REGION.into());
+            if region != gureum_qemu::REGION {
+                return Err(Error::invalid(
+                    "region",
+                    format!("a QEMU host has the one region {}", gureum_qemu::REGION),
+                ));
+            }
+            let zone = req.zone.clone().unwrap_or_else(|| gureum_qemu::ZONE.into());
+            if zone != gureum_qemu::ZONE {
+                return Err(Error::invalid("zone", format!("a QEMU host has the one zone {}", gureum_qemu::ZONE)));
+            }
+            Ok((region, zone))
+        }
         other => Err(Error::invalid("driver", format!("unknown driver {other:?}; available: {}", DRIVERS.join(", ")))),
     }
 }
@@ -68,6 +83,13 @@ impl Engine {
                 let dir = self.config().data_dir.join("sim");
                 let d = gureum_sim::SimDriver::open(&dir, &c.id.to_string(), &c.region, &c.zone, settings)
                     .map_err(|e| Error::Internal(format!("opening the simulated cloud of {}: {e}", c.name)))?;
+                Ok(Arc::new(d))
+            }
+            "qemu" => {
+                let settings = gureum_qemu::QemuSettings::parse(&settings)?;
+                let dir = self.config().data_dir.join("qemu").join(c.id.to_string());
+                let d = gureum_qemu::QemuDriver::open(&dir, settings)
+                    .map_err(|e| Error::Unavailable(format!("connection {}: {e}", c.name)))?;
                 Ok(Arc::new(d))
             }
             other => Err(Error::Internal(format!("connection {} uses unknown driver {other}", c.name))),

@@ -36,7 +36,7 @@ mod vpcs;
 pub mod workflows;
 
 pub use authz::ProjectScope;
-pub use bootstrap::Bootstrap;
+pub use bootstrap::{Bootstrap, LOCAL_CONNECTION};
 pub use cloud::Cloud;
 pub use context::OpContext;
 pub use error::{Error, Result};

@@ -20,6 +20,10 @@ pub struct ServeArgs {
     /// default: the SQLite file `<data-dir>/gureum.db`.
     #[arg(long, env = "GUREUM_DATABASE_URL")]
     pub database_url: Option<String>,
+    /// Guest images for VMs on this host's QEMU (one directory each, as
+    /// images/tiny-linux/build.sh makes them); default `<data-dir>/images`.
+    #[arg(long, env = "GUREUM_GUEST_IMAGES")]
+    pub guest_images: Option<PathBuf>,
     /// Log as JSON lines instead of text.
     #[arg(long)]
     pub log_json: bool,
@@ -112,6 +116,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         println!("Created the system administrator `admin`; its API token is in {} (mode 0600).", path.display());
         println!("Use it with: export GUREUM_TOKEN=$(cat {})", path.display());
     }
+    offer_local_host(&engine, &args).await?;
     engine.start();
     let listener =
         tokio::net::TcpListener::bind(args.listen).await.with_context(|| format!("listening on {}", args.listen))?;
@@ -129,6 +134,36 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     // The console's routes join the API's; unknown paths keep the API's JSON 404.
     let app = gureum_api::app(engine.clone()).merge(gureum_console::router(engine));
     axum::serve(listener, app).with_graceful_shutdown(shutdown()).await?;
+    Ok(())
+}
+
+/// Offers the connection `local` on this host's QEMU with the tiny-linux image when both
+/// are there; otherwise says in one line why gureum runs on the simulated cloud alone.
+async fn offer_local_host(engine: &Engine, args: &ServeArgs) -> anyhow::Result<()> {
+    let images = args.guest_images.clone().unwrap_or_else(|| args.data_dir.join("images"));
+    let images = std::path::absolute(&images).with_context(|| format!("resolving {}", images.display()))?;
+    let tiny = gureum_model::catalog::TINY_LINUX.name;
+    let why_not = match gureum_qemu::host_unusable() {
+        Some(why) => Some(why),
+        None if !gureum_qemu::images(&images).iter().any(|i| i == tiny) => Some(format!(
+            "no {tiny} image in {} (build it with images/tiny-linux/build.sh {})",
+            images.display(),
+            images.join(tiny).display()
+        )),
+        None => None,
+    };
+    match why_not {
+        Some(why) => println!("No local QEMU connection: {why}; running on the simulated cloud alone."),
+        None => {
+            engine.bootstrap_local_host(&images).await.map_err(|e| anyhow::anyhow!("offering local QEMU: {e}"))?;
+            let accel = if gureum_qemu::hardware_kvm() { "KVM" } else { "TCG (no hardware virtualization)" };
+            println!(
+                "Connection `{}` runs VMs on this host's QEMU with {accel}; image {tiny} from {}.",
+                gureum_engine::LOCAL_CONNECTION,
+                images.display()
+            );
+        }
+    }
     Ok(())
 }
 

@@ -98,6 +98,19 @@ pub const IMAGES: &[ImageDef] = &[
     windows("windows-server-2022", "2022"),
 ];
 
+/// The guest gureum builds itself (images/tiny-linux): a Debian cloud kernel and busybox
+/// in an initramfs, offered on the local QEMU connection only.
+pub const TINY_LINUX: ImageDef = ImageDef {
+    name: "tiny-linux",
+    os_family: OsFamily::Linux,
+    distribution: "tiny-linux",
+    version: "1",
+    gpu: false,
+    min_disk_gb: 1,
+    max_disk_gb: 64,
+    size_gb: 1,
+};
+
 pub fn image(name: &str) -> Option<&'static ImageDef> {
     IMAGES.iter().find(|i| i.name == name)
 }

@@ -1,0 +1,595 @@
+//! The [`Driver`] trait over QEMU processes and the records in the connection directory.
+
+use crate::files::{DiskRecord, IpRecord, Layout, Power, VmRecord, io_error};
+use crate::vm::{self, GUEST_IP, ImageFiles, Launch, VmFiles};
+use crate::{QemuDriver, ZONE, now_ms, qmp};
+use async_trait::async_trait;
+use gureum_driver::{
+    CreateSpec, DiskSource, Driver, DriverError, DriverInfo, DriverResult, ProviderResource, ProviderStatus,
+    ResourceKind, RuleOutcome, RuleSpec, Support, VmAction, VmSpec,
+};
+use serde_json::{Map, Value, json};
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// How long a guest has to power off after ACPI power-down before its process is ended.
+const STOP_GRACE: Duration = Duration::from_secs(30);
+
+fn new_id(prefix: &str) -> String {
+    format!("{prefix}-{:012x}", rand::random::<u64>() >> 16)
+}
+
+fn conflict(msg: impl Into<String>) -> DriverError {
+    DriverError::Conflict(msg.into())
+}
+
+fn view(
+    kind: ResourceKind,
+    id: &str,
+    name: &str,
+    tag: &str,
+    status: ProviderStatus,
+    reason: Option<String>,
+    attrs: Value,
+) -> ProviderResource {
+    let attrs: Map<String, Value> = match attrs {
+        Value::Object(m) => m.into_iter().filter(|(_, v)| !v.is_null()).collect(),
+        _ => Map::new(),
+    };
+    ProviderResource {
+        kind,
+        id: id.to_string(),
+        name: name.to_string(),
+        tag: Some(tag.to_string()),
+        status,
+        status_reason: reason,
+        attrs,
+    }
+}
+
+fn address(port: u16) -> String {
+    format!("127.0.0.1:{port}")
+}
+
+/// A port of 127.0.0.1 nothing listens on now.
+fn free_port() -> DriverResult<u16> {
+    let l = std::net::TcpListener::bind("127.0.0.1:0")
+        .map_err(|e| DriverError::Capacity(format!("no free port on 127.0.0.1: {e}")))?;
+    Ok(l.local_addr().map_err(|e| DriverError::Capacity(e.to_string()))?.port())
+}
+
+impl QemuDriver {
+    fn layout(&self) -> Layout {
+        Layout { root: self.root.clone() }
+    }
+
+    fn image(&self, name: &str) -> DriverResult<ImageFiles> {
+        ImageFiles::of(&self.settings.images_dir, name).ok_or_else(|| {
+            DriverError::InvalidRequest(format!(
+                "no image {name:?} on this host; images: {}",
+                crate::images(&self.settings.images_dir).join(", ")
+            ))
+        })
+    }
+
+    fn check_zone(zone: &str) -> DriverResult<()> {
+        if zone == ZONE {
+            return Ok(());
+        }
+        Err(DriverError::InvalidRequest(format!("unknown zone {zone:?}; this host has zone {ZONE}")))
+    }
+
+    async fn create_disk(&self, spec: CreateSpec) -> DriverResult<ProviderResource> {
+        let CreateSpec::Disk { name, tag, size_gb, zone, volume_type, source } = spec else { unreachable!() };
+        Self::check_zone(&zone)?;
+        let id = new_id("disk");
+        let path = self.layout().disk_image(&id);
+        let base_image = match &source {
+            DiskSource::Blank => None,
+            DiskSource::Image(image) => Some(image.clone()),
+            DiskSource::Snapshot(_) => return Err(DriverError::Unsupported("disks from snapshots".into())),
+        };
+        let base = base_image.as_deref().map(|i| self.image(i)).transpose()?;
+        vm::create_disk(&path, base.as_ref().map(|b| b.disk.as_path()), size_gb).await?;
+        let rec = DiskRecord {
+            id: id.clone(),
+            name,
+            tag,
+            size_gb,
+            zone,
+            volume_type,
+            source,
+            base_image,
+            attached_to: None,
+            created_ms: now_ms(),
+        };
+        self.layout().save(ResourceKind::Disk, &id, &rec)?;
+        Ok(self.disk_view(&rec))
+    }
+
+    fn disk_view(&self, d: &DiskRecord) -> ProviderResource {
+        let status = if d.attached_to.is_some() { ProviderStatus::InUse } else { ProviderStatus::Available };
+        view(
+            ResourceKind::Disk,
+            &d.id,
+            &d.name,
+            &d.tag,
+            status,
+            None,
+            json!({
+                "created_ms": d.created_ms,
+                "zone": d.zone,
+                "size_gb": d.size_gb,
+                "volume_type": d.volume_type,
+                "source": d.source,
+                "base_image": d.base_image,
+                "attached_to": d.attached_to,
+                "path": self.layout().disk_image(&d.id),
+            }),
+        )
+    }
+
+    fn ip_view(ip: &IpRecord) -> ProviderResource {
+        let status = if ip.attached_to.is_some() { ProviderStatus::InUse } else { ProviderStatus::Available };
+        view(
+            ResourceKind::PublicIp,
+            &ip.id,
+            &ip.name,
+            &ip.tag,
+            status,
+            None,
+            json!({
+                "created_ms": ip.created_ms,
+                "zone": ip.zone,
+                "address": address(ip.port),
+                "attached_to": ip.attached_to,
+                "forwards_to_port": 22,
+            }),
+        )
+    }
+
+    async fn create_vm(&self, spec: VmSpec) -> DriverResult<ProviderResource> {
+        Self::check_zone(&spec.zone)?;
+        let layout = self.layout();
+        let mut root: DiskRecord = layout.load(ResourceKind::Disk, &spec.root_disk)?;
+        if let Some(vm) = &root.attached_to {
+            return Err(conflict(format!("disk {} is attached to {vm}", root.id)));
+        }
+        // The root disk's image boots the VM; a blank root disk boots the named image.
+        let boot_image = root.base_image.clone().unwrap_or_else(|| spec.image.clone());
+        self.image(&boot_image)?;
+        let id = new_id("vm");
+        let files = VmFiles::new(&layout, &id);
+        std::fs::create_dir_all(&files.dir).map_err(|e| io_error(&files.dir, e))?;
+        vm::write_guest_config(&files, "hostname", Some(&spec.hostname))?;
+        vm::write_guest_config(&files, "ssh_key", spec.public_key.as_deref())?;
+        vm::write_guest_config(&files, "user_data", spec.user_data.as_deref())?;
+        let rec = VmRecord {
+            id: id.clone(),
+            name: spec.name,
+            tag: spec.tag,
+            hostname: spec.hostname,
+            zone: spec.zone,
+            instance_type: spec.instance_type,
+            vcpus: spec.vcpus,
+            memory_mib: spec.memory_mib,
+            image: spec.image,
+            boot_image,
+            root_disk: root.id.clone(),
+            data_disks: vec![],
+            key_pair: spec.key_pair,
+            public_ip: None,
+            power: Power::Running,
+            boot_offset: 0,
+            booting: ProviderStatus::Starting,
+            created_ms: now_ms(),
+        };
+        layout.save(ResourceKind::Vm, &id, &rec)?;
+        root.attached_to = Some(id.clone());
+        layout.save(ResourceKind::Disk, &root.id, &root)?;
+        if let Err(e) = self.launch(&rec).await {
+            // Nothing runs: the VM is kept, in error, for the engine to delete.
+            tracing::warn!(vm = %id, "launch failed: {e}");
+        }
+        self.vm_view(rec).await
+    }
+
+    async fn launch(&self, rec: &VmRecord) -> DriverResult<()> {
+        let layout = self.layout();
+        let image = self.image(&rec.boot_image)?;
+        let disks = std::iter::once(&rec.root_disk).chain(&rec.data_disks).map(|d| layout.disk_image(d)).collect();
+        let forward_port = match &rec.public_ip {
+            Some(ip) => Some(layout.load::<IpRecord>(ResourceKind::PublicIp, ip)?.port),
+            None => None,
+        };
+        let files = VmFiles::new(&layout, &rec.id);
+        vm::launch(rec, &files, Launch { image: &image, disks, forward_port, accel: self.accel }).await
+    }
+
+    /// The VM's status from its record and process; ends a process whose guest powered
+    /// off or whose stop grace ran out (so this is safe to call after a restart).
+    async fn vm_view(&self, mut rec: VmRecord) -> DriverResult<ProviderResource> {
+        let layout = self.layout();
+        let files = VmFiles::new(&layout, &rec.id);
+        let pid = files.pid();
+        let guest = match pid {
+            Some(_) => qmp::execute(&files.qmp(), "query-status", json!({}))
+                .await
+                .ok()
+                .and_then(|s| s["status"].as_str().map(str::to_string)),
+            None => None,
+        };
+        let (status, reason) = match (rec.power, pid, guest.as_deref()) {
+            (Power::Stopped, None, _) => (ProviderStatus::Stopped, None),
+            (Power::Stopping { .. }, None, _) => {
+                rec.power = Power::Stopped;
+                layout.save(ResourceKind::Vm, &rec.id, &rec)?;
+                (ProviderStatus::Stopped, None)
+            }
+            (Power::Stopping { deadline_ms }, Some(_), g) if g == Some("shutdown") || now_ms() >= deadline_ms => {
+                vm::end(&files).await?;
+                rec.power = Power::Stopped;
+                layout.save(ResourceKind::Vm, &rec.id, &rec)?;
+                (ProviderStatus::Stopped, None)
+            }
+            (Power::Stopping { .. }, Some(_), _) => (ProviderStatus::Stopping, None),
+            // The guest powered itself off: the VM is stopped, and its process not needed.
+            (Power::Running, Some(_), Some("shutdown")) => {
+                vm::end(&files).await?;
+                rec.power = Power::Stopped;
+                layout.save(ResourceKind::Vm, &rec.id, &rec)?;
+                (ProviderStatus::Stopped, None)
+            }
+            (Power::Running, Some(_), Some("running")) if files.ready_since(rec.boot_offset) => {
+                (ProviderStatus::Running, None)
+            }
+            (Power::Running, Some(_), Some("running" | "prelaunch" | "inmigrate")) => (rec.booting, None),
+            (Power::Running, Some(_), Some(other)) => (
+                ProviderStatus::Error,
+                Some(format!("the guest is {other}: {}", files.last_line().unwrap_or_default())),
+            ),
+            // The process is there but QMP did not answer: still starting up.
+            (Power::Running | Power::Stopped, Some(_), None) => (rec.booting, None),
+            (Power::Running, None, _) => (
+                ProviderStatus::Error,
+                Some(match files.last_line() {
+                    Some(line) => format!("the QEMU process is gone; the guest's last words: {line}"),
+                    None => "the QEMU process is gone (it never started or was killed)".into(),
+                }),
+            ),
+            (Power::Stopped, Some(_), _) => (ProviderStatus::Stopping, None),
+        };
+        let public_ip = match &rec.public_ip {
+            Some(ip) => layout.load::<IpRecord>(ResourceKind::PublicIp, ip).ok().map(|ip| address(ip.port)),
+            None => None,
+        };
+        Ok(view(
+            ResourceKind::Vm,
+            &rec.id,
+            &rec.name,
+            &rec.tag,
+            status,
+            reason,
+            json!({
+                "created_ms": rec.created_ms,
+                "zone": rec.zone,
+                "hostname": rec.hostname,
+                "instance_type": rec.instance_type,
+                "vcpus": rec.vcpus,
+                "memory_mib": rec.memory_mib,
+                "image": rec.image,
+                "root_disk": rec.root_disk,
+                "disks": std::iter::once(&rec.root_disk).chain(&rec.data_disks).collect::<Vec<_>>(),
+                "private_ip": GUEST_IP,
+                "key_pair": rec.key_pair,
+                "public_ip": public_ip,
+                "public_ip_id": rec.public_ip,
+                "pid": pid,
+                "accel": self.accel.as_str(),
+            }),
+        ))
+    }
+
+    async fn delete_vm(&self, id: &str) -> DriverResult<()> {
+        let layout = self.layout();
+        let rec: VmRecord = layout.load(ResourceKind::Vm, id)?;
+        let files = VmFiles::new(&layout, id);
+        vm::end(&files).await?;
+        // What the VM held is released, as a cloud does when an instance is terminated.
+        for disk in std::iter::once(&rec.root_disk).chain(&rec.data_disks) {
+            if let Ok(mut d) = layout.load::<DiskRecord>(ResourceKind::Disk, disk)
+                && d.attached_to.as_deref() == Some(id)
+            {
+                d.attached_to = None;
+                layout.save(ResourceKind::Disk, disk, &d)?;
+            }
+        }
+        if let Some(ip) = &rec.public_ip
+            && let Ok(mut r) = layout.load::<IpRecord>(ResourceKind::PublicIp, ip)
+        {
+            r.attached_to = None;
+            layout.save(ResourceKind::PublicIp, ip, &r)?;
+        }
+        std::fs::remove_dir_all(&files.dir).map_err(|e| io_error(&files.dir, e))
+    }
+
+    async fn delete_detached(&self, kind: ResourceKind, id: &str) -> DriverResult<()> {
+        let layout = self.layout();
+        let attached_to = match kind {
+            ResourceKind::Disk => layout.load::<DiskRecord>(kind, id)?.attached_to,
+            _ => layout.load::<IpRecord>(kind, id)?.attached_to,
+        };
+        if let Some(vm) = attached_to {
+            return Err(conflict(format!("{kind} {id} is attached to {vm}")));
+        }
+        if kind == ResourceKind::Disk {
+            let image = layout.disk_image(id);
+            std::fs::remove_file(&image).map_err(|e| io_error(&image, e))?;
+        }
+        let record = layout.record(kind, id);
+        std::fs::remove_file(&record).map_err(|e| io_error(&record, e))
+    }
+
+    async fn power(&self, id: &str, action: VmAction) -> DriverResult<()> {
+        let layout = self.layout();
+        let mut rec: VmRecord = layout.load(ResourceKind::Vm, id)?;
+        let files = VmFiles::new(&layout, id);
+        let alive = files.pid().is_some();
+        match action {
+            VmAction::Start if alive => {
+                if rec.power != Power::Running {
+                    return Err(conflict(format!("vm {id} is still stopping")));
+                }
+            }
+            VmAction::Start => {
+                rec.power = Power::Running;
+                rec.booting = ProviderStatus::Starting;
+                rec.boot_offset = files.serial_len();
+                layout.save(ResourceKind::Vm, id, &rec)?;
+                self.launch(&rec).await?;
+            }
+            VmAction::Stop { .. } if !alive => {
+                rec.power = Power::Stopped;
+                layout.save(ResourceKind::Vm, id, &rec)?;
+            }
+            VmAction::Stop { force: true } => {
+                vm::end(&files).await?;
+                rec.power = Power::Stopped;
+                layout.save(ResourceKind::Vm, id, &rec)?;
+            }
+            VmAction::Stop { force: false } => {
+                qmp::execute(&files.qmp(), "system_powerdown", json!({})).await?;
+                rec.power = Power::Stopping { deadline_ms: now_ms() + STOP_GRACE.as_millis() as u64 };
+                layout.save(ResourceKind::Vm, id, &rec)?;
+            }
+            VmAction::Reboot { .. } if !alive || rec.power != Power::Running => {
+                return Err(conflict(format!("vm {id} is not running")));
+            }
+            VmAction::Reboot { hard } => {
+                rec.booting = ProviderStatus::Rebooting;
+                rec.boot_offset = files.serial_len();
+                layout.save(ResourceKind::Vm, id, &rec)?;
+                if hard {
+                    qmp::execute(&files.qmp(), "system_reset", json!({})).await?;
+                } else {
+                    // Ctrl-Alt-Del: the guest's init reboots cleanly.
+                    let keys: Vec<Value> =
+                        ["ctrl", "alt", "delete"].iter().map(|k| json!({"type": "qcode", "data": k})).collect();
+                    qmp::execute(&files.qmp(), "send-key", json!({ "keys": keys })).await?;
+                }
+            }
+            VmAction::Resize { .. } => return Err(DriverError::Unsupported("resizing QEMU VMs".into())),
+        }
+        Ok(())
+    }
+
+    /// Attaches or detaches a disk of a stopped VM; it is on the VM's next launch.
+    fn set_disk(&self, disk_id: &str, vm_id: &str, attach: bool) -> DriverResult<()> {
+        let layout = self.layout();
+        let mut rec: VmRecord = layout.load(ResourceKind::Vm, vm_id)?;
+        let mut disk: DiskRecord = layout.load(ResourceKind::Disk, disk_id)?;
+        if VmFiles::new(&layout, vm_id).pid().is_some() {
+            return Err(conflict(format!(
+                "vm {vm_id} is running; disks are attached and detached while it is stopped"
+            )));
+        }
+        match (attach, disk.attached_to.as_deref()) {
+            (true, None) => {
+                disk.attached_to = Some(vm_id.to_string());
+                rec.data_disks.push(disk_id.to_string());
+            }
+            (false, Some(v)) if v == vm_id && rec.root_disk != disk_id => {
+                disk.attached_to = None;
+                rec.data_disks.retain(|d| d != disk_id);
+            }
+            (true, Some(v)) => return Err(conflict(format!("disk {disk_id} is attached to {v}"))),
+            (false, _) => return Err(conflict(format!("disk {disk_id} is not a data disk of {vm_id}"))),
+        }
+        layout.save(ResourceKind::Disk, disk_id, &disk)?;
+        layout.save(ResourceKind::Vm, vm_id, &rec)
+    }
+
+    /// Binds or unbinds the IP's port forward, on the running process too.
+    async fn set_ip(&self, ip_id: &str, vm_id: &str, attach: bool) -> DriverResult<()> {
+        let layout = self.layout();
+        let mut rec: VmRecord = layout.load(ResourceKind::Vm, vm_id)?;
+        let mut ip: IpRecord = layout.load(ResourceKind::PublicIp, ip_id)?;
+        match (attach, ip.attached_to.as_deref(), rec.public_ip.as_deref()) {
+            (true, None, None) => {}
+            (false, Some(v), _) if v == vm_id => {}
+            (true, Some(v), _) => return Err(conflict(format!("public IP {ip_id} is attached to {v}"))),
+            (true, None, Some(other)) => return Err(conflict(format!("vm {vm_id} already has public IP {other}"))),
+            (false, _, _) => return Err(conflict(format!("public IP {ip_id} is not attached to {vm_id}"))),
+        }
+        let files = VmFiles::new(&layout, vm_id);
+        if files.pid().is_some() {
+            let rule = format!("tcp:127.0.0.1:{}", ip.port);
+            let command =
+                if attach { format!("hostfwd_add net0 {rule}-:22") } else { format!("hostfwd_remove net0 {rule}") };
+            // hostfwd_add is silent when it works; hostfwd_remove says "… removed".
+            let said = qmp::human(&files.qmp(), &command).await?;
+            if !(said.is_empty() || said.ends_with("removed")) {
+                return Err(DriverError::Provider { code: "monitor".into(), message: format!("{command}: {said}") });
+            }
+        }
+        ip.attached_to = attach.then(|| vm_id.to_string());
+        rec.public_ip = attach.then(|| ip_id.to_string());
+        layout.save(ResourceKind::PublicIp, ip_id, &ip)?;
+        layout.save(ResourceKind::Vm, vm_id, &rec)
+    }
+
+    async fn view_of(&self, kind: ResourceKind, id: &str) -> DriverResult<ProviderResource> {
+        let layout = self.layout();
+        match kind {
+            ResourceKind::Vm => self.vm_view(layout.load(kind, id)?).await,
+            ResourceKind::Disk => Ok(self.disk_view(&layout.load(kind, id)?)),
+            ResourceKind::PublicIp => Ok(Self::ip_view(&layout.load(kind, id)?)),
+            _ => Err(DriverError::NotFound { kind, id: id.to_string() }),
+        }
+    }
+}
+
+#[async_trait]
+impl Driver for QemuDriver {
+    fn info(&self) -> DriverInfo {
+        use ResourceKind::*;
+        let mut kinds = BTreeMap::new();
+        for k in [Vm, Disk, PublicIp] {
+            kinds.insert(k, Support::Native);
+        }
+        // One host has one flat user-mode network and nowhere to keep keys: gureum keeps these.
+        for k in [Vpc, Subnet, SecurityGroup, KeyPair] {
+            kinds.insert(k, Support::Emulated);
+        }
+        for k in [Snapshot, Image] {
+            kinds.insert(k, Support::Unsupported);
+        }
+        DriverInfo {
+            driver: "qemu".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            profile: None,
+            kinds,
+            details: json!({
+                "region": crate::REGION,
+                "zone": ZONE,
+                "zones": [ZONE],
+                "accel": self.accel.as_str(),
+                "images_dir": self.settings.images_dir,
+                "images": crate::images(&self.settings.images_dir),
+                "public_ips": "ports of 127.0.0.1 forwarded to the guest's port 22",
+            }),
+        }
+    }
+
+    async fn create(&self, spec: CreateSpec) -> DriverResult<ProviderResource> {
+        let _guard = self.lock.lock().await;
+        match spec {
+            CreateSpec::Vm(vm) => self.create_vm(vm).await,
+            spec @ CreateSpec::Disk { .. } => self.create_disk(spec).await,
+            CreateSpec::PublicIp { name, tag, zone } => {
+                Self::check_zone(&zone)?;
+                let ip = IpRecord {
+                    id: new_id("eip"),
+                    name,
+                    tag,
+                    zone,
+                    port: free_port()?,
+                    attached_to: None,
+                    created_ms: now_ms(),
+                };
+                self.layout().save(ResourceKind::PublicIp, &ip.id, &ip)?;
+                Ok(Self::ip_view(&ip))
+            }
+            other => Err(DriverError::Unsupported(format!("{} at the QEMU provider", other.kind()))),
+        }
+    }
+
+    async fn get(&self, kind: ResourceKind, id: &str) -> DriverResult<ProviderResource> {
+        let _guard = self.lock.lock().await;
+        self.view_of(kind, id).await
+    }
+
+    async fn list(&self, kind: ResourceKind) -> DriverResult<Vec<ProviderResource>> {
+        let _guard = self.lock.lock().await;
+        let mut out = vec![];
+        for id in self.layout().ids(kind) {
+            match self.view_of(kind, &id).await {
+                Ok(r) => out.push(r),
+                Err(DriverError::NotFound { .. }) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(out)
+    }
+
+    async fn delete(&self, kind: ResourceKind, id: &str) -> DriverResult<()> {
+        let _guard = self.lock.lock().await;
+        match kind {
+            ResourceKind::Vm => self.delete_vm(id).await,
+            ResourceKind::Disk | ResourceKind::PublicIp => self.delete_detached(kind, id).await,
+            _ => Err(DriverError::NotFound { kind, id: id.to_string() }),
+        }
+    }
+
+    async fn vm_action(&self, id: &str, action: VmAction) -> DriverResult<()> {
+        let _guard = self.lock.lock().await;
+        self.power(id, action).await
+    }
+
+    async fn disk_attach(&self, disk_id: &str, vm_id: &str) -> DriverResult<()> {
+        let _guard = self.lock.lock().await;
+        self.set_disk(disk_id, vm_id, true)
+    }
+
+    async fn disk_detach(&self, disk_id: &str, vm_id: &str) -> DriverResult<()> {
+        let _guard = self.lock.lock().await;
+        self.set_disk(disk_id, vm_id, false)
+    }
+
+    async fn disk_extend(&self, disk_id: &str, size_gb: i64) -> DriverResult<()> {
+        let _guard = self.lock.lock().await;
+        let layout = self.layout();
+        let mut disk: DiskRecord = layout.load(ResourceKind::Disk, disk_id)?;
+        if size_gb <= disk.size_gb {
+            return Err(DriverError::InvalidRequest(format!(
+                "disk {disk_id} is {} GB; it can only grow",
+                disk.size_gb
+            )));
+        }
+        if let Some(vm) = &disk.attached_to
+            && VmFiles::new(&layout, vm).pid().is_some()
+        {
+            return Err(conflict(format!("disk {disk_id} is in use by running vm {vm}; stop it first")));
+        }
+        vm::resize_disk(&layout.disk_image(disk_id), size_gb).await?;
+        disk.size_gb = size_gb;
+        layout.save(ResourceKind::Disk, disk_id, &disk)
+    }
+
+    async fn public_ip_associate(&self, ip_id: &str, vm_id: &str) -> DriverResult<()> {
+        let _guard = self.lock.lock().await;
+        self.set_ip(ip_id, vm_id, true).await
+    }
+
+    async fn public_ip_disassociate(&self, ip_id: &str, vm_id: &str) -> DriverResult<()> {
+        let _guard = self.lock.lock().await;
+        self.set_ip(ip_id, vm_id, false).await
+    }
+
+    async fn security_group_set_rules(&self, _sg_id: &str, rules: &[RuleSpec]) -> DriverResult<Vec<RuleOutcome>> {
+        Ok(rules
+            .iter()
+            .map(|r| RuleOutcome {
+                id: r.id.clone(),
+                applied: false,
+                note: Some("QEMU user-mode networking has no firewall; only the port 22 forward exists".into()),
+            })
+            .collect())
+    }
+
+    async fn console_log(&self, vm_id: &str) -> DriverResult<String> {
+        let layout = self.layout();
+        let _: VmRecord = layout.load(ResourceKind::Vm, vm_id)?;
+        Ok(VmFiles::new(&layout, vm_id).serial_log())
+    }
+}

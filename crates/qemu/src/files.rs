@@ -1,0 +1,141 @@
+//! The records the driver keeps, one JSON file each, written atomically (a temporary file
+//! renamed over the old one) so a crash never leaves half a record.
+
+use gureum_driver::{DiskSource, DriverError, DriverResult, ProviderStatus, ResourceKind};
+use serde::{Deserialize, Serialize, de::DeserializeOwned};
+use std::path::{Path, PathBuf};
+
+/// What the user last asked of a VM's power; with the process's liveness it gives the
+/// status.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub(crate) enum Power {
+    Running,
+    /// ACPI power-down sent; the process is ended at `deadline_ms` if still up.
+    Stopping {
+        deadline_ms: u64,
+    },
+    Stopped,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct VmRecord {
+    pub id: String,
+    pub name: String,
+    pub tag: String,
+    pub hostname: String,
+    pub zone: String,
+    pub instance_type: String,
+    pub vcpus: i64,
+    pub memory_mib: i64,
+    /// The image as the create named it.
+    pub image: String,
+    /// The image whose kernel and initramfs boot the VM.
+    pub boot_image: String,
+    pub root_disk: String,
+    pub data_disks: Vec<String>,
+    pub key_pair: Option<String>,
+    pub public_ip: Option<String>,
+    pub power: Power,
+    /// Length of the serial log when the current boot began: the readiness marker
+    /// counts only after it.
+    pub boot_offset: u64,
+    /// What the VM shows until the guest is ready: starting, or rebooting.
+    pub booting: ProviderStatus,
+    pub created_ms: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct DiskRecord {
+    pub id: String,
+    pub name: String,
+    pub tag: String,
+    pub size_gb: i64,
+    pub zone: String,
+    pub volume_type: String,
+    pub source: DiskSource,
+    pub base_image: Option<String>,
+    pub attached_to: Option<String>,
+    pub created_ms: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct IpRecord {
+    pub id: String,
+    pub name: String,
+    pub tag: String,
+    pub zone: String,
+    /// The host port on 127.0.0.1 forwarded to the guest's port 22.
+    pub port: u16,
+    pub attached_to: Option<String>,
+    pub created_ms: u64,
+}
+
+/// Where a connection's records and files are.
+#[derive(Debug, Clone)]
+pub(crate) struct Layout {
+    pub root: PathBuf,
+}
+
+impl Layout {
+    pub fn vm_dir(&self, id: &str) -> PathBuf {
+        self.root.join("vms").join(id)
+    }
+
+    pub fn record(&self, kind: ResourceKind, id: &str) -> PathBuf {
+        match kind {
+            ResourceKind::Vm => self.vm_dir(id).join("vm.json"),
+            ResourceKind::Disk => self.root.join("disks").join(format!("{id}.json")),
+            _ => self.root.join("ips").join(format!("{id}.json")),
+        }
+    }
+
+    pub fn disk_image(&self, id: &str) -> PathBuf {
+        self.root.join("disks").join(format!("{id}.qcow2"))
+    }
+
+    /// The ids of every record of `kind`.
+    pub fn ids(&self, kind: ResourceKind) -> Vec<String> {
+        let (dir, suffix) = match kind {
+            ResourceKind::Vm => ("vms", ""),
+            ResourceKind::Disk => ("disks", ".json"),
+            _ => ("ips", ".json"),
+        };
+        let mut ids: Vec<String> = std::fs::read_dir(self.root.join(dir))
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter_map(|e| e.file_name().to_str()?.strip_suffix(suffix).map(str::to_string))
+            .filter(|id| self.record(kind, id).is_file())
+            .collect();
+        ids.sort();
+        ids
+    }
+
+    pub fn load<T: DeserializeOwned>(&self, kind: ResourceKind, id: &str) -> DriverResult<T> {
+        let path = self.record(kind, id);
+        let text = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(DriverError::NotFound { kind, id: id.to_string() });
+            }
+            Err(e) => return Err(io_error(&path, e)),
+        };
+        serde_json::from_str(&text).map_err(|e| DriverError::Provider {
+            code: "corrupt_record".into(),
+            message: format!("{}: {e}", path.display()),
+        })
+    }
+
+    pub fn save<T: Serialize>(&self, kind: ResourceKind, id: &str, value: &T) -> DriverResult<()> {
+        let path = self.record(kind, id);
+        let tmp = path.with_extension("json.tmp");
+        let text = serde_json::to_string_pretty(value).expect("records serialize");
+        std::fs::write(&tmp, text).map_err(|e| io_error(&tmp, e))?;
+        std::fs::rename(&tmp, &path).map_err(|e| io_error(&path, e))
+    }
+}
+
+pub(crate) fn io_error(path: &Path, e: std::io::Error) -> DriverError {
+    DriverError::Provider { code: "io".into(), message: format!("{}: {e}", path.display()) }
+}

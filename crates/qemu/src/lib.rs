@@ -1,0 +1,162 @@
+//! A provider that runs each VM as its own QEMU process on this host.
+//!
+//! Everything lives under the connection's directory, so a restarted gureum finds its
+//! VMs again: `vms/<id>/` holds a VM's record (`vm.json`), serial log, QMP socket and
+//! pidfile; `disks/<id>.qcow2` are disks (a root disk is an overlay on its image);
+//! `ips/<id>.json` are "public IPs", which on one host are forwards from a port of
+//! 127.0.0.1 to the guest's port 22. A VM's process is alive when its pidfile names a
+//! process started with that pidfile; a VM meant to run whose process is gone is in
+//! error.
+//!
+//! Images are directories `<images_dir>/<name>/` with `vmlinuz`, `initrd.img` and
+//! `disk.qcow2` (see images/tiny-linux/build.sh): the kernel boots directly, and the
+//! guest reports readiness by printing [`READY_MARKER`] on its serial console.
+
+mod driver;
+mod files;
+mod qmp;
+mod vm;
+
+use gureum_model::validation::FieldError;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+/// What a guest prints on its serial console once it is up.
+pub const READY_MARKER: &str = "GUREUM-READY";
+pub const QEMU_SYSTEM: &str = "qemu-system-x86_64";
+pub const QEMU_IMG: &str = "qemu-img";
+/// The only region and zone of a host.
+pub const REGION: &str = "local";
+pub const ZONE: &str = "local-1";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Accel {
+    /// KVM when the host has hardware virtualization, else TCG.
+    Auto,
+    Kvm,
+    Tcg,
+}
+
+impl Accel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Accel::Auto => "auto",
+            Accel::Kvm => "kvm",
+            Accel::Tcg => "tcg",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Accel> {
+        [Accel::Auto, Accel::Kvm, Accel::Tcg].into_iter().find(|a| a.as_str() == s)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct QemuSettings {
+    /// Where the guest images are (one directory per image).
+    pub images_dir: PathBuf,
+    pub accel: Accel,
+}
+
+impl QemuSettings {
+    /// Validates a connection's `settings`: `images_dir` (required), `accel`.
+    pub fn parse(value: &Value) -> Result<QemuSettings, FieldError> {
+        let obj = value.as_object().ok_or_else(|| FieldError::new("settings", "must be a JSON object"))?;
+        let mut images_dir = None;
+        let mut accel = Accel::Auto;
+        for (key, v) in obj {
+            let field = format!("settings.{key}");
+            match key.as_str() {
+                "images_dir" => {
+                    let dir = v.as_str().filter(|s| Path::new(s).is_absolute()).ok_or_else(|| {
+                        FieldError::new(&field, "must be the absolute path of a directory of guest images")
+                    })?;
+                    images_dir = Some(PathBuf::from(dir));
+                }
+                "accel" => {
+                    accel = v
+                        .as_str()
+                        .and_then(Accel::parse)
+                        .ok_or_else(|| FieldError::new(&field, "must be one of auto, kvm, tcg"))?;
+                }
+                _ => return Err(FieldError::new(&field, "unknown setting; known: images_dir, accel")),
+            }
+        }
+        let images_dir = images_dir.ok_or_else(|| FieldError::new("settings.images_dir", "is required"))?;
+        Ok(QemuSettings { images_dir, accel })
+    }
+}
+
+/// Why VMs cannot run on this host, if they cannot: a missing QEMU binary.
+pub fn host_unusable() -> Option<String> {
+    [QEMU_SYSTEM, QEMU_IMG]
+        .into_iter()
+        .find(|bin| find_in_path(bin).is_none())
+        .map(|bin| format!("{bin} is not installed (apt-get install -t bookworm-backports qemu-system-x86)"))
+}
+
+fn find_in_path(bin: &str) -> Option<PathBuf> {
+    std::env::split_paths(&std::env::var_os("PATH")?).map(|d| d.join(bin)).find(|p| p.is_file())
+}
+
+/// Whether the host has usable hardware virtualization: vmx/svm exposed to this kernel
+/// and a KVM that is not the paravirtual nested one (kvm_pvm), which cannot boot stock
+/// guest kernels.
+pub fn hardware_kvm() -> bool {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let has_vt =
+        cpu.lines().filter(|l| l.starts_with("flags")).any(|l| l.split_whitespace().any(|f| f == "vmx" || f == "svm"));
+    has_vt && Path::new("/dev/kvm").exists() && !Path::new("/sys/module/kvm_pvm").exists()
+}
+
+/// The images in `images_dir` that can boot: those with a kernel, initramfs and base disk.
+pub fn images(images_dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(images_dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|e| vm::ImageFiles::of(images_dir, &e.file_name().to_string_lossy()).is_some())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+/// The driver of one connection.
+pub struct QemuDriver {
+    root: PathBuf,
+    settings: QemuSettings,
+    accel: Accel,
+    /// Serializes every call: QMP takes one client at a time, and records are files.
+    lock: tokio::sync::Mutex<()>,
+}
+
+impl QemuDriver {
+    /// Opens (creating) the connection's state under `dir`.
+    pub fn open(dir: &Path, settings: QemuSettings) -> Result<QemuDriver, String> {
+        if let Some(why) = host_unusable() {
+            return Err(why);
+        }
+        // A QMP socket path must fit a sockaddr_un (108 bytes with its NUL).
+        let longest_socket = dir.join("vms").join("vm-000000000000").join("qmp.sock");
+        if longest_socket.as_os_str().len() >= 108 {
+            return Err(format!(
+                "{} is too deep for QEMU's control sockets; use a shorter data directory",
+                dir.display()
+            ));
+        }
+        for sub in ["vms", "disks", "ips"] {
+            std::fs::create_dir_all(dir.join(sub)).map_err(|e| format!("creating {}: {e}", dir.join(sub).display()))?;
+        }
+        let accel = match settings.accel {
+            Accel::Auto if hardware_kvm() => Accel::Kvm,
+            Accel::Auto => Accel::Tcg,
+            a => a,
+        };
+        Ok(QemuDriver { root: dir.to_path_buf(), settings, accel, lock: tokio::sync::Mutex::new(()) })
+    }
+}
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
+}

@@ -1,0 +1,235 @@
+//! A VM's QEMU process: its command line, liveness, readiness and end.
+
+use crate::files::{Layout, VmRecord, io_error};
+use crate::{Accel, QEMU_SYSTEM, READY_MARKER, qmp};
+use gureum_driver::{DriverError, DriverResult};
+use serde_json::json;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// The guest's address on QEMU's user-mode network (fixed by QEMU).
+pub(crate) const GUEST_IP: &str = "10.0.2.15";
+/// How long `quit` may take before the process is killed.
+const QUIT_GRACE: Duration = Duration::from_secs(5);
+
+/// The files an image directory must hold.
+pub(crate) struct ImageFiles {
+    pub kernel: PathBuf,
+    pub initrd: PathBuf,
+    pub disk: PathBuf,
+}
+
+impl ImageFiles {
+    pub fn of(images_dir: &Path, name: &str) -> Option<ImageFiles> {
+        let dir = images_dir.join(name);
+        let f =
+            ImageFiles { kernel: dir.join("vmlinuz"), initrd: dir.join("initrd.img"), disk: dir.join("disk.qcow2") };
+        (f.kernel.is_file() && f.initrd.is_file() && f.disk.is_file()).then_some(f)
+    }
+}
+
+/// A VM's files inside its directory.
+pub(crate) struct VmFiles {
+    pub dir: PathBuf,
+}
+
+impl VmFiles {
+    pub fn new(layout: &Layout, id: &str) -> VmFiles {
+        VmFiles { dir: layout.vm_dir(id) }
+    }
+    pub fn pidfile(&self) -> PathBuf {
+        self.dir.join("qemu.pid")
+    }
+    pub fn qmp(&self) -> PathBuf {
+        self.dir.join("qmp.sock")
+    }
+    pub fn serial(&self) -> PathBuf {
+        self.dir.join("serial.log")
+    }
+    /// A file the guest reads through fw_cfg as `opt/gureum/<name>`.
+    pub fn guest_config(&self, name: &str) -> PathBuf {
+        self.dir.join(format!("fw_cfg-{name}"))
+    }
+
+    /// The process's pid, if it is alive: the pidfile names a running process whose
+    /// command line carries this pidfile (so a recycled pid does not count).
+    pub fn pid(&self) -> Option<u32> {
+        let pid: u32 = std::fs::read_to_string(self.pidfile()).ok()?.trim().parse().ok()?;
+        let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
+        let pidfile = self.pidfile();
+        use std::os::unix::ffi::OsStrExt;
+        let ours = cmdline.split(|b| *b == 0).any(|arg| Path::new(std::ffi::OsStr::from_bytes(arg)) == pidfile);
+        ours.then_some(pid)
+    }
+
+    pub fn serial_len(&self) -> u64 {
+        std::fs::metadata(self.serial()).map_or(0, |m| m.len())
+    }
+
+    pub fn serial_log(&self) -> String {
+        String::from_utf8_lossy(&std::fs::read(self.serial()).unwrap_or_default()).into_owned()
+    }
+
+    /// Whether the guest printed its readiness marker since `offset`.
+    pub fn ready_since(&self, offset: u64) -> bool {
+        let log = std::fs::read(self.serial()).unwrap_or_default();
+        log.get(offset as usize..)
+            .is_some_and(|tail| tail.windows(READY_MARKER.len()).any(|w| w == READY_MARKER.as_bytes()))
+    }
+
+    /// The last line the guest printed, for an error's reason.
+    pub fn last_line(&self) -> Option<String> {
+        self.serial_log().lines().rev().find(|l| !l.trim().is_empty()).map(|l| l.trim().to_string())
+    }
+}
+
+/// Everything a launch needs besides the VM's record.
+pub(crate) struct Launch<'a> {
+    pub image: &'a ImageFiles,
+    pub disks: Vec<PathBuf>,
+    pub forward_port: Option<u16>,
+    pub accel: Accel,
+}
+
+/// Starts the VM's QEMU process; returns once QEMU has daemonized (its QMP socket is up).
+pub(crate) async fn launch(vm: &VmRecord, files: &VmFiles, launch: Launch<'_>) -> DriverResult<()> {
+    let mut args: Vec<String> = vec![
+        "-name".into(),
+        format!("{},process=gureum-{}", vm.name, vm.id),
+        "-machine".into(),
+        "q35".into(),
+        "-accel".into(),
+        launch.accel.as_str().into(),
+        "-m".into(),
+        vm.memory_mib.to_string(),
+        "-smp".into(),
+        vm.vcpus.to_string(),
+        "-nodefaults".into(),
+        "-no-user-config".into(),
+        "-display".into(),
+        "none".into(),
+        "-kernel".into(),
+        path(&launch.image.kernel),
+        "-initrd".into(),
+        path(&launch.image.initrd),
+        "-append".into(),
+        "console=ttyS0 panic=-1".into(),
+        "-chardev".into(),
+        format!("file,id=serial0,path={},append=on", opt(&files.serial())),
+        "-serial".into(),
+        "chardev:serial0".into(),
+        "-netdev".into(),
+        match launch.forward_port {
+            Some(port) => format!("user,id=net0,hostfwd=tcp:127.0.0.1:{port}-:22"),
+            None => "user,id=net0".into(),
+        },
+        "-device".into(),
+        "virtio-net-pci,netdev=net0".into(),
+        "-qmp".into(),
+        format!("unix:{},server=on,wait=off", opt(&files.qmp())),
+        "-pidfile".into(),
+        path(&files.pidfile()),
+        // A guest that powers off stays visible (status "shutdown") until gureum ends it.
+        "-no-shutdown".into(),
+        "-daemonize".into(),
+    ];
+    if launch.accel == Accel::Kvm {
+        args.extend(["-cpu".into(), "host".into()]);
+    }
+    for name in ["hostname", "ssh_key", "user_data"] {
+        let file = files.guest_config(name);
+        if file.is_file() {
+            args.extend(["-fw_cfg".into(), format!("name=opt/gureum/{name},file={}", opt(&file))]);
+        }
+    }
+    for disk in &launch.disks {
+        args.extend(["-drive".into(), format!("file={},if=virtio,format=qcow2", opt(disk))]);
+    }
+    let _ = std::fs::remove_file(files.qmp());
+    let out = tokio::process::Command::new(QEMU_SYSTEM)
+        .args(&args)
+        .current_dir(&files.dir)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .await
+        .map_err(|e| DriverError::Unavailable(format!("running {QEMU_SYSTEM}: {e}")))?;
+    if !out.status.success() {
+        return Err(DriverError::Provider {
+            code: "qemu".into(),
+            message: format!("{QEMU_SYSTEM} failed to start: {}", String::from_utf8_lossy(&out.stderr).trim()),
+        });
+    }
+    Ok(())
+}
+
+/// Ends the process: `quit` over QMP, then SIGKILL if it is still there after a grace.
+pub(crate) async fn end(files: &VmFiles) -> DriverResult<()> {
+    let Some(pid) = files.pid() else { return Ok(()) };
+    if let Err(e) = qmp::execute(&files.qmp(), "quit", json!({})).await {
+        tracing::warn!(pid, "QMP quit failed ({e}); killing the process");
+    }
+    let deadline = tokio::time::Instant::now() + QUIT_GRACE;
+    while files.pid().is_some() {
+        if tokio::time::Instant::now() >= deadline {
+            let status = tokio::process::Command::new("kill").args(["-KILL", &pid.to_string()]).status().await;
+            if !status.is_ok_and(|s| s.success()) && files.pid().is_some() {
+                return Err(DriverError::Provider {
+                    code: "qemu".into(),
+                    message: format!("cannot kill process {pid}"),
+                });
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Ok(())
+}
+
+/// Creates `disk`, a qcow2 of `size_gb`, as an overlay on `base` when there is one.
+pub(crate) async fn create_disk(disk: &Path, base: Option<&Path>, size_gb: i64) -> DriverResult<()> {
+    let mut args: Vec<String> = vec!["create".into(), "-q".into(), "-f".into(), "qcow2".into()];
+    if let Some(base) = base {
+        args.extend(["-F".into(), "qcow2".into(), "-b".into(), path(base)]);
+    }
+    args.extend([path(disk), format!("{size_gb}G")]);
+    qemu_img(&args).await
+}
+
+pub(crate) async fn resize_disk(disk: &Path, size_gb: i64) -> DriverResult<()> {
+    qemu_img(&["resize".into(), "-q".into(), "-f".into(), "qcow2".into(), path(disk), format!("{size_gb}G")]).await
+}
+
+async fn qemu_img(args: &[String]) -> DriverResult<()> {
+    let out = tokio::process::Command::new(crate::QEMU_IMG)
+        .args(args)
+        .output()
+        .await
+        .map_err(|e| DriverError::Unavailable(format!("running qemu-img: {e}")))?;
+    if !out.status.success() {
+        return Err(DriverError::Provider {
+            code: "qemu-img".into(),
+            message: format!("qemu-img {}: {}", args[0], String::from_utf8_lossy(&out.stderr).trim()),
+        });
+    }
+    Ok(())
+}
+
+/// Writes what the guest reads through fw_cfg; an absent value removes the file.
+pub(crate) fn write_guest_config(files: &VmFiles, name: &str, value: Option<&str>) -> DriverResult<()> {
+    let file = files.guest_config(name);
+    match value {
+        Some(v) => std::fs::write(&file, v).map_err(|e| io_error(&file, e)),
+        None => match std::fs::remove_file(&file) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(io_error(&file, e)),
+            _ => Ok(()),
+        },
+    }
+}
+
+fn path(p: &Path) -> String {
+    p.to_string_lossy().into_owned()
+}
+
+/// A path inside a QEMU option value, where a comma must be doubled.
+fn opt(p: &Path) -> String {
+    path(p).replace(',', ",,")
+}
