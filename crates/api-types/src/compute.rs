@@ -107,6 +107,12 @@ pub struct Instance {
     pub created_at: String,
     pub updated_at: String,
     pub launched_at: Option<String>,
+    /// What the provider shows of the VM, in a single instance's GET only: its status,
+    /// spec, disks and how it enforces the security groups (KT Cloud Classic: port
+    /// forwarding and firewall rules on the public IP).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub provider: Option<serde_json::Value>,
     pub links: Links,
 }
 

@@ -139,3 +139,75 @@ pub struct Drift {
     pub only_in_gureum: Vec<DriftItem>,
     pub only_in_provider: Vec<DriftItem>,
 }
+
+/// Changes a connection: its settings (replaced whole) and/or its credentials.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConnectionUpdate {
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    pub settings: Option<serde_json::Value>,
+    /// Replaces the stored credentials; `null` removes them.
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    pub credentials: Option<serde_json::Value>,
+}
+
+/// What a driver (or a connection's driver) can do.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Capabilities {
+    pub driver: String,
+    pub version: String,
+    /// The provider profile it reproduces (sim), if any.
+    pub profile: Option<String>,
+    /// Per provider resource kind (`vpc`, `subnet`, `vm`, `disk`…): `native`, `emulated`
+    /// (gureum keeps it itself) or `unsupported` (requests needing it are refused).
+    #[schema(value_type = Object)]
+    pub kinds: serde_json::Value,
+    /// Limits and facts: zones, volume types and sizes, root disks, call counters.
+    #[schema(value_type = Object)]
+    pub details: serde_json::Value,
+    /// The connection's call budget (absent for a driver not bound to a connection).
+    pub max_concurrent_calls: Option<u64>,
+    pub calls_per_second: Option<f64>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ConnectionVerify {
+    pub connection: String,
+    /// Whether the provider answered with the stored credentials.
+    pub ok: bool,
+    pub message: String,
+}
+
+/// Takes a resource that exists only at the provider under a gureum name (`kind` `vm`
+/// becomes an instance, `disk` a volume).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DriftAdopt {
+    pub kind: String,
+    pub provider_id: String,
+    pub project: String,
+    pub name: String,
+    /// vm: the subnet gureum records it in (its VPC follows).
+    #[serde(default)]
+    pub subnet: Option<String>,
+}
+
+/// Deletes a resource that exists only at the provider.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DriftDelete {
+    pub kind: String,
+    pub provider_id: String,
+}
+
+/// Forgets a gureum record without touching the provider (its resource then shows as
+/// only in the provider).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DriftUnregister {
+    pub kind: String,
+    pub project: String,
+    pub name: String,
+}

@@ -44,6 +44,10 @@ pub struct VolumeCreate {
     /// Default: the connection's zone.
     #[serde(default)]
     pub zone: Option<String>,
+    /// A disk type the connection's provider sells (`GET /v1/connections/{c}/capabilities`
+    /// lists them); default: its first.
+    #[serde(default)]
+    pub volume_type: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]

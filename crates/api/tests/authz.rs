@@ -223,6 +223,36 @@ fn rows() -> Vec<Row> {
         row("GET /v1/connections/{connection}", anyone(200), Fixed("/v1/connections/fast")),
         row("DELETE /v1/connections/{connection}", system(204), Make(F::ConnectionDelete)),
         row("GET /v1/connections/{connection}/drift", system(200), Fixed("/v1/connections/fast/drift")),
+        row(
+            "PATCH /v1/connections/{connection}",
+            system(200),
+            Body("/v1/connections/fast", |_| json!({"settings": {"latency_ms": 0}})),
+        ),
+        row("GET /v1/drivers", system(200), Fixed("/v1/drivers")),
+        row("GET /v1/connections/{connection}/capabilities", system(200), Fixed("/v1/connections/fast/capabilities")),
+        row("POST /v1/connections/{connection}/verify", system(200), Fixed("/v1/connections/fast/verify")),
+        // Authorized callers get past authorization to the check that nothing is there.
+        row(
+            "POST /v1/connections/{connection}/drift/adopt",
+            system(400),
+            Body(
+                "/v1/connections/fast/drift/adopt",
+                |u| json!({"kind": "disk", "provider_id": "disk-none", "project": "p1", "name": format!("a-{u}")}),
+            ),
+        ),
+        row(
+            "POST /v1/connections/{connection}/drift/delete",
+            system(400),
+            Body("/v1/connections/fast/drift/delete", |_| json!({"kind": "disk", "provider_id": "disk-none"})),
+        ),
+        row(
+            "POST /v1/connections/{connection}/drift/unregister",
+            system(404),
+            Body(
+                "/v1/connections/fast/drift/unregister",
+                |u| json!({"kind": "disk", "project": "p1", "name": format!("none-{u}")}),
+            ),
+        ),
         // The catalog.
         row("GET /v1/instance-types", anyone(200), Fixed("/v1/instance-types")),
         row("GET /v1/instance-types/{instance_type}", anyone(200), Fixed("/v1/instance-types/t1.micro")),

@@ -66,6 +66,58 @@ pub enum ConnectionCmd {
     Delete { connection: String },
     /// Compare the provider's real inventory with gureum's records
     Drift { connection: String },
+    /// Replace a connection's settings and/or credentials
+    Update {
+        connection: String,
+        /// Driver settings as a JSON object (replaces them whole)
+        #[arg(long, value_name = "JSON")]
+        settings: Option<String>,
+        /// JSON file with new provider credentials
+        #[arg(long, value_name = "FILE")]
+        credentials_file: Option<PathBuf>,
+    },
+    /// Drivers and what each provider profile supports
+    Drivers,
+    /// What the connection's driver supports (native, emulated, unsupported), its limits
+    Capabilities { connection: String },
+    /// Check that the provider answers with the stored credentials
+    Verify { connection: String },
+    /// Register a resource found only at the provider (vm, disk) under a gureum name
+    Adopt {
+        connection: String,
+        /// vm or disk
+        kind: String,
+        provider_id: String,
+        #[arg(long)]
+        project: String,
+        #[arg(long)]
+        name: String,
+        /// vm: the subnet to record it in
+        #[arg(long)]
+        subnet: Option<String>,
+    },
+    /// Delete a resource found only at the provider
+    DeleteOrphan { connection: String, kind: String, provider_id: String },
+    /// Forget a gureum instance (vm) or volume (disk) without touching the provider
+    Unregister {
+        connection: String,
+        kind: String,
+        name: String,
+        #[arg(long)]
+        project: String,
+    },
+}
+
+fn json_arg(flag: &str, text: Option<String>) -> anyhow::Result<Option<serde_json::Value>> {
+    text.map(|s| serde_json::from_str(&s).with_context(|| format!("{flag} is not valid JSON"))).transpose()
+}
+
+fn credentials_from(file: Option<&PathBuf>) -> anyhow::Result<Option<serde_json::Value>> {
+    file.map(|f| {
+        let text = std::fs::read_to_string(f).with_context(|| format!("reading {}", f.display()))?;
+        serde_json::from_str(&text).with_context(|| format!("{} is not valid JSON", f.display()))
+    })
+    .transpose()
 }
 
 pub async fn operation(ctx: &Ctx, cmd: OperationCmd) -> anyhow::Result<()> {
@@ -139,17 +191,8 @@ pub async fn connection(ctx: &Ctx, cmd: ConnectionCmd) -> anyhow::Result<()> {
     match cmd {
         ConnectionCmd::List => print_list(ctx.output, &c.connection_list().await?),
         ConnectionCmd::Create { name, driver, region, zone, settings, credentials_file } => {
-            let settings = match settings {
-                Some(s) => Some(serde_json::from_str(&s).context("--settings is not valid JSON")?),
-                None => None,
-            };
-            let credentials = match &credentials_file {
-                Some(f) => {
-                    let text = std::fs::read_to_string(f).with_context(|| format!("reading {}", f.display()))?;
-                    Some(serde_json::from_str(&text).with_context(|| format!("{} is not valid JSON", f.display()))?)
-                }
-                None => None,
-            };
+            let settings = json_arg("--settings", settings)?;
+            let credentials = credentials_from(credentials_file.as_ref())?;
             ctx.print(
                 &c.connection_create(&ConnectionCreate { name, driver, region, zone, credentials, settings }).await?,
             );
@@ -159,6 +202,39 @@ pub async fn connection(ctx: &Ctx, cmd: ConnectionCmd) -> anyhow::Result<()> {
             c.connection_delete(&connection).await?;
             if ctx.output == Output::Table {
                 println!("Deleted connection {connection}.");
+            }
+        }
+        ConnectionCmd::Update { connection, settings, credentials_file } => {
+            let req = ConnectionUpdate {
+                settings: json_arg("--settings", settings)?,
+                credentials: credentials_from(credentials_file.as_ref())?,
+            };
+            ctx.print(&c.connection_update(&connection, &req).await?);
+        }
+        ConnectionCmd::Drivers => print_json(&c.driver_list().await?),
+        ConnectionCmd::Capabilities { connection } => print_json(&c.connection_capabilities(&connection).await?),
+        ConnectionCmd::Verify { connection } => {
+            let v = c.connection_verify(&connection).await?;
+            match ctx.output {
+                Output::Json => print_json(&v),
+                Output::Table => println!("{}: {}", if v.ok { "ok" } else { "failed" }, v.message),
+            }
+            anyhow::ensure!(v.ok, "connection {} did not verify", v.connection);
+        }
+        ConnectionCmd::Adopt { connection, kind, provider_id, project, name, subnet } => {
+            let req = DriftAdopt { kind, provider_id, project, name, subnet };
+            print_json(&c.drift_adopt(&connection, &req).await?);
+        }
+        ConnectionCmd::DeleteOrphan { connection, kind, provider_id } => {
+            c.drift_delete(&connection, &DriftDelete { kind, provider_id: provider_id.clone() }).await?;
+            if ctx.output == Output::Table {
+                println!("Deleting {provider_id} at the provider.");
+            }
+        }
+        ConnectionCmd::Unregister { connection, kind, name, project } => {
+            c.drift_unregister(&connection, &DriftUnregister { kind, project, name: name.clone() }).await?;
+            if ctx.output == Output::Table {
+                println!("Unregistered {name}; the provider keeps it.");
             }
         }
         ConnectionCmd::Drift { connection } => {

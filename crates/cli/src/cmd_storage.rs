@@ -31,6 +31,9 @@ pub enum VolumeCmd {
         /// Connection (provider) to create it on [default: sim]
         #[arg(long)]
         connection: Option<String>,
+        /// A disk type the provider sells [default: its first]
+        #[arg(long)]
+        volume_type: Option<String>,
         #[command(flatten)]
         wait: WaitArg,
     },
@@ -104,8 +107,9 @@ pub async fn volume(ctx: &Ctx, cmd: VolumeCmd) -> anyhow::Result<()> {
             let items = fetch_list(&list.page, list.query(), async |q| c.volume_list(p, &q).await).await?;
             print_list(ctx.output, &items);
         }
-        VolumeCmd::Create { name, size_gb, image, snapshot, zone, connection, wait } => {
-            let v = c.volume_create(p, &VolumeCreate { name, size_gb, image, snapshot, connection, zone }).await?;
+        VolumeCmd::Create { name, size_gb, image, snapshot, zone, connection, volume_type, wait } => {
+            let req = VolumeCreate { name, size_gb, image, snapshot, connection, zone, volume_type };
+            let v = c.volume_create(p, &req).await?;
             let id = v.id.to_string();
             ctx.accepted(wait.wait, v, async || c.volume_get(p, &id).await).await?;
         }

@@ -139,6 +139,15 @@ impl Client {
         self.send_json(self.request(Method::POST, path)).await
     }
 
+    pub(crate) async fn patch<T: DeserializeOwned, B: Serialize + ?Sized>(&self, path: &str, body: &B) -> Result<T> {
+        self.send_json(self.request(Method::PATCH, path).json(body)).await
+    }
+
+    /// A POST that answers 204.
+    pub(crate) async fn post_no_content<B: Serialize + ?Sized>(&self, path: &str, body: &B) -> Result<()> {
+        self.send(self.request(Method::POST, path).json(body)).await.map(drop)
+    }
+
     pub(crate) async fn put<T: DeserializeOwned, B: Serialize + ?Sized>(&self, path: &str, body: &B) -> Result<T> {
         self.send_json(self.request(Method::PUT, path).json(body)).await
     }

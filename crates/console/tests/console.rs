@@ -233,6 +233,7 @@ async fn deleting_needs_the_resources_name_typed() {
                 snapshot: None,
                 connection: Some(FAST.into()),
                 zone: None,
+                volume_type: None,
             },
         )
         .await

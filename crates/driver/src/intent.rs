@@ -72,3 +72,15 @@ pub struct VolumeType {
     pub min_gb: i64,
     pub max_gb: i64,
 }
+
+/// `m1.large_disk100GB` → (`m1.large`, Some(100)). Some providers (KT Cloud Classic) sell
+/// specs that carry the VM's total disk size; the data disk is the total minus the root.
+pub fn split_disk_spec(name: &str) -> (&str, Option<i64>) {
+    if let Some((base, rest)) = name.rsplit_once("_disk")
+        && let Some(n) = rest.strip_suffix("GB")
+        && let Ok(gb) = n.parse::<i64>()
+    {
+        return (base, Some(gb));
+    }
+    (name, None)
+}

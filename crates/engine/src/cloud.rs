@@ -1,6 +1,8 @@
-//! Every provider call goes through a [`Cloud`]: it bounds each call with a timeout and
-//! turns "create" and "delete" into idempotent operations keyed by gureum's id (the
-//! resource's tag), which is what lets a workflow step be replayed after a crash.
+//! Every provider call goes through a [`Cloud`]: it bounds each call with a timeout,
+//! keeps to the connection's call budget (so a burst of requests never hammers the
+//! provider), and turns "create" and "delete" into idempotent operations keyed by
+//! gureum's id (the resource's tag), which is what lets a workflow step be replayed after
+//! a crash.
 
 use crate::saga::StepError;
 use crate::{Engine, Result};
@@ -8,15 +10,102 @@ use gureum_driver::{
     CreateSpec, Driver, DriverError, DriverInfo, DriverResult, ProviderResource, ProviderStatus, ResourceKind,
     RuleOutcome, RuleSpec, VmAction,
 };
+use gureum_model::FieldError;
+use serde::Serialize;
+use serde_json::Value;
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
+use tokio::sync::Semaphore;
+use tokio::time::Instant;
 use uuid::Uuid;
+
+/// Connection settings that bound gureum's calls rather than configure the driver.
+const LIMIT_SETTINGS: [&str; 2] = ["max_concurrent_calls", "calls_per_second"];
+/// Enough to keep a provider busy, few enough that a burst of requests queues in gureum.
+pub const DEFAULT_MAX_CONCURRENT_CALLS: usize = 32;
+const MAX_CONCURRENT_CALLS: u64 = 10_000;
+const MAX_CALLS_PER_SECOND: f64 = 100_000.0;
+
+/// How hard gureum may press one connection's provider.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct CallLimits {
+    /// Calls in flight at the provider at once.
+    pub max_concurrent_calls: usize,
+    /// Calls started per second; `None`: as fast as the concurrency allows.
+    pub calls_per_second: Option<f64>,
+}
+
+impl CallLimits {
+    /// Takes the limits out of a connection's `settings`; returns them and the rest,
+    /// which is the driver's.
+    pub fn split(settings: &Value) -> Result<(CallLimits, Value), FieldError> {
+        let mut rest = settings.clone();
+        let mut limits = CallLimits { max_concurrent_calls: DEFAULT_MAX_CONCURRENT_CALLS, calls_per_second: None };
+        let Some(obj) = rest.as_object_mut() else { return Ok((limits, rest)) };
+        if let Some(v) = obj.remove(LIMIT_SETTINGS[0]) {
+            limits.max_concurrent_calls =
+                v.as_u64().filter(|n| (1..=MAX_CONCURRENT_CALLS).contains(n)).ok_or_else(|| {
+                    FieldError::new(
+                        "settings.max_concurrent_calls",
+                        format!("must be a whole number between 1 and {MAX_CONCURRENT_CALLS}, got {v}"),
+                    )
+                })? as usize;
+        }
+        if let Some(v) = obj.remove(LIMIT_SETTINGS[1]) {
+            let rate = v.as_f64().filter(|r| *r > 0.0 && *r <= MAX_CALLS_PER_SECOND).ok_or_else(|| {
+                FieldError::new(
+                    "settings.calls_per_second",
+                    format!("must be a number above 0 and at most {MAX_CALLS_PER_SECOND}, got {v}"),
+                )
+            })?;
+            limits.calls_per_second = Some(rate);
+        }
+        Ok((limits, rest))
+    }
+}
+
+/// A connection's opened driver and its call budget.
+pub(crate) type Provider = (Arc<dyn Driver>, Arc<CallBudget>);
+
+/// A connection's call budget, shared by every [`Cloud`] of it.
+pub(crate) struct CallBudget {
+    pub limits: CallLimits,
+    slots: Semaphore,
+    /// When the next call may start, under `calls_per_second`.
+    next_start: Mutex<Instant>,
+}
+
+impl CallBudget {
+    pub fn new(limits: CallLimits) -> CallBudget {
+        CallBudget {
+            limits,
+            slots: Semaphore::new(limits.max_concurrent_calls),
+            next_start: Mutex::new(Instant::now()),
+        }
+    }
+
+    /// Waits for a free slot, then for this call's turn at the rate limit.
+    async fn enter(&self) -> tokio::sync::SemaphorePermit<'_> {
+        let permit = self.slots.acquire().await.expect("the budget's semaphore is never closed");
+        if let Some(rate) = self.limits.calls_per_second {
+            let start = {
+                let mut next = self.next_start.lock().unwrap_or_else(PoisonError::into_inner);
+                let start = (*next).max(Instant::now());
+                *next = start + Duration::from_secs_f64(1.0 / rate);
+                start
+            };
+            tokio::time::sleep_until(start).await;
+        }
+        permit
+    }
+}
 
 #[derive(Clone)]
 pub struct Cloud {
     pub connection_id: Uuid,
     driver: Arc<dyn Driver>,
+    budget: Arc<CallBudget>,
     call_timeout: Duration,
     wait_timeout: Duration,
 }
@@ -24,10 +113,11 @@ pub struct Cloud {
 impl Engine {
     /// The provider behind a connection, opening its driver on first use.
     pub async fn cloud(&self, connection_id: Uuid) -> Result<Cloud> {
-        let driver = self.driver(connection_id).await?;
+        let (driver, budget) = self.provider(connection_id).await?;
         Ok(Cloud {
             connection_id,
             driver,
+            budget,
             call_timeout: self.config().call_timeout,
             wait_timeout: self.config().wait_timeout,
         })
@@ -35,11 +125,17 @@ impl Engine {
 }
 
 impl Cloud {
+    /// One provider call, within the budget; the timeout starts once the call does.
     async fn bounded<T>(&self, what: &str, call: impl Future<Output = DriverResult<T>>) -> DriverResult<T> {
+        let _slot = self.budget.enter().await;
         match tokio::time::timeout(self.call_timeout, call).await {
             Ok(r) => r,
             Err(_) => Err(DriverError::Timeout(format!("{what} took longer than {:?}", self.call_timeout))),
         }
+    }
+
+    pub fn limits(&self) -> CallLimits {
+        self.budget.limits
     }
 
     pub fn info(&self) -> DriverInfo {
@@ -106,6 +202,20 @@ impl Cloud {
 
     pub async fn security_group_set_rules(&self, sg: &str, rules: &[RuleSpec]) -> DriverResult<Vec<RuleOutcome>> {
         self.bounded("security_group_set_rules", self.driver.security_group_set_rules(sg, rules)).await
+    }
+
+    /// Starts deleting a resource gureum does not record.
+    pub async fn delete(&self, kind: ResourceKind, id: &str) -> DriverResult<()> {
+        self.bounded("delete", self.driver.delete(kind, id)).await
+    }
+
+    pub async fn verify(&self) -> DriverResult<String> {
+        self.bounded("verify", self.driver.verify()).await
+    }
+
+    /// Marks a provider resource as gureum's (adoption).
+    pub async fn tag(&self, kind: ResourceKind, id: &str, tag: &str) -> DriverResult<()> {
+        self.bounded("tag", self.driver.tag(kind, id, tag)).await
     }
 
     pub async fn console_log(&self, vm: &str) -> DriverResult<String> {

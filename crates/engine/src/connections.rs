@@ -1,13 +1,14 @@
 //! Connections: a driver + credentials + region + zone, registered by name. Every
 //! resource lives in one connection. Credentials are write-only and sealed at rest.
 
+use crate::cloud::{CallBudget, CallLimits, Provider};
 use crate::views::{links, ts};
 use crate::{Engine, Error, OpContext, Result};
-use gureum_api_types::{Connection, ConnectionCreate};
+use gureum_api_types::{Connection, ConnectionCreate, ConnectionUpdate};
 use gureum_driver::Driver;
 use gureum_model::Name;
 use gureum_model::state::LifecycleState;
-use gureum_store::{ConnectionRecord, Key, Record, new_id, now};
+use gureum_store::{ConnectionRecord, Key, Record, Update, new_id, now};
 use serde_json::Value;
 use std::sync::Arc;
 use uuid::Uuid;
@@ -43,6 +44,7 @@ fn view(c: ConnectionRecord) -> Connection {
 /// Validates a connection's driver, settings, region and zone; returns the region and
 /// zone to store (the driver's defaults where the request gave none).
 fn validate_connection(req: &ConnectionCreate, settings: &Value) -> Result<(String, String)> {
+    let (_, settings) = &CallLimits::split(settings)?;
     match req.driver.as_str() {
         "sim" => {
             gureum_sim::SimSettings::parse(settings)?;
@@ -76,7 +78,8 @@ fn validate_connection(req: &ConnectionCreate, settings: &Value) -> Result<(Stri
 
 impl Engine {
     pub(crate) fn open_driver(&self, c: &ConnectionRecord) -> Result<Arc<dyn Driver>> {
-        let settings: Value = serde_json::from_str(&c.settings).unwrap_or(Value::Null);
+        let stored: Value = serde_json::from_str(&c.settings).unwrap_or(Value::Null);
+        let (_, settings) = CallLimits::split(&stored)?;
         match c.driver.as_str() {
             "sim" => {
                 let settings = gureum_sim::SimSettings::parse(&settings)?;
@@ -98,8 +101,13 @@ impl Engine {
 
     /// The driver of a connection, opened on first use and kept.
     pub(crate) async fn driver(&self, connection_id: Uuid) -> Result<Arc<dyn Driver>> {
-        if let Some(d) = self.inner.drivers.read().expect("drivers lock").get(&connection_id) {
-            return Ok(d.clone());
+        Ok(self.provider(connection_id).await?.0)
+    }
+
+    /// The driver of a connection and its call budget, opened on first use and kept.
+    pub(crate) async fn provider(&self, connection_id: Uuid) -> Result<Provider> {
+        if let Some(p) = self.inner.drivers.read().expect("drivers lock").get(&connection_id) {
+            return Ok(p.clone());
         }
         let c = self
             .store()
@@ -107,8 +115,9 @@ impl Engine {
             .await?
             .ok_or_else(|| Error::not_found("connection", connection_id))?;
         let d = self.open_driver(&c)?;
+        let (limits, _) = CallLimits::split(&serde_json::from_str(&c.settings).unwrap_or(Value::Null))?;
         let mut map = self.inner.drivers.write().expect("drivers lock");
-        Ok(map.entry(connection_id).or_insert(d).clone())
+        Ok(map.entry(connection_id).or_insert((d, Arc::new(CallBudget::new(limits)))).clone())
     }
 
     /// The connection a request names (or the default one), as a 400 when unknown.
@@ -152,6 +161,41 @@ impl Engine {
             .await
             .map_err(|_| Error::Conflict(format!("a connection named {name} already exists")))?;
         Ok(view(rec))
+    }
+
+    /// Replaces a connection's settings and/or credentials; the driver is reopened with
+    /// them on its next use.
+    pub async fn connection_update(&self, ctx: &OpContext, key: &str, req: ConnectionUpdate) -> Result<Connection> {
+        self.require_admin(ctx, "change connections")?;
+        let mut c = self.connection_record(key).await?;
+        let mut update = Update::of::<ConnectionRecord>(c.id).guard("generation", c.generation);
+        if let Some(settings) = req.settings {
+            if !settings.is_object() {
+                return Err(Error::invalid("settings", "must be a JSON object"));
+            }
+            let as_create = ConnectionCreate {
+                name: c.name.clone(),
+                driver: c.driver.clone(),
+                region: Some(c.region.clone()),
+                zone: Some(c.zone.clone()),
+                credentials: None,
+                settings: None,
+            };
+            validate_connection(&as_create, &settings)?;
+            c.settings = settings.to_string();
+            update = update.set("settings", c.settings.as_str());
+        }
+        if let Some(credentials) = req.credentials {
+            c.credentials = match credentials {
+                Value::Null => None,
+                v => Some(self.config().secret_key.seal(v.to_string().as_bytes())),
+            };
+            update = update.set("credentials", c.credentials.clone());
+        }
+        self.open_driver(&c)?;
+        self.store().write(gureum_store::Batch::from(update.stmt(now()))).await?;
+        self.inner.drivers.write().expect("drivers lock").remove(&c.id);
+        Ok(view(c))
     }
 
     pub async fn connection_list(&self, _ctx: &OpContext) -> Result<Vec<Connection>> {

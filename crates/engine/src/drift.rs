@@ -21,6 +21,11 @@ const MAPPING: &[(&str, &str, ResourceKind)] = &[
     ("public_ips", "public IP", ResourceKind::PublicIp),
 ];
 
+/// The gureum table that records provider resources of `kind`.
+pub(crate) fn table_of(kind: ResourceKind) -> &'static str {
+    MAPPING.iter().find(|(_, _, k)| *k == kind).map(|(t, _, _)| *t).expect("every kind has a table")
+}
+
 struct Row {
     id: Uuid,
     name: String,

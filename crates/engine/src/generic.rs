@@ -255,6 +255,7 @@ impl crate::Engine {
         settled_state: &str,
         extra: Batch,
     ) -> crate::Result<()> {
+        self.precheck(row.connection_id(), spec.kind(), None).await?;
         let op_id = row.op_id().expect("a new row names its operation");
         let params = CreateParams {
             table: R::TABLE.to_string(),

@@ -3,6 +3,7 @@
 use crate::views::{links, project_path, ts};
 use crate::{Engine, Error, OpContext, ProjectScope, Result};
 use gureum_api_types::{Image, ListQuery, Page};
+use gureum_driver::{Intent, ResourceKind};
 use gureum_model::authz::Permission;
 use gureum_model::image::{ImageState, ImageVisibility};
 use gureum_store::{ConnectionRecord, ImageRecord, InstanceRecord, Key, Val, VolumeRecord};
@@ -82,6 +83,10 @@ impl Engine {
         let in_use = self.store().count::<InstanceRecord>(&[("image_id", r.id.into())]).await?;
         if in_use > 0 {
             return Err(Error::Conflict(format!("image {} is used by {in_use} instance(s)", r.name)));
+        }
+        if let Some(conn) = r.connection_id {
+            let age_seconds = (gureum_store::now() - r.created_at) / 1_000_000;
+            self.precheck(conn, ResourceKind::Image, Some(&Intent::ImageDelete { age_seconds })).await?;
         }
         let op = self.start_delete(ctx, &scope, &r, "Deleting").await?;
         Ok(self.image_view(ImageRecord { state: ImageState::Deleting, op_id: Some(op), ..r }).await)

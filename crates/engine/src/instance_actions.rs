@@ -4,13 +4,16 @@
 use crate::instance_workflows::*;
 use crate::{Engine, Error, OpContext, Result};
 use gureum_api_types::{Instance, InstanceCreateImage, InstanceReboot, InstanceResize, RebootType};
+use gureum_driver::{Intent, ResourceKind};
 use gureum_model::Name;
 use gureum_model::authz::Permission;
 use gureum_model::image::ImageState;
 use gureum_model::instance::{InstanceAction, InstanceState};
 use gureum_model::public_ip::PublicIpMode;
 use gureum_model::volume::{VolumeKind, VolumeState};
-use gureum_store::{Batch, ImageRecord, Key, PublicIpRecord, Record, Update, VolumeRecord, new_id, now};
+use gureum_store::{
+    Batch, ImageRecord, InstanceRecord, Key, PublicIpRecord, Record, Update, VolumeRecord, new_id, now,
+};
 
 impl Engine {
     fn params_for(conn: uuid::Uuid, final_state: InstanceState) -> InstanceParams {
@@ -21,6 +24,7 @@ impl Engine {
             delete_volumes: false,
             image_id: None,
             hard: false,
+            provider_spec: None,
         }
     }
 
@@ -117,6 +121,22 @@ impl Engine {
                 format!("the instance's image needs a GPU, which {} lacks", to.name),
             ));
         }
+        let image = image.ok_or_else(|| Error::Conflict(format!("instance {}'s image is gone", inst.name)))?;
+        self.precheck(
+            inst.connection_id,
+            ResourceKind::Vm,
+            Some(&Intent::Vm {
+                instance_type: &to.name,
+                vcpus: to.vcpus,
+                memory_mib: to.memory_mib,
+                gpu: to.gpu.is_some(),
+                image: image.provider_id.as_deref().unwrap_or(&image.name),
+                os_family: image.os_family.as_str(),
+                zone: &inst.zone,
+                root_size_gb: self.root_volume(&inst).await?.size_gb,
+            }),
+        )
+        .await?;
         let params =
             InstanceParams { resize_to: Some(to.id), ..Self::params_for(inst.connection_id, InstanceState::Resized) };
         self.start_instance_workflow(ctx, &scope, inst, InstanceAction::Resize, &INSTANCE_RESIZE, params, Batch::new())
@@ -173,13 +193,10 @@ impl Engine {
         if self.store().get::<ImageRecord>(&scope.filter(), &Key::Name(name.to_string())).await?.is_some() {
             return Err(Error::Conflict(format!("an image named {name} already exists in project {}", scope.name)));
         }
+        let vm_stopped = inst.state == InstanceState::Stopped;
+        self.precheck(inst.connection_id, ResourceKind::Image, Some(&Intent::ImageFromVm { vm_stopped })).await?;
         let source = self.store().get_by_id::<ImageRecord>(inst.image_id).await?;
-        let root = self
-            .store()
-            .list_all::<VolumeRecord>(&[("instance_id", inst.id.into()), ("kind", VolumeKind::Root.as_str().into())])
-            .await?
-            .pop()
-            .ok_or_else(|| Error::Conflict(format!("instance {} has no root volume", inst.name)))?;
+        let root = self.root_volume(&inst).await?;
         let t = now();
         let image_id = new_id();
         let image = ImageRecord {
@@ -224,5 +241,15 @@ impl Engine {
             extra,
         )
         .await
+    }
+}
+
+impl Engine {
+    async fn root_volume(&self, inst: &InstanceRecord) -> Result<VolumeRecord> {
+        self.store()
+            .list_all::<VolumeRecord>(&[("instance_id", inst.id.into()), ("kind", VolumeKind::Root.as_str().into())])
+            .await?
+            .pop()
+            .ok_or_else(|| Error::Conflict(format!("instance {} has no root volume", inst.name)))
     }
 }

@@ -34,6 +34,10 @@ pub(crate) struct InstanceParams {
     pub image_id: Option<Uuid>,
     #[serde(default)]
     pub hard: bool,
+    /// create: the spec the provider is asked for when it says more than the instance
+    /// type (KT Cloud Classic's `…_diskNNNGB`).
+    #[serde(default)]
+    pub provider_spec: Option<String>,
 }
 
 /// Instance states go through metering.
@@ -379,7 +383,7 @@ async fn vm_create(ctx: StepCtx) -> Result<StepOut, StepError> {
         tag: inst.id.to_string(),
         hostname: inst.name.clone(),
         zone: inst.zone.clone(),
-        instance_type: itype.name,
+        instance_type: params(&ctx)?.provider_spec.unwrap_or(itype.name),
         vcpus: itype.vcpus,
         memory_mib: itype.memory_mib,
         image: image.map(|i| i.provider_id.unwrap_or(i.name)).unwrap_or_default(),

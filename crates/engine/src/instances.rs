@@ -7,6 +7,7 @@ use crate::operations::{Target, name_taken};
 use crate::views::{links as links_of, project_path, ts, ts_opt};
 use crate::{Engine, Error, OpContext, ProjectScope, Result};
 use gureum_api_types::{ConsoleLog, Instance, InstanceCreate, InstancePublicIp, ListQuery, Page};
+use gureum_driver::{Intent, ResourceKind};
 use gureum_model::Name;
 use gureum_model::authz::Permission;
 use gureum_model::image::ImageState;
@@ -66,6 +67,7 @@ impl Engine {
                 created_at: ts(r.created_at),
                 updated_at: ts(r.updated_at),
                 launched_at: ts_opt(r.launched_at),
+                provider: None,
             });
         }
         Ok(views)
@@ -81,7 +83,10 @@ impl Engine {
     pub async fn instance_create(&self, ctx: &OpContext, project: &str, req: InstanceCreate) -> Result<Instance> {
         let scope = self.authorize(ctx, project, Permission::ManageResources).await?;
         let name = Name::parse("name", &req.name)?;
-        let itype = self.instance_type_for("instance_type", &req.instance_type).await?;
+        // A provider spec may carry a disk size (`m1.large_disk100GB`); the instance type is
+        // the rest, and the provider is sent the whole spec.
+        let (type_name, spec_disk_gb) = gureum_driver::split_disk_spec(&req.instance_type);
+        let itype = self.instance_type_for("instance_type", type_name).await?;
         let image = self.image_for("image", scope.id, &req.image).await?;
         if image.state != ImageState::Active {
             return Err(Error::invalid("image", format!("image {} is {}, not Active", image.name, image.state)));
@@ -184,7 +189,10 @@ impl Engine {
             }
             data_volumes.push(vol);
         }
-        let root_size = req.root_volume_size_gb.unwrap_or(image.min_disk_gb);
+        let provider_root =
+            self.provider_root_disk(subnet.connection_id, image.os_family.as_str(), &subnet.zone).await?;
+        let root_size =
+            req.root_volume_size_gb.or(provider_root.as_ref().and_then(|r| r.size_gb)).unwrap_or(image.min_disk_gb);
         validate_size("root_volume_size_gb", root_size)?;
         if root_size < image.min_disk_gb || root_size > image.max_disk_gb {
             return Err(Error::invalid(
@@ -203,6 +211,22 @@ impl Engine {
                 format!("must be at most {USER_DATA_MAX} bytes, got {}", ud.len()),
             ));
         }
+
+        self.precheck(
+            subnet.connection_id,
+            ResourceKind::Vm,
+            Some(&Intent::Vm {
+                instance_type: &req.instance_type,
+                vcpus: itype.vcpus,
+                memory_mib: itype.memory_mib,
+                gpu: itype.gpu.is_some(),
+                image: image.provider_id.as_deref().unwrap_or(&image.name),
+                os_family: image.os_family.as_str(),
+                zone: &subnet.zone,
+                root_size_gb: root_size,
+            }),
+        )
+        .await?;
 
         let (id, op_id, t) = (new_id(), new_id(), now());
         let rec = InstanceRecord {
@@ -240,7 +264,7 @@ impl Engine {
             provider_id: None,
             kind: VolumeKind::Root,
             size_gb: root_size,
-            volume_type: "SSD".into(),
+            volume_type: provider_root.map_or_else(|| "SSD".into(), |r| r.volume_type),
             zone: subnet.zone.clone(),
             image_id: Some(image.id),
             snapshot_id: None,
@@ -278,6 +302,7 @@ impl Engine {
             delete_volumes: false,
             image_id: None,
             hard: false,
+            provider_spec: spec_disk_gb.map(|_| req.instance_type.clone()),
         };
         let op = self.new_op(
             ctx,
@@ -343,7 +368,16 @@ impl Engine {
 
     pub async fn instance_get(&self, ctx: &OpContext, project: &str, key: &str) -> Result<Instance> {
         let scope = self.authorize(ctx, project, Permission::View).await?;
-        self.instance_view(self.instance_record(&scope, key).await?).await
+        let rec = self.instance_record(&scope, key).await?;
+        let vm = match &rec.provider_id {
+            // Best effort: the record is the answer even when the provider is not reachable.
+            Some(id) => self.cloud(rec.connection_id).await?.get(ResourceKind::Vm, id).await.ok(),
+            None => None,
+        };
+        let mut view = self.instance_view(rec).await?;
+        view.provider =
+            vm.map(|vm| serde_json::json!({"id": vm.id, "status": vm.status.as_str(), "attributes": vm.attrs}));
+        Ok(view)
     }
 
     pub async fn instance_list(&self, ctx: &OpContext, project: &str, q: &ListQuery) -> Result<Page<Instance>> {
@@ -370,6 +404,7 @@ impl Engine {
             delete_volumes,
             image_id: None,
             hard: false,
+            provider_spec: None,
         };
         self.start_instance_workflow(ctx, &scope, inst, InstanceAction::Delete, &INSTANCE_DELETE, params, Batch::new())
             .await

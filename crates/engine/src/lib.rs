@@ -2,8 +2,10 @@
 //! everything before any provider call, and runs provider work as a durable workflow),
 //! plus the workflow executor, metering and reconciliation.
 
+mod adoption;
 mod authz;
 mod bootstrap;
+mod capabilities;
 mod catalog;
 mod cloud;
 mod connections;
@@ -18,6 +20,7 @@ mod instances;
 mod key_pairs;
 mod names;
 mod operations;
+mod precheck;
 mod projects;
 mod public_ips;
 mod reconciler;
@@ -37,13 +40,12 @@ pub mod workflows;
 
 pub use authz::ProjectScope;
 pub use bootstrap::{Bootstrap, LOCAL_CONNECTION};
-pub use cloud::Cloud;
+pub use cloud::{CallLimits, Cloud};
 pub use context::OpContext;
 pub use error::{Error, Result};
 pub use saga::WorkflowHooks;
 pub use secrets::SecretKey;
 
-use gureum_driver::Driver;
 use gureum_store::Store;
 use saga::Executor;
 use std::collections::HashMap;
@@ -84,7 +86,8 @@ struct Inner {
     store: Store,
     executor: Executor,
     config: EngineConfig,
-    drivers: RwLock<HashMap<Uuid, Arc<dyn Driver>>>,
+    /// Each connection's driver, opened on first use, and its call budget.
+    drivers: RwLock<HashMap<Uuid, cloud::Provider>>,
     /// Resource names by id. Names never change, so this needs no invalidation.
     names: Mutex<HashMap<Uuid, String>>,
     /// When each API token was last recorded as used (writes are throttled).

@@ -8,7 +8,7 @@ use crate::{Engine, Error, OpContext, ProjectScope, Result, on_failure, step};
 use gureum_api_types::{
     ListQuery, Page, SecurityGroup, SecurityGroupCreate, SecurityGroupRule, SecurityGroupRuleCreate,
 };
-use gureum_driver::{CreateSpec, RuleSpec};
+use gureum_driver::{CreateSpec, Intent, ResourceKind, RuleSpec};
 use gureum_model::Name;
 use gureum_model::authz::Permission;
 use gureum_model::network::Rule;
@@ -39,6 +39,18 @@ fn rule_view(r: SecurityGroupRuleRecord) -> SecurityGroupRule {
         state: r.state,
         operation_id: r.op_id,
         created_at: ts(r.created_at),
+    }
+}
+
+/// A rule as the provider is sent it.
+fn rule_spec(r: &SecurityGroupRuleRecord) -> RuleSpec {
+    RuleSpec {
+        id: r.id.to_string(),
+        direction: r.direction.as_str().into(),
+        protocol: r.protocol.as_str().into(),
+        port_from: r.port_from,
+        port_to: r.port_to,
+        remote_cidr: r.remote_cidr.clone(),
     }
 }
 
@@ -201,6 +213,13 @@ impl Engine {
             created_at: t,
             updated_at: t,
         };
+        let rules: Vec<RuleSpec> = existing
+            .iter()
+            .filter(|r| r.state != LifecycleState::Deleting)
+            .chain(std::iter::once(&rec))
+            .map(rule_spec)
+            .collect();
+        self.precheck(sg.connection_id, ResourceKind::SecurityGroup, Some(&Intent::Rules(&rules))).await?;
         // Serializes rule changes per group (the duplicate check above saw this generation).
         let mut batch = Batch::from(rec.insert());
         batch.push(Update::of::<SecurityGroupRecord>(sg.id).guard("generation", sg.generation).stmt(t));
@@ -272,17 +291,7 @@ async fn apply_rules(ctx: StepCtx) -> Result<StepOut, StepError> {
         .ok_or_else(|| StepError::Fail("the security group is gone".into()))?;
     let rules = store.list_all::<SecurityGroupRuleRecord>(&[("security_group_id", sg.id.into())]).await?;
     let live: Vec<&SecurityGroupRuleRecord> = rules.iter().filter(|r| r.state != LifecycleState::Deleting).collect();
-    let specs: Vec<RuleSpec> = live
-        .iter()
-        .map(|r| RuleSpec {
-            id: r.id.to_string(),
-            direction: r.direction.as_str().into(),
-            protocol: r.protocol.as_str().into(),
-            port_from: r.port_from,
-            port_to: r.port_to,
-            remote_cidr: r.remote_cidr.clone(),
-        })
-        .collect();
+    let specs: Vec<RuleSpec> = live.iter().copied().map(rule_spec).collect();
     let outcomes = match &sg.provider_id {
         Some(pid) => ctx.engine.cloud(sg.connection_id).await?.security_group_set_rules(pid, &specs).await?,
         None => vec![],

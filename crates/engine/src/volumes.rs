@@ -7,7 +7,7 @@ use crate::saga::{Failure, StepCtx, StepDef, StepError, StepOut, WorkflowDef};
 use crate::views::{links, project_path, ts};
 use crate::{Engine, Error, OpContext, ProjectScope, Result, on_failure, step};
 use gureum_api_types::{ListQuery, Page, Volume, VolumeAttach, VolumeCreate, VolumeExtend, VolumeUpload};
-use gureum_driver::{CreateSpec, DiskSource, DriverError, ProviderStatus, ResourceKind};
+use gureum_driver::{CreateSpec, DiskSource, DriverError, Intent, ProviderStatus, ResourceKind};
 use gureum_model::Name;
 use gureum_model::authz::Permission;
 use gureum_model::image::ImageState;
@@ -178,6 +178,17 @@ impl Engine {
             snapshot_id = Some(snap.id);
             source = DiskSource::Snapshot(snap.provider_id.unwrap_or_default());
         }
+        let types = self.provider_volume_types(conn.id).await?;
+        let volume_type = match req.volume_type {
+            Some(t) => t,
+            None => types.first().map_or_else(|| "SSD".into(), |t| t.name.clone()),
+        };
+        self.precheck(
+            conn.id,
+            ResourceKind::Disk,
+            Some(&Intent::Disk { size_gb: req.size_gb, volume_type: &volume_type, zone: &zone }),
+        )
+        .await?;
         let (id, op_id, t) = (new_id(), new_id(), now());
         let rec = VolumeRecord {
             id,
@@ -187,7 +198,7 @@ impl Engine {
             provider_id: None,
             kind: VolumeKind::Data,
             size_gb: req.size_gb,
-            volume_type: "SSD".into(),
+            volume_type,
             zone: zone.clone(),
             image_id,
             snapshot_id,

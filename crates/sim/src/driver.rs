@@ -28,6 +28,7 @@ impl SimDriver {
     ) -> DriverResult<T> {
         let _in_flight = self.cloud.stats.enter(Call::Op(op));
         let settings = self.settings();
+        self.answer_delay(&settings).await;
         if roll(settings.hang_rate(op)) {
             tokio::time::sleep(Duration::from_millis(settings.hang_ms)).await;
             return Err(DriverError::Timeout(format!(
@@ -67,6 +68,17 @@ fn vm_operation(action: &VmAction) -> Operation {
     }
 }
 
+/// What the simulated cloud offers under `profile`, before any connection opens it.
+pub fn profile_info(profile: crate::Profile) -> DriverInfo {
+    DriverInfo {
+        driver: "sim".into(),
+        version: env!("CARGO_PKG_VERSION").into(),
+        profile: Some(profile.as_str().into()),
+        kinds: profile.kinds(),
+        details: json!({ "limits": { "volume_types": profile.volume_types() } }),
+    }
+}
+
 #[async_trait]
 impl Driver for SimDriver {
     fn info(&self) -> DriverInfo {
@@ -81,6 +93,7 @@ impl Driver for SimDriver {
                 "zone": self.zone(),
                 "zones": crate::zones_of(self.region()),
                 "settings": *settings,
+                "calls": self.stats(),
                 "limits": {
                     "volume_types": settings.profile.volume_types(),
                     "root_disk": crate::zones_of(self.region()).iter().map(|z| (z.clone(), json!({
@@ -104,15 +117,15 @@ impl Driver for SimDriver {
     }
 
     async fn get(&self, kind: ResourceKind, id: &str) -> DriverResult<ProviderResource> {
-        self.read(Call::Get, |st| st.find(kind, id).map(|r| st.view(r)))
+        self.read(Call::Get, |st| st.find(kind, id).map(|r| st.view(r))).await
     }
 
     async fn find_by_tag(&self, kind: ResourceKind, tag: &str) -> DriverResult<Option<ProviderResource>> {
-        self.read(Call::FindByTag, |st| Ok(st.find_by_tag(kind, tag).map(|r| st.view(r))))
+        self.read(Call::FindByTag, |st| Ok(st.find_by_tag(kind, tag).map(|r| st.view(r)))).await
     }
 
     async fn list(&self, kind: ResourceKind) -> DriverResult<Vec<ProviderResource>> {
-        self.read(Call::List, |st| Ok(st.list(kind)))
+        self.read(Call::List, |st| Ok(st.list(kind))).await
     }
 
     async fn delete(&self, kind: ResourceKind, id: &str) -> DriverResult<()> {
@@ -173,6 +186,7 @@ impl Driver for SimDriver {
             let (rec, vm) = st.find_vm(vm_id)?;
             Ok(console::render(rec, vm))
         })
+        .await
     }
 
     /// Sleeps until the transition under way completes instead of polling; polls (with

@@ -30,6 +30,7 @@ mod settings;
 mod state;
 mod stats;
 
+pub use driver::profile_info;
 pub use profile::Profile;
 pub use settings::{Capacity, Operation, SimSettings};
 pub use stats::SimStats;
@@ -164,9 +165,17 @@ impl SimDriver {
     }
 
     /// A read, counted as a provider call.
-    fn read<T>(&self, call: Call, f: impl FnOnce(&mut State) -> DriverResult<T>) -> DriverResult<T> {
+    async fn read<T>(&self, call: Call, f: impl FnOnce(&mut State) -> DriverResult<T>) -> DriverResult<T> {
         let _in_flight = self.cloud.stats.enter(call);
+        self.answer_delay(&self.settings()).await;
         self.with_state(|st, _| f(st))?
+    }
+
+    /// The provider's response time (`call_ms`), spent while the call is in flight.
+    async fn answer_delay(&self, settings: &SimSettings) {
+        if settings.call_ms > 0 {
+            tokio::time::sleep(std::time::Duration::from_millis(settings.call_ms)).await;
+        }
     }
 }
 

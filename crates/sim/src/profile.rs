@@ -8,7 +8,9 @@
 //! `precheck` returns it as is, and the provider's own operations turn it into the terse
 //! answer the real provider gives (KT answers "general error").
 
-use gureum_driver::{DriverError, Intent, Refusal, ResourceKind, RootDisk, RuleOutcome, RuleSpec, Support, VolumeType};
+use gureum_driver::{
+    DriverError, Intent, Refusal, ResourceKind, RootDisk, RuleOutcome, RuleSpec, Support, VolumeType, split_disk_spec,
+};
 use gureum_model::FieldError;
 use gureum_model::catalog;
 use gureum_model::network::{Direction, Protocol, Rule};
@@ -171,10 +173,19 @@ impl Profile {
         root_size_gb: i64,
         zones: &[String],
     ) -> Result<(), Refusal> {
+        let (base, total_disk_gb) = split_disk_spec(instance_type);
         if self != Profile::KtcloudClassic {
+            if total_disk_gb.is_some() {
+                return Err(Refusal::invalid(
+                    "instance_type",
+                    format!(
+                        "{} has no specs with a disk size ({instance_type:?}); name the instance type alone",
+                        self.provider()
+                    ),
+                ));
+            }
             return Ok(());
         }
-        let (base, total_disk_gb) = split_disk_spec(instance_type);
         let Some(spec) = catalog::instance_type(base) else {
             return Err(Refusal::invalid("instance_type", format!("KT Cloud Classic has no spec {instance_type:?}")));
         };
@@ -278,18 +289,6 @@ impl Profile {
             Profile::Kakaocloud => "KakaoCloud",
         }
     }
-}
-
-/// `m1.large_disk100GB` → (`m1.large`, Some(100)): KT spec names can carry the VM's
-/// total disk size; the data disk is the total minus the root.
-pub fn split_disk_spec(name: &str) -> (&str, Option<i64>) {
-    if let Some((base, rest)) = name.rsplit_once("_disk")
-        && let Some(n) = rest.strip_suffix("GB")
-        && let Ok(gb) = n.parse::<i64>()
-    {
-        return (base, Some(gb));
-    }
-    (name, None)
 }
 
 fn parse_rule(r: &RuleSpec) -> Option<Rule> {

@@ -13,8 +13,17 @@ use std::collections::BTreeMap;
 const MAX_MS: u64 = 3_600_000;
 const MAX_CAPACITY: u64 = 1_000_000_000_000;
 
-const SETTINGS: &[&str] =
-    &["latency_ms", "fault_rate", "hang_rate", "hang_ms", "lost_response_rate", "error_rate", "capacity", "profile"];
+const SETTINGS: &[&str] = &[
+    "latency_ms",
+    "call_ms",
+    "fault_rate",
+    "hang_rate",
+    "hang_ms",
+    "lost_response_rate",
+    "error_rate",
+    "capacity",
+    "profile",
+];
 
 /// In a per-operation map, the value for the operations the map does not name.
 const DEFAULT_KEY: &str = "default";
@@ -145,6 +154,9 @@ impl Capacity {
 pub struct SimSettings {
     /// How long each operation's transition takes.
     pub latency_ms: BTreeMap<Operation, u64>,
+    /// How long the provider takes to answer any call (its API's response time), while
+    /// the call counts as in flight.
+    pub call_ms: u64,
     /// The call fails with `Provider { code: "InternalError" }` and changes nothing.
     pub fault_rate: BTreeMap<Operation, f64>,
     /// The call hangs for `hang_ms`, then fails with `Timeout` and changes nothing.
@@ -162,6 +174,7 @@ impl Default for SimSettings {
     fn default() -> Self {
         SimSettings {
             latency_ms: Operation::ALL.iter().map(|op| (*op, op.default_latency_ms())).collect(),
+            call_ms: 0,
             fault_rate: BTreeMap::new(),
             hang_rate: BTreeMap::new(),
             hang_ms: 30_000,
@@ -195,6 +208,7 @@ impl SimSettings {
                 "lost_response_rate" => per_operation(&field, v, &mut s.lost_response_rate, rate)?,
                 "error_rate" => per_operation(&field, v, &mut s.error_rate, rate)?,
                 "hang_ms" => s.hang_ms = whole(&field, v, MAX_MS)?,
+                "call_ms" => s.call_ms = whole(&field, v, MAX_MS)?,
                 "capacity" => s.capacity = Capacity::parse(&field, v)?,
                 "profile" => s.profile = Profile::parse(&field, v)?,
                 _ => {

@@ -260,7 +260,7 @@ impl State {
                 r.attrs.insert("available_ips".into(), json!(free));
             }
             Body::Vm(vm) => {
-                if let Some(total) = crate::profile::split_disk_spec(&vm.instance_type).1 {
+                if let Some(total) = gureum_driver::split_disk_spec(&vm.instance_type).1 {
                     let root = self.find_disk(&vm.root_disk).map_or(0, |(_, d)| d.size_gb);
                     r.attrs.insert("data_disk_gb".into(), json!(total - root));
                 }

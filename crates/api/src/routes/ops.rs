@@ -17,8 +17,14 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(operation_get))
         .routes(routes!(usage))
         .routes(routes!(connection_list, connection_create))
-        .routes(routes!(connection_get, connection_delete))
+        .routes(routes!(connection_get, connection_update, connection_delete))
         .routes(routes!(connection_drift))
+        .routes(routes!(driver_list))
+        .routes(routes!(connection_capabilities))
+        .routes(routes!(connection_verify))
+        .routes(routes!(drift_adopt))
+        .routes(routes!(drift_delete))
+        .routes(routes!(drift_unregister))
 }
 
 /// Operations of a project, newest first.
@@ -117,4 +123,84 @@ async fn connection_delete(State(s): State<AppState>, Ctx(ctx): Ctx, Path(key): 
     params(("connection" = String, Path, description = "Connection name or id")), responses((status = 200, body = Drift), Errors))]
 async fn connection_drift(State(s): State<AppState>, Ctx(ctx): Ctx, Path(key): Path<String>) -> ApiResult<Json<Drift>> {
     Ok(Json(s.engine.drift(&ctx, &key).await?))
+}
+
+/// Changes a connection's settings (replaced whole) or credentials (write-only).
+#[utoipa::path(patch, path = "/v1/connections/{connection}", tag = "connections", request_body = ConnectionUpdate,
+    params(("connection" = String, Path, description = "Connection name or id")), responses((status = 200, body = Connection), Errors))]
+async fn connection_update(
+    State(s): State<AppState>,
+    Ctx(ctx): Ctx,
+    Path(key): Path<String>,
+    ApiJson(req): ApiJson<ConnectionUpdate>,
+) -> ApiResult<Json<Connection>> {
+    Ok(Json(s.engine.connection_update(&ctx, &key, req).await?))
+}
+
+/// The drivers this server has, once per provider profile: which resource kinds each
+/// has natively, which gureum emulates, which are unsupported, and its limits.
+#[utoipa::path(get, path = "/v1/drivers", tag = "connections", responses((status = 200, body = Vec<Capabilities>), Errors))]
+async fn driver_list(State(s): State<AppState>, Ctx(ctx): Ctx) -> ApiResult<Json<Vec<Capabilities>>> {
+    Ok(Json(s.engine.driver_list(&ctx).await?))
+}
+
+/// What the connection's driver can do, its limits and the connection's call budget.
+#[utoipa::path(get, path = "/v1/connections/{connection}/capabilities", tag = "connections",
+    params(("connection" = String, Path, description = "Connection name or id")), responses((status = 200, body = Capabilities), Errors))]
+async fn connection_capabilities(
+    State(s): State<AppState>,
+    Ctx(ctx): Ctx,
+    Path(key): Path<String>,
+) -> ApiResult<Json<Capabilities>> {
+    Ok(Json(s.engine.connection_capabilities(&ctx, &key).await?))
+}
+
+/// Checks that the provider answers with the stored credentials.
+#[utoipa::path(post, path = "/v1/connections/{connection}/verify", tag = "connections",
+    params(("connection" = String, Path, description = "Connection name or id")), responses((status = 200, body = ConnectionVerify), Errors))]
+async fn connection_verify(
+    State(s): State<AppState>,
+    Ctx(ctx): Ctx,
+    Path(key): Path<String>,
+) -> ApiResult<Json<ConnectionVerify>> {
+    Ok(Json(s.engine.connection_verify(&ctx, &key).await?))
+}
+
+/// Registers a resource found only at the provider under a gureum name (`vm` becomes an
+/// instance, `disk` a volume), managed like any other from then on.
+#[utoipa::path(post, path = "/v1/connections/{connection}/drift/adopt", tag = "connections", request_body = DriftAdopt,
+    params(("connection" = String, Path, description = "Connection name or id")), responses((status = 201, body = DriftItem), Errors))]
+async fn drift_adopt(
+    State(s): State<AppState>,
+    Ctx(ctx): Ctx,
+    Path(key): Path<String>,
+    ApiJson(req): ApiJson<DriftAdopt>,
+) -> ApiResult<Created<DriftItem>> {
+    Ok(created(s.engine.drift_adopt(&ctx, &key, req).await?))
+}
+
+/// Deletes a resource found only at the provider.
+#[utoipa::path(post, path = "/v1/connections/{connection}/drift/delete", tag = "connections", request_body = DriftDelete,
+    params(("connection" = String, Path, description = "Connection name or id")), responses((status = 204), Errors))]
+async fn drift_delete(
+    State(s): State<AppState>,
+    Ctx(ctx): Ctx,
+    Path(key): Path<String>,
+    ApiJson(req): ApiJson<DriftDelete>,
+) -> ApiResult<StatusCode> {
+    s.engine.drift_delete(&ctx, &key, req).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Forgets a gureum record without touching the provider.
+#[utoipa::path(post, path = "/v1/connections/{connection}/drift/unregister", tag = "connections", request_body = DriftUnregister,
+    params(("connection" = String, Path, description = "Connection name or id")), responses((status = 204), Errors))]
+async fn drift_unregister(
+    State(s): State<AppState>,
+    Ctx(ctx): Ctx,
+    Path(key): Path<String>,
+    ApiJson(req): ApiJson<DriftUnregister>,
+) -> ApiResult<StatusCode> {
+    s.engine.drift_unregister(&ctx, &key, req).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -102,6 +102,7 @@ pub async fn create(State(st): State<AppState>, Path(project): Path<String>, p: 
                 snapshot: f.opt("snapshot"),
                 connection: f.opt("connection"),
                 zone: f.opt("zone"),
+                volume_type: f.opt("volume_type"),
             };
             st.engine.volume_create(&p.session.ctx, &project, req).await
         }

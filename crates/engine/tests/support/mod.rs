@@ -547,6 +547,7 @@ pub fn volume_req(name: &str, conn: &str) -> VolumeCreate {
         snapshot: None,
         connection: Some(conn.into()),
         zone: None,
+        volume_type: None,
     }
 }
 

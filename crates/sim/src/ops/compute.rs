@@ -1,11 +1,12 @@
 //! VMs: create and the power and shape actions.
 
 use super::{Ctx, conflict, invalid, not_found, require};
-use crate::profile::split_disk_spec;
 use crate::record::{Body, Usage, Vm};
 use crate::settings::Operation;
 use crate::state::State;
-use gureum_driver::{DriverError, DriverResult, Intent, ProviderStatus, ResourceKind, VmAction, VmSpec};
+use gureum_driver::{
+    DriverError, DriverResult, Intent, ProviderStatus, ResourceKind, VmAction, VmSpec, split_disk_spec,
+};
 use gureum_model::catalog;
 
 /// The smallest machine clouds sell.
