@@ -18,9 +18,9 @@ use thirtyfour::prelude::*;
 
 const PASSWORD: &str = "correct horse battery";
 const PROJECT: &str = "shop";
-/// Provider latency long enough to see transitional states (vm_create 1.5 s), short enough
-/// for a quick test.
-const LATENCY: &str = "console-demo";
+/// A sim connection whose provider latency is long enough to see transitional states
+/// (vm_create 1.5 s) and short enough for a quick test.
+const SLOW_CONNECTION: &str = "console-demo";
 const WAIT: Duration = Duration::from_secs(60);
 
 fn screenshot_dir() -> PathBuf {
@@ -130,9 +130,11 @@ async fn the_console_in_a_real_browser() {
     let (db, _g) = gureum_store::testing::fresh_database().await.unwrap();
     let server = Server::start(dir.path(), &db);
     let api = server.client();
-    api.call(reqwest::Method::PUT, "/v1/users/admin/password", Some(json!({ "password": PASSWORD }))).await;
+    let (status, v) =
+        api.call(reqwest::Method::PUT, "/v1/users/admin/password", Some(json!({ "password": PASSWORD }))).await;
+    assert_eq!(status, 200, "{v}");
     let latency = json!({ "latency_ms": { "default": 150, "vm_create": 1500, "vm_stop": 1000, "vm_delete": 1000 } });
-    api.post("/v1/connections", connection_body(LATENCY, latency)).await;
+    api.post("/v1/connections", connection_body(SLOW_CONNECTION, latency)).await;
     api.post("/v1/projects", json!({ "name": PROJECT })).await;
     api.post("/v1/users", json!({ "name": "rita", "password": PASSWORD })).await;
     let (status, m) = api
@@ -150,7 +152,7 @@ async fn the_console_in_a_real_browser() {
     c.go(&format!("{p}/vpcs/new")).await;
     c.fill("#create-vpc-name", "net").await;
     c.fill("#create-vpc-cidr", "10.0.0.0/16").await;
-    c.choose("#create-vpc-connection", LATENCY).await;
+    c.choose("#create-vpc-connection", SLOW_CONNECTION).await;
     c.click("#create-vpc button[type=submit]").await;
     c.wait_path("the VPC's page", |path| path.starts_with(&format!("{p}/vpcs/")) && !path.ends_with("/new")).await;
     eventually(WAIT, "VPC Available", async || match c.detail_state("vpc-fields").await.as_str() {
@@ -179,7 +181,7 @@ async fn the_console_in_a_real_browser() {
 
     c.go(&format!("{p}/key-pairs/new")).await;
     c.fill("#create-key-pair-name", "laptop").await;
-    c.choose("#create-key-pair-connection", LATENCY).await;
+    c.choose("#create-key-pair-connection", SLOW_CONNECTION).await;
     c.click("#create-key-pair button[type=submit]").await;
     // The private key is shown at the form's own address (nothing to redirect to keeps it).
     c.wait_path("the new key pair", |path| path == format!("{p}/key-pairs")).await;

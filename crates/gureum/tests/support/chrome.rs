@@ -2,6 +2,7 @@
 //! driver or browser download). Used only by the browser tests.
 
 use std::net::TcpListener;
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -44,6 +45,8 @@ impl Chrome {
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
+            // Its own process group, which the browsers it starts join: see `Drop`.
+            .process_group(0)
             .spawn()
             .expect("start chromedriver");
         let url = format!("http://127.0.0.1:{port}");
@@ -97,15 +100,17 @@ impl Chrome {
         path
     }
 
-    pub async fn quit(mut self) {
+    pub async fn quit(self) {
         let _ = self.driver.clone().quit().await;
-        let _ = self.chromedriver.kill();
-        let _ = self.chromedriver.wait();
     }
 }
 
 impl Drop for Chrome {
+    /// Ends chromedriver and every browser it started (its process group), also when a
+    /// failed assertion left the session open.
     fn drop(&mut self) {
-        let _ = self.chromedriver.kill();
+        let group = format!("-{}", self.chromedriver.id());
+        let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
+        let _ = self.chromedriver.wait();
     }
 }
