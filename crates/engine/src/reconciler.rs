@@ -41,6 +41,11 @@ impl Engine {
                     continue;
                 }
             };
+            // Records first, then the provider: a record read settled had its VM before the
+            // listing, so a VM missing from it really is gone (the other way round, an
+            // instance that became Active between the two reads looked vanished). A record
+            // that changed after its read fails the generation guard below.
+            let instances = self.store().list_all::<InstanceRecord>(&[("connection_id", conn.id.into())]).await?;
             let vms = match cloud.list(ResourceKind::Vm).await {
                 Ok(v) => v,
                 Err(DriverError::Unsupported(_)) => continue,
@@ -50,7 +55,6 @@ impl Engine {
                 }
             };
             let by_id: HashMap<&str, ProviderStatus> = vms.iter().map(|v| (v.id.as_str(), v.status)).collect();
-            let instances = self.store().list_all::<InstanceRecord>(&[("connection_id", conn.id.into())]).await?;
             for inst in instances {
                 // Only settled instances with nothing running: workflows own the rest.
                 if inst.op_id.is_some() || !inst.state.is_settled() || inst.state == InstanceState::Error {
