@@ -7,7 +7,7 @@ use crate::operations::{Target, name_taken};
 use crate::views::{links as links_of, project_path, ts, ts_opt};
 use crate::{Engine, Error, OpContext, ProjectScope, Result};
 use gureum_api_types::{ConsoleLog, Instance, InstanceCreate, InstancePublicIp, ListQuery, Page};
-use gureum_driver::{Intent, ResourceKind};
+use gureum_driver::ResourceKind;
 use gureum_model::Name;
 use gureum_model::authz::Permission;
 use gureum_model::image::ImageState;
@@ -212,21 +212,7 @@ impl Engine {
             ));
         }
 
-        self.precheck(
-            subnet.connection_id,
-            ResourceKind::Vm,
-            Some(&Intent::Vm {
-                instance_type: &req.instance_type,
-                vcpus: itype.vcpus,
-                memory_mib: itype.memory_mib,
-                gpu: itype.gpu.is_some(),
-                image: image.provider_id.as_deref().unwrap_or(&image.name),
-                os_family: image.os_family.as_str(),
-                zone: &subnet.zone,
-                root_size_gb: root_size,
-            }),
-        )
-        .await?;
+        self.precheck_vm(subnet.connection_id, &req.instance_type, &itype, &image, &subnet.zone, root_size).await?;
 
         let (id, op_id, t) = (new_id(), new_id(), now());
         let rec = InstanceRecord {
@@ -446,7 +432,9 @@ impl Engine {
         if inst.state.is_settled() && inst.state != InstanceState::Resized && transition.enters != inst.state {
             update = update.set("return_state", inst.state.as_str());
         }
-        let mut batch = Store::instance_set_state(update, inst.id, transition.enters, t);
+        // A preempted workflow's row is locked first: its own commits lock it before the
+        // instance's, and the other order deadlocks against them (PostgreSQL).
+        let mut batch = Batch::new();
         let after = if transition.preempts {
             let running = inst.op_id.expect("preempting needs a running operation");
             batch.push(Store::workflow_cancel(running));
@@ -454,6 +442,7 @@ impl Engine {
         } else {
             None
         };
+        batch.extend(Store::instance_set_state(update, inst.id, transition.enters, t));
         batch.extend(extra);
         let op = self.new_op(
             ctx,
