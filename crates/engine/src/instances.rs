@@ -22,6 +22,8 @@ use gureum_store::{
 use uuid::Uuid;
 
 pub const USER_DATA_MAX: usize = 64 * 1024;
+/// How long a single instance's GET waits for the provider's view of its VM.
+const PROVIDER_VIEW_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 
 impl Engine {
     pub(crate) async fn instance_view(&self, r: InstanceRecord) -> Result<Instance> {
@@ -356,8 +358,15 @@ impl Engine {
         let scope = self.authorize(ctx, project, Permission::View).await?;
         let rec = self.instance_record(&scope, key).await?;
         let vm = match &rec.provider_id {
-            // Best effort: the record is the answer even when the provider is not reachable.
-            Some(id) => self.cloud(rec.connection_id).await?.get(ResourceKind::Vm, id).await.ok(),
+            // Best effort and brief: the record is the answer even when the provider is
+            // slow, unreachable or its call budget is taken by a burst of work.
+            Some(id) => {
+                let cloud = self.cloud(rec.connection_id).await?;
+                tokio::time::timeout(PROVIDER_VIEW_WAIT, cloud.get(ResourceKind::Vm, id))
+                    .await
+                    .ok()
+                    .and_then(Result::ok)
+            }
             None => None,
         };
         let mut view = self.instance_view(rec).await?;
