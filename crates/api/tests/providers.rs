@@ -366,6 +366,11 @@ async fn kt_rule7_my_images_from_stopped_vms_and_kept_an_hour() {
     let path = format!("{P}/instances/web/create-image");
     let msg = refused(&admin, 409, &path, json!({"name": "mine"}), None).await;
     assert!(msg.contains("only from a stopped VM"), "{msg}");
+    // The provider, asked directly for an image of the running VM's disk, refuses tersely.
+    let sim = provider_of(&api, &admin, "kt", kt_settings()).await;
+    let running = sim.list(ResourceKind::Vm).await.unwrap().remove(0);
+    let disk = running.attr_str("root_disk").unwrap().to_string();
+    general_error(sim.create(CreateSpec::Image { name: "live".into(), tag: "live".into(), disk }).await);
     admin.act("p", "web", "stop", None).await;
     let i = admin.expect(202, Method::POST, &path, Some(json!({"name": "mine"}))).await;
     admin.settle("p", &i).await;

@@ -15,6 +15,7 @@ use gureum_store::{
     Batch, ConnectionRecord, InstanceRecord, Key, PublicIpRecord, Record, Store, SubnetRecord, Update, VolumeRecord,
     args, new_id, now,
 };
+use uuid::Uuid;
 
 /// The kinds that can be adopted and unregistered, with the gureum table they map to.
 const ADOPTABLE: &[(ResourceKind, &str)] = &[(ResourceKind::Vm, "instances"), (ResourceKind::Disk, "volumes")];
@@ -31,6 +32,39 @@ fn any_kind(kind: &str) -> Result<ResourceKind> {
         let known: Vec<&str> = ResourceKind::ALL.iter().map(|k| k.as_str()).collect();
         Error::invalid("kind", format!("unknown kind {kind:?}; known: {}", known.join(", ")))
     })
+}
+
+/// The row of an adopted provider disk: an Available data volume of its size and type.
+fn adopted_volume(
+    ctx: &OpContext,
+    project_id: Uuid,
+    connection_id: Uuid,
+    name: String,
+    disk: &ProviderResource,
+    t: i64,
+) -> VolumeRecord {
+    VolumeRecord {
+        id: new_id(),
+        project_id,
+        name,
+        connection_id,
+        provider_id: Some(disk.id.clone()),
+        kind: VolumeKind::Data,
+        size_gb: disk.attr_i64("size_gb").unwrap_or(1),
+        volume_type: disk.attr_str("volume_type").unwrap_or("SSD").to_string(),
+        zone: disk.attr_str("zone").unwrap_or_default().to_string(),
+        image_id: None,
+        snapshot_id: None,
+        instance_id: None,
+        delete_with_instance: false,
+        state: VolumeState::Available,
+        state_reason: None,
+        op_id: None,
+        generation: 1,
+        created_by: ctx.user_id,
+        created_at: t,
+        updated_at: t,
+    }
 }
 
 impl Engine {
@@ -124,26 +158,12 @@ impl Engine {
                     launched_at: Some(t),
                 };
                 let root_rec = VolumeRecord {
-                    id: new_id(),
-                    project_id: scope.id,
-                    name: format!("{name}-root"),
-                    connection_id: conn.id,
-                    provider_id: Some(root.id.clone()),
                     kind: VolumeKind::Root,
-                    size_gb: root.attr_i64("size_gb").unwrap_or(image.min_disk_gb),
-                    volume_type: root.attr_str("volume_type").unwrap_or("SSD").to_string(),
-                    zone: zone.clone(),
                     image_id: Some(image.id),
-                    snapshot_id: None,
                     instance_id: Some(id),
                     delete_with_instance: true,
                     state: VolumeState::InUse,
-                    state_reason: None,
-                    op_id: None,
-                    generation: 1,
-                    created_by: ctx.user_id,
-                    created_at: t,
-                    updated_at: t,
+                    ..adopted_volume(ctx, scope.id, conn.id, format!("{name}-root"), &root, t)
                 };
                 tags.push((ResourceKind::Disk, root.id.clone(), root_rec.id));
                 batch.push(rec.insert());
@@ -156,28 +176,7 @@ impl Engine {
                 if let Some(vm) = found.attr_str("attached_to") {
                     return Err(Error::Conflict(format!("disk {} is attached to vm {vm}; adopt the vm", found.id)));
                 }
-                let rec = VolumeRecord {
-                    id,
-                    project_id: scope.id,
-                    name: name.to_string(),
-                    connection_id: conn.id,
-                    provider_id: Some(found.id.clone()),
-                    kind: VolumeKind::Data,
-                    size_gb: found.attr_i64("size_gb").unwrap_or(1),
-                    volume_type: found.attr_str("volume_type").unwrap_or("SSD").to_string(),
-                    zone,
-                    image_id: None,
-                    snapshot_id: None,
-                    instance_id: None,
-                    delete_with_instance: false,
-                    state: VolumeState::Available,
-                    state_reason: None,
-                    op_id: None,
-                    generation: 1,
-                    created_by: ctx.user_id,
-                    created_at: t,
-                    updated_at: t,
-                };
+                let rec = VolumeRecord { id, ..adopted_volume(ctx, scope.id, conn.id, name.to_string(), &found, t) };
                 batch.push(rec.insert());
                 VolumeState::Available.as_str()
             }

@@ -122,21 +122,8 @@ impl Engine {
             ));
         }
         let image = image.ok_or_else(|| Error::Conflict(format!("instance {}'s image is gone", inst.name)))?;
-        self.precheck(
-            inst.connection_id,
-            ResourceKind::Vm,
-            Some(&Intent::Vm {
-                instance_type: &to.name,
-                vcpus: to.vcpus,
-                memory_mib: to.memory_mib,
-                gpu: to.gpu.is_some(),
-                image: image.provider_id.as_deref().unwrap_or(&image.name),
-                os_family: image.os_family.as_str(),
-                zone: &inst.zone,
-                root_size_gb: self.root_volume(&inst).await?.size_gb,
-            }),
-        )
-        .await?;
+        let root_size = self.root_volume(&inst).await?.size_gb;
+        self.precheck_vm(inst.connection_id, &to.name, &to, &image, &inst.zone, root_size).await?;
         let params =
             InstanceParams { resize_to: Some(to.id), ..Self::params_for(inst.connection_id, InstanceState::Resized) };
         self.start_instance_workflow(ctx, &scope, inst, InstanceAction::Resize, &INSTANCE_RESIZE, params, Batch::new())

@@ -7,7 +7,7 @@ use crate::operations::{Target, name_taken};
 use crate::views::{links as links_of, project_path, ts, ts_opt};
 use crate::{Engine, Error, OpContext, ProjectScope, Result};
 use gureum_api_types::{ConsoleLog, Instance, InstanceCreate, InstancePublicIp, ListQuery, Page};
-use gureum_driver::{Intent, ResourceKind};
+use gureum_driver::ResourceKind;
 use gureum_model::Name;
 use gureum_model::authz::Permission;
 use gureum_model::image::ImageState;
@@ -22,6 +22,8 @@ use gureum_store::{
 use uuid::Uuid;
 
 pub const USER_DATA_MAX: usize = 64 * 1024;
+/// How long a single instance's GET waits for the provider's view of its VM.
+const PROVIDER_VIEW_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 
 impl Engine {
     pub(crate) async fn instance_view(&self, r: InstanceRecord) -> Result<Instance> {
@@ -212,21 +214,7 @@ impl Engine {
             ));
         }
 
-        self.precheck(
-            subnet.connection_id,
-            ResourceKind::Vm,
-            Some(&Intent::Vm {
-                instance_type: &req.instance_type,
-                vcpus: itype.vcpus,
-                memory_mib: itype.memory_mib,
-                gpu: itype.gpu.is_some(),
-                image: image.provider_id.as_deref().unwrap_or(&image.name),
-                os_family: image.os_family.as_str(),
-                zone: &subnet.zone,
-                root_size_gb: root_size,
-            }),
-        )
-        .await?;
+        self.precheck_vm(subnet.connection_id, &req.instance_type, &itype, &image, &subnet.zone, root_size).await?;
 
         let (id, op_id, t) = (new_id(), new_id(), now());
         let rec = InstanceRecord {
@@ -370,8 +358,15 @@ impl Engine {
         let scope = self.authorize(ctx, project, Permission::View).await?;
         let rec = self.instance_record(&scope, key).await?;
         let vm = match &rec.provider_id {
-            // Best effort: the record is the answer even when the provider is not reachable.
-            Some(id) => self.cloud(rec.connection_id).await?.get(ResourceKind::Vm, id).await.ok(),
+            // Best effort and brief: the record is the answer even when the provider is
+            // slow, unreachable or its call budget is taken by a burst of work.
+            Some(id) => {
+                let cloud = self.cloud(rec.connection_id).await?;
+                tokio::time::timeout(PROVIDER_VIEW_WAIT, cloud.get(ResourceKind::Vm, id))
+                    .await
+                    .ok()
+                    .and_then(Result::ok)
+            }
             None => None,
         };
         let mut view = self.instance_view(rec).await?;
@@ -446,7 +441,9 @@ impl Engine {
         if inst.state.is_settled() && inst.state != InstanceState::Resized && transition.enters != inst.state {
             update = update.set("return_state", inst.state.as_str());
         }
-        let mut batch = Store::instance_set_state(update, inst.id, transition.enters, t);
+        // A preempted workflow's row is locked first: its own commits lock it before the
+        // instance's, and the other order deadlocks against them (PostgreSQL).
+        let mut batch = Batch::new();
         let after = if transition.preempts {
             let running = inst.op_id.expect("preempting needs a running operation");
             batch.push(Store::workflow_cancel(running));
@@ -454,6 +451,7 @@ impl Engine {
         } else {
             None
         };
+        batch.extend(Store::instance_set_state(update, inst.id, transition.enters, t));
         batch.extend(extra);
         let op = self.new_op(
             ctx,

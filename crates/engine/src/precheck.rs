@@ -6,6 +6,7 @@
 
 use crate::{Engine, Error, Result};
 use gureum_driver::{Intent, Refusal, ResourceKind, RootDisk, Support, VolumeType};
+use gureum_store::{ImageRecord, InstanceTypeRecord};
 use uuid::Uuid;
 
 impl From<Refusal> for Error {
@@ -35,6 +36,30 @@ impl Engine {
             Some(i) => Ok(driver.precheck(i)?),
             None => Ok(()),
         }
+    }
+
+    /// Refuses a VM of `spec` (the instance type's name, or a provider spec that carries
+    /// more) from `image` the provider would not run.
+    pub(crate) async fn precheck_vm(
+        &self,
+        connection_id: Uuid,
+        spec: &str,
+        itype: &InstanceTypeRecord,
+        image: &ImageRecord,
+        zone: &str,
+        root_size_gb: i64,
+    ) -> Result<()> {
+        let intent = Intent::Vm {
+            instance_type: spec,
+            vcpus: itype.vcpus,
+            memory_mib: itype.memory_mib,
+            gpu: itype.gpu.is_some(),
+            image: image.provider_id.as_deref().unwrap_or(&image.name),
+            os_family: image.os_family.as_str(),
+            zone,
+            root_size_gb,
+        };
+        self.precheck(connection_id, ResourceKind::Vm, Some(&intent)).await
     }
 
     /// The root disk the connection's provider gives a VM, where it decides.
