@@ -111,6 +111,7 @@ enum Fresh {
     VpcDelete,
     SubnetCreate,
     SubnetDelete,
+    VpcSubnetDelete,
     SecurityGroupDelete,
     RuleCreate,
     RuleDelete,
@@ -289,6 +290,17 @@ fn rows() -> Vec<Row> {
         row("GET /v1/projects/{project}/subnets", read(), Fixed("/v1/projects/p1/subnets")),
         row("GET /v1/projects/{project}/subnets/{subnet}", read(), Fixed("/v1/projects/p1/subnets/net")),
         row("DELETE /v1/projects/{project}/subnets/{subnet}", manage(202), Make(F::SubnetDelete)),
+        row(
+            "GET /v1/projects/{project}/vpcs/{vpc}/subnets/{subnet}",
+            read(),
+            Fixed("/v1/projects/p1/vpcs/net/subnets/net"),
+        ),
+        row("DELETE /v1/projects/{project}/vpcs/{vpc}/subnets/{subnet}", manage(202), Make(F::VpcSubnetDelete)),
+        row(
+            "GET /v1/projects/{project}/security-groups/{security_group}/rules",
+            read(),
+            Fixed("/v1/projects/p1/security-groups/sg/rules"),
+        ),
         row("GET /v1/projects/{project}/security-groups", read(), Fixed("/v1/projects/p1/security-groups")),
         row(
             "POST /v1/projects/{project}/security-groups",
@@ -565,7 +577,7 @@ impl World {
                 format!("{P1}/vpcs/{}/subnets", id(&self.vpc().await)),
                 Some(json!({"name": format!("sn-{u}"), "cidr": "10.2.0.0/24"})),
             ),
-            Fresh::SubnetDelete => {
+            Fresh::SubnetDelete | Fresh::VpcSubnetDelete => {
                 let vpc = self.vpc().await;
                 let s = adm
                     .create(
@@ -574,7 +586,11 @@ impl World {
                         json!({"name": format!("sn-{u}"), "cidr": "10.2.0.0/24"}),
                     )
                     .await;
-                (format!("{P1}/subnets/{}", id(&s)), None)
+                if matches!(fresh, Fresh::SubnetDelete) {
+                    (format!("{P1}/subnets/{}", id(&s)), None)
+                } else {
+                    (format!("{P1}/vpcs/{}/subnets/{}", id(&vpc), id(&s)), None)
+                }
             }
             Fresh::SecurityGroupDelete => (format!("{P1}/security-groups/{}", id(&self.security_group().await)), None),
             Fresh::RuleCreate => {

@@ -4,6 +4,7 @@
 
 mod support;
 
+use gureum_engine::testing::FAST;
 use reqwest::Method;
 use std::path::PathBuf;
 use support::{Api, Resp};
@@ -131,4 +132,36 @@ async fn health_and_metrics_need_no_token() {
         let r = anon.send(Method::GET, path, None).await;
         assert_eq!(r.status, 200, "{path}: {}", r.text);
     }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn subnets_are_addressed_under_their_vpc_and_rules_under_their_group() {
+    let api = Api::start().await;
+    let c = api.admin();
+    c.project_with_network("p1").await;
+    c.create(
+        "p1",
+        "/v1/projects/p1/vpcs",
+        serde_json::json!({"name": "other", "cidr": "10.9.0.0/16", "connection": FAST}),
+    )
+    .await;
+    let s = c.get("/v1/projects/p1/vpcs/net/subnets/net").await;
+    assert_eq!((s["name"].as_str(), s["vpc"].as_str()), (Some("net"), Some("net")), "{s}");
+    let r = c.send(Method::GET, "/v1/projects/p1/vpcs/other/subnets/net", None).await;
+    assert_error(&r, 404, "not_found", "a subnet under a VPC it is not in");
+    let r = c.send(Method::DELETE, "/v1/projects/p1/vpcs/other/subnets/net", None).await;
+    assert_error(&r, 404, "not_found", "deleting through the wrong VPC");
+    assert_eq!(
+        c.get("/v1/projects/p1/subnets/net").await["state"],
+        "Available",
+        "the wrong-VPC delete changed nothing"
+    );
+
+    assert_eq!(c.get("/v1/projects/p1/security-groups/sg/rules").await, serde_json::json!([]));
+    let body = serde_json::json!({"direction": "inbound", "protocol": "tcp", "port_from": 22});
+    let rule = c.expect(202, Method::POST, "/v1/projects/p1/security-groups/sg/rules", Some(body)).await;
+    c.settle("p1", &rule).await;
+    let rules = c.get("/v1/projects/p1/security-groups/sg/rules").await;
+    assert_eq!(rules.as_array().map(Vec::len), Some(1), "{rules}");
+    assert_eq!(rules[0]["port_from"], 22, "{rules}");
 }

@@ -28,9 +28,19 @@ impl Engine {
         }
     }
 
-    pub(crate) async fn subnet_record(&self, scope: &ProjectScope, key: &str) -> Result<SubnetRecord> {
+    /// A subnet of the project, or of one of its VPCs (another VPC's subnet is not found).
+    pub(crate) async fn subnet_record(
+        &self,
+        scope: &ProjectScope,
+        vpc: Option<&str>,
+        key: &str,
+    ) -> Result<SubnetRecord> {
+        let mut filters = scope.filter().to_vec();
+        if let Some(v) = vpc {
+            filters.push(("vpc_id", self.vpc_record(scope, v).await?.id.into()));
+        }
         self.store()
-            .get::<SubnetRecord>(&scope.filter(), &Key::parse(key))
+            .get::<SubnetRecord>(&filters, &Key::parse(key))
             .await?
             .ok_or_else(|| Error::not_found("subnet", key))
     }
@@ -99,9 +109,9 @@ impl Engine {
         Ok(self.subnet_view(rec).await)
     }
 
-    pub async fn subnet_get(&self, ctx: &OpContext, project: &str, key: &str) -> Result<Subnet> {
+    pub async fn subnet_get(&self, ctx: &OpContext, project: &str, vpc: Option<&str>, key: &str) -> Result<Subnet> {
         let scope = self.authorize(ctx, project, Permission::View).await?;
-        Ok(self.subnet_view(self.subnet_record(&scope, key).await?).await)
+        Ok(self.subnet_view(self.subnet_record(&scope, vpc, key).await?).await)
     }
 
     /// Subnets of one VPC, or of the whole project when `vpc` is `None`.
@@ -120,9 +130,9 @@ impl Engine {
         self.list_views::<SubnetRecord, LifecycleState, _, _>(filters, q, |r| r.id, |r| self.subnet_view(r)).await
     }
 
-    pub async fn subnet_delete(&self, ctx: &OpContext, project: &str, key: &str) -> Result<Subnet> {
+    pub async fn subnet_delete(&self, ctx: &OpContext, project: &str, vpc: Option<&str>, key: &str) -> Result<Subnet> {
         let scope = self.authorize(ctx, project, Permission::ManageResources).await?;
-        let r = self.subnet_record(&scope, key).await?;
+        let r = self.subnet_record(&scope, vpc, key).await?;
         if !r.state.deletable() {
             return Err(Error::Conflict(format!(
                 "subnet {} is {}; only an Available or Error subnet can be deleted",

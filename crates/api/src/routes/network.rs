@@ -15,9 +15,10 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(vpc_subnet_list, subnet_create))
         .routes(routes!(subnet_list))
         .routes(routes!(subnet_get, subnet_delete))
+        .routes(routes!(vpc_subnet_get, vpc_subnet_delete))
         .routes(routes!(security_group_list, security_group_create))
         .routes(routes!(security_group_get, security_group_delete))
-        .routes(routes!(rule_create))
+        .routes(routes!(rule_list, rule_create))
         .routes(routes!(rule_delete))
         .routes(routes!(public_ip_list, public_ip_create))
         .routes(routes!(public_ip_get, public_ip_delete))
@@ -68,8 +69,55 @@ async fn subnet_list(
     Ok(Json(s.engine.subnet_list(&ctx, &project, None, &q).await?))
 }
 
-get!(subnet_get, "network", "/v1/projects/{project}/subnets/{subnet}", "subnet", Subnet, subnet_get);
-delete!(subnet_delete, "network", "/v1/projects/{project}/subnets/{subnet}", "subnet", Subnet, subnet_delete);
+/// A subnet of the project.
+#[utoipa::path(get, path = "/v1/projects/{project}/subnets/{subnet}", tag = "network",
+    params(("project" = String, Path, description = "Project name or id"), ("subnet" = String, Path, description = "Name or id")),
+    responses((status = 200, body = Subnet), Errors))]
+async fn subnet_get(
+    State(s): State<AppState>,
+    Ctx(ctx): Ctx,
+    Path((project, subnet)): Path<(String, String)>,
+) -> ApiResult<Json<Subnet>> {
+    Ok(Json(s.engine.subnet_get(&ctx, &project, None, &subnet).await?))
+}
+
+/// Deletes a subnet (no instance may be in it).
+#[utoipa::path(delete, path = "/v1/projects/{project}/subnets/{subnet}", tag = "network",
+    params(("project" = String, Path, description = "Project name or id"), ("subnet" = String, Path, description = "Name or id")),
+    responses((status = 202, description = "Deleting; follow the operation", body = Subnet), Errors))]
+async fn subnet_delete(
+    State(s): State<AppState>,
+    Ctx(ctx): Ctx,
+    Path((project, subnet)): Path<(String, String)>,
+) -> ApiResult<Created<Subnet>> {
+    Ok(accepted(s.engine.subnet_delete(&ctx, &project, None, &subnet).await?))
+}
+
+/// A subnet of one VPC (another VPC's subnet answers 404).
+#[utoipa::path(get, path = "/v1/projects/{project}/vpcs/{vpc}/subnets/{subnet}", tag = "network",
+    params(("project" = String, Path, description = "Project name or id"), ("vpc" = String, Path, description = "VPC name or id"),
+           ("subnet" = String, Path, description = "Name or id")),
+    responses((status = 200, body = Subnet), Errors))]
+async fn vpc_subnet_get(
+    State(s): State<AppState>,
+    Ctx(ctx): Ctx,
+    Path((project, vpc, subnet)): Path<(String, String, String)>,
+) -> ApiResult<Json<Subnet>> {
+    Ok(Json(s.engine.subnet_get(&ctx, &project, Some(&vpc), &subnet).await?))
+}
+
+/// Deletes a subnet of one VPC.
+#[utoipa::path(delete, path = "/v1/projects/{project}/vpcs/{vpc}/subnets/{subnet}", tag = "network",
+    params(("project" = String, Path, description = "Project name or id"), ("vpc" = String, Path, description = "VPC name or id"),
+           ("subnet" = String, Path, description = "Name or id")),
+    responses((status = 202, description = "Deleting; follow the operation", body = Subnet), Errors))]
+async fn vpc_subnet_delete(
+    State(s): State<AppState>,
+    Ctx(ctx): Ctx,
+    Path((project, vpc, subnet)): Path<(String, String, String)>,
+) -> ApiResult<Created<Subnet>> {
+    Ok(accepted(s.engine.subnet_delete(&ctx, &project, Some(&vpc), &subnet).await?))
+}
 
 list!(security_group_list, "network", "/v1/projects/{project}/security-groups", SecurityGroup, security_group_list);
 get!(
@@ -96,6 +144,18 @@ create!(
     SecurityGroup,
     security_group_create
 );
+
+/// The rules of a security group, with whether the provider applies each.
+#[utoipa::path(get, path = "/v1/projects/{project}/security-groups/{security_group}/rules", tag = "network",
+    params(("project" = String, Path, description = "Project name or id"), ("security_group" = String, Path, description = "Name or id")),
+    responses((status = 200, body = Vec<SecurityGroupRule>), Errors))]
+async fn rule_list(
+    State(s): State<AppState>,
+    Ctx(ctx): Ctx,
+    Path((project, group)): Path<(String, String)>,
+) -> ApiResult<Json<Vec<SecurityGroupRule>>> {
+    Ok(Json(s.engine.security_group_get(&ctx, &project, &group).await?.rules))
+}
 
 /// Adds a rule to a security group and applies the group's rules at the provider.
 #[utoipa::path(post, path = "/v1/projects/{project}/security-groups/{security_group}/rules", tag = "network",

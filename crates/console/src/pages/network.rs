@@ -259,7 +259,7 @@ async fn subnet_page(
     problem: Option<(StatusCode, String)>,
 ) -> PageResult {
     let (l, _) = Layout::project(st, s, project, "subnets").await?;
-    let n = st.engine.subnet_get(&s.ctx, project, id).await?;
+    let n = st.engine.subnet_get(&s.ctx, project, None, id).await?;
     let base = l.base();
     let mut f = Fields::new("subnet-fields").live();
     f.add("State", Cell::state(n.state.as_str(), n.state_reason.as_deref()));
@@ -305,9 +305,9 @@ pub async fn subnet_delete(
     Path((project, id)): Path<(String, String)>,
     p: Posted,
 ) -> PageResult {
-    let n = st.engine.subnet_get(&p.session.ctx, &project, &id).await?;
+    let n = st.engine.subnet_get(&p.session.ctx, &project, None, &id).await?;
     let r = match confirmed(&p.form, &n.name) {
-        Ok(()) => st.engine.subnet_delete(&p.session.ctx, &project, &id).await.map(|_| ()),
+        Ok(()) => st.engine.subnet_delete(&p.session.ctx, &project, None, &id).await.map(|_| ()),
         Err(text) => Err(Error::invalid("confirm_name", text)),
     };
     match r {

@@ -319,7 +319,7 @@ pub async fn start(h: &H, s: Scenario, p: &str) -> Uuid {
             .await
             .map(|x| x.operation_id),
         S::VpcDelete => e.vpc_delete(a, p, "net").await.map(|x| x.operation_id),
-        S::SubnetDelete => e.subnet_delete(a, p, "net").await.map(|x| x.operation_id),
+        S::SubnetDelete => e.subnet_delete(a, p, None, "net").await.map(|x| x.operation_id),
         S::SecurityGroupDelete => e.security_group_delete(a, p, "sg").await.map(|x| x.operation_id),
         S::KeyPairDelete => e.key_pair_delete(a, p, "kp").await.map(|x| x.operation_id),
         S::VolumeDelete => e.volume_delete(a, p, "data").await.map(|x| x.operation_id),
@@ -391,7 +391,7 @@ async fn generic_state(h: &H, s: Scenario, p: &str, name: &str) -> Option<(Strin
     match s {
         S::VpcCreate | S::VpcDelete => gone_is_none(e.vpc_get(a, p, name).await).map(|x| st(&x.state, x.state_reason)),
         S::SubnetCreate | S::SubnetDelete => {
-            gone_is_none(e.subnet_get(a, p, name).await).map(|x| st(&x.state, x.state_reason))
+            gone_is_none(e.subnet_get(a, p, None, name).await).map(|x| st(&x.state, x.state_reason))
         }
         S::SecurityGroupCreate | S::SecurityGroupDelete => {
             gone_is_none(e.security_group_get(a, p, name).await).map(|x| st(&x.state, x.state_reason))
@@ -414,7 +414,7 @@ async fn generic_delete(h: &H, s: Scenario, p: &str, name: &str) -> Operation {
     let (e, a) = (h.engine(), h.admin());
     let op = match s {
         S::VpcCreate | S::VpcDelete => e.vpc_delete(a, p, name).await.map(|x| x.operation_id),
-        S::SubnetCreate | S::SubnetDelete => e.subnet_delete(a, p, name).await.map(|x| x.operation_id),
+        S::SubnetCreate | S::SubnetDelete => e.subnet_delete(a, p, None, name).await.map(|x| x.operation_id),
         S::SecurityGroupCreate | S::SecurityGroupDelete => {
             e.security_group_delete(a, p, name).await.map(|x| x.operation_id)
         }
