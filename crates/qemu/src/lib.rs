@@ -207,3 +207,27 @@ pub mod testing {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn settings_name_the_field_and_the_rule() {
+        let ok = QemuSettings::parse(&json!({"images_dir": "/var/lib/gureum/images", "accel": "tcg"})).unwrap();
+        assert_eq!((ok.images_dir, ok.accel), (PathBuf::from("/var/lib/gureum/images"), Accel::Tcg));
+        let cases = [
+            (json!({}), "settings.images_dir", "is required"),
+            (json!({"images_dir": "images"}), "settings.images_dir", "absolute path"),
+            (json!({"images_dir": "/i", "accel": "hvf"}), "settings.accel", "auto, kvm, tcg"),
+            (json!({"images_dir": "/i", "cpu": "host"}), "settings.cpu", "unknown setting"),
+            (json!([]), "settings", "JSON object"),
+        ];
+        for (value, field, rule) in cases {
+            let e = QemuSettings::parse(&value).unwrap_err();
+            assert_eq!(e.field, field, "{value}");
+            assert!(e.rule.contains(rule), "{value}: {}", e.rule);
+        }
+    }
+}
