@@ -5,8 +5,8 @@ use crate::vm::{self, GUEST_IP, ImageFiles, Launch, VmFiles};
 use crate::{QemuDriver, ZONE, now_ms, qmp};
 use async_trait::async_trait;
 use gureum_driver::{
-    CreateSpec, DiskSource, Driver, DriverError, DriverInfo, DriverResult, ProviderResource, ProviderStatus,
-    ResourceKind, RuleOutcome, RuleSpec, Support, VmAction, VmSpec,
+    CreateSpec, DiskSource, Driver, DriverError, DriverInfo, DriverResult, Intent, ProviderResource, ProviderStatus,
+    Refusal, ResourceKind, RuleOutcome, RuleSpec, Support, VmAction, VmSpec,
 };
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
@@ -45,6 +45,13 @@ fn view(
         status_reason: reason,
         attrs,
     }
+}
+
+/// The host's memory (MemTotal), if /proc/meminfo says.
+fn host_memory_mib() -> Option<i64> {
+    let info = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let kib: i64 = info.lines().find_map(|l| l.strip_prefix("MemTotal:"))?.split_whitespace().next()?.parse().ok()?;
+    Some(kib / 1024)
 }
 
 fn address(port: u16) -> String {
@@ -576,6 +583,42 @@ impl Driver for QemuDriver {
                 note: Some("QEMU user-mode networking has no firewall; only the port 22 forward exists".into()),
             })
             .collect())
+    }
+
+    /// Refuses up front what this host cannot do: an image it does not have, a VM larger
+    /// than the host, images of disks.
+    fn precheck(&self, intent: &Intent<'_>) -> Result<(), Refusal> {
+        match intent {
+            Intent::Vm { image, vcpus, memory_mib, zone, .. } => {
+                if *zone != ZONE {
+                    return Err(Refusal::invalid("zone", format!("this host has the one zone {ZONE}")));
+                }
+                let images = crate::images(&self.settings.images_dir);
+                if !images.iter().any(|i| i == image) {
+                    return Err(Refusal::invalid(
+                        "image",
+                        format!("this host boots only its own images: {}", images.join(", ")),
+                    ));
+                }
+                let cpus = std::thread::available_parallelism().map_or(1, |n| n.get() as i64);
+                if *vcpus > cpus {
+                    return Err(Refusal::invalid("instance_type", format!("this host has {cpus} CPUs, not {vcpus}")));
+                }
+                if let Some(host_mib) = host_memory_mib()
+                    && *memory_mib > host_mib
+                {
+                    return Err(Refusal::invalid(
+                        "instance_type",
+                        format!("this host has {host_mib} MiB of memory, not {memory_mib}"),
+                    ));
+                }
+                Ok(())
+            }
+            Intent::ImageFromVm { .. } => {
+                Err(Refusal::invalid("name", "the QEMU provider does not make images of disks yet"))
+            }
+            _ => Ok(()),
+        }
     }
 
     /// A look is a file read and a QMP round trip, and a boot is seconds: look often

@@ -2,7 +2,9 @@
 //! its running VM by id and tag, and a VM whose QEMU process died is in error, with the
 //! reason, until it is started again.
 
-use gureum_driver::{CreateSpec, DiskSource, Driver, DriverError, ProviderStatus, ResourceKind, VmAction, VmSpec};
+use gureum_driver::{
+    CreateSpec, DiskSource, Driver, DriverError, Intent, ProviderStatus, ResourceKind, VmAction, VmSpec,
+};
 use gureum_qemu::{Accel, QemuDriver, QemuSettings, ZONE};
 use std::time::Duration;
 
@@ -74,4 +76,28 @@ async fn a_reopened_driver_reattaches_and_a_dead_process_is_an_error() {
         .flat_map(|d| std::fs::read_dir(dir.path().join(d)).unwrap().flatten().map(|e| e.path()))
         .collect();
     assert!(left.is_empty(), "{left:?}");
+}
+
+#[tokio::test]
+async fn what_the_host_cannot_do_is_refused_before_any_call() {
+    let Some(images_dir) = gureum_qemu::testing::images_dir() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let driver = QemuDriver::open(dir.path(), QemuSettings { images_dir, accel: Accel::Tcg }).unwrap();
+    let vm = |image, vcpus, memory_mib| Intent::Vm {
+        instance_type: "t1.micro",
+        vcpus,
+        memory_mib,
+        gpu: false,
+        image,
+        os_family: "linux",
+        zone: ZONE,
+        root_size_gb: 1,
+    };
+    assert_eq!(driver.precheck(&vm("tiny-linux", 1, 1024)), Ok(()));
+    let refused = driver.precheck(&vm("ubuntu-22.04", 1, 1024)).unwrap_err();
+    assert_eq!(refused.field, "image");
+    assert!(refused.message.contains("tiny-linux"), "names the images it has: {}", refused.message);
+    assert_eq!(driver.precheck(&vm("tiny-linux", 4096, 1024)).unwrap_err().field, "instance_type");
+    assert_eq!(driver.precheck(&vm("tiny-linux", 1, 1 << 40)).unwrap_err().field, "instance_type");
+    assert!(driver.precheck(&Intent::ImageFromVm { vm_stopped: true }).is_err());
 }
