@@ -376,7 +376,14 @@ impl QemuDriver {
                     qmp::execute(&files.qmp(), "send-key", json!({ "keys": keys })).await?;
                 }
             }
-            VmAction::Resize { .. } => return Err(DriverError::Unsupported("resizing QEMU VMs".into())),
+            VmAction::Resize { .. } if alive => {
+                return Err(conflict(format!("vm {id} is running; a QEMU VM is resized while it is stopped")));
+            }
+            // The new shape is what the next launch gets.
+            VmAction::Resize { instance_type, vcpus, memory_mib } => {
+                rec.spec = VmSpec { instance_type, vcpus, memory_mib, ..rec.spec };
+                layout.save(ResourceKind::Vm, id, &rec)?;
+            }
         }
         Ok(())
     }

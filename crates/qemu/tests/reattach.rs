@@ -1,6 +1,6 @@
 //! The driver's state is its directory: a driver opened again (gureum restarted) finds
 //! its running VM by id and tag, and a VM whose QEMU process died is in error, with the
-//! reason, until it is started again.
+//! reason, until it is started again; a stopped VM takes a new shape.
 
 use gureum_driver::{
     CreateSpec, DiskSource, Driver, DriverError, Intent, ProviderStatus, ResourceKind, VmAction, VmSpec,
@@ -66,6 +66,18 @@ async fn a_reopened_driver_reattaches_and_a_dead_process_is_an_error() {
 
     driver.vm_action(&vm.id, VmAction::Start).await.unwrap();
     driver.wait(ResourceKind::Vm, &vm.id, &[ProviderStatus::Running], BOOT).await.unwrap();
+
+    let resize = VmAction::Resize { instance_type: "t1.small".into(), vcpus: 2, memory_mib: 512 };
+    let running = driver.vm_action(&vm.id, resize.clone()).await;
+    assert!(matches!(running, Err(DriverError::Conflict(_))), "a running VM is not resized: {running:?}");
+    driver.vm_action(&vm.id, VmAction::Stop { force: true }).await.unwrap();
+    assert_eq!(driver.get(ResourceKind::Vm, &vm.id).await.unwrap().status, ProviderStatus::Stopped);
+    driver.vm_action(&vm.id, resize).await.unwrap();
+    let resized = driver.get(ResourceKind::Vm, &vm.id).await.unwrap();
+    assert_eq!(
+        (resized.attr_str("instance_type"), resized.attr_i64("vcpus"), resized.attr_i64("memory_mib")),
+        (Some("t1.small"), Some(2), Some(512))
+    );
 
     driver.delete(ResourceKind::Vm, &vm.id).await.unwrap();
     assert!(matches!(driver.get(ResourceKind::Vm, &vm.id).await, Err(DriverError::NotFound { .. })));
