@@ -93,6 +93,12 @@ pub trait Driver: Send + Sync + 'static {
         Err(DriverError::Unsupported("console log".into()))
     }
 
+    /// The longest pause between two looks of the default [`Driver::wait`]: how late it
+    /// may notice a change. A driver whose `get` is cheap can afford to look more often.
+    fn wait_poll_max(&self) -> Duration {
+        Duration::from_secs(2)
+    }
+
     /// Waits until the resource reaches one of `until` (or, with `until` empty, is gone).
     /// The default polls; drivers that know when a transition ends override it.
     async fn wait(
@@ -121,7 +127,7 @@ pub trait Driver: Send + Sync + 'static {
                 return Err(DriverError::Timeout(format!("{kind} {id} did not reach {until:?} in {timeout:?}")));
             }
             tokio::time::sleep(pause).await;
-            pause = (pause * 2).min(Duration::from_secs(2));
+            pause = (pause * 2).min(self.wait_poll_max());
         }
     }
 }

@@ -12,21 +12,6 @@ use support::{Client, Server};
 
 const P: &str = "vms";
 
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-/// Builds (or finds up to date) the guest image; returns its directory.
-fn tiny_linux() -> PathBuf {
-    let out = workspace().join("target/guest/tiny-linux");
-    let status = std::process::Command::new(workspace().join("images/tiny-linux/build.sh"))
-        .arg(&out)
-        .status()
-        .expect("run images/tiny-linux/build.sh");
-    assert!(status.success(), "images/tiny-linux/build.sh failed");
-    out
-}
-
 /// The pids of the QEMU processes under the server's data directory that are alive.
 fn qemu_processes(data_dir: &Path) -> Vec<u32> {
     let mut pids = vec![];
@@ -88,15 +73,11 @@ fn markers(log: &str) -> usize {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_tiny_linux_vm_boots_and_follows_every_power_action() {
-    if let Some(why) = gureum_qemu::host_unusable() {
-        assert!(std::env::var("CI").as_deref() != Ok("true"), "CI must run the QEMU tests: {why}");
-        eprintln!("skipping the QEMU test: {why}");
-        return;
-    }
-    let image = tiny_linux();
+    let Some(images) = gureum_qemu::testing::images_dir() else { return };
     let dir = tempfile::tempdir().unwrap();
+    let _guests = gureum_qemu::testing::KillGuests(dir.path().to_path_buf());
     std::fs::create_dir_all(dir.path().join("images")).unwrap();
-    std::os::unix::fs::symlink(&image, dir.path().join("images/tiny-linux")).unwrap();
+    std::os::unix::fs::symlink(images.join("tiny-linux"), dir.path().join("images/tiny-linux")).unwrap();
     let (db, _g) = gureum_store::testing::fresh_database().await.unwrap();
     let server = Server::start(dir.path(), &db);
     let c = server.client();

@@ -5,8 +5,8 @@ use crate::vm::{self, GUEST_IP, ImageFiles, Launch, VmFiles};
 use crate::{QemuDriver, ZONE, now_ms, qmp};
 use async_trait::async_trait;
 use gureum_driver::{
-    CreateSpec, DiskSource, Driver, DriverError, DriverInfo, DriverResult, ProviderResource, ProviderStatus,
-    ResourceKind, RuleOutcome, RuleSpec, Support, VmAction, VmSpec,
+    CreateSpec, DiskSource, Driver, DriverError, DriverInfo, DriverResult, Intent, ProviderResource, ProviderStatus,
+    Refusal, ResourceKind, RuleOutcome, RuleSpec, Support, VmAction, VmSpec,
 };
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
@@ -45,6 +45,13 @@ fn view(
         status_reason: reason,
         attrs,
     }
+}
+
+/// The host's memory (MemTotal), if /proc/meminfo says.
+fn host_memory_mib() -> Option<i64> {
+    let info = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let kib: i64 = info.lines().find_map(|l| l.strip_prefix("MemTotal:"))?.split_whitespace().next()?.parse().ok()?;
+    Some(kib / 1024)
 }
 
 fn address(port: u16) -> String {
@@ -166,18 +173,9 @@ impl QemuDriver {
         vm::write_guest_config(&files, "user_data", spec.user_data.as_deref())?;
         let rec = VmRecord {
             id: id.clone(),
-            name: spec.name,
-            tag: spec.tag,
-            hostname: spec.hostname,
-            zone: spec.zone,
-            instance_type: spec.instance_type,
-            vcpus: spec.vcpus,
-            memory_mib: spec.memory_mib,
-            image: spec.image,
+            spec: VmSpec { public_key: None, user_data: None, ..spec },
             boot_image,
-            root_disk: root.id.clone(),
             data_disks: vec![],
-            key_pair: spec.key_pair,
             public_ip: None,
             power: Power::Running,
             boot_offset: 0,
@@ -197,7 +195,7 @@ impl QemuDriver {
     async fn launch(&self, rec: &VmRecord) -> DriverResult<()> {
         let layout = self.layout();
         let image = self.image(&rec.boot_image)?;
-        let disks = std::iter::once(&rec.root_disk).chain(&rec.data_disks).map(|d| layout.disk_image(d)).collect();
+        let disks = rec.disks().map(|d| layout.disk_image(d)).collect();
         let forward_port = match &rec.public_ip {
             Some(ip) => Some(layout.load::<IpRecord>(ResourceKind::PublicIp, ip)?.port),
             None => None,
@@ -253,7 +251,7 @@ impl QemuDriver {
             (Power::Running, None, _) => (
                 ProviderStatus::Error,
                 Some(match files.last_line() {
-                    Some(line) => format!("the QEMU process is gone; the guest's last words: {line}"),
+                    Some(line) => format!("the QEMU process is gone; the serial console's last line: {line}"),
                     None => "the QEMU process is gone (it never started or was killed)".into(),
                 }),
             ),
@@ -266,22 +264,22 @@ impl QemuDriver {
         Ok(view(
             ResourceKind::Vm,
             &rec.id,
-            &rec.name,
-            &rec.tag,
+            &rec.spec.name,
+            &rec.spec.tag,
             status,
             reason,
             json!({
                 "created_ms": rec.created_ms,
-                "zone": rec.zone,
-                "hostname": rec.hostname,
-                "instance_type": rec.instance_type,
-                "vcpus": rec.vcpus,
-                "memory_mib": rec.memory_mib,
-                "image": rec.image,
-                "root_disk": rec.root_disk,
-                "disks": std::iter::once(&rec.root_disk).chain(&rec.data_disks).collect::<Vec<_>>(),
+                "zone": rec.spec.zone,
+                "hostname": rec.spec.hostname,
+                "instance_type": rec.spec.instance_type,
+                "vcpus": rec.spec.vcpus,
+                "memory_mib": rec.spec.memory_mib,
+                "image": rec.spec.image,
+                "root_disk": rec.spec.root_disk,
+                "disks": rec.disks().collect::<Vec<_>>(),
                 "private_ip": GUEST_IP,
-                "key_pair": rec.key_pair,
+                "key_pair": rec.spec.key_pair,
                 "public_ip": public_ip,
                 "public_ip_id": rec.public_ip,
                 "pid": pid,
@@ -296,7 +294,7 @@ impl QemuDriver {
         let files = VmFiles::new(&layout, id);
         vm::end(&files).await?;
         // What the VM held is released, as a cloud does when an instance is terminated.
-        for disk in std::iter::once(&rec.root_disk).chain(&rec.data_disks) {
+        for disk in rec.disks() {
             if let Ok(mut d) = layout.load::<DiskRecord>(ResourceKind::Disk, disk)
                 && d.attached_to.as_deref() == Some(id)
             {
@@ -378,7 +376,14 @@ impl QemuDriver {
                     qmp::execute(&files.qmp(), "send-key", json!({ "keys": keys })).await?;
                 }
             }
-            VmAction::Resize { .. } => return Err(DriverError::Unsupported("resizing QEMU VMs".into())),
+            VmAction::Resize { .. } if alive => {
+                return Err(conflict(format!("vm {id} is running; a QEMU VM is resized while it is stopped")));
+            }
+            // The new shape is what the next launch gets.
+            VmAction::Resize { instance_type, vcpus, memory_mib } => {
+                rec.spec = VmSpec { instance_type, vcpus, memory_mib, ..rec.spec };
+                layout.save(ResourceKind::Vm, id, &rec)?;
+            }
         }
         Ok(())
     }
@@ -398,7 +403,7 @@ impl QemuDriver {
                 disk.attached_to = Some(vm_id.to_string());
                 rec.data_disks.push(disk_id.to_string());
             }
-            (false, Some(v)) if v == vm_id && rec.root_disk != disk_id => {
+            (false, Some(v)) if v == vm_id && rec.spec.root_disk != disk_id => {
                 disk.attached_to = None;
                 rec.data_disks.retain(|d| d != disk_id);
             }
@@ -585,6 +590,48 @@ impl Driver for QemuDriver {
                 note: Some("QEMU user-mode networking has no firewall; only the port 22 forward exists".into()),
             })
             .collect())
+    }
+
+    /// Refuses up front what this host cannot do: an image it does not have, a VM larger
+    /// than the host, images of disks.
+    fn precheck(&self, intent: &Intent<'_>) -> Result<(), Refusal> {
+        match intent {
+            Intent::Vm { image, vcpus, memory_mib, zone, .. } => {
+                if *zone != ZONE {
+                    return Err(Refusal::invalid("zone", format!("this host has the one zone {ZONE}")));
+                }
+                let images = crate::images(&self.settings.images_dir);
+                if !images.iter().any(|i| i == image) {
+                    return Err(Refusal::invalid(
+                        "image",
+                        format!("this host boots only its own images: {}", images.join(", ")),
+                    ));
+                }
+                let cpus = std::thread::available_parallelism().map_or(1, |n| n.get() as i64);
+                if *vcpus > cpus {
+                    return Err(Refusal::invalid("instance_type", format!("this host has {cpus} CPUs, not {vcpus}")));
+                }
+                if let Some(host_mib) = host_memory_mib()
+                    && *memory_mib > host_mib
+                {
+                    return Err(Refusal::invalid(
+                        "instance_type",
+                        format!("this host has {host_mib} MiB of memory, not {memory_mib}"),
+                    ));
+                }
+                Ok(())
+            }
+            Intent::ImageFromVm { .. } => {
+                Err(Refusal::invalid("name", "the QEMU provider does not make images of disks yet"))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// A look is a file read and a QMP round trip, and a boot is seconds: look often
+    /// enough that readiness is noticed within a fraction of the boot.
+    fn wait_poll_max(&self) -> Duration {
+        Duration::from_millis(250)
     }
 
     async fn console_log(&self, vm_id: &str) -> DriverResult<String> {

@@ -1,7 +1,7 @@
 //! The records the driver keeps, one JSON file each, written atomically (a temporary file
 //! renamed over the old one) so a crash never leaves half a record.
 
-use gureum_driver::{DiskSource, DriverError, DriverResult, ProviderStatus, ResourceKind};
+use gureum_driver::{DiskSource, DriverError, DriverResult, ProviderStatus, ResourceKind, VmSpec};
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use std::path::{Path, PathBuf};
 
@@ -21,20 +21,12 @@ pub(crate) enum Power {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct VmRecord {
     pub id: String,
-    pub name: String,
-    pub tag: String,
-    pub hostname: String,
-    pub zone: String,
-    pub instance_type: String,
-    pub vcpus: i64,
-    pub memory_mib: i64,
-    /// The image as the create named it.
-    pub image: String,
+    /// The create as asked, without the key and user data (they are the guest's
+    /// fw_cfg files).
+    pub spec: VmSpec,
     /// The image whose kernel and initramfs boot the VM.
     pub boot_image: String,
-    pub root_disk: String,
     pub data_disks: Vec<String>,
-    pub key_pair: Option<String>,
     pub public_ip: Option<String>,
     pub power: Power,
     /// Length of the serial log when the current boot began: the readiness marker
@@ -43,6 +35,13 @@ pub(crate) struct VmRecord {
     /// What the VM shows until the guest is ready: starting, or rebooting.
     pub booting: ProviderStatus,
     pub created_ms: u64,
+}
+
+impl VmRecord {
+    /// The root disk, then the data disks in attach order.
+    pub fn disks(&self) -> impl Iterator<Item = &String> {
+        std::iter::once(&self.spec.root_disk).chain(&self.data_disks)
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

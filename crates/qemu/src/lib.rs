@@ -160,3 +160,74 @@ impl QemuDriver {
 fn now_ms() -> u64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
 }
+
+/// For tests that boot real guests.
+pub mod testing {
+    use std::path::{Path, PathBuf};
+
+    /// The directory of guest images with tiny-linux built in it (by
+    /// images/tiny-linux/build.sh, which does nothing when it is up to date), or `None`
+    /// when this host has no QEMU: then the caller skips, except under CI=true, where
+    /// this fails.
+    pub fn images_dir() -> Option<PathBuf> {
+        if let Some(why) = super::host_unusable() {
+            assert!(std::env::var("CI").as_deref() != Ok("true"), "CI must run the QEMU tests: {why}");
+            eprintln!("skipping a QEMU test: {why}");
+            return None;
+        }
+        let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let images = workspace.join("target/guest");
+        let status = std::process::Command::new(workspace.join("images/tiny-linux/build.sh"))
+            .arg(images.join("tiny-linux"))
+            .status()
+            .expect("run images/tiny-linux/build.sh");
+        assert!(status.success(), "images/tiny-linux/build.sh failed");
+        Some(images)
+    }
+
+    /// Kills, when dropped, every QEMU process whose pidfile is under its directory: a
+    /// failing test leaves no daemonized guest behind.
+    pub struct KillGuests(pub PathBuf);
+
+    impl Drop for KillGuests {
+        fn drop(&mut self) {
+            let mut dirs = vec![self.0.clone()];
+            while let Some(dir) = dirs.pop() {
+                for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+                    let path = entry.path();
+                    if path.is_dir() {
+                        dirs.push(path);
+                    } else if path.file_name().is_some_and(|n| n == "qemu.pid")
+                        && let Some(pid) = (crate::vm::VmFiles { dir: dir.clone() }).pid()
+                    {
+                        let _ = std::process::Command::new("kill").args(["-KILL", &pid.to_string()]).status();
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn settings_name_the_field_and_the_rule() {
+        let ok = QemuSettings::parse(&json!({"images_dir": "/var/lib/gureum/images", "accel": "tcg"})).unwrap();
+        assert_eq!((ok.images_dir, ok.accel), (PathBuf::from("/var/lib/gureum/images"), Accel::Tcg));
+        let cases = [
+            (json!({}), "settings.images_dir", "is required"),
+            (json!({"images_dir": "images"}), "settings.images_dir", "absolute path"),
+            (json!({"images_dir": "/i", "accel": "hvf"}), "settings.accel", "auto, kvm, tcg"),
+            (json!({"images_dir": "/i", "cpu": "host"}), "settings.cpu", "unknown setting"),
+            (json!([]), "settings", "JSON object"),
+        ];
+        for (value, field, rule) in cases {
+            let e = QemuSettings::parse(&value).unwrap_err();
+            assert_eq!(e.field, field, "{value}");
+            assert!(e.rule.contains(rule), "{value}: {}", e.rule);
+        }
+    }
+}

@@ -95,15 +95,15 @@ pub(crate) struct Launch<'a> {
 pub(crate) async fn launch(vm: &VmRecord, files: &VmFiles, launch: Launch<'_>) -> DriverResult<()> {
     let mut args: Vec<String> = vec![
         "-name".into(),
-        format!("{},process=gureum-{}", vm.name, vm.id),
+        format!("{},process=gureum-{}", vm.spec.name, vm.id),
         "-machine".into(),
         "q35".into(),
         "-accel".into(),
         launch.accel.as_str().into(),
         "-m".into(),
-        vm.memory_mib.to_string(),
+        vm.spec.memory_mib.to_string(),
         "-smp".into(),
-        vm.vcpus.to_string(),
+        vm.spec.vcpus.to_string(),
         "-nodefaults".into(),
         "-no-user-config".into(),
         "-display".into(),
@@ -146,17 +146,18 @@ pub(crate) async fn launch(vm: &VmRecord, files: &VmFiles, launch: Launch<'_>) -
         args.extend(["-drive".into(), format!("file={},if=virtio,format=qcow2", opt(disk))]);
     }
     let _ = std::fs::remove_file(files.qmp());
-    let out = tokio::process::Command::new(QEMU_SYSTEM)
-        .args(&args)
-        .current_dir(&files.dir)
-        .stdin(std::process::Stdio::null())
-        .output()
-        .await
-        .map_err(|e| DriverError::Unavailable(format!("running {QEMU_SYSTEM}: {e}")))?;
+    let mut cmd = tokio::process::Command::new(QEMU_SYSTEM);
+    cmd.args(&args).current_dir(&files.dir).stdin(std::process::Stdio::null());
+    run(cmd, QEMU_SYSTEM).await
+}
+
+/// Runs a QEMU tool to its end; what it wrote to stderr is the error when it fails.
+async fn run(mut cmd: tokio::process::Command, what: &str) -> DriverResult<()> {
+    let out = cmd.output().await.map_err(|e| DriverError::Unavailable(format!("running {what}: {e}")))?;
     if !out.status.success() {
         return Err(DriverError::Provider {
             code: "qemu".into(),
-            message: format!("{QEMU_SYSTEM} failed to start: {}", String::from_utf8_lossy(&out.stderr).trim()),
+            message: format!("{what} failed: {}", String::from_utf8_lossy(&out.stderr).trim()),
         });
     }
     Ok(())
@@ -199,18 +200,9 @@ pub(crate) async fn resize_disk(disk: &Path, size_gb: i64) -> DriverResult<()> {
 }
 
 async fn qemu_img(args: &[String]) -> DriverResult<()> {
-    let out = tokio::process::Command::new(crate::QEMU_IMG)
-        .args(args)
-        .output()
-        .await
-        .map_err(|e| DriverError::Unavailable(format!("running qemu-img: {e}")))?;
-    if !out.status.success() {
-        return Err(DriverError::Provider {
-            code: "qemu-img".into(),
-            message: format!("qemu-img {}: {}", args[0], String::from_utf8_lossy(&out.stderr).trim()),
-        });
-    }
-    Ok(())
+    let mut cmd = tokio::process::Command::new(crate::QEMU_IMG);
+    cmd.args(args);
+    run(cmd, &format!("qemu-img {}", args[0])).await
 }
 
 /// Writes what the guest reads through fw_cfg; an absent value removes the file.

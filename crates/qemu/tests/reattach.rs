@@ -1,0 +1,115 @@
+//! The driver's state is its directory: a driver opened again (gureum restarted) finds
+//! its running VM by id and tag, and a VM whose QEMU process died is in error, with the
+//! reason, until it is started again; a stopped VM takes a new shape.
+
+use gureum_driver::{
+    CreateSpec, DiskSource, Driver, DriverError, Intent, ProviderStatus, ResourceKind, VmAction, VmSpec,
+};
+use gureum_qemu::{Accel, QemuDriver, QemuSettings, ZONE};
+use std::time::Duration;
+
+const BOOT: Duration = Duration::from_secs(120);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reopened_driver_reattaches_and_a_dead_process_is_an_error() {
+    let Some(images_dir) = gureum_qemu::testing::images_dir() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let _guests = gureum_qemu::testing::KillGuests(dir.path().to_path_buf());
+    let settings = QemuSettings { images_dir, accel: Accel::Auto };
+    let driver = QemuDriver::open(dir.path(), settings.clone()).unwrap();
+    let disk = driver
+        .create(CreateSpec::Disk {
+            name: "root".into(),
+            tag: "disk-tag".into(),
+            size_gb: 1,
+            zone: ZONE.into(),
+            volume_type: "SSD".into(),
+            source: DiskSource::Image("tiny-linux".into()),
+        })
+        .await
+        .unwrap();
+    let vm = driver
+        .create(CreateSpec::Vm(VmSpec {
+            name: "box".into(),
+            tag: "vm-tag".into(),
+            hostname: "box".into(),
+            zone: ZONE.into(),
+            instance_type: "t1.micro".into(),
+            vcpus: 1,
+            memory_mib: 256,
+            image: "tiny-linux".into(),
+            root_disk: disk.id.clone(),
+            subnet: None,
+            security_groups: vec![],
+            key_pair: None,
+            public_key: None,
+            user_data: None,
+        }))
+        .await
+        .unwrap();
+    let running = driver.wait(ResourceKind::Vm, &vm.id, &[ProviderStatus::Running], BOOT).await.unwrap().unwrap();
+    let pid = running.attr_i64("pid").expect("a running VM has a pid");
+    assert_eq!(driver.get(ResourceKind::Disk, &disk.id).await.unwrap().attr_str("attached_to"), Some(vm.id.as_str()));
+    drop(driver);
+
+    let driver = QemuDriver::open(dir.path(), settings).unwrap();
+    let found = driver.find_by_tag(ResourceKind::Vm, "vm-tag").await.unwrap().expect("found by its tag");
+    assert_eq!((found.id.as_str(), found.status), (vm.id.as_str(), ProviderStatus::Running));
+    assert_eq!(found.attr_i64("pid"), Some(pid), "the same process, not a new one");
+
+    let killed = std::process::Command::new("kill").args(["-KILL", &pid.to_string()]).status().unwrap();
+    assert!(killed.success());
+    let dead = driver.get(ResourceKind::Vm, &vm.id).await.unwrap();
+    assert_eq!(dead.status, ProviderStatus::Error, "a VM whose process died is in error: {dead:?}");
+    let reason = dead.status_reason.unwrap_or_default();
+    assert!(reason.contains("QEMU process is gone"), "{reason}");
+
+    driver.vm_action(&vm.id, VmAction::Start).await.unwrap();
+    driver.wait(ResourceKind::Vm, &vm.id, &[ProviderStatus::Running], BOOT).await.unwrap();
+
+    let resize = VmAction::Resize { instance_type: "t1.small".into(), vcpus: 2, memory_mib: 512 };
+    let running = driver.vm_action(&vm.id, resize.clone()).await;
+    assert!(matches!(running, Err(DriverError::Conflict(_))), "a running VM is not resized: {running:?}");
+    driver.vm_action(&vm.id, VmAction::Stop { force: true }).await.unwrap();
+    assert_eq!(driver.get(ResourceKind::Vm, &vm.id).await.unwrap().status, ProviderStatus::Stopped);
+    driver.vm_action(&vm.id, resize).await.unwrap();
+    let resized = driver.get(ResourceKind::Vm, &vm.id).await.unwrap();
+    assert_eq!(
+        (resized.attr_str("instance_type"), resized.attr_i64("vcpus"), resized.attr_i64("memory_mib")),
+        (Some("t1.small"), Some(2), Some(512))
+    );
+
+    driver.delete(ResourceKind::Vm, &vm.id).await.unwrap();
+    assert!(matches!(driver.get(ResourceKind::Vm, &vm.id).await, Err(DriverError::NotFound { .. })));
+    assert_eq!(driver.get(ResourceKind::Disk, &disk.id).await.unwrap().status, ProviderStatus::Available);
+    driver.delete(ResourceKind::Disk, &disk.id).await.unwrap();
+    let left: Vec<_> = ["vms", "disks", "ips"]
+        .iter()
+        .flat_map(|d| std::fs::read_dir(dir.path().join(d)).unwrap().flatten().map(|e| e.path()))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+}
+
+#[tokio::test]
+async fn what_the_host_cannot_do_is_refused_before_any_call() {
+    let Some(images_dir) = gureum_qemu::testing::images_dir() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let driver = QemuDriver::open(dir.path(), QemuSettings { images_dir, accel: Accel::Tcg }).unwrap();
+    let vm = |image, vcpus, memory_mib| Intent::Vm {
+        instance_type: "t1.micro",
+        vcpus,
+        memory_mib,
+        gpu: false,
+        image,
+        os_family: "linux",
+        zone: ZONE,
+        root_size_gb: 1,
+    };
+    assert_eq!(driver.precheck(&vm("tiny-linux", 1, 1024)), Ok(()));
+    let refused = driver.precheck(&vm("ubuntu-22.04", 1, 1024)).unwrap_err();
+    assert_eq!(refused.field, "image");
+    assert!(refused.message.contains("tiny-linux"), "names the images it has: {}", refused.message);
+    assert_eq!(driver.precheck(&vm("tiny-linux", 4096, 1024)).unwrap_err().field, "instance_type");
+    assert_eq!(driver.precheck(&vm("tiny-linux", 1, 1 << 40)).unwrap_err().field, "instance_type");
+    assert!(driver.precheck(&Intent::ImageFromVm { vm_stopped: true }).is_err());
+}
