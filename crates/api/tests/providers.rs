@@ -419,6 +419,15 @@ async fn a_vm_made_behind_gureums_back_is_adopted_and_managed() {
         drift["only_in_provider"].as_array().unwrap().iter().filter_map(|i| i["provider_id"].as_str()).collect();
     assert!(orphans.contains(&stray.id.as_str()), "{drift}");
 
+    // A public IP attached to the VM is not adopted on its own.
+    let ip = sim.create(CreateSpec::PublicIp { name: "on-stray".into(), tag: "x".into(), zone: "sim-1a".into() });
+    let ip = ip.await.unwrap();
+    sim.public_ip_associate(&ip.id, &stray.id).await.unwrap();
+    let body = json!({"kind": "public_ip", "provider_id": ip.id, "project": "p", "name": "ip"});
+    let msg = refused(&admin, 409, "/v1/connections/fast/drift/adopt", body, None).await;
+    assert!(msg.contains(&format!("attached to vm {}", stray.id)), "{msg}");
+    sim.public_ip_disassociate(&ip.id, &stray.id).await.unwrap();
+
     let adopt = json!({"kind": "vm", "provider_id": stray.id, "project": "p", "name": "found", "subnet": "net"});
     let item = admin.expect(201, Method::POST, "/v1/connections/fast/drift/adopt", Some(adopt.clone())).await;
     assert_eq!((item["gureum_type"].as_str(), item["state"].as_str()), (Some("instance"), Some("Active")));
