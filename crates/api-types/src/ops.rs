@@ -181,7 +181,8 @@ pub struct ConnectionVerify {
 }
 
 /// Takes a resource that exists only at the provider under a gureum name (`kind` `vm`
-/// becomes an instance, `disk` a volume).
+/// becomes an instance, `disk` a volume; `vpc`, `subnet`, `security_group`, `key_pair`
+/// and `public_ip` the gureum resource of that name).
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DriftAdopt {
@@ -192,6 +193,10 @@ pub struct DriftAdopt {
     /// vm: the subnet gureum records it in (its VPC follows).
     #[serde(default)]
     pub subnet: Option<String>,
+    /// subnet, security_group: the VPC gureum records it in (it must record the
+    /// provider VPC the resource belongs to).
+    #[serde(default)]
+    pub vpc: Option<String>,
 }
 
 /// Deletes a resource that exists only at the provider.

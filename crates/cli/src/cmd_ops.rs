@@ -82,10 +82,10 @@ pub enum ConnectionCmd {
     Capabilities { connection: String },
     /// Check that the provider answers with the stored credentials
     Verify { connection: String },
-    /// Register a resource found only at the provider (vm, disk) under a gureum name
+    /// Register a resource found only at the provider under a gureum name
     Adopt {
         connection: String,
-        /// vm or disk
+        /// vm, disk, vpc, subnet, security_group, key_pair or public_ip
         kind: String,
         provider_id: String,
         #[arg(long)]
@@ -95,10 +95,13 @@ pub enum ConnectionCmd {
         /// vm: the subnet to record it in
         #[arg(long)]
         subnet: Option<String>,
+        /// subnet, security_group: the VPC to record it in
+        #[arg(long)]
+        vpc: Option<String>,
     },
     /// Delete a resource found only at the provider
     DeleteOrphan { connection: String, kind: String, provider_id: String },
-    /// Forget a gureum instance (vm) or volume (disk) without touching the provider
+    /// Forget a gureum record (by its provider kind) without touching the provider
     Unregister {
         connection: String,
         kind: String,
@@ -221,8 +224,8 @@ pub async fn connection(ctx: &Ctx, cmd: ConnectionCmd) -> anyhow::Result<()> {
             }
             anyhow::ensure!(v.ok, "connection {} did not verify", v.connection);
         }
-        ConnectionCmd::Adopt { connection, kind, provider_id, project, name, subnet } => {
-            let req = DriftAdopt { kind, provider_id, project, name, subnet };
+        ConnectionCmd::Adopt { connection, kind, provider_id, project, name, subnet, vpc } => {
+            let req = DriftAdopt { kind, provider_id, project, name, subnet, vpc };
             print_json(&c.drift_adopt(&connection, &req).await?);
         }
         ConnectionCmd::DeleteOrphan { connection, kind, provider_id } => {

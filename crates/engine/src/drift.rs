@@ -26,6 +26,11 @@ pub(crate) fn table_of(kind: ResourceKind) -> &'static str {
     MAPPING.iter().find(|(_, _, k)| *k == kind).map(|(t, _, _)| *t).expect("every kind has a table")
 }
 
+/// What gureum calls its records of provider resources of `kind` (`gureum_type`).
+pub(crate) fn label_of(kind: ResourceKind) -> &'static str {
+    MAPPING.iter().find(|(_, _, k)| *k == kind).map(|(_, l, _)| *l).expect("every kind has a label")
+}
+
 struct Row {
     id: Uuid,
     name: String,

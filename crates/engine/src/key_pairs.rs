@@ -12,7 +12,7 @@ use gureum_store::{ConnectionRecord, Key, KeyPairRecord, UserRecord, new_id, now
 use ssh_key::{Algorithm, HashAlg, LineEnding, PrivateKey, PublicKey};
 
 /// `(public key, fingerprint, type)` of an OpenSSH public key.
-fn inspect_public_key(s: &str) -> Result<(String, String, String)> {
+pub(crate) fn inspect_public_key(s: &str) -> Result<(String, String, String)> {
     let key = PublicKey::from_openssh(s.trim())
         .map_err(|e| Error::invalid("public_key", format!("is not an OpenSSH public key ({e})")))?;
     let text = key.to_openssh().map_err(|e| Error::Internal(e.to_string()))?;
