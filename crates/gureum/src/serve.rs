@@ -109,7 +109,11 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         None => format!("sqlite:{}", args.data_dir.join("gureum.db").display()),
     };
     let store = Store::open(&url).await.map_err(|e| anyhow::anyhow!("opening the database: {e}"))?;
-    let mut config = EngineConfig::new(args.data_dir.clone(), secret_key(&args.data_dir)?);
+    // Absolute for the engine and its drivers: QEMU daemonizes into `/`, where a pidfile
+    // or socket path relative to our working directory no longer resolves.
+    let data_dir =
+        std::path::absolute(&args.data_dir).with_context(|| format!("resolving {}", args.data_dir.display()))?;
+    let mut config = EngineConfig::new(data_dir, secret_key(&args.data_dir)?);
     config.server_id = Some(server_id);
     let engine = Engine::new(store, config);
     let boot = engine.bootstrap().await.map_err(|e| anyhow::anyhow!("bootstrapping: {e}"))?;
