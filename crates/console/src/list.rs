@@ -1,6 +1,8 @@
 //! List pages: name/state filters, sorting of the shown page, and keyset pagination
 //! (the engine's limit + cursor, so a page costs the same with 10 or 10,000 rows).
 
+use crate::error::PageResult;
+use crate::page::Page;
 use crate::view::{Filter, Opt, Pager, Table, render};
 use gureum_api_types::ListQuery;
 use serde::Deserialize;
@@ -88,6 +90,23 @@ impl ListParams {
             next: next_cursor.map(|c| self.href(base, Some(c), None)),
             shown,
         })
+    }
+
+    /// Ends a list page: the filter bar, the table and the pager under it (a row per item
+    /// shown).
+    pub fn finish(
+        &self,
+        page: Page,
+        base: &str,
+        states: &[&str],
+        error: Option<String>,
+        table: &Table,
+        next_cursor: Option<&str>,
+    ) -> PageResult {
+        page.block(self.filter(base, states, error))
+            .block(render(table))
+            .block(self.pager(base, table.rows.len(), next_cursor))
+            .respond()
     }
 
     /// Makes the columns named in `sortable` (label → key) clickable and sorts the rows

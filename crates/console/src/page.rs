@@ -170,6 +170,11 @@ impl Page {
         self
     }
 
+    /// The page's main action, offered only to whom it is `allowed`.
+    pub fn primary_if(self, allowed: bool, label: &str, href: impl Into<String>) -> Page {
+        if allowed { self.primary(label, href) } else { self }
+    }
+
     pub fn at(mut self, url: impl Into<String>) -> Page {
         self.url = Some(url.into());
         self

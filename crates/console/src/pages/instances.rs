@@ -61,14 +61,8 @@ pub async fn list(
     q.sort(&base, &mut t, &["name", "state", "type", "image", "private-ip", "public-ip", "age"]);
     let states: Vec<&str> = InstanceState::ALL.iter().map(|s| s.as_str()).collect();
     let can_manage = l.can_manage();
-    let mut page = Page::new(l, "Instances");
-    if can_manage {
-        page = page.primary("Create instance", format!("{base}/new"));
-    }
-    page.block(q.filter(&base, &states, filter_error))
-        .block(render(&t))
-        .block(q.pager(&base, items.len(), next.as_deref()))
-        .respond()
+    let page = Page::new(l, "Instances").primary_if(can_manage, "Create instance", format!("{base}/new"));
+    q.finish(page, &base, &states, filter_error, &t, next.as_deref())
 }
 
 /// Everything the create form offers to choose from.

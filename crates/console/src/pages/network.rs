@@ -50,14 +50,8 @@ pub async fn vpc_list(
     }
     q.sort(&base, &mut t, &["name", "state", "cidr", "connection", "age"]);
     let can_manage = l.can_manage();
-    let mut page = Page::new(l, "VPCs");
-    if can_manage {
-        page = page.primary("Create VPC", format!("{base}/new"));
-    }
-    page.block(q.filter(&base, &lifecycle_states(), filter_error))
-        .block(render(&t))
-        .block(q.pager(&base, items.len(), next.as_deref()))
-        .respond()
+    let page = Page::new(l, "VPCs").primary_if(can_manage, "Create VPC", format!("{base}/new"));
+    q.finish(page, &base, &lifecycle_states(), filter_error, &t, next.as_deref())
 }
 
 async fn vpc_form(st: &AppState, s: &Session, project: &str, state: FormState, code: StatusCode) -> PageResult {

@@ -49,14 +49,8 @@ pub async fn list(
     q.sort(&base, &mut t, &["name", "state", "address", "kind", "instance", "age"]);
     let states: Vec<&str> = PublicIpState::ALL.iter().map(|s| s.as_str()).collect();
     let may = l.may(Permission::ManagePublicIps);
-    let mut page = Page::new(l, "Public IPs");
-    if may {
-        page = page.primary("Allocate static IP", format!("{base}/new"));
-    }
-    page.block(q.filter(&base, &states, filter_error))
-        .block(render(&t))
-        .block(q.pager(&base, items.len(), next.as_deref()))
-        .respond()
+    let page = Page::new(l, "Public IPs").primary_if(may, "Allocate static IP", format!("{base}/new"));
+    q.finish(page, &base, &states, filter_error, &t, next.as_deref())
 }
 
 async fn create_form(st: &AppState, s: &Session, project: &str, state: FormState, code: StatusCode) -> PageResult {

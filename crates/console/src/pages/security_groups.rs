@@ -45,14 +45,8 @@ pub async fn list(
     q.sort(&base, &mut t, &["name", "state", "vpc", "rules", "age"]);
     let states: Vec<&str> = LifecycleState::ALL.iter().map(|s| s.as_str()).collect();
     let can_manage = l.can_manage();
-    let mut page = Page::new(l, "Security groups");
-    if can_manage {
-        page = page.primary("Create security group", format!("{base}/new"));
-    }
-    page.block(q.filter(&base, &states, filter_error))
-        .block(render(&t))
-        .block(q.pager(&base, items.len(), next.as_deref()))
-        .respond()
+    let page = Page::new(l, "Security groups").primary_if(can_manage, "Create security group", format!("{base}/new"));
+    q.finish(page, &base, &states, filter_error, &t, next.as_deref())
 }
 
 async fn create_form(st: &AppState, s: &Session, project: &str, state: FormState, code: StatusCode) -> PageResult {
