@@ -60,14 +60,17 @@ impl Server {
         }
         let mut child = cmd.spawn().context("starting gureum serve")?;
         let stdout = child.stdout.take().context("server stdout")?;
+        let mut lines = BufReader::new(stdout).lines();
         let mut base = None;
-        for line in BufReader::new(stdout).lines() {
+        for line in lines.by_ref() {
             let line = line?;
             if let Some(addr) = line.strip_prefix("gureum listening on ") {
                 base = Some(addr.trim().to_string());
                 break;
             }
         }
+        // Keep reading what the server prints after that: a closed pipe would end it.
+        std::thread::spawn(move || lines.for_each(drop));
         let base = base.context("the server did not say where it listens")?;
         let token = std::fs::read_to_string(dir.path().join("admin.token"))?.trim().to_string();
         Ok(Server { child, base, token, _dir: dir })
@@ -75,12 +78,7 @@ impl Server {
 
     /// CPU seconds the server has used so far (user + system).
     fn cpu_seconds(&self) -> f64 {
-        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).unwrap_or_default();
-        // Fields after the parenthesised command name; utime and stime are the 12th and
-        // 13th of them, in clock ticks (100 per second on Linux).
-        let rest = stat.rsplit_once(") ").map_or("", |(_, r)| r);
-        let fields: Vec<f64> = rest.split_whitespace().map(|f| f.parse().unwrap_or(0.0)).collect();
-        (fields.get(11).copied().unwrap_or(0.0) + fields.get(12).copied().unwrap_or(0.0)) / 100.0
+        cpu_seconds(&self.child.id().to_string())
     }
 
     fn rss_mib(&self) -> f64 {
@@ -93,6 +91,16 @@ impl Server {
             .unwrap_or(0.0);
         kib / 1024.0
     }
+}
+
+/// CPU seconds process `pid` (or "self") has used so far (user + system).
+fn cpu_seconds(pid: &str) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the parenthesised command name; utime and stime are the 12th and
+    // 13th of them, in clock ticks (100 per second on Linux).
+    let rest = stat.rsplit_once(") ").map_or("", |(_, r)| r);
+    let fields: Vec<f64> = rest.split_whitespace().map(|f| f.parse().unwrap_or(0.0)).collect();
+    (fields.get(11).copied().unwrap_or(0.0) + fields.get(12).copied().unwrap_or(0.0)) / 100.0
 }
 
 #[derive(Clone)]
@@ -292,9 +300,10 @@ async fn bench(args: BenchArgs) -> anyhow::Result<()> {
         server.base,
         if args.database_url.is_some() { "PostgreSQL" } else { "SQLite" }
     );
-    let cpu_before = server.cpu_seconds();
+    let (cpu_before, client_before) = (server.cpu_seconds(), cpu_seconds("self"));
     let took = create_many(&api, "t", args.instances, args.concurrency).await?;
     let cpu = server.cpu_seconds() - cpu_before;
+    let client_cpu = cpu_seconds("self") - client_before;
     let rate = args.instances as f64 / took.as_secs_f64();
     println!(
         "create→Active: {} instances, concurrency {}, {:.2} s: {:.0} instances/s   [target ≥ 1000: {}]",
@@ -305,7 +314,11 @@ async fn bench(args: BenchArgs) -> anyhow::Result<()> {
         verdict(rate >= 1000.0)
     );
     // The client shares the machine; the server's own CPU per create is the steadier figure.
-    println!("server CPU per instance create: {:.2} ms", cpu * 1000.0 / args.instances as f64);
+    println!(
+        "CPU per instance create: server {:.2} ms, this benchmark's HTTP client {:.2} ms",
+        cpu * 1000.0 / args.instances as f64,
+        client_cpu * 1000.0 / args.instances as f64
+    );
 
     let fill = args.total.saturating_sub(args.instances);
     let took = create_many(&api, "f", fill, args.concurrency).await?;
