@@ -25,6 +25,12 @@ pub trait Driver: Send + Sync + 'static {
     /// What the driver is and what it supports.
     fn info(&self) -> DriverInfo;
 
+    /// How the driver holds `kind`: what [`Driver::info`] says, without building the rest
+    /// of it (hot paths ask this on every call).
+    fn support(&self, kind: ResourceKind) -> Support {
+        self.info().support(kind)
+    }
+
     /// Starts creating a resource and returns it as soon as the provider has an id for
     /// it, usually in a transitional status; use [`Driver::wait`] for it to settle.
     async fn create(&self, spec: CreateSpec) -> DriverResult<ProviderResource>;

@@ -8,7 +8,7 @@ use crate::saga::StepError;
 use crate::{Engine, Result};
 use gureum_driver::{
     CreateSpec, Driver, DriverError, DriverInfo, DriverResult, ProviderResource, ProviderStatus, ResourceKind,
-    RuleOutcome, RuleSpec, VmAction,
+    RuleOutcome, RuleSpec, Support, VmAction,
 };
 use gureum_model::FieldError;
 use serde::Serialize;
@@ -140,6 +140,10 @@ impl Cloud {
 
     pub fn info(&self) -> DriverInfo {
         self.driver.info()
+    }
+
+    pub fn support(&self, kind: ResourceKind) -> Support {
+        self.driver.support(kind)
     }
 
     pub async fn get(&self, kind: ResourceKind, id: &str) -> DriverResult<ProviderResource> {

@@ -60,7 +60,7 @@ pub(crate) static RESOURCE_DELETE: WorkflowDef = WorkflowDef {
 /// Whether the connection's driver has this kind natively (else gureum keeps it alone).
 async fn native(ctx: &StepCtx, connection_id: Uuid, kind: ResourceKind) -> Result<bool, StepError> {
     let cloud = ctx.engine.cloud(connection_id).await?;
-    Ok(cloud.info().support(kind) == Support::Native)
+    Ok(cloud.support(kind) == Support::Native)
 }
 
 async fn provider_create(ctx: StepCtx) -> Result<StepOut, StepError> {

@@ -257,9 +257,8 @@ fn guarded<R: gureum_store::Record>(ctx: &StepCtx, id: Uuid) -> Update {
 // ---- create ----
 
 async fn schedule(ctx: StepCtx) -> Result<StepOut, StepError> {
-    // The provider picks the host; gureum only checks the connection answers.
-    let cloud = cloud(&ctx).await?;
-    let _ = cloud.info();
+    // The provider picks the host; gureum only checks the connection opens.
+    cloud(&ctx).await?;
     Ok(StepOut::done())
 }
 

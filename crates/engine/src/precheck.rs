@@ -25,11 +25,10 @@ impl Engine {
         intent: Option<&Intent<'_>>,
     ) -> Result<()> {
         let driver = self.driver(connection_id).await?;
-        let info = driver.info();
-        if info.support(kind) == Support::Unsupported {
+        if driver.support(kind) == Support::Unsupported {
             return Err(Error::invalid(
                 "connection",
-                format!("the {} driver does not support capability {kind}", info.driver),
+                format!("the {} driver does not support capability {kind}", driver.info().driver),
             ));
         }
         match intent {

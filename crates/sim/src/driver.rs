@@ -8,7 +8,7 @@ use crate::{SimDriver, console, now_ms};
 use async_trait::async_trait;
 use gureum_driver::{
     CreateSpec, Driver, DriverError, DriverInfo, DriverResult, Intent, ProviderResource, ProviderStatus, Refusal,
-    ResourceKind, RootDisk, RuleOutcome, RuleSpec, VmAction, VolumeType,
+    ResourceKind, RootDisk, RuleOutcome, RuleSpec, Support, VmAction, VolumeType,
 };
 use serde_json::json;
 use std::time::Duration;
@@ -104,6 +104,10 @@ impl Driver for SimDriver {
                 },
             }),
         }
+    }
+
+    fn support(&self, kind: ResourceKind) -> Support {
+        self.settings().profile.support(kind)
     }
 
     async fn create(&self, spec: CreateSpec) -> DriverResult<ProviderResource> {

@@ -60,15 +60,13 @@ impl Profile {
     }
 
     pub fn kinds(self) -> BTreeMap<ResourceKind, Support> {
-        ResourceKind::ALL
-            .iter()
-            .map(|k| {
-                // KT Classic runs on a flat physical network: VPCs and subnets exist only
-                // in gureum.
-                let emulated = self == Profile::KtcloudClassic && matches!(k, ResourceKind::Vpc | ResourceKind::Subnet);
-                (*k, if emulated { Support::Emulated } else { Support::Native })
-            })
-            .collect()
+        ResourceKind::ALL.iter().map(|k| (*k, self.support(*k))).collect()
+    }
+
+    pub fn support(self, kind: ResourceKind) -> Support {
+        // KT Classic runs on a flat physical network: VPCs and subnets exist only in gureum.
+        let emulated = self == Profile::KtcloudClassic && matches!(kind, ResourceKind::Vpc | ResourceKind::Subnet);
+        if emulated { Support::Emulated } else { Support::Native }
     }
 
     /// The provider's own answer when one of its rules is broken.
