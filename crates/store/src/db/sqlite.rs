@@ -50,16 +50,14 @@ fn placeholders(sql: &str) -> Cow<'_, str> {
     if !sql.contains('$') {
         return Cow::Borrowed(sql);
     }
-    let mut out = String::with_capacity(sql.len());
-    let mut chars = sql.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c == '$' && chars.peek().is_some_and(|d| d.is_ascii_digit()) {
-            out.push('?');
-        } else {
-            out.push(c);
+    // Byte-wise: both characters are ASCII, so the text stays valid UTF-8.
+    let mut out = sql.as_bytes().to_vec();
+    for i in 0..out.len().saturating_sub(1) {
+        if out[i] == b'$' && out[i + 1].is_ascii_digit() {
+            out[i] = b'?';
         }
     }
-    Cow::Owned(out)
+    Cow::Owned(String::from_utf8(out).expect("ASCII replaced by ASCII"))
 }
 
 fn map_err(e: rusqlite::Error) -> DbError {
@@ -197,7 +195,11 @@ fn open_reader(path: &Path) -> rusqlite::Result<Connection> {
 fn configure(conn: &Connection) -> rusqlite::Result<()> {
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
     conn.set_prepared_statement_cache_capacity(256);
-    conn.execute_batch("PRAGMA synchronous=NORMAL; PRAGMA temp_store=MEMORY;")
+    // Reads map the file instead of copying pages through read(2); each connection keeps
+    // 8 MiB of pages (the default 2 MiB missed on every create once the tables grew).
+    conn.execute_batch(
+        "PRAGMA synchronous=NORMAL; PRAGMA temp_store=MEMORY; PRAGMA mmap_size=268435456; PRAGMA cache_size=-8192;",
+    )
 }
 
 impl SqliteDb {
