@@ -5,6 +5,9 @@ mod serve;
 
 use clap::{Parser, Subcommand};
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(name = "gureum", version, about = "A self-hosted cloud control plane", propagate_version = true)]
 struct Cli {
