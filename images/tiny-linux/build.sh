@@ -12,6 +12,8 @@ set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
 out=${1:-$here/../../target/guest/tiny-linux}
+# Absolute, because the build runs in a temp dir.
+mkdir -p "$out" && out=$(cd "$out" && pwd)
 # Modules the guest loads at boot (their dependencies come along through modules.dep).
 modules="virtio_pci virtio_blk virtio_net qemu_fw_cfg button evdev"
 
