@@ -1,9 +1,10 @@
 //! A VM's QEMU process: its command line, liveness, readiness and end.
 
 use crate::files::{Layout, VmRecord, io_error};
+use crate::qmp::Qmp;
 use crate::{Accel, QEMU_SYSTEM, READY_MARKER, qmp};
 use gureum_driver::{DriverError, DriverResult};
-use serde_json::json;
+use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -11,6 +12,11 @@ use std::time::Duration;
 pub(crate) const GUEST_IP: &str = "10.0.2.15";
 /// How long `quit` may take before the process is killed.
 const QUIT_GRACE: Duration = Duration::from_secs(5);
+/// Empty `pcie-root-port`s every VM has, so data disks can be hot-plugged (q35 plugs
+/// nothing into its root bus while running).
+pub(crate) const HOTPLUG_PORTS: u8 = 8;
+/// How long the guest has to release a disk being unplugged.
+const UNPLUG_GRACE: Duration = Duration::from_secs(30);
 
 /// The files an image directory must hold.
 pub(crate) struct ImageFiles {
@@ -83,10 +89,42 @@ impl VmFiles {
     }
 }
 
+/// A disk as QEMU has it: its block node is named by the disk's id, and a data disk
+/// sits on a hot-plug port.
+pub(crate) struct Disk<'a> {
+    pub id: &'a str,
+    pub path: PathBuf,
+    /// `None` for the root disk, which is on the root bus.
+    pub port: Option<u8>,
+}
+
+impl Disk<'_> {
+    fn blockdev(&self) -> Value {
+        json!({"driver": "qcow2", "node-name": self.id, "file": {"driver": "file", "filename": self.path}})
+    }
+
+    fn device(&self) -> Value {
+        let mut device = json!({"driver": "virtio-blk-pci", "drive": self.id, "id": device_id(self.id)});
+        if let Some(port) = self.port {
+            device["bus"] = port_id(port).into();
+        }
+        device
+    }
+}
+
+fn device_id(disk: &str) -> String {
+    format!("dev-{disk}")
+}
+
+fn port_id(port: u8) -> String {
+    format!("hotplug{port}")
+}
+
 /// Everything a launch needs besides the VM's record.
 pub(crate) struct Launch<'a> {
     pub image: &'a ImageFiles,
-    pub disks: Vec<PathBuf>,
+    /// The root disk first.
+    pub disks: Vec<Disk<'a>>,
     pub forward_port: Option<u16>,
     pub accel: Accel,
 }
@@ -142,8 +180,11 @@ pub(crate) async fn launch(vm: &VmRecord, files: &VmFiles, launch: Launch<'_>) -
             args.extend(["-fw_cfg".into(), format!("name=opt/gureum/{name},file={}", opt(&file))]);
         }
     }
+    for port in 0..HOTPLUG_PORTS {
+        args.extend(["-device".into(), format!("pcie-root-port,id={},chassis={},bus=pcie.0", port_id(port), port + 1)]);
+    }
     for disk in &launch.disks {
-        args.extend(["-drive".into(), format!("file={},if=virtio,format=qcow2", opt(disk))]);
+        args.extend(["-blockdev".into(), disk.blockdev().to_string(), "-device".into(), disk.device().to_string()]);
     }
     let _ = std::fs::remove_file(files.qmp());
     let mut cmd = tokio::process::Command::new(QEMU_SYSTEM);
@@ -197,6 +238,60 @@ pub(crate) async fn create_disk(disk: &Path, base: Option<&Path>, size_gb: i64) 
 
 pub(crate) async fn resize_disk(disk: &Path, size_gb: i64) -> DriverResult<()> {
     qemu_img(&["resize".into(), "-q".into(), "-f".into(), "qcow2".into(), path(disk), format!("{size_gb}G")]).await
+}
+
+/// Writes `disk` and everything under it (its image) into one standalone qcow2 at `to`.
+pub(crate) async fn flatten_disk(disk: &Path, to: &Path) -> DriverResult<()> {
+    let tmp = to.with_extension("qcow2.tmp");
+    qemu_img(&[
+        "convert".into(),
+        "-q".into(),
+        "-f".into(),
+        "qcow2".into(),
+        "-O".into(),
+        "qcow2".into(),
+        path(disk),
+        path(&tmp),
+    ])
+    .await?;
+    std::fs::rename(&tmp, to).map_err(|e| io_error(to, e))
+}
+
+/// Hot-plugs a data disk into the running VM.
+pub(crate) async fn plug_disk(files: &VmFiles, disk: &Disk<'_>) -> DriverResult<()> {
+    let mut qmp = Qmp::connect(&files.qmp()).await?;
+    qmp.execute("blockdev-add", disk.blockdev()).await?;
+    if let Err(e) = qmp.execute("device_add", disk.device()).await {
+        let _ = qmp.execute("blockdev-del", json!({"node-name": disk.id})).await;
+        return Err(e);
+    }
+    Ok(())
+}
+
+/// Unplugs a data disk from the running VM: the guest is asked to release it (ACPI
+/// eject) and QEMU reports when it did; then the block node is closed.
+pub(crate) async fn unplug_disk(files: &VmFiles, disk: &str) -> DriverResult<()> {
+    let mut qmp = Qmp::connect(&files.qmp()).await?;
+    let device = device_id(disk);
+    match qmp.execute("device_del", json!({"id": device})).await {
+        // Gone already: an earlier unplug finished.
+        Err(DriverError::Provider { code, .. }) if code == "DeviceNotFound" => {}
+        // An earlier unplug is still waiting for the guest.
+        Err(DriverError::Provider { message, .. }) if message.contains("already in the process of unplug") => {
+            qmp.event("DEVICE_DELETED", |d| d["device"] == device, UNPLUG_GRACE).await?
+        }
+        Err(e) => return Err(e),
+        Ok(_) => qmp.event("DEVICE_DELETED", |d| d["device"] == device, UNPLUG_GRACE).await?,
+    }
+    match qmp.execute("blockdev-del", json!({"node-name": disk})).await {
+        Err(DriverError::Provider { message, .. }) if message.contains("Failed to find node") => Ok(()),
+        r => r.map(drop),
+    }
+}
+
+/// Grows a disk the running VM has open; the guest sees the new size at once.
+pub(crate) async fn resize_live(files: &VmFiles, disk: &str, size_gb: i64) -> DriverResult<()> {
+    qmp::execute(&files.qmp(), "block_resize", json!({"node-name": disk, "size": size_gb << 30})).await.map(drop)
 }
 
 async fn qemu_img(args: &[String]) -> DriverResult<()> {

@@ -1,9 +1,10 @@
 //! The driver's state is its directory: a driver opened again (gureum restarted) finds
 //! its running VM by id and tag, and a VM whose QEMU process died is in error, with the
-//! reason, until it is started again; a stopped VM takes a new shape.
+//! reason, until it is started again; a resize restarts a running VM with the new shape.
 
 use gureum_driver::{
-    CreateSpec, DiskSource, Driver, DriverError, Intent, ProviderStatus, ResourceKind, VmAction, VmSpec,
+    CreateSpec, DiskSource, Driver, DriverError, Intent, ProviderResource, ProviderStatus, ResourceKind, VmAction,
+    VmSpec,
 };
 use gureum_qemu::{Accel, QemuDriver, QemuSettings, ZONE};
 use std::time::Duration;
@@ -67,23 +68,33 @@ async fn a_reopened_driver_reattaches_and_a_dead_process_is_an_error() {
     driver.vm_action(&vm.id, VmAction::Start).await.unwrap();
     driver.wait(ResourceKind::Vm, &vm.id, &[ProviderStatus::Running], BOOT).await.unwrap();
 
-    let resize = VmAction::Resize { instance_type: "t1.small".into(), vcpus: 2, memory_mib: 512 };
-    let running = driver.vm_action(&vm.id, resize.clone()).await;
-    assert!(matches!(running, Err(DriverError::Conflict(_))), "a running VM is not resized: {running:?}");
+    // A running VM is powered down and relaunched with the new shape; a stopped one
+    // only gets it for its next launch.
+    let resize = |vcpus: i64, memory_mib: i64| VmAction::Resize {
+        instance_type: format!("{vcpus}x{memory_mib}"),
+        vcpus,
+        memory_mib,
+    };
+    let shape = |r: &ProviderResource| (r.attr_i64("vcpus"), r.attr_i64("memory_mib"));
+    driver.vm_action(&vm.id, resize(2, 256)).await.unwrap();
+    let resized = driver.wait(ResourceKind::Vm, &vm.id, &[ProviderStatus::Running], BOOT).await.unwrap().unwrap();
+    assert_eq!(shape(&resized), (Some(2), Some(256)));
+    let pid = resized.attr_i64("pid").expect("a pid");
+    let cmdline = std::fs::read_to_string(format!("/proc/{pid}/cmdline")).unwrap().replace('\0', " ");
+    assert!(cmdline.contains("-m 256 -smp 2"), "the new process has the new shape: {cmdline}");
+    let log = driver.console_log(&vm.id).await.unwrap();
+    assert!(log.contains("reboot: Power down"), "the guest was powered down over ACPI first: {log}");
     driver.vm_action(&vm.id, VmAction::Stop { force: true }).await.unwrap();
     assert_eq!(driver.get(ResourceKind::Vm, &vm.id).await.unwrap().status, ProviderStatus::Stopped);
-    driver.vm_action(&vm.id, resize).await.unwrap();
+    driver.vm_action(&vm.id, resize(1, 512)).await.unwrap();
     let resized = driver.get(ResourceKind::Vm, &vm.id).await.unwrap();
-    assert_eq!(
-        (resized.attr_str("instance_type"), resized.attr_i64("vcpus"), resized.attr_i64("memory_mib")),
-        (Some("t1.small"), Some(2), Some(512))
-    );
+    assert_eq!((resized.status, shape(&resized)), (ProviderStatus::Stopped, (Some(1), Some(512))));
 
     driver.delete(ResourceKind::Vm, &vm.id).await.unwrap();
     assert!(matches!(driver.get(ResourceKind::Vm, &vm.id).await, Err(DriverError::NotFound { .. })));
     assert_eq!(driver.get(ResourceKind::Disk, &disk.id).await.unwrap().status, ProviderStatus::Available);
     driver.delete(ResourceKind::Disk, &disk.id).await.unwrap();
-    let left: Vec<_> = ["vms", "disks", "ips"]
+    let left: Vec<_> = ["vms", "disks", "ips", "images"]
         .iter()
         .flat_map(|d| std::fs::read_dir(dir.path().join(d)).unwrap().flatten().map(|e| e.path()))
         .collect();
@@ -111,5 +122,6 @@ async fn what_the_host_cannot_do_is_refused_before_any_call() {
     assert!(refused.message.contains("tiny-linux"), "names the images it has: {}", refused.message);
     assert_eq!(driver.precheck(&vm("tiny-linux", 4096, 1024)).unwrap_err().field, "instance_type");
     assert_eq!(driver.precheck(&vm("tiny-linux", 1, 1 << 40)).unwrap_err().field, "instance_type");
-    assert!(driver.precheck(&Intent::ImageFromVm { vm_stopped: true }).is_err());
+    assert_eq!(driver.precheck(&Intent::ImageFromVm { vm_stopped: true }), Ok(()));
+    assert!(driver.precheck(&Intent::ImageFromVm { vm_stopped: false }).unwrap_err().conflict);
 }
