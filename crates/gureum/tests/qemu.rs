@@ -148,7 +148,21 @@ async fn a_tiny_linux_vm_follows_every_lifecycle_action() {
     let pids = qemu_processes(dir.path());
     assert_eq!(pids.len(), 1, "one QEMU process per VM");
     println!("RSS of the idle VM's QEMU process: {} MiB", rss_kib(pids[0]) / 1024);
+    let cmdline = std::fs::read_to_string(format!("/proc/{}/cmdline", pids[0])).unwrap();
+    assert!(cmdline.contains("restrict=on"), "no outbound rule: the guest is cut off from outside: {cmdline}");
     let address = web["public_ip"]["address"].as_str().expect("a public address").to_string();
+
+    // Security groups: the forward to port 22 exists only while a rule lets it in.
+    assert_eq!(banner(&address), None, "no rule of the VM's security group lets port 22 in");
+    let rules = "security-groups/sg/rules";
+    let ssh = run(&c, rules, json!({"direction": "inbound", "protocol": "tcp", "port_from": 22})).await;
+    let dns = run(&c, rules, json!({"direction": "inbound", "protocol": "udp", "port_from": 53})).await;
+    let sg = c.get(&format!("/v1/projects/{P}/security-groups/sg")).await;
+    let rule = |id: &Value| sg["rules"].as_array().unwrap().iter().find(|r| r["id"] == *id).cloned().unwrap();
+    assert_eq!(rule(&ssh["id"])["applied"], true, "{sg}");
+    let dns = rule(&dns["id"]);
+    assert_eq!(dns["applied"], false, "{sg}");
+    assert!(dns["note"].as_str().unwrap().contains("only on port 22"), "the note says why: {dns}");
     assert_eq!(banner(&address).as_deref(), Some("SSH-2.0-tiny-linux web"), "the forward reaches the guest's port 22");
 
     // A volume hot-plugged, grown and unplugged while the guest runs.
@@ -194,7 +208,17 @@ async fn a_tiny_linux_vm_follows_every_lifecycle_action() {
     assert!(log.contains("GUREUM-READY hostname=web"), "the guest booted again: {log}");
     guest_says(&c, "web", "tiny-linux: disk vdb added size=1073741824").await;
 
-    // Resized: the VM restarts with the new shape, and the guest sees it.
+    // Resized: the VM restarts with the new shape, and the guest sees it; a revert
+    // restarts it with the old one.
+    let web = act(&c, "resize", json!({"instance_type": "t1.medium"})).await;
+    assert_eq!(web["state"], "Resized", "{web}");
+    assert_eq!(ready_value(&console(&c, "web").await, "cpus"), 2, "the guest sees the new vCPUs");
+    let web = act(&c, "revert-resize", json!({})).await;
+    assert_eq!(web["state"], "Active", "{web}");
+    let log = console(&c, "web").await;
+    assert_eq!(ready_value(&log, "cpus"), 1, "the old vCPUs are back");
+    // The kernel's own reservations move MemTotal by a few KiB from boot to boot.
+    assert!(ready_value(&log, "mem").abs_diff(small_mem) < small_mem / 100, "the old memory is back: {log}");
     let web = act(&c, "resize", json!({"instance_type": "t1.medium"})).await;
     assert_eq!(web["state"], "Resized", "{web}");
     let log = console(&c, "web").await;
@@ -202,6 +226,13 @@ async fn a_tiny_linux_vm_follows_every_lifecycle_action() {
     assert!(ready_value(&log, "mem") > small_mem, "the guest sees the new memory: {log}");
     guest_says(&c, "web", "tiny-linux: disk vdb added size=1073741824").await;
     assert_eq!(act(&c, "confirm-resize", json!({})).await["state"], "Active");
+    let address = c.get(&format!("/v1/projects/{P}/instances/web")).await["public_ip"]["address"]
+        .as_str()
+        .expect("a public address")
+        .to_string();
+    assert_eq!(banner(&address).as_deref(), Some("SSH-2.0-tiny-linux web"));
+    delete(&c, &format!("{rules}/{}", ssh["id"].as_str().unwrap())).await;
+    assert_eq!(banner(&address), None, "without its rule the running VM's forward is gone");
 
     // My-image: the stopped VM's disk, flattened; a second VM boots from it.
     assert_eq!(act(&c, "stop", json!({})).await["state"], "Stopped");

@@ -1,6 +1,7 @@
 //! The [`Driver`] trait over QEMU processes and the records in the connection directory.
 
-use crate::files::{DataDisk, DiskRecord, ImageRecord, IpRecord, Layout, Power, VmRecord, io_error};
+use crate::files::{DataDisk, DiskRecord, ImageRecord, IpRecord, Layout, Power, SgRecord, VmRecord, io_error};
+use crate::firewall::{self, Policy};
 use crate::vm::{self, Disk, GUEST_IP, HOTPLUG_PORTS, ImageFiles, Launch, VmFiles};
 use crate::{QemuDriver, ZONE, now_ms, qmp};
 use async_trait::async_trait;
@@ -203,6 +204,20 @@ impl QemuDriver {
         self.vm_view(rec).await
     }
 
+    /// What the VM's security groups let through now.
+    fn policy(&self, rec: &VmRecord) -> DriverResult<Policy> {
+        let mut groups = vec![];
+        for sg in &rec.spec.security_groups {
+            match self.layout().load::<SgRecord>(ResourceKind::SecurityGroup, sg) {
+                Ok(g) => groups.push(g),
+                // A group gureum kept itself (before this driver had them) has no rules here.
+                Err(DriverError::NotFound { .. }) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(Policy::of(groups.iter().flat_map(|g| &g.rules)))
+    }
+
     /// Launches the VM to run, showing `booting` until the guest is ready.
     async fn boot(&self, rec: &mut VmRecord, booting: ProviderStatus) -> DriverResult<()> {
         rec.power = Power::Running;
@@ -219,12 +234,14 @@ impl QemuDriver {
         let data =
             rec.data_disks.iter().map(|d| Disk { id: &d.disk, path: layout.disk_image(&d.disk), port: Some(d.port) });
         let disks = std::iter::once(root).chain(data).collect();
+        let policy = self.policy(rec)?;
         let forward_port = match &rec.public_ip {
-            Some(ip) => Some(layout.load::<IpRecord>(ResourceKind::PublicIp, ip)?.port),
-            None => None,
+            Some(ip) if policy.ssh_forward => Some(layout.load::<IpRecord>(ResourceKind::PublicIp, ip)?.port),
+            _ => None,
         };
         let files = VmFiles::new(&layout, &rec.id);
-        vm::launch(rec, &files, Launch { image: &image, disks, forward_port, accel: self.accel }).await
+        let restrict = !policy.outbound;
+        vm::launch(rec, &files, Launch { image: &image, disks, forward_port, restrict, accel: self.accel }).await
     }
 
     /// The VM's status from its record and process; ends a process whose guest powered
@@ -458,7 +475,8 @@ impl QemuDriver {
         layout.save(ResourceKind::Vm, vm_id, &rec)
     }
 
-    /// Binds or unbinds the IP's port forward, on the running process too.
+    /// Binds or unbinds the IP's port forward (when the VM's security groups allow port
+    /// 22 from it), on the running process too.
     async fn set_ip(&self, ip_id: &str, vm_id: &str, attach: bool) -> DriverResult<()> {
         let layout = self.layout();
         let mut rec: VmRecord = layout.load(ResourceKind::Vm, vm_id)?;
@@ -472,14 +490,7 @@ impl QemuDriver {
         }
         let files = VmFiles::new(&layout, vm_id);
         if files.pid().is_some() {
-            let rule = format!("tcp:127.0.0.1:{}", ip.port);
-            let command =
-                if attach { format!("hostfwd_add net0 {rule}-:22") } else { format!("hostfwd_remove net0 {rule}") };
-            // hostfwd_add is silent when it works; hostfwd_remove says "… removed".
-            let said = qmp::human(&files.qmp(), &command).await?;
-            if !(said.is_empty() || said.ends_with("removed")) {
-                return Err(DriverError::Provider { code: "monitor".into(), message: format!("{command}: {said}") });
-            }
+            vm::set_forward(&files, ip.port, attach && self.policy(&rec)?.ssh_forward).await?;
         }
         ip.attached_to = attach.then(|| vm_id.to_string());
         rec.public_ip = attach.then(|| ip_id.to_string());
@@ -551,6 +562,51 @@ impl QemuDriver {
         Ok(())
     }
 
+    /// Replaces a group's rules and makes the forwards of its running VMs follow them.
+    async fn set_rules(&self, sg_id: &str, rules: &[RuleSpec]) -> DriverResult<Vec<RuleOutcome>> {
+        let layout = self.layout();
+        let mut sg: SgRecord = layout.load(ResourceKind::SecurityGroup, sg_id)?;
+        sg.rules = rules.to_vec();
+        layout.save(ResourceKind::SecurityGroup, sg_id, &sg)?;
+        for vm in layout.ids(ResourceKind::Vm) {
+            let rec: VmRecord = layout.load(ResourceKind::Vm, &vm)?;
+            let files = VmFiles::new(&layout, &vm);
+            if !rec.spec.security_groups.iter().any(|g| g == sg_id) || files.pid().is_none() {
+                continue;
+            }
+            if let Some(ip) = &rec.public_ip {
+                let port = layout.load::<IpRecord>(ResourceKind::PublicIp, ip)?.port;
+                vm::set_forward(&files, port, self.policy(&rec)?.ssh_forward).await?;
+            }
+        }
+        Ok(firewall::outcomes(rules))
+    }
+
+    fn sg_view(sg: &SgRecord) -> ProviderResource {
+        view(
+            ResourceKind::SecurityGroup,
+            &sg.id,
+            &sg.name,
+            &sg.tag,
+            ProviderStatus::Available,
+            None,
+            json!({"created_ms": sg.created_ms, "rules": sg.rules.len()}),
+        )
+    }
+
+    /// Deletes a group no VM is in.
+    fn delete_sg(&self, id: &str) -> DriverResult<()> {
+        let layout = self.layout();
+        let _: SgRecord = layout.load(ResourceKind::SecurityGroup, id)?;
+        for vm in layout.ids(ResourceKind::Vm) {
+            if layout.load::<VmRecord>(ResourceKind::Vm, &vm)?.spec.security_groups.iter().any(|g| g == id) {
+                return Err(conflict(format!("security group {id} is in use by vm {vm}")));
+            }
+        }
+        let record = layout.record(ResourceKind::SecurityGroup, id);
+        std::fs::remove_file(&record).map_err(|e| io_error(&record, e))
+    }
+
     async fn view_of(&self, kind: ResourceKind, id: &str) -> DriverResult<ProviderResource> {
         let layout = self.layout();
         match kind {
@@ -558,6 +614,7 @@ impl QemuDriver {
             ResourceKind::Disk => Ok(self.disk_view(&layout.load(kind, id)?)),
             ResourceKind::PublicIp => Ok(Self::ip_view(&layout.load(kind, id)?)),
             ResourceKind::Image => Ok(self.image_view(&layout.load(kind, id)?)),
+            ResourceKind::SecurityGroup => Ok(Self::sg_view(&layout.load(kind, id)?)),
             _ => Err(DriverError::NotFound { kind, id: id.to_string() }),
         }
     }
@@ -568,11 +625,11 @@ impl Driver for QemuDriver {
     fn info(&self) -> DriverInfo {
         use ResourceKind::*;
         let mut kinds = BTreeMap::new();
-        for k in [Vm, Disk, PublicIp, Image] {
+        for k in [Vm, Disk, PublicIp, Image, SecurityGroup] {
             kinds.insert(k, Support::Native);
         }
         // One host has one flat user-mode network and nowhere to keep keys: gureum keeps these.
-        for k in [Vpc, Subnet, SecurityGroup, KeyPair] {
+        for k in [Vpc, Subnet, KeyPair] {
             kinds.insert(k, Support::Emulated);
         }
         kinds.insert(Snapshot, Support::Unsupported);
@@ -613,6 +670,11 @@ impl Driver for QemuDriver {
                 Ok(Self::ip_view(&ip))
             }
             CreateSpec::Image { name, tag, disk } => self.create_image(name, tag, &disk).await,
+            CreateSpec::SecurityGroup { name, tag, .. } => {
+                let sg = SgRecord { id: new_id("sg"), name, tag, rules: vec![], created_ms: now_ms() };
+                self.layout().save(ResourceKind::SecurityGroup, &sg.id, &sg)?;
+                Ok(Self::sg_view(&sg))
+            }
             other => Err(DriverError::Unsupported(format!("{} at the QEMU provider", other.kind()))),
         }
     }
@@ -641,6 +703,7 @@ impl Driver for QemuDriver {
             ResourceKind::Vm => self.delete_vm(id).await,
             ResourceKind::Disk | ResourceKind::PublicIp => self.delete_detached(kind, id).await,
             ResourceKind::Image => self.delete_image(id),
+            ResourceKind::SecurityGroup => self.delete_sg(id),
             _ => Err(DriverError::NotFound { kind, id: id.to_string() }),
         }
     }
@@ -689,15 +752,9 @@ impl Driver for QemuDriver {
         self.set_ip(ip_id, vm_id, false).await
     }
 
-    async fn security_group_set_rules(&self, _sg_id: &str, rules: &[RuleSpec]) -> DriverResult<Vec<RuleOutcome>> {
-        Ok(rules
-            .iter()
-            .map(|r| RuleOutcome {
-                id: r.id.clone(),
-                applied: false,
-                note: Some("QEMU user-mode networking has no firewall; only the port 22 forward exists".into()),
-            })
-            .collect())
+    async fn security_group_set_rules(&self, sg_id: &str, rules: &[RuleSpec]) -> DriverResult<Vec<RuleOutcome>> {
+        let _guard = self.lock.lock().await;
+        self.set_rules(sg_id, rules).await
     }
 
     /// Refuses up front what this host cannot do: an image it does not have, a VM larger

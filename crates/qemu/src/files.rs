@@ -1,7 +1,7 @@
 //! The records the driver keeps, one JSON file each, written atomically (a temporary file
 //! renamed over the old one) so a crash never leaves half a record.
 
-use gureum_driver::{DiskSource, DriverError, DriverResult, ProviderStatus, ResourceKind, VmSpec};
+use gureum_driver::{DiskSource, DriverError, DriverResult, ProviderStatus, ResourceKind, RuleSpec, VmSpec};
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use std::path::{Path, PathBuf};
 
@@ -84,6 +84,16 @@ pub(crate) struct ImageRecord {
     pub created_ms: u64,
 }
 
+/// A security group: its rules decide a VM's port 22 forward and outbound access.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct SgRecord {
+    pub id: String,
+    pub name: String,
+    pub tag: String,
+    pub rules: Vec<RuleSpec>,
+    pub created_ms: u64,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct IpRecord {
     pub id: String,
@@ -108,11 +118,12 @@ impl Layout {
     }
 
     /// The directory of each kind's records (the kinds the driver keeps).
-    pub const DIRS: [(ResourceKind, &str); 4] = [
+    pub const DIRS: [(ResourceKind, &str); 5] = [
         (ResourceKind::Vm, "vms"),
         (ResourceKind::Disk, "disks"),
         (ResourceKind::PublicIp, "ips"),
         (ResourceKind::Image, "images"),
+        (ResourceKind::SecurityGroup, "sgs"),
     ];
 
     fn dir(&self, kind: ResourceKind) -> PathBuf {

@@ -15,6 +15,7 @@
 
 mod driver;
 mod files;
+mod firewall;
 mod qmp;
 mod vm;
 

@@ -126,6 +126,8 @@ pub(crate) struct Launch<'a> {
     /// The root disk first.
     pub disks: Vec<Disk<'a>>,
     pub forward_port: Option<u16>,
+    /// Cut the guest off from the outside (no outbound rule allows it).
+    pub restrict: bool,
     pub accel: Accel,
 }
 
@@ -158,8 +160,8 @@ pub(crate) async fn launch(vm: &VmRecord, files: &VmFiles, launch: Launch<'_>) -
         "chardev:serial0".into(),
         "-netdev".into(),
         match launch.forward_port {
-            Some(port) => format!("user,id=net0,hostfwd=tcp:127.0.0.1:{port}-:22"),
-            None => "user,id=net0".into(),
+            Some(port) => format!("user,id=net0,restrict={},hostfwd={}-:22", on_off(launch.restrict), forward(port)),
+            None => format!("user,id=net0,restrict={}", on_off(launch.restrict)),
         },
         "-device".into(),
         "virtio-net-pci,netdev=net0".into(),
@@ -310,6 +312,38 @@ pub(crate) fn write_guest_config(files: &VmFiles, name: &str, value: Option<&str
             _ => Ok(()),
         },
     }
+}
+
+fn on_off(b: bool) -> &'static str {
+    if b { "on" } else { "off" }
+}
+
+/// A public IP's forward rule, as `hostfwd` options name it.
+fn forward(port: u16) -> String {
+    format!("tcp:127.0.0.1:{port}")
+}
+
+/// Makes the running VM's forward from `port` to its port 22 exist or not, as `wanted`
+/// says; what is already so is left alone.
+pub(crate) async fn set_forward(files: &VmFiles, port: u16, wanted: bool) -> DriverResult<()> {
+    let rule = forward(port);
+    // `info usernet` lists forwards as "TCP[HOST_FORWARD] <fd> 127.0.0.1 <port> …".
+    let table = qmp::human(&files.qmp(), "info usernet").await?;
+    let exists = table.lines().any(|l| {
+        let words: Vec<&str> = l.split_whitespace().collect();
+        words.first() == Some(&"TCP[HOST_FORWARD]") && words.get(3) == Some(&port.to_string().as_str())
+    });
+    let command = match (wanted, exists) {
+        (true, false) => format!("hostfwd_add net0 {rule}-:22"),
+        (false, true) => format!("hostfwd_remove net0 {rule}"),
+        _ => return Ok(()),
+    };
+    // hostfwd_add is silent when it works; hostfwd_remove says "… removed".
+    let said = qmp::human(&files.qmp(), &command).await?;
+    if !(said.is_empty() || said.ends_with("removed")) {
+        return Err(DriverError::Provider { code: "monitor".into(), message: format!("{command}: {said}") });
+    }
+    Ok(())
 }
 
 fn path(p: &Path) -> String {
