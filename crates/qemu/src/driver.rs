@@ -646,6 +646,8 @@ impl Driver for QemuDriver {
                 "images_dir": self.settings.images_dir,
                 "images": crate::images(&self.settings.images_dir),
                 "public_ips": "ports of 127.0.0.1 forwarded to the guest's port 22",
+                "hotplug_ports": HOTPLUG_PORTS,
+                "security_groups": "inbound: the port 22 forward; outbound: all (restrict=off) or nothing",
             }),
         }
     }

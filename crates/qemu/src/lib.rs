@@ -5,7 +5,7 @@
 //! pidfile; `disks/<id>.qcow2` are disks (a root disk is an overlay on its image);
 //! `ips/<id>.json` are "public IPs", which on one host are forwards from a port of
 //! 127.0.0.1 to the guest's port 22; `images/<id>.qcow2` are my-images, flattened
-//! copies of root disks. A VM's process is alive when its pidfile names a
+//! copies of root disks; `sgs/<id>.json` are security groups and their rules. A VM's process is alive when its pidfile names a
 //! process started with that pidfile; a VM meant to run whose process is gone is in
 //! error.
 //!

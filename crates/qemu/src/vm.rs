@@ -259,9 +259,15 @@ pub(crate) async fn flatten_disk(disk: &Path, to: &Path) -> DriverResult<()> {
     std::fs::rename(&tmp, to).map_err(|e| io_error(to, e))
 }
 
-/// Hot-plugs a data disk into the running VM.
+/// Hot-plugs a data disk into the running VM; a disk already plugged (a retry after an
+/// answer was lost) is left as it is.
 pub(crate) async fn plug_disk(files: &VmFiles, disk: &Disk<'_>) -> DriverResult<()> {
     let mut qmp = Qmp::connect(&files.qmp()).await?;
+    let devices = qmp.execute("qom-list", json!({"path": "/machine/peripheral"})).await?;
+    let device = device_id(disk.id);
+    if devices.as_array().into_iter().flatten().any(|d| d["name"] == device.as_str()) {
+        return Ok(());
+    }
     qmp.execute("blockdev-add", disk.blockdev()).await?;
     if let Err(e) = qmp.execute("device_add", disk.device()).await {
         let _ = qmp.execute("blockdev-del", json!({"node-name": disk.id})).await;

@@ -1,6 +1,7 @@
 //! The driver's state is its directory: a driver opened again (gureum restarted) finds
 //! its running VM by id and tag, and a VM whose QEMU process died is in error, with the
-//! reason, until it is started again; a resize restarts a running VM with the new shape.
+//! reason, until it is started again (with the disk hot-plugged before on its port); a
+//! resize restarts a running VM with the new shape.
 
 use gureum_driver::{
     CreateSpec, DiskSource, Driver, DriverError, Intent, ProviderResource, ProviderStatus, ResourceKind, VmAction,
@@ -18,17 +19,16 @@ async fn a_reopened_driver_reattaches_and_a_dead_process_is_an_error() {
     let _guests = gureum_qemu::testing::KillGuests(dir.path().to_path_buf());
     let settings = QemuSettings { images_dir, accel: Accel::Auto };
     let driver = QemuDriver::open(dir.path(), settings.clone()).unwrap();
-    let disk = driver
-        .create(CreateSpec::Disk {
-            name: "root".into(),
-            tag: "disk-tag".into(),
-            size_gb: 1,
-            zone: ZONE.into(),
-            volume_type: "SSD".into(),
-            source: DiskSource::Image("tiny-linux".into()),
-        })
-        .await
-        .unwrap();
+    let new_disk = |name: &'static str, source| CreateSpec::Disk {
+        name: name.into(),
+        tag: format!("{name}-tag"),
+        size_gb: 1,
+        zone: ZONE.into(),
+        volume_type: "SSD".into(),
+        source,
+    };
+    let disk = driver.create(new_disk("root", DiskSource::Image("tiny-linux".into()))).await.unwrap();
+    let data = driver.create(new_disk("data", DiskSource::Blank)).await.unwrap();
     let vm = driver
         .create(CreateSpec::Vm(VmSpec {
             name: "box".into(),
@@ -51,6 +51,7 @@ async fn a_reopened_driver_reattaches_and_a_dead_process_is_an_error() {
     let running = driver.wait(ResourceKind::Vm, &vm.id, &[ProviderStatus::Running], BOOT).await.unwrap().unwrap();
     let pid = running.attr_i64("pid").expect("a running VM has a pid");
     assert_eq!(driver.get(ResourceKind::Disk, &disk.id).await.unwrap().attr_str("attached_to"), Some(vm.id.as_str()));
+    driver.disk_attach(&data.id, &vm.id).await.unwrap();
     drop(driver);
 
     let driver = QemuDriver::open(dir.path(), settings).unwrap();
@@ -67,6 +68,11 @@ async fn a_reopened_driver_reattaches_and_a_dead_process_is_an_error() {
 
     driver.vm_action(&vm.id, VmAction::Start).await.unwrap();
     driver.wait(ResourceKind::Vm, &vm.id, &[ProviderStatus::Running], BOOT).await.unwrap();
+    let log = driver.console_log(&vm.id).await.unwrap();
+    let boot = &log[log.rfind("Linux version").unwrap()..];
+    assert!(boot.contains("tiny-linux: disk vdb added"), "the disk hot-plugged before is back on relaunch: {boot}");
+    driver.disk_detach(&data.id, &vm.id).await.unwrap();
+    assert_eq!(driver.get(ResourceKind::Disk, &data.id).await.unwrap().status, ProviderStatus::Available);
 
     // A running VM is powered down and relaunched with the new shape; a stopped one
     // only gets it for its next launch.
@@ -93,7 +99,9 @@ async fn a_reopened_driver_reattaches_and_a_dead_process_is_an_error() {
     driver.delete(ResourceKind::Vm, &vm.id).await.unwrap();
     assert!(matches!(driver.get(ResourceKind::Vm, &vm.id).await, Err(DriverError::NotFound { .. })));
     assert_eq!(driver.get(ResourceKind::Disk, &disk.id).await.unwrap().status, ProviderStatus::Available);
-    driver.delete(ResourceKind::Disk, &disk.id).await.unwrap();
+    for d in [&disk, &data] {
+        driver.delete(ResourceKind::Disk, &d.id).await.unwrap();
+    }
     let left: Vec<_> = ["vms", "disks", "ips", "images"]
         .iter()
         .flat_map(|d| std::fs::read_dir(dir.path().join(d)).unwrap().flatten().map(|e| e.path()))
