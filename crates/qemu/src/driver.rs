@@ -1,7 +1,6 @@
 //! The [`Driver`] trait over QEMU processes and the records in the connection directory.
 
-use crate::files::{DataDisk, DiskRecord, ImageRecord, IpRecord, Layout, Power, SgRecord, VmRecord, io_error};
-use crate::firewall::{self, Policy};
+use crate::files::{DataDisk, DiskRecord, IpRecord, Layout, Power, VmRecord, io_error};
 use crate::vm::{self, Disk, GUEST_IP, HOTPLUG_PORTS, ImageFiles, Launch, VmFiles};
 use crate::{QemuDriver, ZONE, now_ms, qmp};
 use async_trait::async_trait;
@@ -11,21 +10,20 @@ use gureum_driver::{
 };
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::time::Duration;
 
 /// How long a guest has to power off after ACPI power-down before its process is ended.
 const STOP_GRACE: Duration = Duration::from_secs(30);
 
-fn new_id(prefix: &str) -> String {
+pub(crate) fn new_id(prefix: &str) -> String {
     format!("{prefix}-{:012x}", rand::random::<u64>() >> 16)
 }
 
-fn conflict(msg: impl Into<String>) -> DriverError {
+pub(crate) fn conflict(msg: impl Into<String>) -> DriverError {
     DriverError::Conflict(msg.into())
 }
 
-fn view(
+pub(crate) fn view(
     kind: ResourceKind,
     id: &str,
     name: &str,
@@ -68,27 +66,17 @@ fn free_port() -> DriverResult<u16> {
 }
 
 impl QemuDriver {
-    fn layout(&self) -> Layout {
+    pub(crate) fn layout(&self) -> Layout {
         Layout { root: self.root.clone() }
     }
 
-    fn image(&self, name: &str) -> DriverResult<ImageFiles> {
+    pub(crate) fn image(&self, name: &str) -> DriverResult<ImageFiles> {
         ImageFiles::of(&self.settings.images_dir, name).ok_or_else(|| {
             DriverError::InvalidRequest(format!(
                 "no image {name:?} on this host; images: {}",
                 crate::images(&self.settings.images_dir).join(", ")
             ))
         })
-    }
-
-    /// What a disk made from `image` (a directory image's name or a my-image's id) is an
-    /// overlay of, and the directory image whose kernel boots it.
-    fn base_of(&self, image: &str) -> DriverResult<(PathBuf, String)> {
-        let layout = self.layout();
-        if let Ok(mine) = layout.load::<ImageRecord>(ResourceKind::Image, image) {
-            return Ok((layout.image_file(image), mine.boot_image));
-        }
-        Ok((self.image(image)?.disk, image.to_string()))
     }
 
     fn check_zone(zone: &str) -> DriverResult<()> {
@@ -202,20 +190,6 @@ impl QemuDriver {
             tracing::warn!(vm = %id, "launch failed: {e}");
         }
         self.vm_view(rec).await
-    }
-
-    /// What the VM's security groups let through now.
-    fn policy(&self, rec: &VmRecord) -> DriverResult<Policy> {
-        let mut groups = vec![];
-        for sg in &rec.spec.security_groups {
-            match self.layout().load::<SgRecord>(ResourceKind::SecurityGroup, sg) {
-                Ok(g) => groups.push(g),
-                // A group gureum kept itself (before this driver had them) has no rules here.
-                Err(DriverError::NotFound { .. }) => {}
-                Err(e) => return Err(e),
-            }
-        }
-        Ok(Policy::of(groups.iter().flat_map(|g| &g.rules)))
     }
 
     /// Launches the VM to run, showing `booting` until the guest is ready.
@@ -498,115 +472,6 @@ impl QemuDriver {
         layout.save(ResourceKind::Vm, vm_id, &rec)
     }
 
-    /// A my-image: the VM's root disk flattened into the image store, so it does not
-    /// depend on the image the disk was made from. The disk must not be in use.
-    async fn create_image(&self, name: String, tag: String, disk_id: &str) -> DriverResult<ProviderResource> {
-        let layout = self.layout();
-        let disk: DiskRecord = layout.load(ResourceKind::Disk, disk_id)?;
-        if let Some(vm) = &disk.attached_to
-            && VmFiles::new(&layout, vm).pid().is_some()
-        {
-            return Err(conflict(format!("disk {disk_id} is in use by running vm {vm}; stop it first")));
-        }
-        let Some(base) = &disk.base_image else {
-            return Err(DriverError::InvalidRequest(format!(
-                "disk {disk_id} was not made from an image: it cannot boot"
-            )));
-        };
-        let (_, boot_image) = self.base_of(base)?;
-        let id = new_id("img");
-        vm::flatten_disk(&layout.disk_image(disk_id), &layout.image_file(&id)).await?;
-        let rec = ImageRecord {
-            id: id.clone(),
-            name,
-            tag,
-            boot_image,
-            size_gb: disk.size_gb,
-            source_disk: disk_id.to_string(),
-            created_ms: now_ms(),
-        };
-        layout.save(ResourceKind::Image, &id, &rec)?;
-        Ok(self.image_view(&rec))
-    }
-
-    fn image_view(&self, i: &ImageRecord) -> ProviderResource {
-        view(
-            ResourceKind::Image,
-            &i.id,
-            &i.name,
-            &i.tag,
-            ProviderStatus::Available,
-            None,
-            json!({
-                "created_ms": i.created_ms,
-                "size_gb": i.size_gb,
-                "boot_image": i.boot_image,
-                "source_disk": i.source_disk,
-                "path": self.layout().image_file(&i.id),
-            }),
-        )
-    }
-
-    /// Deletes a my-image that no disk is an overlay of.
-    fn delete_image(&self, id: &str) -> DriverResult<()> {
-        let layout = self.layout();
-        let _: ImageRecord = layout.load(ResourceKind::Image, id)?;
-        for disk in layout.ids(ResourceKind::Disk) {
-            if layout.load::<DiskRecord>(ResourceKind::Disk, &disk)?.base_image.as_deref() == Some(id) {
-                return Err(conflict(format!("image {id} is the base of disk {disk}; delete the disk first")));
-            }
-        }
-        for file in [layout.image_file(id), layout.record(ResourceKind::Image, id)] {
-            std::fs::remove_file(&file).map_err(|e| io_error(&file, e))?;
-        }
-        Ok(())
-    }
-
-    /// Replaces a group's rules and makes the forwards of its running VMs follow them.
-    async fn set_rules(&self, sg_id: &str, rules: &[RuleSpec]) -> DriverResult<Vec<RuleOutcome>> {
-        let layout = self.layout();
-        let mut sg: SgRecord = layout.load(ResourceKind::SecurityGroup, sg_id)?;
-        sg.rules = rules.to_vec();
-        layout.save(ResourceKind::SecurityGroup, sg_id, &sg)?;
-        for vm in layout.ids(ResourceKind::Vm) {
-            let rec: VmRecord = layout.load(ResourceKind::Vm, &vm)?;
-            let files = VmFiles::new(&layout, &vm);
-            if !rec.spec.security_groups.iter().any(|g| g == sg_id) || files.pid().is_none() {
-                continue;
-            }
-            if let Some(ip) = &rec.public_ip {
-                let port = layout.load::<IpRecord>(ResourceKind::PublicIp, ip)?.port;
-                vm::set_forward(&files, port, self.policy(&rec)?.ssh_forward).await?;
-            }
-        }
-        Ok(firewall::outcomes(rules))
-    }
-
-    fn sg_view(sg: &SgRecord) -> ProviderResource {
-        view(
-            ResourceKind::SecurityGroup,
-            &sg.id,
-            &sg.name,
-            &sg.tag,
-            ProviderStatus::Available,
-            None,
-            json!({"created_ms": sg.created_ms, "rules": sg.rules.len()}),
-        )
-    }
-
-    /// Deletes a group no VM is in.
-    fn delete_sg(&self, id: &str) -> DriverResult<()> {
-        let layout = self.layout();
-        let _: SgRecord = layout.load(ResourceKind::SecurityGroup, id)?;
-        for vm in layout.ids(ResourceKind::Vm) {
-            if layout.load::<VmRecord>(ResourceKind::Vm, &vm)?.spec.security_groups.iter().any(|g| g == id) {
-                return Err(conflict(format!("security group {id} is in use by vm {vm}")));
-            }
-        }
-        let record = layout.record(ResourceKind::SecurityGroup, id);
-        std::fs::remove_file(&record).map_err(|e| io_error(&record, e))
-    }
-
     async fn view_of(&self, kind: ResourceKind, id: &str) -> DriverResult<ProviderResource> {
         let layout = self.layout();
         match kind {
@@ -672,11 +537,7 @@ impl Driver for QemuDriver {
                 Ok(Self::ip_view(&ip))
             }
             CreateSpec::Image { name, tag, disk } => self.create_image(name, tag, &disk).await,
-            CreateSpec::SecurityGroup { name, tag, .. } => {
-                let sg = SgRecord { id: new_id("sg"), name, tag, rules: vec![], created_ms: now_ms() };
-                self.layout().save(ResourceKind::SecurityGroup, &sg.id, &sg)?;
-                Ok(Self::sg_view(&sg))
-            }
+            CreateSpec::SecurityGroup { name, tag, .. } => self.create_sg(name, tag),
             other => Err(DriverError::Unsupported(format!("{} at the QEMU provider", other.kind()))),
         }
     }

@@ -16,7 +16,9 @@
 mod driver;
 mod files;
 mod firewall;
+mod my_images;
 mod qmp;
+mod security_groups;
 mod vm;
 
 use gureum_model::validation::FieldError;
