@@ -202,6 +202,8 @@ async fn a_tiny_linux_vm_follows_every_lifecycle_action() {
     let web = act(&c, "shelve", json!({})).await;
     assert_eq!(web["state"], "Shelved_offloaded", "{web}");
     assert!(qemu_processes(dir.path()).is_empty(), "a shelved instance has no process");
+    let disks = provider_files(dir.path()).into_iter().filter(|f| f.extension().is_some_and(|e| e == "qcow2")).count();
+    assert_eq!(disks, 3, "the root disk and both volumes are kept while shelved");
     let web = act(&c, "unshelve", json!({})).await;
     assert_eq!(web["state"], "Active", "{web}");
     let log = console(&c, "web").await;
