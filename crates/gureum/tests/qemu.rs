@@ -1,6 +1,7 @@
 //! Real VMs: a `gureum serve` on this host's QEMU boots the tiny-linux guest it builds
-//! (images/tiny-linux/build.sh) on the connection `local`, and every power action reaches
-//! the QEMU process. Skips when QEMU is not installed, unless CI=true.
+//! (images/tiny-linux/build.sh) on the connection `local`, and every lifecycle action
+//! reaches the QEMU process and shows in the guest, whose init reports its identity,
+//! shape and disks on the serial console. Skips when QEMU is not installed, unless CI=true.
 
 mod support;
 
@@ -8,7 +9,7 @@ use serde_json::{Value, json};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
-use support::{Client, Server};
+use support::{Client, Server, eventually};
 
 const P: &str = "vms";
 
@@ -31,7 +32,7 @@ fn qemu_processes(data_dir: &Path) -> Vec<u32> {
 fn provider_files(data_dir: &Path) -> Vec<PathBuf> {
     let mut files = vec![];
     for conn in std::fs::read_dir(data_dir.join("qemu")).into_iter().flatten().flatten() {
-        for sub in ["vms", "disks", "ips"] {
+        for sub in ["vms", "disks", "ips", "images"] {
             files.extend(std::fs::read_dir(conn.path().join(sub)).into_iter().flatten().flatten().map(|e| e.path()));
         }
     }
@@ -56,23 +57,58 @@ fn banner(address: &str) -> Option<String> {
     (n > 0).then(|| String::from_utf8_lossy(&buf[..n]).trim().to_string())
 }
 
+/// Runs an action and waits for its operation to succeed; returns what the POST answered.
+async fn run(c: &Client, path: &str, body: Value) -> Value {
+    let accepted = c.post(&format!("/v1/projects/{P}/{path}"), body).await;
+    let op = c.wait_op(P, accepted["operation_id"].as_str().unwrap_or_else(|| panic!("{path}: {accepted}"))).await;
+    assert_eq!(op["status"], "succeeded", "{path}: {op}");
+    accepted
+}
+
+async fn delete(c: &Client, path: &str) {
+    let del = c.call(reqwest::Method::DELETE, &format!("/v1/projects/{P}/{path}"), None).await;
+    assert!((200..300).contains(&del.0), "{path}: {del:?}");
+    let op = c.wait_op(P, del.1["operation_id"].as_str().unwrap()).await;
+    assert_eq!(op["status"], "succeeded", "{path}: {op}");
+}
+
+/// An action on the instance `web`; returns the instance after it.
 async fn act(c: &Client, verb: &str, body: Value) -> Value {
-    let i = c.post(&format!("/v1/projects/{P}/instances/web/{verb}"), body).await;
-    let op = c.wait_op(P, i["operation_id"].as_str().unwrap()).await;
-    assert_eq!(op["status"], "succeeded", "{verb}: {op}");
+    run(c, &format!("instances/web/{verb}"), body).await;
     c.get(&format!("/v1/projects/{P}/instances/web")).await
 }
 
-async fn console(c: &Client) -> String {
-    c.get(&format!("/v1/projects/{P}/instances/web/console")).await["output"].as_str().unwrap().to_string()
+async fn console(c: &Client, instance: &str) -> String {
+    c.get(&format!("/v1/projects/{P}/instances/{instance}/console")).await["output"].as_str().unwrap().to_string()
 }
 
 fn markers(log: &str) -> usize {
     log.matches("GUREUM-READY").count()
 }
 
+/// What the guest printed since its last boot began.
+fn last_boot(log: &str) -> &str {
+    log.rfind("Linux version").map_or(log, |at| &log[at..])
+}
+
+/// The value of `key=` in the guest's last readiness line.
+fn ready_value(log: &str, key: &str) -> u64 {
+    let line = log.lines().rfind(|l| l.contains("GUREUM-READY")).expect("a readiness line");
+    let value = line.split_whitespace().find_map(|w| w.strip_prefix(&format!("{key}="))).expect(key);
+    value.parse().unwrap_or_else(|_| panic!("{key} in {line}"))
+}
+
+/// Waits until the guest of `instance` has printed `line` since its last boot.
+async fn guest_says(c: &Client, instance: &str, line: &str) {
+    eventually(Duration::from_secs(30), &format!("{instance} printing {line:?}"), async || {
+        let log = console(c, instance).await;
+        if last_boot(&log).contains(line) { Ok(()) } else { Err(last_boot(&log).to_string()) }
+    })
+    .await
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_tiny_linux_vm_boots_and_follows_every_power_action() {
+async fn a_tiny_linux_vm_follows_every_lifecycle_action() {
     let Some(images) = gureum_qemu::testing::images_dir() else { return };
     let dir = tempfile::tempdir().unwrap();
     let _guests = gureum_qemu::testing::KillGuests(dir.path().to_path_buf());
@@ -86,57 +122,141 @@ async fn a_tiny_linux_vm_boots_and_follows_every_power_action() {
     c.network(P, "local").await;
     let key = c.post(&format!("/v1/projects/{P}/key-pairs"), json!({"name": "k", "connection": "local"})).await;
     let fingerprint = key["fingerprint"].as_str().expect("a fingerprint").to_string();
+    for volume in ["data", "extra"] {
+        run(&c, "volumes", json!({"name": volume, "size_gb": 1, "connection": "local"})).await;
+    }
 
+    // Create, with a data volume that is hot-plugged once the guest runs.
     let asked = Instant::now();
-    let created = c
-        .post(
-            &format!("/v1/projects/{P}/instances"),
-            json!({"name": "web", "instance_type": "t1.micro", "image": "tiny-linux", "subnet": "net",
-                   "security_groups": ["sg"], "key_pair": "k", "public_ip": "ephemeral"}),
-        )
-        .await;
-    let op = c.wait_op(P, created["operation_id"].as_str().unwrap()).await;
-    assert_eq!(op["status"], "succeeded", "{op}");
+    run(
+        &c,
+        "instances",
+        json!({"name": "web", "instance_type": "t1.micro", "image": "tiny-linux", "subnet": "net",
+               "security_groups": ["sg"], "key_pair": "k", "public_ip": "ephemeral", "volumes": ["data"]}),
+    )
+    .await;
     println!("API create → guest ready (Active): {:.1} s", asked.elapsed().as_secs_f64());
     let web = c.get(&format!("/v1/projects/{P}/instances/web")).await;
     assert_eq!(web["state"], "Active", "{web}");
-    let log = console(&c).await;
+    let log = console(&c, "web").await;
     assert!(
-        log.contains(&format!("GUREUM-READY hostname=web key={fingerprint}")),
+        log.contains(&format!("GUREUM-READY hostname=web key={fingerprint} cpus=1")),
         "the guest got its hostname and the key pair's key: {log}"
     );
+    let small_mem = ready_value(&log, "mem");
+    guest_says(&c, "web", "tiny-linux: disk vdb added size=1073741824").await;
     let pids = qemu_processes(dir.path());
     assert_eq!(pids.len(), 1, "one QEMU process per VM");
     println!("RSS of the idle VM's QEMU process: {} MiB", rss_kib(pids[0]) / 1024);
+    let cmdline = std::fs::read_to_string(format!("/proc/{}/cmdline", pids[0])).unwrap();
+    assert!(cmdline.contains("restrict=on"), "no outbound rule: the guest is cut off from outside: {cmdline}");
     let address = web["public_ip"]["address"].as_str().expect("a public address").to_string();
+
+    // Security groups: the forward to port 22 exists only while a rule lets it in.
+    assert_eq!(banner(&address), None, "no rule of the VM's security group lets port 22 in");
+    let rules = "security-groups/sg/rules";
+    let ssh = run(&c, rules, json!({"direction": "inbound", "protocol": "tcp", "port_from": 22})).await;
+    let dns = run(&c, rules, json!({"direction": "inbound", "protocol": "udp", "port_from": 53})).await;
+    let sg = c.get(&format!("/v1/projects/{P}/security-groups/sg")).await;
+    let rule = |id: &Value| sg["rules"].as_array().unwrap().iter().find(|r| r["id"] == *id).cloned().unwrap();
+    assert_eq!(rule(&ssh["id"])["applied"], true, "{sg}");
+    let dns = rule(&dns["id"]);
+    assert_eq!(dns["applied"], false, "{sg}");
+    assert!(dns["note"].as_str().unwrap().contains("only on port 22"), "the note says why: {dns}");
     assert_eq!(banner(&address).as_deref(), Some("SSH-2.0-tiny-linux web"), "the forward reaches the guest's port 22");
+
+    // A volume hot-plugged, grown and unplugged while the guest runs.
+    run(&c, "volumes/extra/attach", json!({"instance": "web"})).await;
+    guest_says(&c, "web", "tiny-linux: disk vdc added size=1073741824").await;
+    run(&c, "volumes/extra/extend", json!({"size_gb": 2})).await;
+    guest_says(&c, "web", "tiny-linux: disk vdc resized size=2147483648").await;
+    run(&c, "volumes/extra/detach", json!({})).await;
+    guest_says(&c, "web", "tiny-linux: disk vdc removed").await;
+    assert_eq!(c.get(&format!("/v1/projects/{P}/volumes/extra")).await["state"], "Available");
 
     let web = act(&c, "stop", json!({})).await;
     assert_eq!(web["state"], "Stopped", "{web}");
     assert!(qemu_processes(dir.path()).is_empty(), "a stopped VM has no process");
-    assert!(console(&c).await.contains("reboot: Power down"), "the guest powered off on ACPI, not killed");
+    assert!(console(&c, "web").await.contains("reboot: Power down"), "the guest powered off on ACPI, not killed");
     assert_eq!(banner(&address), None, "the ephemeral IP's forward is gone with it");
 
     let web = act(&c, "start", json!({})).await;
     assert_eq!(web["state"], "Active", "{web}");
-    assert_eq!(markers(&console(&c).await), 2, "the guest booted again");
+    let log = console(&c, "web").await;
+    assert_eq!(markers(&log), 2, "the guest booted again");
+    let boot = last_boot(&log);
+    assert!(boot.contains("disk vdb added") && !boot.contains("vdc"), "only the attached volume is back: {boot}");
     let address = web["public_ip"]["address"].as_str().expect("a public address on start").to_string();
     assert_eq!(banner(&address).as_deref(), Some("SSH-2.0-tiny-linux web"));
 
     let pid = qemu_processes(dir.path());
     assert_eq!(act(&c, "reboot", json!({"type": "soft"})).await["state"], "Active");
-    let log = console(&c).await;
+    let log = console(&c, "web").await;
     assert_eq!(markers(&log), 3, "a soft reboot boots the guest again");
     assert!(log.contains("Requesting system reboot"), "the guest's init rebooted it");
     assert_eq!(act(&c, "reboot", json!({"type": "hard"})).await["state"], "Active");
-    assert_eq!(markers(&console(&c).await), 4, "a hard reboot boots the guest again");
+    assert_eq!(markers(&console(&c, "web").await), 4, "a hard reboot boots the guest again");
     assert_eq!(qemu_processes(dir.path()), pid, "reboots keep the process");
 
-    let del = c.call(reqwest::Method::DELETE, &format!("/v1/projects/{P}/instances/web"), None).await;
-    assert!((200..300).contains(&del.0), "{del:?}");
-    let op = c.wait_op(P, del.1["operation_id"].as_str().unwrap()).await;
-    assert_eq!(op["status"], "succeeded", "{op}");
+    // Shelved: no VM, the disks kept; unshelved: a new VM boots from the same root disk.
+    let web = act(&c, "shelve", json!({})).await;
+    assert_eq!(web["state"], "Shelved_offloaded", "{web}");
+    assert!(qemu_processes(dir.path()).is_empty(), "a shelved instance has no process");
+    let disks = provider_files(dir.path()).into_iter().filter(|f| f.extension().is_some_and(|e| e == "qcow2")).count();
+    assert_eq!(disks, 3, "the root disk and both volumes are kept while shelved");
+    let web = act(&c, "unshelve", json!({})).await;
+    assert_eq!(web["state"], "Active", "{web}");
+    let log = console(&c, "web").await;
+    assert!(log.contains("GUREUM-READY hostname=web"), "the guest booted again: {log}");
+    guest_says(&c, "web", "tiny-linux: disk vdb added size=1073741824").await;
+
+    // Resized: the VM restarts with the new shape, and the guest sees it; a revert
+    // restarts it with the old one.
+    let web = act(&c, "resize", json!({"instance_type": "t1.medium"})).await;
+    assert_eq!(web["state"], "Resized", "{web}");
+    assert_eq!(ready_value(&console(&c, "web").await, "cpus"), 2, "the guest sees the new vCPUs");
+    let web = act(&c, "revert-resize", json!({})).await;
+    assert_eq!(web["state"], "Active", "{web}");
+    let log = console(&c, "web").await;
+    assert_eq!(ready_value(&log, "cpus"), 1, "the old vCPUs are back");
+    // The kernel's own reservations move MemTotal by a few KiB from boot to boot.
+    assert!(ready_value(&log, "mem").abs_diff(small_mem) < small_mem / 100, "the old memory is back: {log}");
+    let web = act(&c, "resize", json!({"instance_type": "t1.medium"})).await;
+    assert_eq!(web["state"], "Resized", "{web}");
+    let log = console(&c, "web").await;
+    assert_eq!(ready_value(&log, "cpus"), 2, "the guest sees the new vCPUs");
+    assert!(ready_value(&log, "mem") > small_mem, "the guest sees the new memory: {log}");
+    guest_says(&c, "web", "tiny-linux: disk vdb added size=1073741824").await;
+    assert_eq!(act(&c, "confirm-resize", json!({})).await["state"], "Active");
+    let address = c.get(&format!("/v1/projects/{P}/instances/web")).await["public_ip"]["address"]
+        .as_str()
+        .expect("a public address")
+        .to_string();
+    assert_eq!(banner(&address).as_deref(), Some("SSH-2.0-tiny-linux web"));
+    delete(&c, &format!("{rules}/{}", ssh["id"].as_str().unwrap())).await;
+    assert_eq!(banner(&address), None, "without its rule the running VM's forward is gone");
+
+    // My-image: the stopped VM's disk, flattened; a second VM boots from it.
+    assert_eq!(act(&c, "stop", json!({})).await["state"], "Stopped");
+    run(&c, "instances/web/create-image", json!({"name": "web-image"})).await;
+    let image = c.get(&format!("/v1/projects/{P}/images/web-image")).await;
+    assert_eq!(image["state"], "Active", "{image}");
+    run(
+        &c,
+        "instances",
+        json!({"name": "copy", "instance_type": "t1.micro", "image": "web-image", "subnet": "net",
+               "security_groups": ["sg"]}),
+    )
+    .await;
+    assert!(console(&c, "copy").await.contains("GUREUM-READY hostname=copy"), "the copy boots");
+
+    delete(&c, "instances/copy").await;
+    delete(&c, "instances/web").await;
+    for volume in ["data", "extra"] {
+        delete(&c, &format!("volumes/{volume}")).await;
+    }
+    delete(&c, "images/web-image").await;
     assert!(qemu_processes(dir.path()).is_empty(), "no QEMU process is left");
-    assert_eq!(provider_files(dir.path()), Vec::<PathBuf>::new(), "no VM directory, disk or forward is left");
+    assert_eq!(provider_files(dir.path()), Vec::<PathBuf>::new(), "no VM directory, disk, image or forward is left");
     assert_eq!(banner(&address), None, "no port forward is left");
 }

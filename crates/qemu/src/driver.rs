@@ -1,7 +1,7 @@
 //! The [`Driver`] trait over QEMU processes and the records in the connection directory.
 
-use crate::files::{DiskRecord, IpRecord, Layout, Power, VmRecord, io_error};
-use crate::vm::{self, GUEST_IP, ImageFiles, Launch, VmFiles};
+use crate::files::{DataDisk, DiskRecord, IpRecord, Layout, Power, VmRecord, io_error};
+use crate::vm::{self, Disk, GUEST_IP, HOTPLUG_PORTS, ImageFiles, Launch, VmFiles};
 use crate::{QemuDriver, ZONE, now_ms, qmp};
 use async_trait::async_trait;
 use gureum_driver::{
@@ -15,15 +15,15 @@ use std::time::Duration;
 /// How long a guest has to power off after ACPI power-down before its process is ended.
 const STOP_GRACE: Duration = Duration::from_secs(30);
 
-fn new_id(prefix: &str) -> String {
+pub(crate) fn new_id(prefix: &str) -> String {
     format!("{prefix}-{:012x}", rand::random::<u64>() >> 16)
 }
 
-fn conflict(msg: impl Into<String>) -> DriverError {
+pub(crate) fn conflict(msg: impl Into<String>) -> DriverError {
     DriverError::Conflict(msg.into())
 }
 
-fn view(
+pub(crate) fn view(
     kind: ResourceKind,
     id: &str,
     name: &str,
@@ -66,11 +66,11 @@ fn free_port() -> DriverResult<u16> {
 }
 
 impl QemuDriver {
-    fn layout(&self) -> Layout {
+    pub(crate) fn layout(&self) -> Layout {
         Layout { root: self.root.clone() }
     }
 
-    fn image(&self, name: &str) -> DriverResult<ImageFiles> {
+    pub(crate) fn image(&self, name: &str) -> DriverResult<ImageFiles> {
         ImageFiles::of(&self.settings.images_dir, name).ok_or_else(|| {
             DriverError::InvalidRequest(format!(
                 "no image {name:?} on this host; images: {}",
@@ -96,8 +96,8 @@ impl QemuDriver {
             DiskSource::Image(image) => Some(image.clone()),
             DiskSource::Snapshot(_) => return Err(DriverError::Unsupported("disks from snapshots".into())),
         };
-        let base = base_image.as_deref().map(|i| self.image(i)).transpose()?;
-        vm::create_disk(&path, base.as_ref().map(|b| b.disk.as_path()), size_gb).await?;
+        let base = base_image.as_deref().map(|i| self.base_of(i)).transpose()?;
+        vm::create_disk(&path, base.as_ref().map(|(disk, _)| disk.as_path()), size_gb).await?;
         let rec = DiskRecord {
             id: id.clone(),
             name,
@@ -163,7 +163,7 @@ impl QemuDriver {
             return Err(conflict(format!("disk {} is attached to {vm}", root.id)));
         }
         // The root disk's image boots the VM; a blank root disk boots the named image.
-        let boot_image = root.base_image.clone().unwrap_or_else(|| spec.image.clone());
+        let (_, boot_image) = self.base_of(root.base_image.as_deref().unwrap_or(&spec.image))?;
         self.image(&boot_image)?;
         let id = new_id("vm");
         let files = VmFiles::new(&layout, &id);
@@ -192,16 +192,30 @@ impl QemuDriver {
         self.vm_view(rec).await
     }
 
+    /// Launches the VM to run, showing `booting` until the guest is ready.
+    async fn boot(&self, rec: &mut VmRecord, booting: ProviderStatus) -> DriverResult<()> {
+        rec.power = Power::Running;
+        rec.booting = booting;
+        rec.boot_offset = VmFiles::new(&self.layout(), &rec.id).serial_len();
+        self.layout().save(ResourceKind::Vm, &rec.id, rec)?;
+        self.launch(rec).await
+    }
+
     async fn launch(&self, rec: &VmRecord) -> DriverResult<()> {
         let layout = self.layout();
         let image = self.image(&rec.boot_image)?;
-        let disks = rec.disks().map(|d| layout.disk_image(d)).collect();
+        let root = Disk { id: &rec.spec.root_disk, path: layout.disk_image(&rec.spec.root_disk), port: None };
+        let data =
+            rec.data_disks.iter().map(|d| Disk { id: &d.disk, path: layout.disk_image(&d.disk), port: Some(d.port) });
+        let disks = std::iter::once(root).chain(data).collect();
+        let policy = self.policy(rec)?;
         let forward_port = match &rec.public_ip {
-            Some(ip) => Some(layout.load::<IpRecord>(ResourceKind::PublicIp, ip)?.port),
-            None => None,
+            Some(ip) if policy.ssh_forward => Some(layout.load::<IpRecord>(ResourceKind::PublicIp, ip)?.port),
+            _ => None,
         };
         let files = VmFiles::new(&layout, &rec.id);
-        vm::launch(rec, &files, Launch { image: &image, disks, forward_port, accel: self.accel }).await
+        let restrict = !policy.outbound;
+        vm::launch(rec, &files, Launch { image: &image, disks, forward_port, restrict, accel: self.accel }).await
     }
 
     /// The VM's status from its record and process; ends a process whose guest powered
@@ -209,14 +223,19 @@ impl QemuDriver {
     async fn vm_view(&self, mut rec: VmRecord) -> DriverResult<ProviderResource> {
         let layout = self.layout();
         let files = VmFiles::new(&layout, &rec.id);
-        let pid = files.pid();
-        let guest = match pid {
-            Some(_) => qmp::execute(&files.qmp(), "query-status", json!({}))
-                .await
-                .ok()
-                .and_then(|s| s["status"].as_str().map(str::to_string)),
-            None => None,
-        };
+        let mut pid = files.pid();
+        let mut guest = self.guest_status(&files, pid).await;
+        // A VM restarting for a new shape is relaunched once its guest is off.
+        if let Power::Restarting { deadline_ms } = rec.power
+            && (pid.is_none() || guest.as_deref() == Some("shutdown") || now_ms() >= deadline_ms)
+        {
+            vm::end(&files).await?;
+            if let Err(e) = self.boot(&mut rec, ProviderStatus::Resizing).await {
+                tracing::warn!(vm = %rec.id, "relaunch with the new shape failed: {e}");
+            }
+            pid = files.pid();
+            guest = None;
+        }
         let (status, reason) = match (rec.power, pid, guest.as_deref()) {
             (Power::Stopped, None, _) => (ProviderStatus::Stopped, None),
             (Power::Stopping { .. }, None, _) => {
@@ -256,6 +275,7 @@ impl QemuDriver {
                 }),
             ),
             (Power::Stopped, Some(_), _) => (ProviderStatus::Stopping, None),
+            (Power::Restarting { .. }, _, _) => (ProviderStatus::Resizing, None),
         };
         let public_ip = match &rec.public_ip {
             Some(ip) => layout.load::<IpRecord>(ResourceKind::PublicIp, ip).ok().map(|ip| address(ip.port)),
@@ -286,6 +306,13 @@ impl QemuDriver {
                 "accel": self.accel.as_str(),
             }),
         ))
+    }
+
+    /// What QEMU says of the guest (`running`, `shutdown`…), when its process answers.
+    async fn guest_status(&self, files: &VmFiles, pid: Option<u32>) -> Option<String> {
+        pid?;
+        let status = qmp::execute(&files.qmp(), "query-status", json!({})).await.ok()?;
+        status["status"].as_str().map(str::to_string)
     }
 
     async fn delete_vm(&self, id: &str) -> DriverResult<()> {
@@ -339,13 +366,7 @@ impl QemuDriver {
                     return Err(conflict(format!("vm {id} is still stopping")));
                 }
             }
-            VmAction::Start => {
-                rec.power = Power::Running;
-                rec.booting = ProviderStatus::Starting;
-                rec.boot_offset = files.serial_len();
-                layout.save(ResourceKind::Vm, id, &rec)?;
-                self.launch(&rec).await?;
-            }
+            VmAction::Start => self.boot(&mut rec, ProviderStatus::Starting).await?,
             VmAction::Stop { .. } if !alive => {
                 rec.power = Power::Stopped;
                 layout.save(ResourceKind::Vm, id, &rec)?;
@@ -376,36 +397,50 @@ impl QemuDriver {
                     qmp::execute(&files.qmp(), "send-key", json!({ "keys": keys })).await?;
                 }
             }
-            VmAction::Resize { .. } if alive => {
-                return Err(conflict(format!("vm {id} is running; a QEMU VM is resized while it is stopped")));
+            VmAction::Resize { .. } if alive && rec.power != Power::Running => {
+                return Err(conflict(format!("vm {id} is stopping or restarting")));
             }
-            // The new shape is what the next launch gets.
+            // The new shape is what the next launch gets; a running VM is powered down
+            // for it now and relaunched when off (see vm_view).
             VmAction::Resize { instance_type, vcpus, memory_mib } => {
                 rec.spec = VmSpec { instance_type, vcpus, memory_mib, ..rec.spec };
+                if alive {
+                    qmp::execute(&files.qmp(), "system_powerdown", json!({})).await?;
+                    rec.power = Power::Restarting { deadline_ms: now_ms() + STOP_GRACE.as_millis() as u64 };
+                }
                 layout.save(ResourceKind::Vm, id, &rec)?;
             }
         }
         Ok(())
     }
 
-    /// Attaches or detaches a disk of a stopped VM; it is on the VM's next launch.
-    fn set_disk(&self, disk_id: &str, vm_id: &str, attach: bool) -> DriverResult<()> {
+    /// Attaches or detaches a data disk: hot-plugged when the VM runs, and on its port
+    /// at every launch.
+    async fn set_disk(&self, disk_id: &str, vm_id: &str, attach: bool) -> DriverResult<()> {
         let layout = self.layout();
         let mut rec: VmRecord = layout.load(ResourceKind::Vm, vm_id)?;
         let mut disk: DiskRecord = layout.load(ResourceKind::Disk, disk_id)?;
-        if VmFiles::new(&layout, vm_id).pid().is_some() {
-            return Err(conflict(format!(
-                "vm {vm_id} is running; disks are attached and detached while it is stopped"
-            )));
-        }
+        let files = VmFiles::new(&layout, vm_id);
+        let running = files.pid().is_some();
         match (attach, disk.attached_to.as_deref()) {
             (true, None) => {
+                let port =
+                    (0..HOTPLUG_PORTS).find(|p| rec.data_disks.iter().all(|d| d.port != *p)).ok_or_else(|| {
+                        DriverError::Capacity(format!("vm {vm_id} has all its {HOTPLUG_PORTS} data disk ports in use"))
+                    })?;
+                if running {
+                    let path = layout.disk_image(disk_id);
+                    vm::plug_disk(&files, &Disk { id: disk_id, path, port: Some(port) }).await?;
+                }
                 disk.attached_to = Some(vm_id.to_string());
-                rec.data_disks.push(disk_id.to_string());
+                rec.data_disks.push(DataDisk { disk: disk_id.to_string(), port });
             }
             (false, Some(v)) if v == vm_id && rec.spec.root_disk != disk_id => {
+                if running {
+                    vm::unplug_disk(&files, disk_id).await?;
+                }
                 disk.attached_to = None;
-                rec.data_disks.retain(|d| d != disk_id);
+                rec.data_disks.retain(|d| d.disk != disk_id);
             }
             (true, Some(v)) => return Err(conflict(format!("disk {disk_id} is attached to {v}"))),
             (false, _) => return Err(conflict(format!("disk {disk_id} is not a data disk of {vm_id}"))),
@@ -414,7 +449,8 @@ impl QemuDriver {
         layout.save(ResourceKind::Vm, vm_id, &rec)
     }
 
-    /// Binds or unbinds the IP's port forward, on the running process too.
+    /// Binds or unbinds the IP's port forward (when the VM's security groups allow port
+    /// 22 from it), on the running process too.
     async fn set_ip(&self, ip_id: &str, vm_id: &str, attach: bool) -> DriverResult<()> {
         let layout = self.layout();
         let mut rec: VmRecord = layout.load(ResourceKind::Vm, vm_id)?;
@@ -428,14 +464,7 @@ impl QemuDriver {
         }
         let files = VmFiles::new(&layout, vm_id);
         if files.pid().is_some() {
-            let rule = format!("tcp:127.0.0.1:{}", ip.port);
-            let command =
-                if attach { format!("hostfwd_add net0 {rule}-:22") } else { format!("hostfwd_remove net0 {rule}") };
-            // hostfwd_add is silent when it works; hostfwd_remove says "… removed".
-            let said = qmp::human(&files.qmp(), &command).await?;
-            if !(said.is_empty() || said.ends_with("removed")) {
-                return Err(DriverError::Provider { code: "monitor".into(), message: format!("{command}: {said}") });
-            }
+            vm::set_forward(&files, ip.port, attach && self.policy(&rec)?.ssh_forward).await?;
         }
         ip.attached_to = attach.then(|| vm_id.to_string());
         rec.public_ip = attach.then(|| ip_id.to_string());
@@ -449,6 +478,8 @@ impl QemuDriver {
             ResourceKind::Vm => self.vm_view(layout.load(kind, id)?).await,
             ResourceKind::Disk => Ok(self.disk_view(&layout.load(kind, id)?)),
             ResourceKind::PublicIp => Ok(Self::ip_view(&layout.load(kind, id)?)),
+            ResourceKind::Image => Ok(self.image_view(&layout.load(kind, id)?)),
+            ResourceKind::SecurityGroup => Ok(Self::sg_view(&layout.load(kind, id)?)),
             _ => Err(DriverError::NotFound { kind, id: id.to_string() }),
         }
     }
@@ -459,16 +490,14 @@ impl Driver for QemuDriver {
     fn info(&self) -> DriverInfo {
         use ResourceKind::*;
         let mut kinds = BTreeMap::new();
-        for k in [Vm, Disk, PublicIp] {
+        for k in [Vm, Disk, PublicIp, Image, SecurityGroup] {
             kinds.insert(k, Support::Native);
         }
         // One host has one flat user-mode network and nowhere to keep keys: gureum keeps these.
-        for k in [Vpc, Subnet, SecurityGroup, KeyPair] {
+        for k in [Vpc, Subnet, KeyPair] {
             kinds.insert(k, Support::Emulated);
         }
-        for k in [Snapshot, Image] {
-            kinds.insert(k, Support::Unsupported);
-        }
+        kinds.insert(Snapshot, Support::Unsupported);
         DriverInfo {
             driver: "qemu".into(),
             version: env!("CARGO_PKG_VERSION").into(),
@@ -482,6 +511,8 @@ impl Driver for QemuDriver {
                 "images_dir": self.settings.images_dir,
                 "images": crate::images(&self.settings.images_dir),
                 "public_ips": "ports of 127.0.0.1 forwarded to the guest's port 22",
+                "hotplug_ports": HOTPLUG_PORTS,
+                "security_groups": "inbound: the port 22 forward; outbound: all (restrict=off) or nothing",
             }),
         }
     }
@@ -505,6 +536,8 @@ impl Driver for QemuDriver {
                 self.layout().save(ResourceKind::PublicIp, &ip.id, &ip)?;
                 Ok(Self::ip_view(&ip))
             }
+            CreateSpec::Image { name, tag, disk } => self.create_image(name, tag, &disk).await,
+            CreateSpec::SecurityGroup { name, tag, .. } => self.create_sg(name, tag),
             other => Err(DriverError::Unsupported(format!("{} at the QEMU provider", other.kind()))),
         }
     }
@@ -532,6 +565,8 @@ impl Driver for QemuDriver {
         match kind {
             ResourceKind::Vm => self.delete_vm(id).await,
             ResourceKind::Disk | ResourceKind::PublicIp => self.delete_detached(kind, id).await,
+            ResourceKind::Image => self.delete_image(id),
+            ResourceKind::SecurityGroup => self.delete_sg(id),
             _ => Err(DriverError::NotFound { kind, id: id.to_string() }),
         }
     }
@@ -543,12 +578,12 @@ impl Driver for QemuDriver {
 
     async fn disk_attach(&self, disk_id: &str, vm_id: &str) -> DriverResult<()> {
         let _guard = self.lock.lock().await;
-        self.set_disk(disk_id, vm_id, true)
+        self.set_disk(disk_id, vm_id, true).await
     }
 
     async fn disk_detach(&self, disk_id: &str, vm_id: &str) -> DriverResult<()> {
         let _guard = self.lock.lock().await;
-        self.set_disk(disk_id, vm_id, false)
+        self.set_disk(disk_id, vm_id, false).await
     }
 
     async fn disk_extend(&self, disk_id: &str, size_gb: i64) -> DriverResult<()> {
@@ -561,12 +596,11 @@ impl Driver for QemuDriver {
                 disk.size_gb
             )));
         }
-        if let Some(vm) = &disk.attached_to
-            && VmFiles::new(&layout, vm).pid().is_some()
-        {
-            return Err(conflict(format!("disk {disk_id} is in use by running vm {vm}; stop it first")));
+        let running = disk.attached_to.as_deref().map(|vm| VmFiles::new(&layout, vm)).filter(|f| f.pid().is_some());
+        match running {
+            Some(files) => vm::resize_live(&files, disk_id, size_gb).await?,
+            None => vm::resize_disk(&layout.disk_image(disk_id), size_gb).await?,
         }
-        vm::resize_disk(&layout.disk_image(disk_id), size_gb).await?;
         disk.size_gb = size_gb;
         layout.save(ResourceKind::Disk, disk_id, &disk)
     }
@@ -581,19 +615,13 @@ impl Driver for QemuDriver {
         self.set_ip(ip_id, vm_id, false).await
     }
 
-    async fn security_group_set_rules(&self, _sg_id: &str, rules: &[RuleSpec]) -> DriverResult<Vec<RuleOutcome>> {
-        Ok(rules
-            .iter()
-            .map(|r| RuleOutcome {
-                id: r.id.clone(),
-                applied: false,
-                note: Some("QEMU user-mode networking has no firewall; only the port 22 forward exists".into()),
-            })
-            .collect())
+    async fn security_group_set_rules(&self, sg_id: &str, rules: &[RuleSpec]) -> DriverResult<Vec<RuleOutcome>> {
+        let _guard = self.lock.lock().await;
+        self.set_rules(sg_id, rules).await
     }
 
     /// Refuses up front what this host cannot do: an image it does not have, a VM larger
-    /// than the host, images of disks.
+    /// than the host, an image of a running VM.
     fn precheck(&self, intent: &Intent<'_>) -> Result<(), Refusal> {
         match intent {
             Intent::Vm { image, vcpus, memory_mib, zone, .. } => {
@@ -601,7 +629,8 @@ impl Driver for QemuDriver {
                     return Err(Refusal::invalid("zone", format!("this host has the one zone {ZONE}")));
                 }
                 let images = crate::images(&self.settings.images_dir);
-                if !images.iter().any(|i| i == image) {
+                let mine = self.layout().record(ResourceKind::Image, image).is_file();
+                if !mine && !images.iter().any(|i| i == image) {
                     return Err(Refusal::invalid(
                         "image",
                         format!("this host boots only its own images: {}", images.join(", ")),
@@ -621,9 +650,11 @@ impl Driver for QemuDriver {
                 }
                 Ok(())
             }
-            Intent::ImageFromVm { .. } => {
-                Err(Refusal::invalid("name", "the QEMU provider does not make images of disks yet"))
-            }
+            // The root disk is copied as it is on disk: a running guest would change it meanwhile.
+            Intent::ImageFromVm { vm_stopped: false } => Err(Refusal::conflict(
+                "instance",
+                "a QEMU VM's image is made while it is stopped: stop the instance first",
+            )),
             _ => Ok(()),
         }
     }

@@ -1,7 +1,7 @@
 //! The records the driver keeps, one JSON file each, written atomically (a temporary file
 //! renamed over the old one) so a crash never leaves half a record.
 
-use gureum_driver::{DiskSource, DriverError, DriverResult, ProviderStatus, ResourceKind, VmSpec};
+use gureum_driver::{DiskSource, DriverError, DriverResult, ProviderStatus, ResourceKind, RuleSpec, VmSpec};
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use std::path::{Path, PathBuf};
 
@@ -16,6 +16,19 @@ pub(crate) enum Power {
         deadline_ms: u64,
     },
     Stopped,
+    /// ACPI power-down sent so that the VM comes back with a new shape: relaunched once
+    /// the guest is off, or at `deadline_ms` by force.
+    Restarting {
+        deadline_ms: u64,
+    },
+}
+
+/// A data disk and the hot-plug port (`pcie-root-port` number) it is on: every launch
+/// puts it back where the guest last saw it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct DataDisk {
+    pub disk: String,
+    pub port: u8,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -26,7 +39,7 @@ pub(crate) struct VmRecord {
     pub spec: VmSpec,
     /// The image whose kernel and initramfs boot the VM.
     pub boot_image: String,
-    pub data_disks: Vec<String>,
+    pub data_disks: Vec<DataDisk>,
     pub public_ip: Option<String>,
     pub power: Power,
     /// Length of the serial log when the current boot began: the readiness marker
@@ -40,7 +53,7 @@ pub(crate) struct VmRecord {
 impl VmRecord {
     /// The root disk, then the data disks in attach order.
     pub fn disks(&self) -> impl Iterator<Item = &String> {
-        std::iter::once(&self.spec.root_disk).chain(&self.data_disks)
+        std::iter::once(&self.spec.root_disk).chain(self.data_disks.iter().map(|d| &d.disk))
     }
 }
 
@@ -55,6 +68,29 @@ pub(crate) struct DiskRecord {
     pub source: DiskSource,
     pub base_image: Option<String>,
     pub attached_to: Option<String>,
+    pub created_ms: u64,
+}
+
+/// A my-image: a flattened copy of a root disk, booted by the kernel of `boot_image`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct ImageRecord {
+    pub id: String,
+    pub name: String,
+    pub tag: String,
+    /// The directory image (under images_dir) whose kernel and initramfs boot it.
+    pub boot_image: String,
+    pub size_gb: i64,
+    pub source_disk: String,
+    pub created_ms: u64,
+}
+
+/// A security group: its rules decide a VM's port 22 forward and outbound access.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct SgRecord {
+    pub id: String,
+    pub name: String,
+    pub tag: String,
+    pub rules: Vec<RuleSpec>,
     pub created_ms: u64,
 }
 
@@ -81,26 +117,40 @@ impl Layout {
         self.root.join("vms").join(id)
     }
 
+    /// The directory of each kind's records (the kinds the driver keeps).
+    pub const DIRS: [(ResourceKind, &str); 5] = [
+        (ResourceKind::Vm, "vms"),
+        (ResourceKind::Disk, "disks"),
+        (ResourceKind::PublicIp, "ips"),
+        (ResourceKind::Image, "images"),
+        (ResourceKind::SecurityGroup, "sgs"),
+    ];
+
+    fn dir(&self, kind: ResourceKind) -> PathBuf {
+        let (_, dir) = Self::DIRS.iter().find(|(k, _)| *k == kind).expect("a kind the driver keeps");
+        self.root.join(dir)
+    }
+
     pub fn record(&self, kind: ResourceKind, id: &str) -> PathBuf {
         match kind {
             ResourceKind::Vm => self.vm_dir(id).join("vm.json"),
-            ResourceKind::Disk => self.root.join("disks").join(format!("{id}.json")),
-            _ => self.root.join("ips").join(format!("{id}.json")),
+            _ => self.dir(kind).join(format!("{id}.json")),
         }
     }
 
     pub fn disk_image(&self, id: &str) -> PathBuf {
-        self.root.join("disks").join(format!("{id}.qcow2"))
+        self.dir(ResourceKind::Disk).join(format!("{id}.qcow2"))
+    }
+
+    /// A my-image's disk.
+    pub fn image_file(&self, id: &str) -> PathBuf {
+        self.dir(ResourceKind::Image).join(format!("{id}.qcow2"))
     }
 
     /// The ids of every record of `kind`.
     pub fn ids(&self, kind: ResourceKind) -> Vec<String> {
-        let (dir, suffix) = match kind {
-            ResourceKind::Vm => ("vms", ""),
-            ResourceKind::Disk => ("disks", ".json"),
-            _ => ("ips", ".json"),
-        };
-        let mut ids: Vec<String> = std::fs::read_dir(self.root.join(dir))
+        let suffix = if kind == ResourceKind::Vm { "" } else { ".json" };
+        let mut ids: Vec<String> = std::fs::read_dir(self.dir(kind))
             .into_iter()
             .flatten()
             .flatten()

@@ -4,7 +4,8 @@
 //! VMs again: `vms/<id>/` holds a VM's record (`vm.json`), serial log, QMP socket and
 //! pidfile; `disks/<id>.qcow2` are disks (a root disk is an overlay on its image);
 //! `ips/<id>.json` are "public IPs", which on one host are forwards from a port of
-//! 127.0.0.1 to the guest's port 22. A VM's process is alive when its pidfile names a
+//! 127.0.0.1 to the guest's port 22; `images/<id>.qcow2` are my-images, flattened
+//! copies of root disks; `sgs/<id>.json` are security groups and their rules. A VM's process is alive when its pidfile names a
 //! process started with that pidfile; a VM meant to run whose process is gone is in
 //! error.
 //!
@@ -14,7 +15,10 @@
 
 mod driver;
 mod files;
+mod firewall;
+mod my_images;
 mod qmp;
+mod security_groups;
 mod vm;
 
 use gureum_model::validation::FieldError;
@@ -145,7 +149,7 @@ impl QemuDriver {
                 dir.display()
             ));
         }
-        for sub in ["vms", "disks", "ips"] {
+        for (_, sub) in files::Layout::DIRS {
             std::fs::create_dir_all(dir.join(sub)).map_err(|e| format!("creating {}: {e}", dir.join(sub).display()))?;
         }
         let accel = match settings.accel {

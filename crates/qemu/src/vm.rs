@@ -1,9 +1,10 @@
 //! A VM's QEMU process: its command line, liveness, readiness and end.
 
 use crate::files::{Layout, VmRecord, io_error};
+use crate::qmp::Qmp;
 use crate::{Accel, QEMU_SYSTEM, READY_MARKER, qmp};
 use gureum_driver::{DriverError, DriverResult};
-use serde_json::json;
+use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -11,6 +12,11 @@ use std::time::Duration;
 pub(crate) const GUEST_IP: &str = "10.0.2.15";
 /// How long `quit` may take before the process is killed.
 const QUIT_GRACE: Duration = Duration::from_secs(5);
+/// Empty `pcie-root-port`s every VM has, so data disks can be hot-plugged (q35 plugs
+/// nothing into its root bus while running).
+pub(crate) const HOTPLUG_PORTS: u8 = 8;
+/// How long the guest has to release a disk being unplugged.
+const UNPLUG_GRACE: Duration = Duration::from_secs(30);
 
 /// The files an image directory must hold.
 pub(crate) struct ImageFiles {
@@ -83,11 +89,45 @@ impl VmFiles {
     }
 }
 
+/// A disk as QEMU has it: its block node is named by the disk's id, and a data disk
+/// sits on a hot-plug port.
+pub(crate) struct Disk<'a> {
+    pub id: &'a str,
+    pub path: PathBuf,
+    /// `None` for the root disk, which is on the root bus.
+    pub port: Option<u8>,
+}
+
+impl Disk<'_> {
+    fn blockdev(&self) -> Value {
+        json!({"driver": "qcow2", "node-name": self.id, "file": {"driver": "file", "filename": self.path}})
+    }
+
+    fn device(&self) -> Value {
+        let mut device = json!({"driver": "virtio-blk-pci", "drive": self.id, "id": device_id(self.id)});
+        if let Some(port) = self.port {
+            device["bus"] = port_id(port).into();
+        }
+        device
+    }
+}
+
+fn device_id(disk: &str) -> String {
+    format!("dev-{disk}")
+}
+
+fn port_id(port: u8) -> String {
+    format!("hotplug{port}")
+}
+
 /// Everything a launch needs besides the VM's record.
 pub(crate) struct Launch<'a> {
     pub image: &'a ImageFiles,
-    pub disks: Vec<PathBuf>,
+    /// The root disk first.
+    pub disks: Vec<Disk<'a>>,
     pub forward_port: Option<u16>,
+    /// Cut the guest off from the outside (no outbound rule allows it).
+    pub restrict: bool,
     pub accel: Accel,
 }
 
@@ -120,8 +160,8 @@ pub(crate) async fn launch(vm: &VmRecord, files: &VmFiles, launch: Launch<'_>) -
         "chardev:serial0".into(),
         "-netdev".into(),
         match launch.forward_port {
-            Some(port) => format!("user,id=net0,hostfwd=tcp:127.0.0.1:{port}-:22"),
-            None => "user,id=net0".into(),
+            Some(port) => format!("user,id=net0,restrict={},hostfwd={}-:22", on_off(launch.restrict), forward(port)),
+            None => format!("user,id=net0,restrict={}", on_off(launch.restrict)),
         },
         "-device".into(),
         "virtio-net-pci,netdev=net0".into(),
@@ -142,8 +182,11 @@ pub(crate) async fn launch(vm: &VmRecord, files: &VmFiles, launch: Launch<'_>) -
             args.extend(["-fw_cfg".into(), format!("name=opt/gureum/{name},file={}", opt(&file))]);
         }
     }
+    for port in 0..HOTPLUG_PORTS {
+        args.extend(["-device".into(), format!("pcie-root-port,id={},chassis={},bus=pcie.0", port_id(port), port + 1)]);
+    }
     for disk in &launch.disks {
-        args.extend(["-drive".into(), format!("file={},if=virtio,format=qcow2", opt(disk))]);
+        args.extend(["-blockdev".into(), disk.blockdev().to_string(), "-device".into(), disk.device().to_string()]);
     }
     let _ = std::fs::remove_file(files.qmp());
     let mut cmd = tokio::process::Command::new(QEMU_SYSTEM);
@@ -199,6 +242,66 @@ pub(crate) async fn resize_disk(disk: &Path, size_gb: i64) -> DriverResult<()> {
     qemu_img(&["resize".into(), "-q".into(), "-f".into(), "qcow2".into(), path(disk), format!("{size_gb}G")]).await
 }
 
+/// Writes `disk` and everything under it (its image) into one standalone qcow2 at `to`.
+pub(crate) async fn flatten_disk(disk: &Path, to: &Path) -> DriverResult<()> {
+    let tmp = to.with_extension("qcow2.tmp");
+    qemu_img(&[
+        "convert".into(),
+        "-q".into(),
+        "-f".into(),
+        "qcow2".into(),
+        "-O".into(),
+        "qcow2".into(),
+        path(disk),
+        path(&tmp),
+    ])
+    .await?;
+    std::fs::rename(&tmp, to).map_err(|e| io_error(to, e))
+}
+
+/// Hot-plugs a data disk into the running VM; a disk already plugged (a retry after an
+/// answer was lost) is left as it is.
+pub(crate) async fn plug_disk(files: &VmFiles, disk: &Disk<'_>) -> DriverResult<()> {
+    let mut qmp = Qmp::connect(&files.qmp()).await?;
+    let devices = qmp.execute("qom-list", json!({"path": "/machine/peripheral"})).await?;
+    let device = device_id(disk.id);
+    if devices.as_array().into_iter().flatten().any(|d| d["name"] == device.as_str()) {
+        return Ok(());
+    }
+    qmp.execute("blockdev-add", disk.blockdev()).await?;
+    if let Err(e) = qmp.execute("device_add", disk.device()).await {
+        let _ = qmp.execute("blockdev-del", json!({"node-name": disk.id})).await;
+        return Err(e);
+    }
+    Ok(())
+}
+
+/// Unplugs a data disk from the running VM: the guest is asked to release it (ACPI
+/// eject) and QEMU reports when it did; then the block node is closed.
+pub(crate) async fn unplug_disk(files: &VmFiles, disk: &str) -> DriverResult<()> {
+    let mut qmp = Qmp::connect(&files.qmp()).await?;
+    let device = device_id(disk);
+    match qmp.execute("device_del", json!({"id": device})).await {
+        // Gone already: an earlier unplug finished.
+        Err(DriverError::Provider { code, .. }) if code == "DeviceNotFound" => {}
+        // An earlier unplug is still waiting for the guest.
+        Err(DriverError::Provider { message, .. }) if message.contains("already in the process of unplug") => {
+            qmp.event("DEVICE_DELETED", |d| d["device"] == device, UNPLUG_GRACE).await?
+        }
+        Err(e) => return Err(e),
+        Ok(_) => qmp.event("DEVICE_DELETED", |d| d["device"] == device, UNPLUG_GRACE).await?,
+    }
+    match qmp.execute("blockdev-del", json!({"node-name": disk})).await {
+        Err(DriverError::Provider { message, .. }) if message.contains("Failed to find node") => Ok(()),
+        r => r.map(drop),
+    }
+}
+
+/// Grows a disk the running VM has open; the guest sees the new size at once.
+pub(crate) async fn resize_live(files: &VmFiles, disk: &str, size_gb: i64) -> DriverResult<()> {
+    qmp::execute(&files.qmp(), "block_resize", json!({"node-name": disk, "size": size_gb << 30})).await.map(drop)
+}
+
 async fn qemu_img(args: &[String]) -> DriverResult<()> {
     let mut cmd = tokio::process::Command::new(crate::QEMU_IMG);
     cmd.args(args);
@@ -215,6 +318,38 @@ pub(crate) fn write_guest_config(files: &VmFiles, name: &str, value: Option<&str
             _ => Ok(()),
         },
     }
+}
+
+fn on_off(b: bool) -> &'static str {
+    if b { "on" } else { "off" }
+}
+
+/// A public IP's forward rule, as `hostfwd` options name it.
+fn forward(port: u16) -> String {
+    format!("tcp:127.0.0.1:{port}")
+}
+
+/// Makes the running VM's forward from `port` to its port 22 exist or not, as `wanted`
+/// says; what is already so is left alone.
+pub(crate) async fn set_forward(files: &VmFiles, port: u16, wanted: bool) -> DriverResult<()> {
+    let rule = forward(port);
+    // `info usernet` lists forwards as "TCP[HOST_FORWARD] <fd> 127.0.0.1 <port> …".
+    let table = qmp::human(&files.qmp(), "info usernet").await?;
+    let exists = table.lines().any(|l| {
+        let words: Vec<&str> = l.split_whitespace().collect();
+        words.first() == Some(&"TCP[HOST_FORWARD]") && words.get(3) == Some(&port.to_string().as_str())
+    });
+    let command = match (wanted, exists) {
+        (true, false) => format!("hostfwd_add net0 {rule}-:22"),
+        (false, true) => format!("hostfwd_remove net0 {rule}"),
+        _ => return Ok(()),
+    };
+    // hostfwd_add is silent when it works; hostfwd_remove says "… removed".
+    let said = qmp::human(&files.qmp(), &command).await?;
+    if !(said.is_empty() || said.ends_with("removed")) {
+        return Err(DriverError::Provider { code: "monitor".into(), message: format!("{command}: {said}") });
+    }
+    Ok(())
 }
 
 fn path(p: &Path) -> String {

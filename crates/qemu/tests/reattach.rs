@@ -1,9 +1,11 @@
 //! The driver's state is its directory: a driver opened again (gureum restarted) finds
 //! its running VM by id and tag, and a VM whose QEMU process died is in error, with the
-//! reason, until it is started again; a stopped VM takes a new shape.
+//! reason, until it is started again (with the disk hot-plugged before on its port); a
+//! resize restarts a running VM with the new shape.
 
 use gureum_driver::{
-    CreateSpec, DiskSource, Driver, DriverError, Intent, ProviderStatus, ResourceKind, VmAction, VmSpec,
+    CreateSpec, DiskSource, Driver, DriverError, Intent, ProviderResource, ProviderStatus, ResourceKind, VmAction,
+    VmSpec,
 };
 use gureum_qemu::{Accel, QemuDriver, QemuSettings, ZONE};
 use std::time::Duration;
@@ -17,17 +19,16 @@ async fn a_reopened_driver_reattaches_and_a_dead_process_is_an_error() {
     let _guests = gureum_qemu::testing::KillGuests(dir.path().to_path_buf());
     let settings = QemuSettings { images_dir, accel: Accel::Auto };
     let driver = QemuDriver::open(dir.path(), settings.clone()).unwrap();
-    let disk = driver
-        .create(CreateSpec::Disk {
-            name: "root".into(),
-            tag: "disk-tag".into(),
-            size_gb: 1,
-            zone: ZONE.into(),
-            volume_type: "SSD".into(),
-            source: DiskSource::Image("tiny-linux".into()),
-        })
-        .await
-        .unwrap();
+    let new_disk = |name: &'static str, source| CreateSpec::Disk {
+        name: name.into(),
+        tag: format!("{name}-tag"),
+        size_gb: 1,
+        zone: ZONE.into(),
+        volume_type: "SSD".into(),
+        source,
+    };
+    let disk = driver.create(new_disk("root", DiskSource::Image("tiny-linux".into()))).await.unwrap();
+    let data = driver.create(new_disk("data", DiskSource::Blank)).await.unwrap();
     let vm = driver
         .create(CreateSpec::Vm(VmSpec {
             name: "box".into(),
@@ -50,6 +51,7 @@ async fn a_reopened_driver_reattaches_and_a_dead_process_is_an_error() {
     let running = driver.wait(ResourceKind::Vm, &vm.id, &[ProviderStatus::Running], BOOT).await.unwrap().unwrap();
     let pid = running.attr_i64("pid").expect("a running VM has a pid");
     assert_eq!(driver.get(ResourceKind::Disk, &disk.id).await.unwrap().attr_str("attached_to"), Some(vm.id.as_str()));
+    driver.disk_attach(&data.id, &vm.id).await.unwrap();
     drop(driver);
 
     let driver = QemuDriver::open(dir.path(), settings).unwrap();
@@ -66,24 +68,41 @@ async fn a_reopened_driver_reattaches_and_a_dead_process_is_an_error() {
 
     driver.vm_action(&vm.id, VmAction::Start).await.unwrap();
     driver.wait(ResourceKind::Vm, &vm.id, &[ProviderStatus::Running], BOOT).await.unwrap();
+    let log = driver.console_log(&vm.id).await.unwrap();
+    let boot = &log[log.rfind("Linux version").unwrap()..];
+    assert!(boot.contains("tiny-linux: disk vdb added"), "the disk hot-plugged before is back on relaunch: {boot}");
+    driver.disk_detach(&data.id, &vm.id).await.unwrap();
+    assert_eq!(driver.get(ResourceKind::Disk, &data.id).await.unwrap().status, ProviderStatus::Available);
 
-    let resize = VmAction::Resize { instance_type: "t1.small".into(), vcpus: 2, memory_mib: 512 };
-    let running = driver.vm_action(&vm.id, resize.clone()).await;
-    assert!(matches!(running, Err(DriverError::Conflict(_))), "a running VM is not resized: {running:?}");
+    // A running VM is powered down and relaunched with the new shape; a stopped one
+    // only gets it for its next launch.
+    let resize = |vcpus: i64, memory_mib: i64| VmAction::Resize {
+        instance_type: format!("{vcpus}x{memory_mib}"),
+        vcpus,
+        memory_mib,
+    };
+    let shape = |r: &ProviderResource| (r.attr_i64("vcpus"), r.attr_i64("memory_mib"));
+    driver.vm_action(&vm.id, resize(2, 256)).await.unwrap();
+    let resized = driver.wait(ResourceKind::Vm, &vm.id, &[ProviderStatus::Running], BOOT).await.unwrap().unwrap();
+    assert_eq!(shape(&resized), (Some(2), Some(256)));
+    let pid = resized.attr_i64("pid").expect("a pid");
+    let cmdline = std::fs::read_to_string(format!("/proc/{pid}/cmdline")).unwrap().replace('\0', " ");
+    assert!(cmdline.contains("-m 256 -smp 2"), "the new process has the new shape: {cmdline}");
+    let log = driver.console_log(&vm.id).await.unwrap();
+    assert!(log.contains("reboot: Power down"), "the guest was powered down over ACPI first: {log}");
     driver.vm_action(&vm.id, VmAction::Stop { force: true }).await.unwrap();
     assert_eq!(driver.get(ResourceKind::Vm, &vm.id).await.unwrap().status, ProviderStatus::Stopped);
-    driver.vm_action(&vm.id, resize).await.unwrap();
+    driver.vm_action(&vm.id, resize(1, 512)).await.unwrap();
     let resized = driver.get(ResourceKind::Vm, &vm.id).await.unwrap();
-    assert_eq!(
-        (resized.attr_str("instance_type"), resized.attr_i64("vcpus"), resized.attr_i64("memory_mib")),
-        (Some("t1.small"), Some(2), Some(512))
-    );
+    assert_eq!((resized.status, shape(&resized)), (ProviderStatus::Stopped, (Some(1), Some(512))));
 
     driver.delete(ResourceKind::Vm, &vm.id).await.unwrap();
     assert!(matches!(driver.get(ResourceKind::Vm, &vm.id).await, Err(DriverError::NotFound { .. })));
     assert_eq!(driver.get(ResourceKind::Disk, &disk.id).await.unwrap().status, ProviderStatus::Available);
-    driver.delete(ResourceKind::Disk, &disk.id).await.unwrap();
-    let left: Vec<_> = ["vms", "disks", "ips"]
+    for d in [&disk, &data] {
+        driver.delete(ResourceKind::Disk, &d.id).await.unwrap();
+    }
+    let left: Vec<_> = ["vms", "disks", "ips", "images"]
         .iter()
         .flat_map(|d| std::fs::read_dir(dir.path().join(d)).unwrap().flatten().map(|e| e.path()))
         .collect();
@@ -111,5 +130,6 @@ async fn what_the_host_cannot_do_is_refused_before_any_call() {
     assert!(refused.message.contains("tiny-linux"), "names the images it has: {}", refused.message);
     assert_eq!(driver.precheck(&vm("tiny-linux", 4096, 1024)).unwrap_err().field, "instance_type");
     assert_eq!(driver.precheck(&vm("tiny-linux", 1, 1 << 40)).unwrap_err().field, "instance_type");
-    assert!(driver.precheck(&Intent::ImageFromVm { vm_stopped: true }).is_err());
+    assert_eq!(driver.precheck(&Intent::ImageFromVm { vm_stopped: true }), Ok(()));
+    assert!(driver.precheck(&Intent::ImageFromVm { vm_stopped: false }).unwrap_err().conflict);
 }

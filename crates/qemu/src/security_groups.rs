@@ -1,0 +1,77 @@
+//! Security groups: records of their rules, which decide the forwards and network of the
+//! VMs in them (see firewall.rs for what the rules can do on user-mode networking).
+
+use crate::driver::{conflict, new_id, view};
+use crate::files::{IpRecord, SgRecord, VmRecord, io_error};
+use crate::firewall::{self, Policy};
+use crate::vm::{self, VmFiles};
+use crate::{QemuDriver, now_ms};
+use gureum_driver::{DriverError, DriverResult, ProviderResource, ProviderStatus, ResourceKind, RuleOutcome, RuleSpec};
+use serde_json::json;
+
+impl QemuDriver {
+    pub(crate) fn create_sg(&self, name: String, tag: String) -> DriverResult<ProviderResource> {
+        let sg = SgRecord { id: new_id("sg"), name, tag, rules: vec![], created_ms: now_ms() };
+        self.layout().save(ResourceKind::SecurityGroup, &sg.id, &sg)?;
+        Ok(Self::sg_view(&sg))
+    }
+
+    /// What the VM's security groups let through now.
+    pub(crate) fn policy(&self, rec: &VmRecord) -> DriverResult<Policy> {
+        let mut groups = vec![];
+        for sg in &rec.spec.security_groups {
+            match self.layout().load::<SgRecord>(ResourceKind::SecurityGroup, sg) {
+                Ok(g) => groups.push(g),
+                // A group gureum kept itself (before this driver had them) has no rules here.
+                Err(DriverError::NotFound { .. }) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(Policy::of(groups.iter().flat_map(|g| &g.rules)))
+    }
+
+    /// Replaces a group's rules and makes the forwards of its running VMs follow them.
+    pub(crate) async fn set_rules(&self, sg_id: &str, rules: &[RuleSpec]) -> DriverResult<Vec<RuleOutcome>> {
+        let layout = self.layout();
+        let mut sg: SgRecord = layout.load(ResourceKind::SecurityGroup, sg_id)?;
+        sg.rules = rules.to_vec();
+        layout.save(ResourceKind::SecurityGroup, sg_id, &sg)?;
+        for vm in layout.ids(ResourceKind::Vm) {
+            let rec: VmRecord = layout.load(ResourceKind::Vm, &vm)?;
+            let files = VmFiles::new(&layout, &vm);
+            if !rec.spec.security_groups.iter().any(|g| g == sg_id) || files.pid().is_none() {
+                continue;
+            }
+            if let Some(ip) = &rec.public_ip {
+                let port = layout.load::<IpRecord>(ResourceKind::PublicIp, ip)?.port;
+                vm::set_forward(&files, port, self.policy(&rec)?.ssh_forward).await?;
+            }
+        }
+        Ok(firewall::outcomes(rules))
+    }
+
+    pub(crate) fn sg_view(sg: &SgRecord) -> ProviderResource {
+        view(
+            ResourceKind::SecurityGroup,
+            &sg.id,
+            &sg.name,
+            &sg.tag,
+            ProviderStatus::Available,
+            None,
+            json!({"created_ms": sg.created_ms, "rules": sg.rules.len()}),
+        )
+    }
+
+    /// Deletes a group no VM is in.
+    pub(crate) fn delete_sg(&self, id: &str) -> DriverResult<()> {
+        let layout = self.layout();
+        let _: SgRecord = layout.load(ResourceKind::SecurityGroup, id)?;
+        for vm in layout.ids(ResourceKind::Vm) {
+            if layout.load::<VmRecord>(ResourceKind::Vm, &vm)?.spec.security_groups.iter().any(|g| g == id) {
+                return Err(conflict(format!("security group {id} is in use by vm {vm}")));
+            }
+        }
+        let record = layout.record(ResourceKind::SecurityGroup, id);
+        std::fs::remove_file(&record).map_err(|e| io_error(&record, e))
+    }
+}
