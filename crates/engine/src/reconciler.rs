@@ -54,7 +54,8 @@ impl Engine {
                     continue;
                 }
             };
-            let by_id: HashMap<&str, ProviderStatus> = vms.iter().map(|v| (v.id.as_str(), v.status)).collect();
+            let by_id: HashMap<&str, (ProviderStatus, Option<&str>)> =
+                vms.iter().map(|v| (v.id.as_str(), (v.status, v.status_reason.as_deref()))).collect();
             for inst in instances {
                 // Only settled instances with nothing running: workflows own the rest.
                 if inst.op_id.is_some() || !inst.state.is_settled() || inst.state == InstanceState::Error {
@@ -63,15 +64,20 @@ impl Engine {
                 let Some(vm) = inst.provider_id.as_deref() else {
                     continue;
                 };
-                let (state, reason) = match by_id.get(vm) {
+                let (state, reason) = match by_id.get(vm).copied() {
                     None => (InstanceState::Error, Some(format!("VM {vm} disappeared at the provider"))),
-                    Some(ProviderStatus::Error) => {
-                        (InstanceState::Error, Some(format!("VM {vm} is in error at the provider")))
-                    }
-                    Some(ProviderStatus::Stopped) if inst.state == InstanceState::Active => {
+                    // The provider's own reason says what happened (a process killed…).
+                    Some((ProviderStatus::Error, why)) => (
+                        InstanceState::Error,
+                        Some(match why {
+                            Some(why) => format!("VM {vm} is in error at the provider: {why}"),
+                            None => format!("VM {vm} is in error at the provider"),
+                        }),
+                    ),
+                    Some((ProviderStatus::Stopped, _)) if inst.state == InstanceState::Active => {
                         (InstanceState::Stopped, Some("the VM stopped by itself".to_string()))
                     }
-                    Some(ProviderStatus::Running) if inst.state == InstanceState::Stopped => {
+                    Some((ProviderStatus::Running, _)) if inst.state == InstanceState::Stopped => {
                         (InstanceState::Active, Some("the VM started outside gureum".to_string()))
                     }
                     _ => continue,
