@@ -14,7 +14,25 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 #[derive(clap::Args, Debug, Clone)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct BenchArgs {
+    #[command(subcommand)]
+    pub target: Option<BenchTarget>,
+    #[command(flatten)]
+    pub sim: SimBenchArgs,
+}
+
+/// What to measure instead of the simulated cloud.
+#[derive(clap::Subcommand, Debug, Clone)]
+pub enum BenchTarget {
+    /// Boot real VMs on this host's QEMU: API create → guest ready against a bare QEMU
+    /// booting the same guest, and the memory of an idle VM.
+    Qemu(crate::bench_qemu::QemuBenchArgs),
+}
+
+/// The simulated cloud's figures (the default `gureum bench`).
+#[derive(clap::Args, Debug, Clone)]
+pub struct SimBenchArgs {
     /// Instances created (and timed) in the throughput phase.
     #[arg(long, default_value_t = 2000)]
     pub instances: usize,
@@ -32,11 +50,11 @@ pub struct BenchArgs {
     pub database_url: Option<String>,
 }
 
-struct Server {
+pub(crate) struct Server {
     child: Child,
-    base: String,
-    token: String,
-    _dir: tempfile::TempDir,
+    pub base: String,
+    pub token: String,
+    dir: tempfile::TempDir,
 }
 
 impl Drop for Server {
@@ -47,11 +65,14 @@ impl Drop for Server {
 }
 
 impl Server {
-    fn start(database_url: Option<&str>) -> anyhow::Result<Server> {
+    /// Starts `gureum serve` on a fresh temporary data directory; `extra` are more
+    /// arguments of `serve`.
+    pub fn start(database_url: Option<&str>, extra: &[&std::ffi::OsStr]) -> anyhow::Result<Server> {
         let dir = tempfile::tempdir()?;
         let mut cmd = Command::new(std::env::current_exe()?);
         cmd.args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
             .arg(dir.path())
+            .args(extra)
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit());
@@ -73,7 +94,15 @@ impl Server {
         std::thread::spawn(move || lines.for_each(drop));
         let base = base.context("the server did not say where it listens")?;
         let token = std::fs::read_to_string(dir.path().join("admin.token"))?.trim().to_string();
-        Ok(Server { child, base, token, _dir: dir })
+        Ok(Server { child, base, token, dir })
+    }
+
+    pub fn data_dir(&self) -> &std::path::Path {
+        self.dir.path()
+    }
+
+    pub fn api(&self) -> anyhow::Result<Api> {
+        Ok(Api { http: reqwest::Client::builder().build()?, base: self.base.clone(), token: self.token.clone() })
     }
 
     /// CPU seconds the server has used so far (user + system).
@@ -104,14 +133,14 @@ fn cpu_seconds(pid: &str) -> f64 {
 }
 
 #[derive(Clone)]
-struct Api {
+pub(crate) struct Api {
     http: reqwest::Client,
     base: String,
     token: String,
 }
 
 impl Api {
-    async fn post(&self, path: &str, body: serde_json::Value) -> anyhow::Result<serde_json::Value> {
+    pub async fn post(&self, path: &str, body: serde_json::Value) -> anyhow::Result<serde_json::Value> {
         let r = self.http.post(format!("{}{path}", self.base)).bearer_auth(&self.token).json(&body).send().await?;
         let status = r.status();
         let v: serde_json::Value = r.json().await?;
@@ -121,7 +150,7 @@ impl Api {
         Ok(v)
     }
 
-    async fn get<T: serde::de::DeserializeOwned>(&self, path: &str) -> anyhow::Result<T> {
+    pub async fn get<T: serde::de::DeserializeOwned>(&self, path: &str) -> anyhow::Result<T> {
         let r = self.http.get(format!("{}{path}", self.base)).bearer_auth(&self.token).send().await?;
         let status = r.status();
         if !status.is_success() {
@@ -130,7 +159,7 @@ impl Api {
         Ok(r.json().await?)
     }
 
-    async fn wait(&self, op: &str) -> anyhow::Result<Operation> {
+    pub async fn wait(&self, op: &str) -> anyhow::Result<Operation> {
         loop {
             let o: Operation = self.get(&format!("/v1/projects/bench/operations/{op}?wait_seconds=30")).await?;
             if o.status.is_finished() {
@@ -139,16 +168,49 @@ impl Api {
         }
     }
 
-    /// Creates an instance and waits until its create operation finished.
-    async fn instance(&self, name: &str) -> anyhow::Result<()> {
-        let body = json!({"name": name, "instance_type": "t1.micro", "image": "ubuntu-22.04", "subnet": "bench",
+    /// Creates an instance of `image` in the project's network and waits until its create
+    /// operation finished.
+    pub async fn instance_of(&self, name: &str, image: &str) -> anyhow::Result<()> {
+        let body = json!({"name": name, "instance_type": "t1.micro", "image": image, "subnet": "bench",
                           "security_groups": ["bench"]});
         let i: Instance = serde_json::from_value(self.post("/v1/projects/bench/instances", body).await?)?;
-        let op = self.wait(&i.operation_id.context("no operation")?.to_string()).await?;
+        self.succeeded(&format!("instance {name}"), &i.operation_id.context("no operation")?.to_string()).await
+    }
+
+    async fn instance(&self, name: &str) -> anyhow::Result<()> {
+        self.instance_of(name, "ubuntu-22.04").await
+    }
+
+    /// Deletes an instance and waits until it is gone.
+    pub async fn delete_instance(&self, name: &str) -> anyhow::Result<()> {
+        let path = format!("/v1/projects/bench/instances/{name}");
+        let r = self.http.delete(format!("{}{path}", self.base)).bearer_auth(&self.token).send().await?;
+        let status = r.status();
+        let v: serde_json::Value = r.json().await?;
+        anyhow::ensure!(status.is_success(), "DELETE {path}: {status} {v}");
+        self.succeeded(&format!("deleting {name}"), v["operation_id"].as_str().context("no operation")?).await
+    }
+
+    async fn succeeded(&self, what: &str, op: &str) -> anyhow::Result<()> {
+        let op = self.wait(op).await?;
         if op.status != OperationStatus::Succeeded {
-            bail!("instance {name}: {:?} {:?}", op.status, op.error);
+            bail!("{what}: {:?} {:?}", op.status, op.error);
         }
         Ok(())
+    }
+
+    /// The project `bench` with a VPC, subnet and security group `bench` on `connection`.
+    pub async fn network(&self, connection: &str) -> anyhow::Result<()> {
+        self.post("/v1/projects", json!({"name": "bench"})).await?;
+        let vpc = self
+            .post("/v1/projects/bench/vpcs", json!({"name": "bench", "cidr": "10.0.0.0/16", "connection": connection}))
+            .await?;
+        self.succeeded("vpc", vpc["operation_id"].as_str().context("vpc op")?).await?;
+        let subnet =
+            self.post("/v1/projects/bench/vpcs/bench/subnets", json!({"name": "bench", "cidr": "10.0.0.0/16"})).await?;
+        self.succeeded("subnet", subnet["operation_id"].as_str().context("subnet op")?).await?;
+        let sg = self.post("/v1/projects/bench/security-groups", json!({"name": "bench", "vpc": "bench"})).await?;
+        self.succeeded("security group", sg["operation_id"].as_str().context("sg op")?).await
     }
 }
 
@@ -238,7 +300,7 @@ async fn create_many(api: &Api, prefix: &str, count: usize, concurrency: usize) 
     Ok(started.elapsed())
 }
 
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
+pub(crate) fn percentile(sorted: &[Duration], p: f64) -> Duration {
     let idx = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     sorted[idx.min(sorted.len() - 1)]
 }
@@ -261,7 +323,7 @@ fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
-fn verdict(ok: bool) -> &'static str {
+pub(crate) fn verdict(ok: bool) -> &'static str {
     if ok { "ok" } else { "MISSED" }
 }
 
@@ -270,11 +332,14 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
         eprintln!("note: this is a debug build; build with --release for meaningful figures");
     }
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-    runtime.block_on(bench(args))
+    match args.target {
+        None => runtime.block_on(bench(args.sim)),
+        Some(BenchTarget::Qemu(args)) => runtime.block_on(crate::bench_qemu::bench(args)),
+    }
 }
 
-async fn bench(args: BenchArgs) -> anyhow::Result<()> {
-    let server = Server::start(args.database_url.as_deref())?;
+async fn bench(args: SimBenchArgs) -> anyhow::Result<()> {
+    let server = Server::start(args.database_url.as_deref(), &[])?;
     let http = reqwest::Client::builder().pool_max_idle_per_host(args.concurrency * 2).build()?;
     let api = Api { http, base: server.base.clone(), token: server.token.clone() };
     let cap = (args.total + args.instances) as i64 * 2;
@@ -284,16 +349,7 @@ async fn bench(args: BenchArgs) -> anyhow::Result<()> {
             "capacity": {"instances": cap, "vcpus": cap * 16, "memory_mib": cap * 65536, "disk_gb": cap * 100, "public_ips": 16}}}),
     )
     .await?;
-    api.post("/v1/projects", json!({"name": "bench"})).await?;
-    let vpc: serde_json::Value = api
-        .post("/v1/projects/bench/vpcs", json!({"name": "bench", "cidr": "10.0.0.0/16", "connection": "bench"}))
-        .await?;
-    api.wait(vpc["operation_id"].as_str().context("vpc op")?).await?;
-    let subnet =
-        api.post("/v1/projects/bench/vpcs/bench/subnets", json!({"name": "bench", "cidr": "10.0.0.0/16"})).await?;
-    api.wait(subnet["operation_id"].as_str().context("subnet op")?).await?;
-    let sg = api.post("/v1/projects/bench/security-groups", json!({"name": "bench", "vpc": "bench"})).await?;
-    api.wait(sg["operation_id"].as_str().context("sg op")?).await?;
+    api.network("bench").await?;
 
     println!(
         "gureum bench: server {} ({})",

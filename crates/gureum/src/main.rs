@@ -1,6 +1,7 @@
 //! `gureum`: the server (`gureum serve`), the CLI and the benchmark in one binary.
 
 mod bench;
+mod bench_qemu;
 mod serve;
 
 use clap::{Parser, Subcommand};
@@ -23,7 +24,7 @@ enum Command {
     Serve(serve::ServeArgs),
     /// Print the OpenAPI document of the /v1 API.
     Openapi,
-    /// Measure throughput and latency against a fresh local server.
+    /// Measure throughput and latency against a fresh local server (`bench qemu`: real VMs).
     Bench(bench::BenchArgs),
     // The client commands: `gureum instance list`, `gureum vpc create …`.
     #[command(flatten)]

@@ -21,6 +21,8 @@ mod qmp;
 mod security_groups;
 mod vm;
 
+pub use vm::{ImageFiles, bare_command};
+
 use gureum_model::validation::FieldError;
 use serde_json::Value;
 use std::path::{Path, PathBuf};

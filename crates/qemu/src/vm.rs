@@ -19,7 +19,7 @@ pub(crate) const HOTPLUG_PORTS: u8 = 8;
 const UNPLUG_GRACE: Duration = Duration::from_secs(30);
 
 /// The files an image directory must hold.
-pub(crate) struct ImageFiles {
+pub struct ImageFiles {
     pub kernel: PathBuf,
     pub initrd: PathBuf,
     pub disk: PathBuf,
@@ -131,19 +131,19 @@ pub(crate) struct Launch<'a> {
     pub accel: Accel,
 }
 
-/// Starts the VM's QEMU process; returns once QEMU has daemonized (its QMP socket is up).
-pub(crate) async fn launch(vm: &VmRecord, files: &VmFiles, launch: Launch<'_>) -> DriverResult<()> {
+/// The guest itself as QEMU runs it: machine, shape, kernel, network, hot-plug ports and
+/// disks, without how gureum controls the process (serial log, QMP, pidfile). A bare
+/// QEMU booting the same guest (the benchmark's floor) uses exactly these.
+fn guest_args(vcpus: i64, memory_mib: i64, launch: &Launch<'_>) -> Vec<String> {
     let mut args: Vec<String> = vec![
-        "-name".into(),
-        format!("{},process=gureum-{}", vm.spec.name, vm.id),
         "-machine".into(),
         "q35".into(),
         "-accel".into(),
         launch.accel.as_str().into(),
         "-m".into(),
-        vm.spec.memory_mib.to_string(),
+        memory_mib.to_string(),
         "-smp".into(),
-        vm.spec.vcpus.to_string(),
+        vcpus.to_string(),
         "-nodefaults".into(),
         "-no-user-config".into(),
         "-display".into(),
@@ -154,10 +154,6 @@ pub(crate) async fn launch(vm: &VmRecord, files: &VmFiles, launch: Launch<'_>) -
         path(&launch.image.initrd),
         "-append".into(),
         "console=ttyS0 panic=-1".into(),
-        "-chardev".into(),
-        format!("file,id=serial0,path={},append=on", opt(&files.serial())),
-        "-serial".into(),
-        "chardev:serial0".into(),
         "-netdev".into(),
         match launch.forward_port {
             Some(port) => format!("user,id=net0,restrict={},hostfwd={}-:22", on_off(launch.restrict), forward(port)),
@@ -165,22 +161,9 @@ pub(crate) async fn launch(vm: &VmRecord, files: &VmFiles, launch: Launch<'_>) -
         },
         "-device".into(),
         "virtio-net-pci,netdev=net0".into(),
-        "-qmp".into(),
-        format!("unix:{},server=on,wait=off", opt(&files.qmp())),
-        "-pidfile".into(),
-        path(&files.pidfile()),
-        // A guest that powers off stays visible (status "shutdown") until gureum ends it.
-        "-no-shutdown".into(),
-        "-daemonize".into(),
     ];
     if launch.accel == Accel::Kvm {
         args.extend(["-cpu".into(), "host".into()]);
-    }
-    for name in ["hostname", "ssh_key", "user_data"] {
-        let file = files.guest_config(name);
-        if file.is_file() {
-            args.extend(["-fw_cfg".into(), format!("name=opt/gureum/{name},file={}", opt(&file))]);
-        }
     }
     for port in 0..HOTPLUG_PORTS {
         args.extend(["-device".into(), format!("pcie-root-port,id={},chassis={},bus=pcie.0", port_id(port), port + 1)]);
@@ -188,10 +171,60 @@ pub(crate) async fn launch(vm: &VmRecord, files: &VmFiles, launch: Launch<'_>) -
     for disk in &launch.disks {
         args.extend(["-blockdev".into(), disk.blockdev().to_string(), "-device".into(), disk.device().to_string()]);
     }
+    args
+}
+
+/// Starts the VM's QEMU process; returns once QEMU has daemonized (its QMP socket is up).
+pub(crate) async fn launch(vm: &VmRecord, files: &VmFiles, launch: Launch<'_>) -> DriverResult<()> {
+    let mut args = guest_args(vm.spec.vcpus, vm.spec.memory_mib, &launch);
+    args.extend([
+        "-name".into(),
+        format!("{},process=gureum-{}", vm.spec.name, vm.id),
+        "-chardev".into(),
+        format!("file,id=serial0,path={},append=on", opt(&files.serial())),
+        "-serial".into(),
+        "chardev:serial0".into(),
+        "-qmp".into(),
+        format!("unix:{},server=on,wait=off", opt(&files.qmp())),
+        "-pidfile".into(),
+        path(&files.pidfile()),
+        // A guest that powers off stays visible (status "shutdown") until gureum ends it.
+        "-no-shutdown".into(),
+        "-daemonize".into(),
+    ]);
+    for name in ["hostname", "ssh_key", "user_data"] {
+        let file = files.guest_config(name);
+        if file.is_file() {
+            args.extend(["-fw_cfg".into(), format!("name=opt/gureum/{name},file={}", opt(&file))]);
+        }
+    }
     let _ = std::fs::remove_file(files.qmp());
     let mut cmd = tokio::process::Command::new(QEMU_SYSTEM);
     cmd.args(&args).current_dir(&files.dir).stdin(std::process::Stdio::null());
     run(cmd, QEMU_SYSTEM).await
+}
+
+/// The command of a bare QEMU booting `image` as gureum boots it (the same machine,
+/// shape, kernel, network, ports and root disk `disk`, the hostname through fw_cfg in
+/// `dir`), its serial console on stdout: the floor a VM's boot time is measured against.
+pub fn bare_command(
+    image: &ImageFiles,
+    disk: &Path,
+    dir: &Path,
+    hostname: &str,
+    (vcpus, memory_mib): (i64, i64),
+) -> std::io::Result<std::process::Command> {
+    let hostname_file = dir.join("fw_cfg-hostname");
+    std::fs::write(&hostname_file, hostname)?;
+    let root = Disk { id: "root", path: disk.to_path_buf(), port: None };
+    let accel = if crate::hardware_kvm() { Accel::Kvm } else { Accel::Tcg };
+    let launch = Launch { image, disks: vec![root], forward_port: None, restrict: true, accel };
+    let mut args = guest_args(vcpus, memory_mib, &launch);
+    args.extend(["-serial".into(), "stdio".into(), "-fw_cfg".into()]);
+    args.push(format!("name=opt/gureum/hostname,file={}", opt(&hostname_file)));
+    let mut cmd = std::process::Command::new(QEMU_SYSTEM);
+    cmd.args(&args).current_dir(dir).stdin(std::process::Stdio::null());
+    Ok(cmd)
 }
 
 /// Runs a QEMU tool to its end; what it wrote to stderr is the error when it fails.

@@ -1,0 +1,245 @@
+//! `gureum bench qemu`: how much gureum adds to the hypervisor's own boot time. A real
+//! `gureum serve` on a temporary data directory boots the tiny-linux guest on the
+//! connection `local`, timed from the API create to the instance Active (the guest
+//! printed its readiness marker), for VMs one after another and all at once; a bare QEMU
+//! boots the same guest with the same machine, shape, kernel and devices
+//! ([`gureum_qemu::bare_command`]), timed from exec to the marker on its serial console:
+//! the physical floor. Also the resident memory of an idle VM's QEMU process.
+
+use crate::bench::{Api, Server, percentile, verdict};
+use anyhow::Context;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+/// t1.micro, the instance type the benchmark's VMs have.
+const SHAPE: (i64, i64) = (1, 1024);
+const IMAGE: &str = "tiny-linux";
+/// The ratio of gureum's boot time to bare QEMU's that is "almost nothing added".
+const TARGET_RATIO: f64 = 1.15;
+
+#[derive(clap::Args, Debug, Clone)]
+pub struct QemuBenchArgs {
+    /// VMs booted in each phase (one after another, then all at once).
+    #[arg(long, default_value_t = 10)]
+    pub vms: usize,
+    /// Directory of guest images holding tiny-linux; by default images/tiny-linux/build.sh
+    /// builds it into this source tree's target/guest.
+    #[arg(long)]
+    pub guest_images: Option<PathBuf>,
+}
+
+/// p50 and max of boot times.
+struct Boots {
+    p50: Duration,
+    max: Duration,
+}
+
+impl Boots {
+    fn of(mut times: Vec<Duration>) -> Boots {
+        times.sort();
+        Boots { p50: percentile(&times, 0.5), max: *times.last().expect("at least one boot") }
+    }
+
+    fn show(&self) -> String {
+        format!("p50 {:.2} s, max {:.2} s", self.p50.as_secs_f64(), self.max.as_secs_f64())
+    }
+}
+
+pub async fn bench(args: QemuBenchArgs) -> anyhow::Result<()> {
+    anyhow::ensure!(args.vms > 0, "--vms must be at least 1");
+    if let Some(why) = gureum_qemu::host_unusable() {
+        println!("gureum bench qemu: skipped: {why}");
+        return Ok(());
+    }
+    let images = match args.guest_images {
+        Some(dir) => std::path::absolute(dir)?,
+        None => build_image()?,
+    };
+    let image = gureum_qemu::ImageFiles::of(&images, IMAGE)
+        .with_context(|| format!("no {IMAGE} image (vmlinuz, initrd.img, disk.qcow2) in {}", images.display()))?;
+    let server = Server::start(None, &["--guest-images".as_ref(), images.as_os_str()])?;
+    // Declared after the server, so dropped before its data directory goes.
+    let _guests = gureum_qemu::testing::KillGuests(server.data_dir().to_path_buf());
+    let api = server.api()?;
+    let _: serde_json::Value = api
+        .get("/v1/connections/local")
+        .await
+        .context("the server offers no connection `local` on this host's QEMU (see what it printed)")?;
+    println!(
+        "gureum bench qemu: server {}, {} VMs per phase, {IMAGE}, t1.micro, {}",
+        server.base,
+        args.vms,
+        if gureum_qemu::hardware_kvm() { "KVM" } else { "TCG" }
+    );
+    api.network("local").await?;
+
+    let vms = args.vms;
+    let names = move |phase: &'static str| (0..vms).map(move |i| format!("{phase}-{i}"));
+    let mut sequential = vec![];
+    for name in names("seq") {
+        let t = Instant::now();
+        api.instance_of(&name, IMAGE).await?;
+        sequential.push(t.elapsed());
+    }
+    let rss = mean_rss_mib(server.data_dir());
+    delete_all(&api, names("seq")).await?;
+    let at_once = futures_all(names("once").map(|name| {
+        let api = api.clone();
+        async move {
+            let t = Instant::now();
+            api.instance_of(&name, IMAGE).await?;
+            Ok(t.elapsed())
+        }
+    }))
+    .await?;
+    delete_all(&api, names("once")).await?;
+    let (gureum_seq, gureum_once) = (Boots::of(sequential), Boots::of(at_once));
+
+    let bare_dir = tempfile::tempdir()?;
+    let bare_seq = Boots::of(bare_boots(&image, bare_dir.path(), args.vms, false)?);
+    let bare_once = Boots::of(bare_boots(&image, bare_dir.path(), args.vms, true)?);
+
+    println!("API create → guest ready (Active), {} one after another: {}", args.vms, gureum_seq.show());
+    println!("API create → guest ready (Active), {} at once: {}", args.vms, gureum_once.show());
+    println!("bare QEMU exec → guest ready, {} one after another: {}", args.vms, bare_seq.show());
+    println!("bare QEMU exec → guest ready, {} at once: {}", args.vms, bare_once.show());
+    for (what, gureum, bare) in [("one after another", &gureum_seq, &bare_seq), ("at once", &gureum_once, &bare_once)] {
+        let ratio = gureum.p50.as_secs_f64() / bare.p50.as_secs_f64();
+        println!(
+            "gureum / bare QEMU, p50 {what}: {ratio:.2}   [target ≤ {TARGET_RATIO}: {}]",
+            verdict(ratio <= TARGET_RATIO)
+        );
+    }
+    println!("RSS per idle VM (QEMU process, mean of {}): {rss:.0} MiB", args.vms);
+    Ok(())
+}
+
+/// The image directory with tiny-linux built by this source tree's build script.
+fn build_image() -> anyhow::Result<PathBuf> {
+    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let script = workspace.join("images/tiny-linux/build.sh");
+    anyhow::ensure!(script.is_file(), "no {} here: pass --guest-images DIR", script.display());
+    let images = workspace.join("target/guest");
+    let status = std::process::Command::new(&script).arg(images.join(IMAGE)).stdout(Stdio::null()).status()?;
+    anyhow::ensure!(status.success(), "{} failed", script.display());
+    Ok(std::path::absolute(images)?)
+}
+
+async fn futures_all<T: Send + 'static>(
+    tasks: impl Iterator<Item = impl Future<Output = anyhow::Result<T>> + Send + 'static>,
+) -> anyhow::Result<Vec<T>> {
+    let handles: Vec<_> = tasks.map(tokio::spawn).collect();
+    let mut out = vec![];
+    for h in handles {
+        out.push(h.await??);
+    }
+    Ok(out)
+}
+
+async fn delete_all(api: &Api, names: impl Iterator<Item = String>) -> anyhow::Result<()> {
+    futures_all(names.map(|name| {
+        let api = api.clone();
+        async move { api.delete_instance(&name).await }
+    }))
+    .await
+    .map(drop)
+}
+
+/// The mean resident memory of the QEMU processes under the server's data directory.
+fn mean_rss_mib(data_dir: &Path) -> f64 {
+    let pidfiles = glob_pidfiles(data_dir);
+    let rss: Vec<f64> = pidfiles
+        .iter()
+        .filter_map(|f| std::fs::read_to_string(f).ok()?.trim().parse::<u32>().ok())
+        .map(rss_mib)
+        .collect();
+    rss.iter().sum::<f64>() / rss.len().max(1) as f64
+}
+
+fn glob_pidfiles(data_dir: &Path) -> Vec<PathBuf> {
+    let conns = std::fs::read_dir(data_dir.join("qemu")).into_iter().flatten().flatten();
+    let vms = conns.flat_map(|c| std::fs::read_dir(c.path().join("vms")).into_iter().flatten().flatten());
+    vms.map(|vm| vm.path().join("qemu.pid")).filter(|p| p.is_file()).collect()
+}
+
+fn rss_mib(pid: u32) -> f64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let kib: f64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0.0);
+    kib / 1024.0
+}
+
+/// Boots `count` bare QEMUs of the guest, each on its own overlay of the image's disk
+/// (made beforehand, as gureum's root disks are, but untimed), one after another or all
+/// at once; each keeps running until the phase ends, as gureum's VMs do. Returns each
+/// boot's time from exec to the readiness marker.
+fn bare_boots(
+    image: &gureum_qemu::ImageFiles,
+    dir: &Path,
+    count: usize,
+    at_once: bool,
+) -> anyhow::Result<Vec<Duration>> {
+    let phase = if at_once { "once" } else { "seq" };
+    let mut commands = vec![];
+    for i in 0..count {
+        let vm_dir = dir.join(format!("{phase}-{i}"));
+        std::fs::create_dir_all(&vm_dir)?;
+        let disk = vm_dir.join("root.qcow2");
+        let status = std::process::Command::new(gureum_qemu::QEMU_IMG)
+            .args(["create", "-q", "-f", "qcow2", "-F", "qcow2", "-b"])
+            .arg(&image.disk)
+            .arg(&disk)
+            .status()?;
+        anyhow::ensure!(status.success(), "qemu-img create {}", disk.display());
+        commands.push(gureum_qemu::bare_command(image, &disk, &vm_dir, &format!("bare-{phase}-{i}"), SHAPE)?);
+    }
+    let mut running = Running(vec![]);
+    let (mut times, mut pending) = (vec![], vec![]);
+    for mut cmd in commands {
+        let started = Instant::now();
+        let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::null()).spawn().context("starting bare QEMU")?;
+        let stdout = child.stdout.take().context("bare QEMU stdout")?;
+        running.0.push(child);
+        let wait = std::thread::spawn(move || ready_after(stdout, started));
+        if at_once {
+            pending.push(wait);
+        } else {
+            times.push(wait.join().expect("reader")?);
+        }
+    }
+    for wait in pending {
+        times.push(wait.join().expect("reader")?);
+    }
+    Ok(times)
+}
+
+/// Reads the serial console until the readiness marker; the time since `started`. The
+/// rest of the output is drained so the guest never blocks on a full pipe.
+fn ready_after(stdout: std::process::ChildStdout, started: Instant) -> anyhow::Result<Duration> {
+    let mut lines = BufReader::new(stdout).lines();
+    for line in lines.by_ref() {
+        if line?.contains(gureum_qemu::READY_MARKER) {
+            let took = started.elapsed();
+            std::thread::spawn(move || lines.for_each(drop));
+            return Ok(took);
+        }
+    }
+    anyhow::bail!("a bare QEMU ended before its guest was ready")
+}
+
+/// Bare QEMU processes, killed when the phase is over.
+struct Running(Vec<std::process::Child>);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        for child in &mut self.0 {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
