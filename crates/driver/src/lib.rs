@@ -114,26 +114,55 @@ pub trait Driver: Send + Sync + 'static {
         until: &[ProviderStatus],
         timeout: Duration,
     ) -> DriverResult<Option<ProviderResource>> {
-        let deadline = tokio::time::Instant::now() + timeout;
-        let mut pause = Duration::from_millis(50);
-        loop {
-            match self.get(kind, id).await {
-                Ok(r) if until.contains(&r.status) => return Ok(Some(r)),
-                Ok(r) if r.status == ProviderStatus::Error => {
-                    return Err(DriverError::Provider {
-                        code: "error".into(),
-                        message: format!("{kind} {id} went to error: {}", r.status_reason.unwrap_or_default()),
-                    });
-                }
-                Err(DriverError::NotFound { .. }) if until.is_empty() => return Ok(None),
-                Err(e) => return Err(e),
-                Ok(_) => {}
+        poll_until(self, Looks { kind, id, until, timeout, poll_max: self.wait_poll_max(), worth_a_look: None }).await
+    }
+}
+
+/// What [`poll_until`] waits for and how often it looks.
+pub struct Looks<'a> {
+    pub kind: ResourceKind,
+    pub id: &'a str,
+    pub until: &'a [ProviderStatus],
+    pub timeout: Duration,
+    /// The longest pause between two looks.
+    pub poll_max: Duration,
+    /// Ends a pause early when it says a look is worth taking (asked every 20 ms): for
+    /// drivers that can tell cheaply that something changed, where a look is dearer.
+    pub worth_a_look: Option<&'a (dyn Fn() -> bool + Send + Sync)>,
+}
+
+/// The polling [`Driver::wait`]: looks with `get`, pausing 50 ms, doubling up to
+/// `poll_max`, between looks.
+pub async fn poll_until<D: Driver + ?Sized>(driver: &D, w: Looks<'_>) -> DriverResult<Option<ProviderResource>> {
+    const CHECK_EVERY: Duration = Duration::from_millis(20);
+    let Looks { kind, id, until, timeout, poll_max, worth_a_look } = w;
+    let deadline = tokio::time::Instant::now() + timeout;
+    let mut pause = Duration::from_millis(50);
+    loop {
+        match driver.get(kind, id).await {
+            Ok(r) if until.contains(&r.status) => return Ok(Some(r)),
+            Ok(r) if r.status == ProviderStatus::Error => {
+                return Err(DriverError::Provider {
+                    code: "error".into(),
+                    message: format!("{kind} {id} went to error: {}", r.status_reason.unwrap_or_default()),
+                });
             }
-            if tokio::time::Instant::now() + pause > deadline {
-                return Err(DriverError::Timeout(format!("{kind} {id} did not reach {until:?} in {timeout:?}")));
-            }
-            tokio::time::sleep(pause).await;
-            pause = (pause * 2).min(self.wait_poll_max());
+            Err(DriverError::NotFound { .. }) if until.is_empty() => return Ok(None),
+            Err(e) => return Err(e),
+            Ok(_) => {}
         }
+        if tokio::time::Instant::now() + pause > deadline {
+            return Err(DriverError::Timeout(format!("{kind} {id} did not reach {until:?} in {timeout:?}")));
+        }
+        match worth_a_look {
+            None => tokio::time::sleep(pause).await,
+            Some(worth) => {
+                let look_at = tokio::time::Instant::now() + pause;
+                while tokio::time::Instant::now() < look_at && !worth() {
+                    tokio::time::sleep(CHECK_EVERY).await;
+                }
+            }
+        }
+        pause = (pause * 2).min(poll_max);
     }
 }

@@ -5,8 +5,8 @@ use crate::vm::{self, Disk, GUEST_IP, HOTPLUG_PORTS, ImageFiles, Launch, VmFiles
 use crate::{QemuDriver, ZONE, now_ms, qmp};
 use async_trait::async_trait;
 use gureum_driver::{
-    CreateSpec, DiskSource, Driver, DriverError, DriverInfo, DriverResult, Intent, ProviderResource, ProviderStatus,
-    Refusal, ResourceKind, RuleOutcome, RuleSpec, Support, VmAction, VmSpec,
+    CreateSpec, DiskSource, Driver, DriverError, DriverInfo, DriverResult, Intent, Looks, ProviderResource,
+    ProviderStatus, Refusal, ResourceKind, RuleOutcome, RuleSpec, Support, VmAction, VmSpec, poll_until,
 };
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
@@ -155,7 +155,13 @@ impl QemuDriver {
         )
     }
 
-    async fn create_vm(&self, spec: VmSpec) -> DriverResult<ProviderResource> {
+    /// Creates the VM's records under the driver's `lock` (`records`, released before the
+    /// launch) and launches it under the VM's own lock.
+    async fn create_vm(
+        &self,
+        spec: VmSpec,
+        records: tokio::sync::MutexGuard<'_, ()>,
+    ) -> DriverResult<ProviderResource> {
         Self::check_zone(&spec.zone)?;
         let layout = self.layout();
         let mut root: DiskRecord = layout.load(ResourceKind::Disk, &spec.root_disk)?;
@@ -166,6 +172,7 @@ impl QemuDriver {
         let (_, boot_image) = self.base_of(root.base_image.as_deref().unwrap_or(&spec.image))?;
         self.image(&boot_image)?;
         let id = new_id("vm");
+        let _vm = self.lock_vm(&id).await;
         let files = VmFiles::new(&layout, &id);
         std::fs::create_dir_all(&files.dir).map_err(|e| io_error(&files.dir, e))?;
         vm::write_guest_config(&files, "hostname", Some(&spec.hostname))?;
@@ -185,6 +192,7 @@ impl QemuDriver {
         layout.save(ResourceKind::Vm, &id, &rec)?;
         root.attached_to = Some(id.clone());
         layout.save(ResourceKind::Disk, &root.id, &root)?;
+        drop(records);
         if let Err(e) = self.launch(&rec).await {
             // Nothing runs: the VM is kept, in error, for the engine to delete.
             tracing::warn!(vm = %id, "launch failed: {e}");
@@ -317,6 +325,7 @@ impl QemuDriver {
 
     async fn delete_vm(&self, id: &str) -> DriverResult<()> {
         let layout = self.layout();
+        let _vm = self.lock_vm(id).await;
         let rec: VmRecord = layout.load(ResourceKind::Vm, id)?;
         let files = VmFiles::new(&layout, id);
         vm::end(&files).await?;
@@ -335,7 +344,9 @@ impl QemuDriver {
             r.attached_to = None;
             layout.save(ResourceKind::PublicIp, ip, &r)?;
         }
-        std::fs::remove_dir_all(&files.dir).map_err(|e| io_error(&files.dir, e))
+        std::fs::remove_dir_all(&files.dir).map_err(|e| io_error(&files.dir, e))?;
+        self.forget_vm(id);
+        Ok(())
     }
 
     async fn delete_detached(&self, kind: ResourceKind, id: &str) -> DriverResult<()> {
@@ -357,6 +368,7 @@ impl QemuDriver {
 
     async fn power(&self, id: &str, action: VmAction) -> DriverResult<()> {
         let layout = self.layout();
+        let _vm = self.lock_vm(id).await;
         let mut rec: VmRecord = layout.load(ResourceKind::Vm, id)?;
         let files = VmFiles::new(&layout, id);
         let alive = files.pid().is_some();
@@ -418,6 +430,7 @@ impl QemuDriver {
     /// at every launch.
     async fn set_disk(&self, disk_id: &str, vm_id: &str, attach: bool) -> DriverResult<()> {
         let layout = self.layout();
+        let _vm = self.lock_vm(vm_id).await;
         let mut rec: VmRecord = layout.load(ResourceKind::Vm, vm_id)?;
         let mut disk: DiskRecord = layout.load(ResourceKind::Disk, disk_id)?;
         let files = VmFiles::new(&layout, vm_id);
@@ -453,6 +466,7 @@ impl QemuDriver {
     /// 22 from it), on the running process too.
     async fn set_ip(&self, ip_id: &str, vm_id: &str, attach: bool) -> DriverResult<()> {
         let layout = self.layout();
+        let _vm = self.lock_vm(vm_id).await;
         let mut rec: VmRecord = layout.load(ResourceKind::Vm, vm_id)?;
         let mut ip: IpRecord = layout.load(ResourceKind::PublicIp, ip_id)?;
         match (attach, ip.attached_to.as_deref(), rec.public_ip.as_deref()) {
@@ -472,10 +486,16 @@ impl QemuDriver {
         layout.save(ResourceKind::Vm, vm_id, &rec)
     }
 
+    /// The resource as it is now; a VM's look takes its lock (and only that), the others
+    /// the driver's.
     async fn view_of(&self, kind: ResourceKind, id: &str) -> DriverResult<ProviderResource> {
         let layout = self.layout();
+        if kind == ResourceKind::Vm {
+            let _vm = self.lock_vm(id).await;
+            return self.vm_view(layout.load(kind, id)?).await;
+        }
+        let _guard = self.lock.lock().await;
         match kind {
-            ResourceKind::Vm => self.vm_view(layout.load(kind, id)?).await,
             ResourceKind::Disk => Ok(self.disk_view(&layout.load(kind, id)?)),
             ResourceKind::PublicIp => Ok(Self::ip_view(&layout.load(kind, id)?)),
             ResourceKind::Image => Ok(self.image_view(&layout.load(kind, id)?)),
@@ -520,7 +540,7 @@ impl Driver for QemuDriver {
     async fn create(&self, spec: CreateSpec) -> DriverResult<ProviderResource> {
         let _guard = self.lock.lock().await;
         match spec {
-            CreateSpec::Vm(vm) => self.create_vm(vm).await,
+            CreateSpec::Vm(vm) => self.create_vm(vm, _guard).await,
             spec @ CreateSpec::Disk { .. } => self.create_disk(spec).await,
             CreateSpec::PublicIp { name, tag, zone } => {
                 Self::check_zone(&zone)?;
@@ -543,12 +563,10 @@ impl Driver for QemuDriver {
     }
 
     async fn get(&self, kind: ResourceKind, id: &str) -> DriverResult<ProviderResource> {
-        let _guard = self.lock.lock().await;
         self.view_of(kind, id).await
     }
 
     async fn list(&self, kind: ResourceKind) -> DriverResult<Vec<ProviderResource>> {
-        let _guard = self.lock.lock().await;
         let mut out = vec![];
         for id in self.layout().ids(kind) {
             match self.view_of(kind, &id).await {
@@ -596,6 +614,10 @@ impl Driver for QemuDriver {
                 disk.size_gb
             )));
         }
+        let _vm = match disk.attached_to.as_deref() {
+            Some(vm) => Some(self.lock_vm(vm).await),
+            None => None,
+        };
         let running = disk.attached_to.as_deref().map(|vm| VmFiles::new(&layout, vm)).filter(|f| f.pid().is_some());
         match running {
             Some(files) => vm::resize_live(&files, disk_id, size_gb).await?,
@@ -663,6 +685,32 @@ impl Driver for QemuDriver {
     /// enough that readiness is noticed within a fraction of the boot.
     fn wait_poll_max(&self) -> Duration {
         Duration::from_millis(250)
+    }
+
+    /// A VM is also watched through its files every 20 ms between looks (a look is a QMP
+    /// round trip): a readiness marker or a process that came or went brings the next
+    /// look forward, so a ready guest is noticed within tens of milliseconds.
+    async fn wait(
+        &self,
+        kind: ResourceKind,
+        id: &str,
+        until: &[ProviderStatus],
+        timeout: Duration,
+    ) -> DriverResult<Option<ProviderResource>> {
+        let layout = self.layout();
+        let files = VmFiles::new(&layout, id);
+        let signature = || {
+            let boot_offset = layout.load::<VmRecord>(ResourceKind::Vm, id).map_or(0, |r| r.boot_offset);
+            (files.ready_since(boot_offset), files.pid().is_some())
+        };
+        let last = std::sync::Mutex::new(signature());
+        let changed = || {
+            let now = signature();
+            std::mem::replace(&mut *last.lock().expect("signature"), now) != now
+        };
+        let worth_a_look: Option<&(dyn Fn() -> bool + Send + Sync)> = (kind == ResourceKind::Vm).then_some(&changed);
+        let poll_max = self.wait_poll_max();
+        poll_until(self, Looks { kind, id, until, timeout, poll_max, worth_a_look }).await
     }
 
     async fn console_log(&self, vm_id: &str) -> DriverResult<String> {

@@ -133,8 +133,27 @@ pub struct QemuDriver {
     root: PathBuf,
     settings: QemuSettings,
     accel: Accel,
-    /// Serializes every call: QMP takes one client at a time, and records are files.
+    /// Serializes the calls that change records of several resources (a VM and its disks
+    /// or IP, a group and its VMs); held briefly, never across a guest's boot.
     lock: tokio::sync::Mutex<()>,
+    /// One per VM, held by whatever talks to its process or writes its record: QMP takes
+    /// one client at a time. Looks at a VM take only its lock, so VMs booting at once do
+    /// not queue behind each other. Order: `lock` first, then a VM's.
+    vm_locks: std::sync::Mutex<std::collections::HashMap<String, std::sync::Arc<tokio::sync::Mutex<()>>>>,
+}
+
+type VmGuard = tokio::sync::OwnedMutexGuard<()>;
+
+impl QemuDriver {
+    async fn lock_vm(&self, id: &str) -> VmGuard {
+        let lock = self.vm_locks.lock().expect("vm locks").entry(id.to_string()).or_default().clone();
+        lock.lock_owned().await
+    }
+
+    /// Forgets a deleted VM's lock (its holder keeps the lock itself alive).
+    fn forget_vm(&self, id: &str) {
+        self.vm_locks.lock().expect("vm locks").remove(id);
+    }
 }
 
 impl QemuDriver {
@@ -159,7 +178,13 @@ impl QemuDriver {
             Accel::Auto => Accel::Tcg,
             a => a,
         };
-        Ok(QemuDriver { root: dir.to_path_buf(), settings, accel, lock: tokio::sync::Mutex::new(()) })
+        Ok(QemuDriver {
+            root: dir.to_path_buf(),
+            settings,
+            accel,
+            lock: tokio::sync::Mutex::new(()),
+            vm_locks: Default::default(),
+        })
     }
 }
 

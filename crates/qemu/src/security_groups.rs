@@ -37,6 +37,7 @@ impl QemuDriver {
         sg.rules = rules.to_vec();
         layout.save(ResourceKind::SecurityGroup, sg_id, &sg)?;
         for vm in layout.ids(ResourceKind::Vm) {
+            let _vm = self.lock_vm(&vm).await;
             let rec: VmRecord = layout.load(ResourceKind::Vm, &vm)?;
             let files = VmFiles::new(&layout, &vm);
             if !rec.spec.security_groups.iter().any(|g| g == sg_id) || files.pid().is_none() {

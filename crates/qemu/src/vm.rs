@@ -78,9 +78,11 @@ impl VmFiles {
 
     /// Whether the guest printed its readiness marker since `offset`.
     pub fn ready_since(&self, offset: u64) -> bool {
-        let log = std::fs::read(self.serial()).unwrap_or_default();
-        log.get(offset as usize..)
-            .is_some_and(|tail| tail.windows(READY_MARKER.len()).any(|w| w == READY_MARKER.as_bytes()))
+        use std::io::{Read, Seek};
+        let mut tail = vec![];
+        let read = std::fs::File::open(self.serial())
+            .and_then(|mut f| f.seek(std::io::SeekFrom::Start(offset)).and_then(|_| f.read_to_end(&mut tail)));
+        read.is_ok() && tail.windows(READY_MARKER.len()).any(|w| w == READY_MARKER.as_bytes())
     }
 
     /// The last line the guest printed, for an error's reason.
