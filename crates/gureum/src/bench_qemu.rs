@@ -77,14 +77,23 @@ pub async fn bench(args: QemuBenchArgs) -> anyhow::Result<()> {
 
     let vms = args.vms;
     let names = move |phase: &'static str| (0..vms).map(move |i| format!("{phase}-{i}"));
-    let mut sequential = vec![];
-    for name in names("seq") {
+    let bare_dir = tempfile::tempdir()?;
+    let mut bare = Bare { image: &image, dir: bare_dir.path(), running: vec![] };
+
+    // One after another, a gureum VM then a bare one, so both see the same load (the
+    // VMs booted before them idle on; other work on the host comes and goes).
+    let (mut sequential, mut bare_sequential) = (vec![], vec![]);
+    for (name, bare_name) in names("seq").zip(names("bare-seq")) {
         let t = Instant::now();
         api.instance_of(&name, IMAGE).await?;
         sequential.push(t.elapsed());
+        let cmd = bare.prepare(&bare_name)?;
+        bare_sequential.push(bare.spawn(cmd)?.join().expect("reader")?);
     }
     let rss = mean_rss_mib(server.data_dir());
     delete_all(&api, names("seq")).await?;
+    bare.end_all();
+
     let at_once = futures_all(names("once").map(|name| {
         let api = api.clone();
         async move {
@@ -95,11 +104,12 @@ pub async fn bench(args: QemuBenchArgs) -> anyhow::Result<()> {
     }))
     .await?;
     delete_all(&api, names("once")).await?;
+    let commands = names("bare-once").map(|name| bare.prepare(&name)).collect::<anyhow::Result<Vec<_>>>()?;
+    let readers = commands.into_iter().map(|cmd| bare.spawn(cmd)).collect::<anyhow::Result<Vec<_>>>()?;
+    let bare_at_once = readers.into_iter().map(|r| r.join().expect("reader")).collect::<anyhow::Result<Vec<_>>>()?;
+    bare.end_all();
     let (gureum_seq, gureum_once) = (Boots::of(sequential), Boots::of(at_once));
-
-    let bare_dir = tempfile::tempdir()?;
-    let bare_seq = Boots::of(bare_boots(&image, bare_dir.path(), args.vms, false)?);
-    let bare_once = Boots::of(bare_boots(&image, bare_dir.path(), args.vms, true)?);
+    let (bare_seq, bare_once) = (Boots::of(bare_sequential), Boots::of(bare_at_once));
 
     println!("API create → guest ready (Active), {} one after another: {}", args.vms, gureum_seq.show());
     println!("API create → guest ready (Active), {} at once: {}", args.vms, gureum_once.show());
@@ -174,48 +184,53 @@ fn rss_mib(pid: u32) -> f64 {
     kib / 1024.0
 }
 
-/// Boots `count` bare QEMUs of the guest, each on its own overlay of the image's disk
-/// (made beforehand, as gureum's root disks are, but untimed), one after another or all
-/// at once; each keeps running until the phase ends, as gureum's VMs do. Returns each
-/// boot's time from exec to the readiness marker.
-fn bare_boots(
-    image: &gureum_qemu::ImageFiles,
-    dir: &Path,
-    count: usize,
-    at_once: bool,
-) -> anyhow::Result<Vec<Duration>> {
-    let phase = if at_once { "once" } else { "seq" };
-    let mut commands = vec![];
-    for i in 0..count {
-        let vm_dir = dir.join(format!("{phase}-{i}"));
+/// Bare QEMUs of the guest, each on its own overlay of the image's disk (made before
+/// its clock starts, as gureum's root disks are made before the VM's launch), running
+/// until the phase ends, as gureum's VMs do.
+struct Bare<'a> {
+    image: &'a gureum_qemu::ImageFiles,
+    dir: &'a Path,
+    running: Vec<std::process::Child>,
+}
+
+impl Bare<'_> {
+    fn prepare(&self, name: &str) -> anyhow::Result<std::process::Command> {
+        let vm_dir = self.dir.join(name);
         std::fs::create_dir_all(&vm_dir)?;
         let disk = vm_dir.join("root.qcow2");
         let status = std::process::Command::new(gureum_qemu::QEMU_IMG)
             .args(["create", "-q", "-f", "qcow2", "-F", "qcow2", "-b"])
-            .arg(&image.disk)
+            .arg(&self.image.disk)
             .arg(&disk)
             .status()?;
         anyhow::ensure!(status.success(), "qemu-img create {}", disk.display());
-        commands.push(gureum_qemu::bare_command(image, &disk, &vm_dir, &format!("bare-{phase}-{i}"), SHAPE)?);
+        Ok(gureum_qemu::bare_command(self.image, &disk, &vm_dir, name, SHAPE)?)
     }
-    let mut running = Running(vec![]);
-    let (mut times, mut pending) = (vec![], vec![]);
-    for mut cmd in commands {
+
+    /// Starts the QEMU; the thread answers its time from exec to the readiness marker.
+    fn spawn(
+        &mut self,
+        mut cmd: std::process::Command,
+    ) -> anyhow::Result<std::thread::JoinHandle<anyhow::Result<Duration>>> {
         let started = Instant::now();
         let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::null()).spawn().context("starting bare QEMU")?;
         let stdout = child.stdout.take().context("bare QEMU stdout")?;
-        running.0.push(child);
-        let wait = std::thread::spawn(move || ready_after(stdout, started));
-        if at_once {
-            pending.push(wait);
-        } else {
-            times.push(wait.join().expect("reader")?);
+        self.running.push(child);
+        Ok(std::thread::spawn(move || ready_after(stdout, started)))
+    }
+
+    fn end_all(&mut self) {
+        for mut child in self.running.drain(..) {
+            let _ = child.kill();
+            let _ = child.wait();
         }
     }
-    for wait in pending {
-        times.push(wait.join().expect("reader")?);
+}
+
+impl Drop for Bare<'_> {
+    fn drop(&mut self) {
+        self.end_all();
     }
-    Ok(times)
 }
 
 /// Reads the serial console until the readiness marker; the time since `started`. The
@@ -230,16 +245,4 @@ fn ready_after(stdout: std::process::ChildStdout, started: Instant) -> anyhow::R
         }
     }
     anyhow::bail!("a bare QEMU ended before its guest was ready")
-}
-
-/// Bare QEMU processes, killed when the phase is over.
-struct Running(Vec<std::process::Child>);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        for child in &mut self.0 {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
 }
