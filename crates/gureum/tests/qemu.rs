@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
-use support::{Client, Server, eventually};
+use support::{Client, QemuHost, Server, eventually};
 
 const P: &str = "vms";
 
@@ -109,13 +109,8 @@ async fn guest_says(c: &Client, instance: &str, line: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_tiny_linux_vm_follows_every_lifecycle_action() {
-    let Some(images) = gureum_qemu::testing::images_dir() else { return };
-    let dir = tempfile::tempdir().unwrap();
-    let _guests = gureum_qemu::testing::KillGuests(dir.path().to_path_buf());
-    std::fs::create_dir_all(dir.path().join("images")).unwrap();
-    std::os::unix::fs::symlink(images.join("tiny-linux"), dir.path().join("images/tiny-linux")).unwrap();
-    let (db, _g) = gureum_store::testing::fresh_database().await.unwrap();
-    let server = Server::start(dir.path(), &db);
+    let Some(host) = QemuHost::new().await else { return };
+    let server = Server::start(host.path(), &host.db);
     let c = server.client();
     let local = c.get("/v1/connections/local").await;
     assert_eq!(local["driver"], "qemu", "{local}");
@@ -145,7 +140,7 @@ async fn a_tiny_linux_vm_follows_every_lifecycle_action() {
     );
     let small_mem = ready_value(&log, "mem");
     guest_says(&c, "web", "tiny-linux: disk vdb added size=1073741824").await;
-    let pids = qemu_processes(dir.path());
+    let pids = qemu_processes(host.path());
     assert_eq!(pids.len(), 1, "one QEMU process per VM");
     println!("RSS of the idle VM's QEMU process: {} MiB", rss_kib(pids[0]) / 1024);
     let cmdline = std::fs::read_to_string(format!("/proc/{}/cmdline", pids[0])).unwrap();
@@ -176,7 +171,7 @@ async fn a_tiny_linux_vm_follows_every_lifecycle_action() {
 
     let web = act(&c, "stop", json!({})).await;
     assert_eq!(web["state"], "Stopped", "{web}");
-    assert!(qemu_processes(dir.path()).is_empty(), "a stopped VM has no process");
+    assert!(qemu_processes(host.path()).is_empty(), "a stopped VM has no process");
     assert!(console(&c, "web").await.contains("reboot: Power down"), "the guest powered off on ACPI, not killed");
     assert_eq!(banner(&address), None, "the ephemeral IP's forward is gone with it");
 
@@ -189,20 +184,20 @@ async fn a_tiny_linux_vm_follows_every_lifecycle_action() {
     let address = web["public_ip"]["address"].as_str().expect("a public address on start").to_string();
     assert_eq!(banner(&address).as_deref(), Some("SSH-2.0-tiny-linux web"));
 
-    let pid = qemu_processes(dir.path());
+    let pid = qemu_processes(host.path());
     assert_eq!(act(&c, "reboot", json!({"type": "soft"})).await["state"], "Active");
     let log = console(&c, "web").await;
     assert_eq!(markers(&log), 3, "a soft reboot boots the guest again");
     assert!(log.contains("Requesting system reboot"), "the guest's init rebooted it");
     assert_eq!(act(&c, "reboot", json!({"type": "hard"})).await["state"], "Active");
     assert_eq!(markers(&console(&c, "web").await), 4, "a hard reboot boots the guest again");
-    assert_eq!(qemu_processes(dir.path()), pid, "reboots keep the process");
+    assert_eq!(qemu_processes(host.path()), pid, "reboots keep the process");
 
     // Shelved: no VM, the disks kept; unshelved: a new VM boots from the same root disk.
     let web = act(&c, "shelve", json!({})).await;
     assert_eq!(web["state"], "Shelved_offloaded", "{web}");
-    assert!(qemu_processes(dir.path()).is_empty(), "a shelved instance has no process");
-    let disks = provider_files(dir.path()).into_iter().filter(|f| f.extension().is_some_and(|e| e == "qcow2")).count();
+    assert!(qemu_processes(host.path()).is_empty(), "a shelved instance has no process");
+    let disks = provider_files(host.path()).into_iter().filter(|f| f.extension().is_some_and(|e| e == "qcow2")).count();
     assert_eq!(disks, 3, "the root disk and both volumes are kept while shelved");
     let web = act(&c, "unshelve", json!({})).await;
     assert_eq!(web["state"], "Active", "{web}");
@@ -256,7 +251,7 @@ async fn a_tiny_linux_vm_follows_every_lifecycle_action() {
         delete(&c, &format!("volumes/{volume}")).await;
     }
     delete(&c, "images/web-image").await;
-    assert!(qemu_processes(dir.path()).is_empty(), "no QEMU process is left");
-    assert_eq!(provider_files(dir.path()), Vec::<PathBuf>::new(), "no VM directory, disk, image or forward is left");
+    assert!(qemu_processes(host.path()).is_empty(), "no QEMU process is left");
+    assert_eq!(provider_files(host.path()), Vec::<PathBuf>::new(), "no VM directory, disk, image or forward is left");
     assert_eq!(banner(&address), None, "no port forward is left");
 }

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::{Duration, Instant};
-use support::{Client, Server, eventually};
+use support::{Client, QemuHost, Server, eventually};
 
 const P: &str = "vms";
 const NAMES: [&str; 5] = ["vm0", "vm1", "vm2", "vm3", "vm4"];
@@ -77,13 +77,8 @@ async fn error_reason(c: &Client, name: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn vms_outlive_a_killed_server_and_deaths_behind_its_back_are_reported() {
-    let Some(images) = gureum_qemu::testing::images_dir() else { return };
-    let dir = tempfile::tempdir().unwrap();
-    let _guests = gureum_qemu::testing::KillGuests(dir.path().to_path_buf());
-    std::fs::create_dir_all(dir.path().join("images")).unwrap();
-    std::os::unix::fs::symlink(images.join("tiny-linux"), dir.path().join("images/tiny-linux")).unwrap();
-    let (db, _g) = gureum_store::testing::fresh_database().await.unwrap();
-    let server = Server::start(dir.path(), &db);
+    let Some(host) = QemuHost::new().await else { return };
+    let server = Server::start(host.path(), &host.db);
     let c = server.client();
     c.network(P, "local").await;
 
@@ -103,28 +98,28 @@ async fn vms_outlive_a_killed_server_and_deaths_behind_its_back_are_reported() {
         assert_eq!(op["status"], "succeeded", "{op}");
     }
     println!("5 VMs at once: all Active in {:.1} s", asked.elapsed().as_secs_f64());
-    let pids = qemu_pids(dir.path());
+    let pids = qemu_pids(host.path());
     assert_eq!(pids.keys().map(String::as_str).collect::<Vec<_>>(), NAMES, "one QEMU process per VM");
 
     // SIGKILL the server; a new one on the same data finds the same processes.
     server.kill();
-    assert_eq!(qemu_pids(dir.path()), pids, "the VMs run on without the server");
-    let server = Server::start(dir.path(), &db);
+    assert_eq!(qemu_pids(host.path()), pids, "the VMs run on without the server");
+    let server = Server::start(host.path(), &host.db);
     let c = server.client();
     for name in NAMES {
         let i = instance(&c, name).await;
         assert_eq!(i["state"], "Active", "{i}");
     }
-    assert_eq!(qemu_pids(dir.path()), pids, "the restarted server re-attached: nothing was relaunched");
+    assert_eq!(qemu_pids(host.path()), pids, "the restarted server re-attached: nothing was relaunched");
 
     // And controls them.
     assert_eq!(act(&c, "vm0", "stop", json!({})).await["state"], "Stopped");
-    assert!(!qemu_pids(dir.path()).contains_key("vm0"), "a stopped VM has no process");
+    assert!(!qemu_pids(host.path()).contains_key("vm0"), "a stopped VM has no process");
     assert_eq!(act(&c, "vm0", "start", json!({})).await["state"], "Active");
     assert_eq!(console(&c, "vm0").await.matches("GUREUM-READY").count(), 2, "vm0 booted again");
     assert_eq!(act(&c, "vm1", "reboot", json!({"type": "hard"})).await["state"], "Active");
     assert_eq!(console(&c, "vm1").await.matches("GUREUM-READY").count(), 2, "vm1 booted again");
-    assert_eq!(qemu_pids(dir.path())["vm1"], pids["vm1"], "a hard reboot keeps the process");
+    assert_eq!(qemu_pids(host.path())["vm1"], pids["vm1"], "a hard reboot keeps the process");
     assert!(console(&c, "vm2").await.contains("GUREUM-READY hostname=vm2"), "vm2's console log is readable");
 
     // A VM killed behind the running server's back.
@@ -137,7 +132,7 @@ async fn vms_outlive_a_killed_server_and_deaths_behind_its_back_are_reported() {
     // A VM killed while the server is down.
     server.kill();
     kill_9(pids["vm4"]);
-    let server = Server::start(dir.path(), &db);
+    let server = Server::start(host.path(), &host.db);
     let c = server.client();
     let reason = error_reason(&c, "vm4").await;
     assert!(reason.contains("QEMU process is gone"), "the reason says what happened: {reason}");

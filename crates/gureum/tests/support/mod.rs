@@ -154,3 +154,30 @@ pub async fn eventually<T>(timeout: Duration, what: &str, mut check: impl AsyncF
 pub fn connection_body(name: &str, settings: Value) -> Value {
     json!({ "name": name, "driver": "sim", "settings": settings })
 }
+
+/// A data directory and database for a server that runs VMs on this host's QEMU: the
+/// tiny-linux image linked in, and every QEMU process under it killed when dropped.
+pub struct QemuHost {
+    // Dropped first: no guest outlives the directory it runs from.
+    _guests: gureum_qemu::testing::KillGuests,
+    pub db: String,
+    _db_dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
+}
+
+impl QemuHost {
+    /// `None` (the test skips) when this host has no QEMU; see `images_dir`.
+    pub async fn new() -> Option<QemuHost> {
+        let images = gureum_qemu::testing::images_dir()?;
+        let dir = tempfile::tempdir().unwrap();
+        let _guests = gureum_qemu::testing::KillGuests(dir.path().to_path_buf());
+        std::fs::create_dir_all(dir.path().join("images")).unwrap();
+        std::os::unix::fs::symlink(images.join("tiny-linux"), dir.path().join("images/tiny-linux")).unwrap();
+        let (db, _db_dir) = gureum_store::testing::fresh_database().await.unwrap();
+        Some(QemuHost { _guests, db, _db_dir, dir })
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+}
