@@ -518,6 +518,10 @@ async fn create_failed(ctx: StepCtx, failure: Failure) -> Result<Batch, StepErro
     };
     let update = guarded::<InstanceRecord>(&ctx, ctx.target_id).set("op_id", Val::Null).set("state_reason", reason);
     batch.extend(Store::instance_set_state(update, ctx.target_id, S::Error, t));
+    if failure.undo_error.is_none() {
+        // Nothing of it is left on its node.
+        batch.push(Store::allocation_release(ctx.target_id));
+    }
     batch.push(Stmt::new(
         "UPDATE volumes SET state = 'Available', instance_id = NULL, op_id = NULL, generation = generation + 1, \
          updated_at = $1 WHERE instance_id = $2 AND kind = 'data'",
@@ -679,7 +683,10 @@ async fn vm_delete(ctx: StepCtx) -> Result<StepOut, StepError> {
     let inst = instance(&ctx).await?;
     cloud(&ctx).await?.ensure_deleted(ResourceKind::Vm, inst.provider_id.as_deref(), &inst.id.to_string()).await?;
     let update = guarded::<InstanceRecord>(&ctx, inst.id).set("provider_id", Val::Null).set("private_ip", Val::Null);
-    Ok(StepOut::done().batch(update.stmt(now()).into()))
+    // Without a VM the node keeps only the instance's disks (shelve; delete forgets all).
+    let mut batch = Batch::from(update.stmt(now()));
+    batch.push(Store::allocation_keep_disk(inst.id));
+    Ok(StepOut::done().batch(batch))
 }
 
 /// Releases an ephemeral IP at the provider and forgets it; a static IP stays.
@@ -765,6 +772,7 @@ async fn root_volume_delete(ctx: StepCtx) -> Result<StepOut, StepError> {
 async fn forget(ctx: StepCtx) -> Result<StepOut, StepError> {
     let mut batch = Batch::from(Store::instance_security_groups_unlink(ctx.target_id));
     batch.push(Store::usage_close(ctx.target_id, now()));
+    batch.push(Store::allocation_release(ctx.target_id));
     batch.push(delete::<InstanceRecord>(ctx.target_id));
     Ok(StepOut::done().batch(batch))
 }

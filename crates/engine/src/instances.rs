@@ -16,14 +16,17 @@ use gureum_model::public_ip::{PublicIpKind, PublicIpMode, PublicIpState};
 use gureum_model::state::LifecycleState;
 use gureum_model::volume::{VolumeKind, VolumeState, validate_size};
 use gureum_store::{
-    Batch, ConnectionRecord, ImageRecord, InstanceRecord, InstanceTypeRecord, Key, KeyPairRecord, PublicIpRecord,
-    Record, SecurityGroupRecord, Store, SubnetRecord, Update, Val, VolumeRecord, VpcRecord, new_id, now,
+    Batch, ConnectionRecord, ImageRecord, InstanceRecord, InstanceTypeRecord, Key, KeyPairRecord, NodeAllocationRecord,
+    NodeRecord, PublicIpRecord, Record, Resources, SecurityGroupRecord, Store, SubnetRecord, Update, Val, VolumeRecord,
+    VpcRecord, new_id, now,
 };
 use uuid::Uuid;
 
 pub const USER_DATA_MAX: usize = 64 * 1024;
 /// How long a single instance's GET waits for the provider's view of its VM.
 const PROVIDER_VIEW_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+/// How often a create is placed again after losing a node's last room to another one.
+const PLACEMENT_TRIES: usize = 3;
 
 impl Engine {
     pub(crate) async fn instance_view(&self, r: InstanceRecord) -> Result<Instance> {
@@ -36,6 +39,9 @@ impl Engine {
         let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
         let links = self.store().instances_security_groups(&ids).await?;
         let mut ips = self.store().instances_public_ips(&ids).await?;
+        let allocations = self.store().instances_allocations(&ids).await?;
+        let nodes = self.nodes_of(&allocations).await?;
+        let t = now();
         let mut views = Vec::with_capacity(rows.len());
         for r in rows {
             let mut security_groups = vec![];
@@ -47,7 +53,13 @@ impl Engine {
                 .position(|ip| ip.instance_id == Some(r.id))
                 .map(|at| ips.swap_remove(at))
                 .map(|ip| InstancePublicIp { name: ip.name, address: ip.address, kind: ip.kind });
+            let node = allocations
+                .iter()
+                .find(|a| a.instance_id == r.id)
+                .and_then(|a| nodes.iter().find(|n| n.id == a.node_id));
             views.push(Instance {
+                node: node.map(|n| n.name.clone()),
+                node_state: node.map(|n| self.node_state(n, t)),
                 links: links_of(project_path(r.project_id, "instances", r.id), r.op_id.map(|o| (r.project_id, o))),
                 instance_type: self.name_of::<InstanceTypeRecord>(r.instance_type_id).await,
                 image: self.name_of::<ImageRecord>(r.image_id).await,
@@ -304,8 +316,32 @@ impl Engine {
             },
         );
         self.remember_name(id, &rec.name);
-        self.launch(op, batch).await.map_err(name_taken("instance", &rec.name))?;
-        self.instance_view(rec).await
+        let disk_gb = root_size + data_volumes.iter().map(|v| v.size_gb).sum::<i64>();
+        let need = Resources { vcpus: itype.vcpus, memory_mib: itype.memory_mib, disk_gb };
+        // A reservation that lost a race for a node's last room is placed again.
+        for _ in 0..PLACEMENT_TRIES {
+            let mut placed = self.place(subnet.connection_id, id, need, None).await?.unwrap_or_default();
+            placed.extend(batch.clone());
+            match self.launch(op.clone(), placed).await {
+                Err(e) if Store::is_reservation_conflict(&e) => continue,
+                done => done.map_err(name_taken("instance", &rec.name))?,
+            }
+            return self.instance_view(rec).await;
+        }
+        Err(Error::Capacity("the nodes of the pool kept filling up while placing the instance; retry".into()))
+    }
+
+    /// The nodes instances are placed on, for their views.
+    async fn nodes_of(&self, allocations: &[NodeAllocationRecord]) -> Result<Vec<NodeRecord>> {
+        let mut nodes: Vec<NodeRecord> = vec![];
+        for a in allocations {
+            if !nodes.iter().any(|n| n.id == a.node_id)
+                && let Some(n) = self.store().get_by_id::<NodeRecord>(a.node_id).await?
+            {
+                nodes.push(n);
+            }
+        }
+        Ok(nodes)
     }
 
     /// `base`, or `base-2`, `base-3`… if a volume already has that name.

@@ -20,6 +20,8 @@ mod instances;
 mod key_pairs;
 mod names;
 mod operations;
+mod placement;
+mod pools;
 mod precheck;
 mod projects;
 mod public_ips;
@@ -43,6 +45,7 @@ pub use bootstrap::{Bootstrap, LOCAL_CONNECTION};
 pub use cloud::{CallLimits, Cloud};
 pub use context::OpContext;
 pub use error::{Error, Result};
+pub use gureum_store::Resources;
 pub use saga::WorkflowHooks;
 pub use secrets::SecretKey;
 
@@ -68,6 +71,8 @@ pub struct EngineConfig {
     /// identity takes its unfinished workflows back at once instead of waiting for their
     /// leases to expire; `None` makes a new one (tests, throwaway servers).
     pub server_id: Option<String>,
+    /// A node whose agent has not heartbeaten for this long is unreachable.
+    pub node_timeout: Duration,
 }
 
 impl EngineConfig {
@@ -78,6 +83,7 @@ impl EngineConfig {
             call_timeout: Duration::from_secs(60),
             wait_timeout: Duration::from_secs(600),
             server_id: None,
+            node_timeout: Duration::from_secs(15),
         }
     }
 }

@@ -226,7 +226,7 @@ fn cli_drives_an_instance_through_its_life() {
     let list = user.run(&["instance", "list"]);
     let header: Vec<&str> =
         list.stdout.lines().next().unwrap().split("  ").map(str::trim).filter(|s| !s.is_empty()).collect();
-    assert_eq!(header, ["NAME", "STATE", "TYPE", "IMAGE", "PRIVATE IP", "PUBLIC IP", "AGE"]);
+    assert_eq!(header, ["NAME", "STATE", "TYPE", "IMAGE", "PRIVATE IP", "PUBLIC IP", "NODE", "AGE"]);
     let row = list.row("web-1");
     assert_eq!(&row[1..4], ["Active", "t1.micro", "ubuntu-22.04"], "{list:?}");
 
