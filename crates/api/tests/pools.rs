@@ -103,6 +103,25 @@ async fn a_full_node_refuses_creates_and_shelve_delete_and_resize_keep_its_alloc
 }
 
 #[tokio::test]
+async fn a_failed_resize_gives_back_what_it_reserved() {
+    let (_api, c) = world(4).await;
+    let a = c.create("p", &format!("{P}/instances"), create_body("a")).await;
+    assert_eq!(a["node"], "n1");
+    // The provider now refuses every resize.
+    let flaky = json!({"settings": {"latency_ms": 0, "fault_rate": {"vm_resize": 1}}});
+    c.expect(200, Method::PATCH, &format!("/v1/connections/{FAST}"), Some(flaky)).await;
+    let r = c
+        .expect(202, Method::POST, &format!("{P}/instances/a/resize"), Some(json!({"instance_type": "t1.medium"})))
+        .await;
+    let op = c.finished_op("p", r["operation_id"].as_str().unwrap()).await;
+    assert_eq!(op["status"], "failed", "{op}");
+    let a = c.get(&format!("{P}/instances/a")).await;
+    assert_eq!((a["state"].as_str(), a["instance_type"].as_str()), (Some("Active"), Some("t1.micro")), "{a}");
+    // It had reserved t1.medium's 2 vCPUs when asked; failing gave one back.
+    assert_eq!(used(&node(&c).await).0, 1, "the failed resize gave its vCPU back");
+}
+
+#[tokio::test]
 async fn concurrent_creates_never_overbook_a_node() {
     let (_api, c) = world(3).await;
     let creates = (0..8).map(|i| {

@@ -575,6 +575,7 @@ async fn resync(ctx: StepCtx, failure: Failure) -> Result<Batch, StepError> {
     {
         update = update.set("instance_type_id", itype.id).set("previous_instance_type_id", Val::Null);
     }
+    let has_vm = vm.is_some();
     let state = match vm {
         Some(Ok(r)) if r.status == ProviderStatus::Running => S::Active,
         Some(Ok(r)) if r.status == ProviderStatus::Stopped => S::Stopped,
@@ -587,6 +588,7 @@ async fn resync(ctx: StepCtx, failure: Failure) -> Result<Batch, StepError> {
         None => S::Error,
     };
     batch.extend(Store::instance_set_state(update, inst.id, state, t));
+    batch.push(Store::allocation_follow(inst.id, has_vm));
     batch.push(Stmt::new(
         "UPDATE volumes SET state = $1, op_id = NULL, generation = generation + 1, updated_at = $2 \
          WHERE instance_id = $3 AND state NOT IN ('Deleting', 'Error')",

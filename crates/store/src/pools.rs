@@ -166,6 +166,21 @@ impl Store {
         Stmt::new("UPDATE node_allocations SET vcpus = 0, memory_mib = 0 WHERE instance_id = $1", args![instance_id])
     }
 
+    /// After a failed action, the allocation follows what the provider has: the instance
+    /// type's vCPUs and memory while the instance has a VM, none without one (its disks
+    /// stay). Batch it after the instance's own update.
+    pub fn allocation_follow(instance_id: Uuid, has_vm: bool) -> Stmt {
+        Stmt::new(
+            "UPDATE node_allocations SET \
+             vcpus = $2 * (SELECT t.vcpus FROM instances i JOIN instance_types t ON t.id = i.instance_type_id \
+                           WHERE i.id = $1), \
+             memory_mib = $2 * (SELECT t.memory_mib FROM instances i JOIN instance_types t ON t.id = i.instance_type_id \
+                                WHERE i.id = $1) \
+             WHERE instance_id = $1",
+            args![instance_id, has_vm as i64],
+        )
+    }
+
     /// Records a heartbeat of the node whose agent holds the secret hashing to `secret_hash`.
     pub fn node_heartbeat(secret_hash: &str, capacity: Resources, now: i64) -> Stmt {
         Stmt::new(
