@@ -163,6 +163,10 @@ async fn bad_pool_and_node_input_is_refused_naming_the_field() {
     assert_eq!((r.status, r.error()["field"].as_str()), (400, Some("vcpus")), "{}", r.text);
     let r = c.send(Method::PATCH, "/v1/pools/fp/nodes/n1", Some(&json!({"disk_gb": -5}))).await;
     assert_eq!((r.status, r.error()["field"].as_str()), (400, Some("disk_gb")), "{}", r.text);
+    // A connection with a pool stays.
+    let r = c.send(Method::DELETE, &format!("/v1/connections/{FAST}"), None).await;
+    assert_eq!(r.status, 409, "{}", r.text);
+    assert!(r.error()["message"].as_str().unwrap().contains("1 pools"), "{}", r.text);
     // A pool with nodes stays; an unknown one is 404.
     assert_eq!(c.send(Method::DELETE, "/v1/pools/fp", None).await.status, 409);
     assert_eq!(c.send(Method::GET, "/v1/pools/none", None).await.status, 404);
