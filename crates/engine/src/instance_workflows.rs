@@ -242,8 +242,9 @@ fn params(ctx: &StepCtx) -> Result<InstanceParams, StepError> {
     ctx.params()
 }
 
+/// The cloud of the node the instance is placed on (the connection's, when none).
 async fn cloud(ctx: &StepCtx) -> Result<crate::Cloud, StepError> {
-    Ok(ctx.engine.cloud(params(ctx)?.connection_id).await?)
+    Ok(ctx.engine.instance_cloud(params(ctx)?.connection_id, ctx.target_id).await?)
 }
 
 fn vm_id(inst: &InstanceRecord) -> Result<&str, StepError> {

@@ -397,7 +397,7 @@ impl Engine {
             // Best effort and brief: the record is the answer even when the provider is
             // slow, unreachable or its call budget is taken by a burst of work.
             Some(id) => {
-                let cloud = self.cloud(rec.connection_id).await?;
+                let cloud = self.instance_cloud(rec.connection_id, rec.id).await?;
                 tokio::time::timeout(PROVIDER_VIEW_WAIT, cloud.get(ResourceKind::Vm, id))
                     .await
                     .ok()
@@ -447,7 +447,7 @@ impl Engine {
         let vm = inst.provider_id.as_deref().ok_or_else(|| {
             Error::Conflict(format!("instance {} has no VM now ({}), so no console", inst.name, inst.state))
         })?;
-        let output = self.cloud(inst.connection_id).await?.console_log(vm).await?;
+        let output = self.instance_cloud(inst.connection_id, inst.id).await?.console_log(vm).await?;
         Ok(ConsoleLog { instance: inst.name, output })
     }
 

@@ -19,6 +19,7 @@ mod instance_workflows;
 mod instances;
 mod key_pairs;
 mod names;
+mod node_clouds;
 mod operations;
 mod placement;
 mod pools;
@@ -94,6 +95,8 @@ struct Inner {
     config: EngineConfig,
     /// Each connection's driver, opened on first use, and its call budget.
     drivers: RwLock<HashMap<Uuid, cloud::Provider>>,
+    /// The drivers of nodes with an agent, by node id, with the agent URL they call.
+    node_drivers: RwLock<HashMap<Uuid, (String, Arc<dyn gureum_driver::Driver>)>>,
     /// Resource names by id. Names never change, so this needs no invalidation.
     names: Mutex<HashMap<Uuid, String>>,
     /// When each API token was last recorded as used (writes are throttled).
@@ -115,6 +118,7 @@ impl Engine {
                 executor: Executor::new(owner),
                 config,
                 drivers: RwLock::new(HashMap::new()),
+                node_drivers: RwLock::new(HashMap::new()),
                 names: Mutex::new(HashMap::new()),
                 token_touches: Mutex::new(HashMap::new()),
             }),

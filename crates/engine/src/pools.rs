@@ -281,6 +281,7 @@ impl Engine {
         let cap = capacity("capacity.", req.capacity)?;
         let secret = random_secret(NODE_SECRET_PREFIX);
         let mut rec = new_node(token.pool_id, &req.name, cap, Some(hash_secret(&secret)), req.agent_url.clone())?;
+        rec.agent_secret = Some(self.config().secret_key.seal(secret.as_bytes()));
         rec.last_heartbeat_at = Some(now());
         let mut batch = Batch::from(gureum_store::record::delete::<JoinTokenRecord>(token.id).expect_one());
         batch.push(rec.insert());
@@ -333,6 +334,7 @@ pub(crate) fn new_node(
         disk_gb: cap.disk_gb,
         agent_url,
         secret_hash,
+        agent_secret: None,
         last_heartbeat_at: None,
         generation: 1,
         created_at: t,

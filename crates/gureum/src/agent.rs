@@ -2,7 +2,9 @@
 //! (the node's secret it gets back is kept in `<data-dir>/node.json`, so a restarted
 //! agent heartbeats again without a new token), then heartbeats with the host's
 //! capacity. A server that hears nothing for its node timeout shows the node
-//! `unreachable`, and `ready` again at the next heartbeat.
+//! `unreachable`, and `ready` again at the next heartbeat. The agent runs the qemu
+//! driver on its own data dir and serves its calls to the server (authenticated by the
+//! node's secret); its VMs are QEMU processes of their own that outlive the agent.
 
 use anyhow::Context;
 use gureum_api_types::{NodeHeartbeat, NodeJoin, NodeResources};
@@ -26,7 +28,12 @@ pub struct AgentArgs {
     /// Where the agent listens (its health endpoint), reported to the server.
     #[arg(long, default_value = "127.0.0.1:7481")]
     pub listen: SocketAddr,
-    /// Where the agent keeps its node identity (and whose free disk it reports).
+    /// Guest images for this host's VMs (as for `gureum serve --guest-images`);
+    /// default `<data-dir>/images`.
+    #[arg(long, env = "GUREUM_GUEST_IMAGES")]
+    pub guest_images: Option<PathBuf>,
+    /// Where the agent keeps its node identity, its VMs and their disks (and whose free
+    /// disk it reports).
     #[arg(long, env = "GUREUM_AGENT_DATA_DIR", default_value = "./gureum-agent-data")]
     pub data_dir: PathBuf,
 }
@@ -87,6 +94,17 @@ async fn join(args: &AgentArgs, client: &Client, path: &Path) -> anyhow::Result<
     Ok(joined)
 }
 
+/// The qemu driver on this host, its VMs under `<data-dir>/qemu`.
+fn host_driver(args: &AgentArgs) -> anyhow::Result<std::sync::Arc<dyn gureum_driver::Driver>> {
+    let data_dir = std::path::absolute(&args.data_dir)?;
+    let images = args.guest_images.clone().unwrap_or_else(|| data_dir.join("images"));
+    let images = std::path::absolute(&images)?;
+    let settings = gureum_qemu::QemuSettings::parse(&serde_json::json!({ "images_dir": images }))
+        .map_err(|e| anyhow::anyhow!("--guest-images: {e}"))?;
+    let driver = gureum_qemu::QemuDriver::open(&data_dir.join("qemu"), settings).map_err(|e| anyhow::anyhow!(e))?;
+    Ok(std::sync::Arc::new(driver))
+}
+
 async fn agent(args: AgentArgs) -> anyhow::Result<()> {
     std::fs::create_dir_all(&args.data_dir).with_context(|| format!("creating {}", args.data_dir.display()))?;
     let client = Client::new(&args.server, None)?;
@@ -94,8 +112,12 @@ async fn agent(args: AgentArgs) -> anyhow::Result<()> {
     let listener =
         tokio::net::TcpListener::bind(args.listen).await.with_context(|| format!("listening on {}", args.listen))?;
     println!("gureum agent of node {} listening on http://{}", joined.node, listener.local_addr()?);
-    let health = axum::Router::new().route("/healthz", axum::routing::get(|| async { "ok\n" }));
-    tokio::spawn(async move { axum::serve(listener, health).await });
+    let mut app = axum::Router::new().route("/healthz", axum::routing::get(|| async { "ok\n" }));
+    match gureum_qemu::host_unusable() {
+        None => app = app.merge(gureum_remote::router(host_driver(&args)?, &joined.secret)),
+        Some(why) => println!("This host runs no VMs ({why}); the agent only heartbeats."),
+    }
+    tokio::spawn(async move { axum::serve(listener, app).await });
     let every = Duration::from_secs(joined.heartbeat_seconds.max(1));
     loop {
         let beat =

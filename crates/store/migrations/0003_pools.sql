@@ -28,6 +28,8 @@ CREATE TABLE nodes (
     agent_url TEXT,
     -- SHA-256 (hex) of the secret the agent got at join; NULL for the server's own host.
     secret_hash TEXT,
+    -- The same secret sealed with the server's key: the server presents it to the agent.
+    agent_secret TEXT,
     last_heartbeat_at BIGINT,
     generation BIGINT NOT NULL DEFAULT 1,
     created_at BIGINT NOT NULL,

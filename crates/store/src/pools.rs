@@ -35,6 +35,8 @@ record! {
         pub agent_url: Option<String>,
         /// SHA-256 (hex) of the node's agent secret; `None` for the server's own host.
         pub secret_hash: Option<String>,
+        /// The same secret sealed with the server's key, which it presents to the agent.
+        pub agent_secret: Option<String>,
         pub last_heartbeat_at: Option<i64>,
         pub generation: i64,
         pub created_at: i64,
