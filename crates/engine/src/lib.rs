@@ -96,7 +96,7 @@ struct Inner {
     /// Each connection's driver, opened on first use, and its call budget.
     drivers: RwLock<HashMap<Uuid, cloud::Provider>>,
     /// The drivers of nodes with an agent, by node id, with the agent URL they call.
-    node_drivers: RwLock<HashMap<Uuid, (String, Arc<dyn gureum_driver::Driver>)>>,
+    node_drivers: RwLock<HashMap<Uuid, node_clouds::AgentDriver>>,
     /// Resource names by id. Names never change, so this needs no invalidation.
     names: Mutex<HashMap<Uuid, String>>,
     /// When each API token was last recorded as used (writes are throttled).

@@ -12,6 +12,9 @@ use std::sync::Arc;
 use std::time::Duration;
 use uuid::Uuid;
 
+/// A node's driver over HTTP and the agent URL it calls.
+pub(crate) type AgentDriver = (String, Arc<dyn Driver>);
+
 /// How long one call to an agent may take before its node counts as unreachable.
 const AGENT_CALL_TIMEOUT: Duration = Duration::from_secs(120);
 

@@ -24,7 +24,7 @@ pub const DRIVER_PATH: &str = "/v1/driver";
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "call", rename_all = "snake_case")]
 pub enum DriverCall {
-    Create { spec: CreateSpec },
+    Create { spec: Box<CreateSpec> },
     Get { kind: ResourceKind, id: String },
     FindByTag { kind: ResourceKind, tag: String },
     List { kind: ResourceKind },
@@ -49,7 +49,7 @@ fn to_value<T: Serialize>(r: DriverResult<T>) -> DriverResult<Value> {
 pub async fn execute(driver: &dyn Driver, call: DriverCall) -> DriverResult<Value> {
     use DriverCall as C;
     match call {
-        C::Create { spec } => to_value(driver.create(spec).await),
+        C::Create { spec } => to_value(driver.create(*spec).await),
         C::Get { kind, id } => to_value(driver.get(kind, &id).await),
         C::FindByTag { kind, tag } => to_value(driver.find_by_tag(kind, &tag).await),
         C::List { kind } => to_value(driver.list(kind).await),
@@ -153,7 +153,7 @@ impl Driver for RemoteDriver {
     }
 
     async fn create(&self, spec: CreateSpec) -> DriverResult<ProviderResource> {
-        self.call(DriverCall::Create { spec }).await
+        self.call(DriverCall::Create { spec: Box::new(spec) }).await
     }
 
     async fn get(&self, kind: ResourceKind, id: &str) -> DriverResult<ProviderResource> {
