@@ -468,6 +468,16 @@ impl Engine {
     ) -> Result<Instance> {
         let busy = inst.op_id.map(|o| o.to_string());
         let transition = inst.state.check(action, busy.as_deref())?;
+        // Its provider is out of reach: the action would only fail, and its failure
+        // would put the instance in Error for what is the node's outage.
+        if let Some(node) = self.instance_node(inst.id).await?
+            && self.node_state(&node, now()) == gureum_model::node::NodeState::Unreachable
+        {
+            return Err(Error::Conflict(format!(
+                "instance {} is on node {}, which is unreachable; retry when it is ready",
+                inst.name, node.name
+            )));
+        }
         let op_id = new_id();
         let t = now();
         let mut update = Update::of::<InstanceRecord>(inst.id)

@@ -131,6 +131,9 @@ async fn an_agent_node_goes_unreachable_when_it_stops_and_ready_when_it_comes_ba
     let (status, refused) = c.call(reqwest::Method::POST, "/v1/projects/far/instances", Some(body("vm2"))).await;
     assert_eq!((status, refused["error"]["code"].as_str()), (409, Some("capacity")), "{refused}");
     assert_eq!(refused["error"]["message"], "no node of pool farm is ready: far-1 is unreachable");
+    let (status, stop) = c.call(reqwest::Method::POST, "/v1/projects/far/instances/vm/stop", None).await;
+    assert_eq!(status, 409, "{stop}");
+    assert_eq!(stop["error"]["message"], "instance vm is on node far-1, which is unreachable; retry when it is ready");
 
     // Restarted on its data dir, it needs no new token and is ready again.
     let _agent = Agent::start(&server.base, &agent_dir, &listen, None);
