@@ -1,6 +1,8 @@
 //! `gureum`: the server (`gureum serve`), the CLI and the benchmark in one binary.
 
+mod agent;
 mod bench;
+mod host;
 mod serve;
 
 use clap::{Parser, Subcommand};
@@ -21,6 +23,8 @@ struct Cli {
 enum Command {
     /// Run the API server, console and workers.
     Serve(serve::ServeArgs),
+    /// Make this host a node of a pool: join with a token, then heartbeat.
+    Agent(agent::AgentArgs),
     /// Print the OpenAPI document of the /v1 API.
     Openapi,
     /// Measure throughput and latency against a fresh local server.
@@ -44,6 +48,7 @@ fn main() -> std::process::ExitCode {
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(args) => serve::run(args),
+        Command::Agent(args) => agent::run(args),
         Command::Bench(args) => bench::run(args),
         Command::Client(cmd) => gureum_cli::run_blocking(cmd, cli.global),
         Command::Openapi => {
