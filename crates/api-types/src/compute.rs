@@ -107,6 +107,14 @@ pub struct Instance {
     pub created_at: String,
     pub updated_at: String,
     pub launched_at: Option<String>,
+    /// The node (host) of the connection's pool the instance is placed on, when the
+    /// connection has a pool.
+    #[serde(default)]
+    pub node: Option<String>,
+    /// `unreachable` while the node misses its heartbeats: the instance is not failed
+    /// for it, only shown as out of reach.
+    #[serde(default)]
+    pub node_state: Option<gureum_model::node::NodeState>,
     /// What the provider shows of the VM, in a single instance's GET only: its status,
     /// spec, disks and how it enforces the security groups (KT Cloud Classic: port
     /// forwarding and firewall rules on the public IP).

@@ -7,6 +7,7 @@ mod compute;
 mod iam;
 mod network;
 mod ops;
+mod pools;
 mod storage;
 
 pub use common::*;
@@ -14,12 +15,14 @@ pub use compute::*;
 pub use iam::*;
 pub use network::*;
 pub use ops::*;
+pub use pools::*;
 pub use storage::*;
 
 pub use gureum_model::authz::Role;
 pub use gureum_model::image::{ImageState, ImageVisibility, OsFamily};
 pub use gureum_model::instance::{InstanceAction, InstanceState};
 pub use gureum_model::network::{Direction, Protocol};
+pub use gureum_model::node::NodeState;
 pub use gureum_model::operation::{OperationStatus, StepStatus};
 pub use gureum_model::public_ip::{PublicIpKind, PublicIpMode, PublicIpState};
 pub use gureum_model::state::LifecycleState;

@@ -132,6 +132,13 @@ pub async fn idempotency(State(state): State<AppState>, req: Request, next: Next
             return conflict("a request with this Idempotency-Key is still being processed");
         }
         Ok(IdempotentReplay::Done { status, body }) => {
+            let body = match state.engine.config().secret_key.open(&body) {
+                Ok(b) => b,
+                Err(e) => {
+                    return ApiError(Error::Internal(format!("a stored response cannot be opened: {e}")))
+                        .into_response();
+                }
+            };
             let mut resp = Response::new(Body::from(body));
             *resp.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
             resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
@@ -158,7 +165,10 @@ pub async fn idempotency(State(state): State<AppState>, req: Request, next: Next
         Some(ApiError(e)) => serde_json::to_string(&error_body(e, &ctx.request_id)).unwrap_or_default(),
         None => String::from_utf8_lossy(&bytes).into_owned(),
     };
-    let _ = store.idempotency_finish(ctx.user_id, &key, status.as_u16(), &stored_body).await;
+    // Sealed like credentials: a first response may carry a secret shown once (a generated
+    // private key, a new API token).
+    let sealed = state.engine.config().secret_key.seal(stored_body.as_bytes());
+    let _ = store.idempotency_finish(ctx.user_id, &key, status.as_u16(), &sealed).await;
     parts.headers.remove(header::CONTENT_LENGTH);
     Response::from_parts(parts, Body::from(bytes))
 }

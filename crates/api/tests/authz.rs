@@ -88,6 +88,10 @@ const fn system(ok: u16) -> Expect {
 const fn anyone(ok: u16) -> Expect {
     [ok, ok, ok, ok, ok, 401]
 }
+/// Calls that authenticate by a secret in the body (node agents): the same for everyone.
+const fn by_body_secret(status: u16) -> Expect {
+    [status; 6]
+}
 /// Another user's account: only the system administrator sees it.
 const fn others_account(ok: u16) -> Expect {
     [ok, 404, 404, 404, 404, 401]
@@ -126,6 +130,9 @@ enum Fresh {
     SnapshotCreate,
     SnapshotDelete,
     ImageDelete,
+    PoolCreate,
+    PoolDelete,
+    NodeDelete,
     /// An instance in the state the action needs, and the action's body.
     Instance {
         action: &'static str,
@@ -252,6 +259,46 @@ fn rows() -> Vec<Row> {
             Body(
                 "/v1/connections/fast/drift/unregister",
                 |u| json!({"kind": "disk", "project": "p1", "name": format!("none-{u}")}),
+            ),
+        ),
+        // Pools and nodes: anyone signed in reads them, system administrators write them.
+        row("GET /v1/pools", anyone(200), Fixed("/v1/pools")),
+        row("POST /v1/pools", system(201), Make(F::PoolCreate)),
+        row("GET /v1/pools/{pool}", anyone(200), Fixed("/v1/pools/pl")),
+        row("PATCH /v1/pools/{pool}", system(200), Body("/v1/pools/pl", |_| json!({"cpu_overcommit": 4.0}))),
+        row("DELETE /v1/pools/{pool}", system(204), Make(F::PoolDelete)),
+        row("GET /v1/pools/{pool}/nodes", anyone(200), Fixed("/v1/pools/pl/nodes")),
+        row(
+            "POST /v1/pools/{pool}/nodes",
+            system(201),
+            Body(
+                "/v1/pools/pl/nodes",
+                |u| json!({"name": format!("n-{u}"), "vcpus": 1, "memory_mib": 1, "disk_gb": 1}),
+            ),
+        ),
+        row("GET /v1/pools/{pool}/nodes/{node}", anyone(200), Fixed("/v1/pools/pl/nodes/pl-n1")),
+        row(
+            "PATCH /v1/pools/{pool}/nodes/{node}",
+            system(200),
+            Body("/v1/pools/pl/nodes/pl-n1", |_| json!({"vcpus": 64})),
+        ),
+        row("DELETE /v1/pools/{pool}/nodes/{node}", system(204), Make(F::NodeDelete)),
+        row("GET /v1/nodes", anyone(200), Fixed("/v1/nodes")),
+        row("POST /v1/pools/{pool}/join-tokens", system(201), Fixed("/v1/pools/pl/join-tokens")),
+        row(
+            "POST /v1/nodes/join",
+            by_body_secret(401),
+            Body(
+                "/v1/nodes/join",
+                |u| json!({"token": "gjt_none", "name": format!("j-{u}"), "capacity": {"vcpus": 1, "memory_mib": 1, "disk_gb": 1}}),
+            ),
+        ),
+        row(
+            "POST /v1/nodes/heartbeat",
+            by_body_secret(401),
+            Body(
+                "/v1/nodes/heartbeat",
+                |_| json!({"secret": "gns_none", "capacity": {"vcpus": 1, "memory_mib": 1, "disk_gb": 1}}),
             ),
         ),
         // The catalog.
@@ -508,6 +555,11 @@ impl World {
         assert_eq!(img["state"], "Active", "{img}");
         let ops = adm.get(&format!("{P1}/operations")).await;
         let op = ops["items"][0]["id"].as_str().expect("an operation").to_string();
+        // A pool of a connection of its own, so that placement leaves `fast` alone.
+        sys.expect(201, Method::POST, "/v1/connections", Some(json!({"name": "pooled", "driver": "sim"}))).await;
+        sys.expect(201, Method::POST, "/v1/pools", Some(json!({"name": "pl", "connection": "pooled"}))).await;
+        let node = json!({"name": "pl-n1", "vcpus": 64, "memory_mib": 65536, "disk_gb": 1000});
+        sys.expect(201, Method::POST, "/v1/pools/pl/nodes", Some(node)).await;
         let anon = api.client(None);
         World { callers: vec![sys, adm, mem, rdr, other, anon], api, seq: AtomicUsize::new(0), op }
     }
@@ -744,6 +796,21 @@ impl World {
                     )
                     .await;
                 (format!("/v1/users/{user}/tokens/{}", t["token"]["id"].as_str().expect("token id")), None)
+            }
+            Fresh::PoolCreate | Fresh::PoolDelete => {
+                let conn = format!("conn-p{u}");
+                sys.expect(201, Method::POST, "/v1/connections", Some(json!({"name": conn, "driver": "sim"}))).await;
+                let pool = json!({"name": format!("pool-{u}"), "connection": conn});
+                if matches!(fresh, Fresh::PoolCreate) {
+                    return ("/v1/pools".into(), Some(pool));
+                }
+                sys.expect(201, Method::POST, "/v1/pools", Some(pool)).await;
+                (format!("/v1/pools/pool-{u}"), None)
+            }
+            Fresh::NodeDelete => {
+                let node = json!({"name": format!("n-d{u}"), "vcpus": 1, "memory_mib": 1, "disk_gb": 1});
+                sys.expect(201, Method::POST, "/v1/pools/pl/nodes", Some(node)).await;
+                (format!("/v1/pools/pl/nodes/n-d{u}"), None)
             }
             Fresh::ConnectionDelete => {
                 let name = format!("conn-f{u}");

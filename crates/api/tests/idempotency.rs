@@ -157,3 +157,27 @@ async fn concurrent_retries_create_once() {
     assert_eq!(fresh, 1, "exactly one request did the work");
     assert_eq!(c.list_all(&format!("{P}/vpcs?name=raced")).await.len(), 1);
 }
+
+/// The stored first response is sealed: a generated private key, returned to the caller
+/// (and to their replays), is not kept readable in the database.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_replayed_secret_is_not_stored_in_the_clear() {
+    use sha2::Digest;
+    let (api, c) = setup().await;
+    let path = format!("{P}/key-pairs");
+    let body = json!({"name": "kept", "connection": FAST});
+    let first = keyed(&c, &path, &body, "key-5").await;
+    assert_eq!(first.status, 202, "{}", first.text);
+    let private = first.body["private_key"].as_str().expect("a generated private key").to_string();
+    let replay = keyed(&c, &path, &body, "key-5").await;
+    assert_eq!(replay.body["private_key"], first.body["private_key"], "the replay is the first response");
+
+    let hash = hex::encode(sha2::Sha256::digest(serde_json::to_vec(&body).unwrap()));
+    let stored = api.te.engine.store().idempotency_begin(api.te.admin.user_id, "key-5", "POST", &path, &hash, 0).await;
+    let Ok(gureum_store::IdempotentReplay::Done { body: stored, .. }) = stored else {
+        panic!("the first response is stored: {stored:?}")
+    };
+    let secret_line = private.lines().nth(1).expect("a key body line");
+    assert!(!stored.contains(secret_line), "the stored response holds the private key in the clear");
+    assert!(!stored.contains("kept"), "the stored response is sealed as a whole");
+}

@@ -8,6 +8,7 @@ mod cmd_compute;
 mod cmd_iam;
 mod cmd_network;
 mod cmd_ops;
+mod cmd_pools;
 mod cmd_storage;
 pub mod config;
 mod ctx;
@@ -26,6 +27,7 @@ pub use cmd_compute::{InstanceCmd, KeyPairCmd};
 pub use cmd_iam::{MemberCmd, ProjectCmd, TokenCmd, UserCmd};
 pub use cmd_network::{PublicIpCmd, SecurityGroupCmd, SubnetCmd, VpcCmd};
 pub use cmd_ops::{ConnectionCmd, OperationCmd, UsageArgs};
+pub use cmd_pools::{NodeCmd, PoolCmd};
 pub use cmd_storage::VolumeCmd;
 pub use output::Output;
 
@@ -108,6 +110,12 @@ pub enum Command {
     /// Provider connections (system administrators)
     #[command(subcommand)]
     Connection(ConnectionCmd),
+    /// Pools of hosts instances are placed on (writes: system administrators)
+    #[command(subcommand)]
+    Pool(PoolCmd),
+    /// Nodes (hosts) of the pools, with capacity and what is allocated
+    #[command(subcommand)]
+    Node(NodeCmd),
 }
 
 /// `--wait`, on every long action.
@@ -270,6 +278,8 @@ async fn run_inner(cmd: Command, mut global: GlobalArgs) -> anyhow::Result<()> {
         Command::Operation(c) => cmd_ops::operation(&ctx, c).await,
         Command::Usage(a) => cmd_ops::usage(&ctx, a).await,
         Command::Connection(c) => cmd_ops::connection(&ctx, c).await,
+        Command::Pool(c) => cmd_pools::pool(&ctx, c).await,
+        Command::Node(c) => cmd_pools::node(&ctx, c).await,
     }
 }
 

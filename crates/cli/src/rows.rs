@@ -199,8 +199,13 @@ impl Row for Snapshot {
 }
 
 impl Row for Instance {
-    const HEADERS: &'static [&'static str] = &["NAME", "STATE", "TYPE", "IMAGE", "PRIVATE IP", "PUBLIC IP", "AGE"];
+    const HEADERS: &'static [&'static str] =
+        &["NAME", "STATE", "TYPE", "IMAGE", "PRIVATE IP", "PUBLIC IP", "NODE", "AGE"];
     fn row(&self) -> Vec<String> {
+        let node = match (&self.node, self.node_state) {
+            (Some(n), Some(NodeState::Unreachable)) => format!("{n} (unreachable)"),
+            (n, _) => opt(n),
+        };
         vec![
             self.name.clone(),
             self.state.to_string(),
@@ -208,6 +213,7 @@ impl Row for Instance {
             self.image.clone(),
             opt(&self.private_ip),
             self.public_ip.as_ref().and_then(|p| p.address.clone()).unwrap_or_else(|| "-".into()),
+            node,
             age(&self.created_at),
         ]
     }
@@ -265,6 +271,45 @@ impl Row for Connection {
             self.zone.clone(),
             if self.has_credentials { "stored" } else { "-" }.into(),
             age(&self.created_at),
+        ]
+    }
+}
+
+impl Row for Pool {
+    const HEADERS: &'static [&'static str] = &["NAME", "CONNECTION", "NODES", "OVERCOMMIT CPU/MEM/DISK", "AGE"];
+    fn row(&self) -> Vec<String> {
+        vec![
+            self.name.clone(),
+            self.connection.clone(),
+            self.nodes.to_string(),
+            format!("{}/{}/{}", self.cpu_overcommit, self.memory_overcommit, self.disk_overcommit),
+            age(&self.created_at),
+        ]
+    }
+}
+
+impl Row for Node {
+    const HEADERS: &'static [&'static str] = &[
+        "NAME",
+        "POOL",
+        "STATE",
+        "INSTANCES",
+        "VCPUS FREE/CAP",
+        "MEMORY MiB FREE/CAP",
+        "DISK GB FREE/CAP",
+        "HEARTBEAT",
+    ];
+    fn row(&self) -> Vec<String> {
+        let (f, c) = (&self.free, &self.capacity);
+        vec![
+            self.name.clone(),
+            self.pool.clone(),
+            self.state.to_string(),
+            self.instances.to_string(),
+            format!("{}/{}", f.vcpus, c.vcpus),
+            format!("{}/{}", f.memory_mib, c.memory_mib),
+            format!("{}/{}", f.disk_gb, c.disk_gb),
+            self.last_heartbeat_at.as_deref().map(|t| format!("{} ago", age(t))).unwrap_or_else(|| "-".into()),
         ]
     }
 }

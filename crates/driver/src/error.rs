@@ -3,7 +3,7 @@ use thiserror::Error;
 
 /// Everything a provider can answer, typed. The engine decides retry, unwind and the
 /// HTTP status from the variant, never from the text.
-#[derive(Debug, Clone, Error, PartialEq)]
+#[derive(Debug, Clone, Error, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum DriverError {
     #[error("{kind} {id} not found at the provider")]
     NotFound { kind: ResourceKind, id: String },

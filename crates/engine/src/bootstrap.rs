@@ -4,7 +4,10 @@ use crate::{Engine, Result};
 use gureum_model::catalog::{IMAGES, INSTANCE_TYPES, ImageDef, TINY_LINUX};
 use gureum_model::image::ImageState;
 use gureum_model::state::LifecycleState;
-use gureum_store::{Batch, ConnectionRecord, ImageRecord, InstanceTypeRecord, Key, Record, UserRecord, new_id, now};
+use gureum_store::{
+    Batch, ConnectionRecord, ImageRecord, InstanceTypeRecord, Key, NodeRecord, PoolRecord, Record, Resources,
+    UserRecord, new_id, now,
+};
 
 pub const ADMIN_USER: &str = "admin";
 /// The connection to this host's QEMU, when it has one.
@@ -80,6 +83,37 @@ impl Engine {
         let local = self.connection_record(LOCAL_CONNECTION).await?;
         if let Some(image) = self.missing_public_image(&TINY_LINUX, Some(local.id), t).await? {
             self.store().write(image.insert()).await?;
+        }
+        Ok(())
+    }
+
+    /// Makes this host a node out of the box: the pool [`LOCAL_CONNECTION`] of the local
+    /// connection with the node `node_name` of `capacity`. A node already there keeps
+    /// what an administrator set. Safe to run on every start.
+    pub async fn bootstrap_local_pool(&self, node_name: &str, capacity: Resources) -> Result<()> {
+        let local = self.connection_record(LOCAL_CONNECTION).await?;
+        let pool = match self.pool_of_connection(local.id).await? {
+            Some(p) => p,
+            None => {
+                let t = now();
+                let pool = PoolRecord {
+                    id: new_id(),
+                    name: LOCAL_CONNECTION.into(),
+                    connection_id: local.id,
+                    cpu_overcommit: crate::pools::DEFAULT_CPU_OVERCOMMIT,
+                    memory_overcommit: crate::pools::DEFAULT_MEMORY_OVERCOMMIT,
+                    disk_overcommit: crate::pools::DEFAULT_DISK_OVERCOMMIT,
+                    generation: 1,
+                    created_at: t,
+                    updated_at: t,
+                };
+                self.store().write(pool.insert()).await?;
+                pool
+            }
+        };
+        if self.store().count::<NodeRecord>(&[("pool_id", pool.id.into())]).await? == 0 {
+            let node = crate::pools::new_node(pool.id, node_name, capacity, None, None)?;
+            self.store().write(node.insert()).await?;
         }
         Ok(())
     }

@@ -114,13 +114,18 @@ impl Engine {
     /// The provider behind a connection, opening its driver on first use.
     pub async fn cloud(&self, connection_id: Uuid) -> Result<Cloud> {
         let (driver, budget) = self.provider(connection_id).await?;
-        Ok(Cloud {
+        Ok(self.cloud_of(connection_id, driver, budget))
+    }
+
+    /// A cloud calling `driver` within the connection's `budget`.
+    pub(crate) fn cloud_of(&self, connection_id: Uuid, driver: Arc<dyn Driver>, budget: Arc<CallBudget>) -> Cloud {
+        Cloud {
             connection_id,
             driver,
             budget,
             call_timeout: self.config().call_timeout,
             wait_timeout: self.config().wait_timeout,
-        })
+        }
     }
 }
 

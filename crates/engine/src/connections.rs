@@ -25,6 +25,7 @@ const CONNECTION_USERS: &[(&str, &str)] = &[
     ("key_pairs", "key pairs"),
     ("public_ips", "public IPs"),
     ("images", "images"),
+    ("pools", "pools"),
 ];
 
 fn view(c: ConnectionRecord) -> Connection {

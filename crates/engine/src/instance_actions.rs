@@ -12,7 +12,8 @@ use gureum_model::instance::{InstanceAction, InstanceState};
 use gureum_model::public_ip::PublicIpMode;
 use gureum_model::volume::{VolumeKind, VolumeState};
 use gureum_store::{
-    Batch, ImageRecord, InstanceRecord, Key, PublicIpRecord, Record, Update, VolumeRecord, new_id, now,
+    Batch, ImageRecord, InstanceRecord, InstanceTypeRecord, Key, PublicIpRecord, Record, Resources, Update,
+    VolumeRecord, new_id, now,
 };
 
 impl Engine {
@@ -95,7 +96,8 @@ impl Engine {
         let scope = self.authorize(ctx, project, Permission::ManageResources).await?;
         let inst = self.instance_record(&scope, key).await?;
         inst.state.check(InstanceAction::Unshelve, inst.op_id.map(|o| o.to_string()).as_deref())?;
-        let extra = self.ephemeral_ip_batch(ctx, &scope, &inst).await?;
+        let mut extra = self.reserve_on_node(&inst, inst.instance_type_id).await?;
+        extra.extend(self.ephemeral_ip_batch(ctx, &scope, &inst).await?);
         let params = Self::params_for(inst.connection_id, InstanceState::Active);
         self.start_instance_workflow(ctx, &scope, inst, InstanceAction::Unshelve, &INSTANCE_UNSHELVE, params, extra)
             .await
@@ -124,10 +126,11 @@ impl Engine {
         let image = image.ok_or_else(|| Error::Conflict(format!("instance {}'s image is gone", inst.name)))?;
         let root_size = self.root_volume(&inst).await?.size_gb;
         self.precheck_vm(inst.connection_id, &to.name, &to, &image, &inst.zone, root_size).await?;
+        inst.state.check(InstanceAction::Resize, inst.op_id.map(|o| o.to_string()).as_deref())?;
+        let extra = self.reserve_on_node(&inst, to.id).await?;
         let params =
             InstanceParams { resize_to: Some(to.id), ..Self::params_for(inst.connection_id, InstanceState::Resized) };
-        self.start_instance_workflow(ctx, &scope, inst, InstanceAction::Resize, &INSTANCE_RESIZE, params, Batch::new())
-            .await
+        self.start_instance_workflow(ctx, &scope, inst, InstanceAction::Resize, &INSTANCE_RESIZE, params, extra).await
     }
 
     pub async fn instance_confirm_resize(&self, ctx: &OpContext, project: &str, key: &str) -> Result<Instance> {
@@ -153,6 +156,11 @@ impl Engine {
         let back = inst.return_state.unwrap_or(InstanceState::Active);
         let params =
             InstanceParams { resize_to: inst.previous_instance_type_id, ..Self::params_for(inst.connection_id, back) };
+        inst.state.check(InstanceAction::RevertResize, inst.op_id.map(|o| o.to_string()).as_deref())?;
+        let extra = match inst.previous_instance_type_id {
+            Some(previous) => self.reserve_on_node(&inst, previous).await?,
+            None => Batch::new(),
+        };
         self.start_instance_workflow(
             ctx,
             &scope,
@@ -160,7 +168,7 @@ impl Engine {
             InstanceAction::RevertResize,
             &INSTANCE_RESIZE_REVERT,
             params,
-            Batch::new(),
+            extra,
         )
         .await
     }
@@ -232,6 +240,25 @@ impl Engine {
 }
 
 impl Engine {
+    /// The reservation of an instance at `instance_type` with its disks, on the node its
+    /// disks live on (a qemu disk is a file on that host); the first fitting node when it
+    /// has none yet. Empty when its connection has no pool.
+    async fn reserve_on_node(&self, inst: &InstanceRecord, instance_type: uuid::Uuid) -> Result<Batch> {
+        let itype = self
+            .store()
+            .get_by_id::<InstanceTypeRecord>(instance_type)
+            .await?
+            .ok_or_else(|| Error::Conflict(format!("instance {}'s instance type is gone", inst.name)))?;
+        let disks = self.store().list_all::<VolumeRecord>(&[("instance_id", inst.id.into())]).await?;
+        let need = Resources {
+            vcpus: itype.vcpus,
+            memory_mib: itype.memory_mib,
+            disk_gb: disks.iter().map(|v| v.size_gb).sum(),
+        };
+        let on = self.store().instance_allocation(inst.id).await?.map(|a| a.node_id);
+        Ok(self.place(inst.connection_id, inst.id, need, on).await?.unwrap_or_default())
+    }
+
     async fn root_volume(&self, inst: &InstanceRecord) -> Result<VolumeRecord> {
         self.store()
             .list_all::<VolumeRecord>(&[("instance_id", inst.id.into()), ("kind", VolumeKind::Root.as_str().into())])

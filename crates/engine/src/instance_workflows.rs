@@ -242,8 +242,9 @@ fn params(ctx: &StepCtx) -> Result<InstanceParams, StepError> {
     ctx.params()
 }
 
+/// The cloud of the node the instance is placed on (the connection's, when none).
 async fn cloud(ctx: &StepCtx) -> Result<crate::Cloud, StepError> {
-    Ok(ctx.engine.cloud(params(ctx)?.connection_id).await?)
+    Ok(ctx.engine.instance_cloud(params(ctx)?.connection_id, ctx.target_id).await?)
 }
 
 fn vm_id(inst: &InstanceRecord) -> Result<&str, StepError> {
@@ -517,6 +518,10 @@ async fn create_failed(ctx: StepCtx, failure: Failure) -> Result<Batch, StepErro
     };
     let update = guarded::<InstanceRecord>(&ctx, ctx.target_id).set("op_id", Val::Null).set("state_reason", reason);
     batch.extend(Store::instance_set_state(update, ctx.target_id, S::Error, t));
+    if failure.undo_error.is_none() {
+        // Nothing of it is left on its node.
+        batch.push(Store::allocation_release(ctx.target_id));
+    }
     batch.push(Stmt::new(
         "UPDATE volumes SET state = 'Available', instance_id = NULL, op_id = NULL, generation = generation + 1, \
          updated_at = $1 WHERE instance_id = $2 AND kind = 'data'",
@@ -570,6 +575,7 @@ async fn resync(ctx: StepCtx, failure: Failure) -> Result<Batch, StepError> {
     {
         update = update.set("instance_type_id", itype.id).set("previous_instance_type_id", Val::Null);
     }
+    let has_vm = vm.is_some();
     let state = match vm {
         Some(Ok(r)) if r.status == ProviderStatus::Running => S::Active,
         Some(Ok(r)) if r.status == ProviderStatus::Stopped => S::Stopped,
@@ -582,6 +588,7 @@ async fn resync(ctx: StepCtx, failure: Failure) -> Result<Batch, StepError> {
         None => S::Error,
     };
     batch.extend(Store::instance_set_state(update, inst.id, state, t));
+    batch.push(Store::allocation_follow(inst.id, has_vm));
     batch.push(Stmt::new(
         "UPDATE volumes SET state = $1, op_id = NULL, generation = generation + 1, updated_at = $2 \
          WHERE instance_id = $3 AND state NOT IN ('Deleting', 'Error')",
@@ -678,7 +685,10 @@ async fn vm_delete(ctx: StepCtx) -> Result<StepOut, StepError> {
     let inst = instance(&ctx).await?;
     cloud(&ctx).await?.ensure_deleted(ResourceKind::Vm, inst.provider_id.as_deref(), &inst.id.to_string()).await?;
     let update = guarded::<InstanceRecord>(&ctx, inst.id).set("provider_id", Val::Null).set("private_ip", Val::Null);
-    Ok(StepOut::done().batch(update.stmt(now()).into()))
+    // Without a VM the node keeps only the instance's disks (shelve; delete forgets all).
+    let mut batch = Batch::from(update.stmt(now()));
+    batch.push(Store::allocation_keep_disk(inst.id));
+    Ok(StepOut::done().batch(batch))
 }
 
 /// Releases an ephemeral IP at the provider and forgets it; a static IP stays.
@@ -764,6 +774,7 @@ async fn root_volume_delete(ctx: StepCtx) -> Result<StepOut, StepError> {
 async fn forget(ctx: StepCtx) -> Result<StepOut, StepError> {
     let mut batch = Batch::from(Store::instance_security_groups_unlink(ctx.target_id));
     batch.push(Store::usage_close(ctx.target_id, now()));
+    batch.push(Store::allocation_release(ctx.target_id));
     batch.push(delete::<InstanceRecord>(ctx.target_id));
     Ok(StepOut::done().batch(batch))
 }

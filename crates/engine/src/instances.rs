@@ -16,14 +16,17 @@ use gureum_model::public_ip::{PublicIpKind, PublicIpMode, PublicIpState};
 use gureum_model::state::LifecycleState;
 use gureum_model::volume::{VolumeKind, VolumeState, validate_size};
 use gureum_store::{
-    Batch, ConnectionRecord, ImageRecord, InstanceRecord, InstanceTypeRecord, Key, KeyPairRecord, PublicIpRecord,
-    Record, SecurityGroupRecord, Store, SubnetRecord, Update, Val, VolumeRecord, VpcRecord, new_id, now,
+    Batch, ConnectionRecord, ImageRecord, InstanceRecord, InstanceTypeRecord, Key, KeyPairRecord, NodeAllocationRecord,
+    NodeRecord, PublicIpRecord, Record, Resources, SecurityGroupRecord, Store, SubnetRecord, Update, Val, VolumeRecord,
+    VpcRecord, new_id, now,
 };
 use uuid::Uuid;
 
 pub const USER_DATA_MAX: usize = 64 * 1024;
 /// How long a single instance's GET waits for the provider's view of its VM.
 const PROVIDER_VIEW_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+/// How often a create is placed again after losing a node's last room to another one.
+const PLACEMENT_TRIES: usize = 3;
 
 impl Engine {
     pub(crate) async fn instance_view(&self, r: InstanceRecord) -> Result<Instance> {
@@ -36,6 +39,9 @@ impl Engine {
         let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
         let links = self.store().instances_security_groups(&ids).await?;
         let mut ips = self.store().instances_public_ips(&ids).await?;
+        let allocations = self.store().instances_allocations(&ids).await?;
+        let nodes = self.nodes_of(&allocations).await?;
+        let t = now();
         let mut views = Vec::with_capacity(rows.len());
         for r in rows {
             let mut security_groups = vec![];
@@ -47,7 +53,13 @@ impl Engine {
                 .position(|ip| ip.instance_id == Some(r.id))
                 .map(|at| ips.swap_remove(at))
                 .map(|ip| InstancePublicIp { name: ip.name, address: ip.address, kind: ip.kind });
+            let node = allocations
+                .iter()
+                .find(|a| a.instance_id == r.id)
+                .and_then(|a| nodes.iter().find(|n| n.id == a.node_id));
             views.push(Instance {
+                node: node.map(|n| n.name.clone()),
+                node_state: node.map(|n| self.node_state(n, t)),
                 links: links_of(project_path(r.project_id, "instances", r.id), r.op_id.map(|o| (r.project_id, o))),
                 instance_type: self.name_of::<InstanceTypeRecord>(r.instance_type_id).await,
                 image: self.name_of::<ImageRecord>(r.image_id).await,
@@ -304,8 +316,32 @@ impl Engine {
             },
         );
         self.remember_name(id, &rec.name);
-        self.launch(op, batch).await.map_err(name_taken("instance", &rec.name))?;
-        self.instance_view(rec).await
+        let disk_gb = root_size + data_volumes.iter().map(|v| v.size_gb).sum::<i64>();
+        let need = Resources { vcpus: itype.vcpus, memory_mib: itype.memory_mib, disk_gb };
+        // A reservation that lost a race for a node's last room is placed again.
+        for _ in 0..PLACEMENT_TRIES {
+            let mut placed = self.place(subnet.connection_id, id, need, None).await?.unwrap_or_default();
+            placed.extend(batch.clone());
+            match self.launch(op.clone(), placed).await {
+                Err(e) if Store::is_reservation_conflict(&e) => continue,
+                done => done.map_err(name_taken("instance", &rec.name))?,
+            }
+            return self.instance_view(rec).await;
+        }
+        Err(Error::Capacity("the nodes of the pool kept filling up while placing the instance; retry".into()))
+    }
+
+    /// The nodes instances are placed on, for their views.
+    async fn nodes_of(&self, allocations: &[NodeAllocationRecord]) -> Result<Vec<NodeRecord>> {
+        let mut nodes: Vec<NodeRecord> = vec![];
+        for a in allocations {
+            if !nodes.iter().any(|n| n.id == a.node_id)
+                && let Some(n) = self.store().get_by_id::<NodeRecord>(a.node_id).await?
+            {
+                nodes.push(n);
+            }
+        }
+        Ok(nodes)
     }
 
     /// `base`, or `base-2`, `base-3`… if a volume already has that name.
@@ -361,7 +397,7 @@ impl Engine {
             // Best effort and brief: the record is the answer even when the provider is
             // slow, unreachable or its call budget is taken by a burst of work.
             Some(id) => {
-                let cloud = self.cloud(rec.connection_id).await?;
+                let cloud = self.instance_cloud(rec.connection_id, rec.id).await?;
                 tokio::time::timeout(PROVIDER_VIEW_WAIT, cloud.get(ResourceKind::Vm, id))
                     .await
                     .ok()
@@ -411,7 +447,7 @@ impl Engine {
         let vm = inst.provider_id.as_deref().ok_or_else(|| {
             Error::Conflict(format!("instance {} has no VM now ({}), so no console", inst.name, inst.state))
         })?;
-        let output = self.cloud(inst.connection_id).await?.console_log(vm).await?;
+        let output = self.instance_cloud(inst.connection_id, inst.id).await?.console_log(vm).await?;
         Ok(ConsoleLog { instance: inst.name, output })
     }
 
@@ -432,6 +468,16 @@ impl Engine {
     ) -> Result<Instance> {
         let busy = inst.op_id.map(|o| o.to_string());
         let transition = inst.state.check(action, busy.as_deref())?;
+        // Its provider is out of reach: the action would only fail, and its failure
+        // would put the instance in Error for what is the node's outage.
+        if let Some(node) = self.instance_node(inst.id).await?
+            && self.node_state(&node, now()) == gureum_model::node::NodeState::Unreachable
+        {
+            return Err(Error::Conflict(format!(
+                "instance {} is on node {}, which is unreachable; retry when it is ready",
+                inst.name, node.name
+            )));
+        }
         let op_id = new_id();
         let t = now();
         let mut update = Update::of::<InstanceRecord>(inst.id)

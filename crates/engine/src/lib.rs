@@ -19,7 +19,10 @@ mod instance_workflows;
 mod instances;
 mod key_pairs;
 mod names;
+mod node_clouds;
 mod operations;
+mod placement;
+mod pools;
 mod precheck;
 mod projects;
 mod public_ips;
@@ -43,6 +46,7 @@ pub use bootstrap::{Bootstrap, LOCAL_CONNECTION};
 pub use cloud::{CallLimits, Cloud};
 pub use context::OpContext;
 pub use error::{Error, Result};
+pub use gureum_store::Resources;
 pub use saga::WorkflowHooks;
 pub use secrets::SecretKey;
 
@@ -68,6 +72,8 @@ pub struct EngineConfig {
     /// identity takes its unfinished workflows back at once instead of waiting for their
     /// leases to expire; `None` makes a new one (tests, throwaway servers).
     pub server_id: Option<String>,
+    /// A node whose agent has not heartbeaten for this long is unreachable.
+    pub node_timeout: Duration,
 }
 
 impl EngineConfig {
@@ -78,6 +84,7 @@ impl EngineConfig {
             call_timeout: Duration::from_secs(60),
             wait_timeout: Duration::from_secs(600),
             server_id: None,
+            node_timeout: Duration::from_secs(15),
         }
     }
 }
@@ -88,6 +95,8 @@ struct Inner {
     config: EngineConfig,
     /// Each connection's driver, opened on first use, and its call budget.
     drivers: RwLock<HashMap<Uuid, cloud::Provider>>,
+    /// The drivers of nodes with an agent, by node id, with the agent URL they call.
+    node_drivers: RwLock<HashMap<Uuid, node_clouds::AgentDriver>>,
     /// Resource names by id. Names never change, so this needs no invalidation.
     names: Mutex<HashMap<Uuid, String>>,
     /// When each API token was last recorded as used (writes are throttled).
@@ -109,6 +118,7 @@ impl Engine {
                 executor: Executor::new(owner),
                 config,
                 drivers: RwLock::new(HashMap::new()),
+                node_drivers: RwLock::new(HashMap::new()),
                 names: Mutex::new(HashMap::new()),
                 token_touches: Mutex::new(HashMap::new()),
             }),

@@ -46,7 +46,7 @@ impl Engine {
             // instance that became Active between the two reads looked vanished). A record
             // that changed after its read fails the generation guard below.
             let instances = self.store().list_all::<InstanceRecord>(&[("connection_id", conn.id.into())]).await?;
-            let vms = match cloud.list(ResourceKind::Vm).await {
+            let mut vms = match cloud.list(ResourceKind::Vm).await {
                 Ok(v) => v,
                 Err(DriverError::Unsupported(_)) => continue,
                 Err(e) => {
@@ -54,11 +54,25 @@ impl Engine {
                     continue;
                 }
             };
+            // VMs on nodes with an agent are listed there; an instance on a node that
+            // does not answer is left alone (it shows its node unreachable instead).
+            let mut unlisted = vec![];
+            for node in self.agent_nodes(conn.id).await? {
+                match self.node_cloud(conn.id, &node).await?.list(ResourceKind::Vm).await {
+                    Ok(v) => vms.extend(v),
+                    Err(_) => unlisted.push(node.id),
+                }
+            }
+            let ids: Vec<uuid::Uuid> = instances.iter().map(|i| i.id).collect();
+            let allocations = self.store().instances_allocations(&ids).await?;
             let by_id: HashMap<&str, (ProviderStatus, Option<&str>)> =
                 vms.iter().map(|v| (v.id.as_str(), (v.status, v.status_reason.as_deref()))).collect();
             for inst in instances {
                 // Only settled instances with nothing running: workflows own the rest.
                 if inst.op_id.is_some() || !inst.state.is_settled() || inst.state == InstanceState::Error {
+                    continue;
+                }
+                if allocations.iter().any(|a| a.instance_id == inst.id && unlisted.contains(&a.node_id)) {
                     continue;
                 }
                 let Some(vm) = inst.provider_id.as_deref() else {

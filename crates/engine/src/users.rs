@@ -19,15 +19,20 @@ const TOKEN_PREFIX: &str = "gur_";
 /// Record a token's use at most this often (a write per request would cost throughput).
 const TOUCH_EVERY_MICROS: i64 = 60 * 1_000_000;
 
-fn hash_secret(secret: &str) -> String {
+pub(crate) fn hash_secret(secret: &str) -> String {
     hex::encode(Sha256::digest(secret.as_bytes()))
+}
+
+/// 32 random bytes after `prefix`, URL-safe.
+pub(crate) fn random_secret(prefix: &str) -> String {
+    let mut raw = [0u8; 32];
+    rand::rng().fill_bytes(&mut raw);
+    format!("{prefix}{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw))
 }
 
 /// A new token row and its secret (shown once).
 pub(crate) fn new_token(user_id: Uuid, name: &str, expires_at: Option<i64>) -> (TokenRecord, String) {
-    let mut raw = [0u8; 32];
-    rand::rng().fill_bytes(&mut raw);
-    let secret = format!("{TOKEN_PREFIX}{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw));
+    let secret = random_secret(TOKEN_PREFIX);
     let rec = TokenRecord {
         id: new_id(),
         user_id,

@@ -1,7 +1,9 @@
 //! `gureum`: the server (`gureum serve`), the CLI and the benchmark in one binary.
 
+mod agent;
 mod bench;
 mod bench_qemu;
+mod host;
 mod serve;
 
 use clap::{Parser, Subcommand};
@@ -22,6 +24,8 @@ struct Cli {
 enum Command {
     /// Run the API server, console and workers.
     Serve(serve::ServeArgs),
+    /// Make this host a node of a pool: join with a token, then heartbeat.
+    Agent(agent::AgentArgs),
     /// Print the OpenAPI document of the /v1 API.
     Openapi,
     /// Measure throughput and latency against a fresh local server (`bench qemu`: real VMs).
@@ -45,6 +49,7 @@ fn main() -> std::process::ExitCode {
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(args) => serve::run(args),
+        Command::Agent(args) => agent::run(args),
         Command::Bench(args) => bench::run(args),
         Command::Client(cmd) => gureum_cli::run_blocking(cmd, cli.global),
         Command::Openapi => {

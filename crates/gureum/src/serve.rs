@@ -24,12 +24,15 @@ pub struct ServeArgs {
     /// images/tiny-linux/build.sh makes them); default `<data-dir>/images`.
     #[arg(long, env = "GUREUM_GUEST_IMAGES")]
     pub guest_images: Option<PathBuf>,
+    /// A node whose agent has not heartbeaten for this many seconds is unreachable.
+    #[arg(long, env = "GUREUM_NODE_TIMEOUT", default_value_t = 15)]
+    pub node_timeout_seconds: u64,
     /// Log as JSON lines instead of text.
     #[arg(long)]
     pub log_json: bool,
 }
 
-fn init_logging(json: bool) {
+pub(crate) fn init_logging(json: bool) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
     // Colour only on a terminal: logs sent to a file or journal stay plain text.
     let builder = tracing_subscriber::fmt()
@@ -44,7 +47,7 @@ fn init_logging(json: bool) {
 }
 
 /// Writes a file only its owner can read.
-fn write_private(path: &Path, contents: &str) -> anyhow::Result<()> {
+pub(crate) fn write_private(path: &Path, contents: &str) -> anyhow::Result<()> {
     use std::os::unix::fs::OpenOptionsExt;
     let mut f = std::fs::OpenOptions::new()
         .write(true)
@@ -115,6 +118,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         std::path::absolute(&args.data_dir).with_context(|| format!("resolving {}", args.data_dir.display()))?;
     let mut config = EngineConfig::new(data_dir, secret_key(&args.data_dir)?);
     config.server_id = Some(server_id);
+    config.node_timeout = std::time::Duration::from_secs(args.node_timeout_seconds.max(1));
     let engine = Engine::new(store, config);
     let boot = engine.bootstrap().await.map_err(|e| anyhow::anyhow!("bootstrapping: {e}"))?;
     let first_start = boot.admin_token.is_some();
@@ -164,6 +168,11 @@ async fn offer_local_host(engine: &Engine, args: &ServeArgs) -> anyhow::Result<(
         Some(why) => println!("No local QEMU connection: {why}; running on the simulated cloud alone."),
         None => {
             engine.bootstrap_local_host(&images).await.map_err(|e| anyhow::anyhow!("offering local QEMU: {e}"))?;
+            let capacity = crate::host::capacity(&args.data_dir);
+            engine
+                .bootstrap_local_pool(crate::host::LOCAL_NODE, capacity)
+                .await
+                .map_err(|e| anyhow::anyhow!("making this host a node: {e}"))?;
             let accel = if gureum_qemu::hardware_kvm() { "KVM" } else { "TCG (no hardware virtualization)" };
             println!(
                 "Connection `{}` runs VMs on this host's QEMU with {accel}; image {tiny} from {}.",
@@ -175,7 +184,7 @@ async fn offer_local_host(engine: &Engine, args: &ServeArgs) -> anyhow::Result<(
     Ok(())
 }
 
-async fn shutdown() {
+pub(crate) async fn shutdown() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };

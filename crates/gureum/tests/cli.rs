@@ -226,7 +226,7 @@ fn cli_drives_an_instance_through_its_life() {
     let list = user.run(&["instance", "list"]);
     let header: Vec<&str> =
         list.stdout.lines().next().unwrap().split("  ").map(str::trim).filter(|s| !s.is_empty()).collect();
-    assert_eq!(header, ["NAME", "STATE", "TYPE", "IMAGE", "PRIVATE IP", "PUBLIC IP", "AGE"]);
+    assert_eq!(header, ["NAME", "STATE", "TYPE", "IMAGE", "PRIVATE IP", "PUBLIC IP", "NODE", "AGE"]);
     let row = list.row("web-1");
     assert_eq!(&row[1..4], ["Active", "t1.micro", "ubuntu-22.04"], "{list:?}");
 
@@ -454,4 +454,33 @@ fn client_library_against_a_real_server() {
         assert_eq!(me.user.name, "admin");
         assert!(c.token_list("admin").await.unwrap().iter().any(|t| t.last_used_at.is_some()));
     });
+}
+
+/// Pools and nodes from the command line: a node filled by one instance refuses the next
+/// with the capacity error, and the instance list names its node.
+#[test]
+fn cli_manages_pools_and_nodes() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_server, user) = setup(dir.path());
+    let pool = user.run(&["pool", "create", "fp", "--connection", "fast", "--cpu-overcommit", "1", "-o", "json"]);
+    assert_eq!(pool.json()["cpu_overcommit"], 1.0, "{pool:?}");
+    user.run(&["node", "add", "n1", "--pool", "fp", "--vcpus", "1", "--memory-mib", "4096", "--disk-gb", "100"]);
+    assert_eq!(user.run(&["node", "list"]).row("n1")[..5], ["n1", "fp", "ready", "0", "1/1"]);
+    user.run(&["vpc", "create", "net", "--cidr", "10.0.0.0/16", "--connection", "fast", "--wait"]);
+    user.run(&["subnet", "create", "net", "--vpc", "net", "--cidr", "10.0.0.0/24", "--wait"]);
+    let vm = |name: &'static str| {
+        ["instance", "create", name, "--type", "t1.micro", "--image", "ubuntu-22.04", "--subnet", "net", "--wait"]
+    };
+    assert_eq!(user.run(&vm("vm")).field("node"), "n1");
+    assert_eq!(user.run(&["instance", "list"]).row("vm")[6], "n1", "the NODE column");
+    let refused = user.try_run(&vm("vm2"));
+    assert_eq!(refused.code, 1, "{refused:?}");
+    assert!(refused.stderr.contains("no node of pool fp has 1 vCPUs free: n1 has 0 vCPUs"), "{refused:?}");
+    let n = user.run(&["node", "show", "n1", "--pool", "fp", "-o", "json"]).json();
+    assert_eq!((n["allocated"]["vcpus"].as_i64(), n["free"]["vcpus"].as_i64()), (Some(1), Some(0)), "{n}");
+    user.run(&["pool", "update", "fp", "--cpu-overcommit", "2"]);
+    assert_eq!(user.run(&vm("vm2")).field("state"), "Active");
+    let token = user.run(&["pool", "join-token", "fp"]);
+    assert!(token.stdout.starts_with("gjt_"), "{token:?}");
+    assert!(token.stderr.contains("gureum agent --server"), "{token:?}");
 }

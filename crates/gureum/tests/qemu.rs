@@ -117,6 +117,8 @@ async fn a_tiny_linux_vm_follows_every_lifecycle_action() {
     c.network(P, "local").await;
     let key = c.post(&format!("/v1/projects/{P}/key-pairs"), json!({"name": "k", "connection": "local"})).await;
     let fingerprint = key["fingerprint"].as_str().expect("a fingerprint").to_string();
+    // An instance may only use the key pair once it is Available.
+    c.wait_op(P, key["operation_id"].as_str().expect("the key pair's operation")).await;
     for volume in ["data", "extra"] {
         run(&c, "volumes", json!({"name": volume, "size_gb": 1, "connection": "local"})).await;
     }

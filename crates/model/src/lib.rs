@@ -9,6 +9,7 @@ pub mod image;
 pub mod instance;
 pub mod name;
 pub mod network;
+pub mod node;
 pub mod operation;
 pub mod public_ip;
 pub mod state;

@@ -12,6 +12,7 @@ mod idempotency;
 mod images;
 mod instances;
 mod key_pairs;
+mod pools;
 mod projects;
 mod public_ips;
 mod security_groups;
@@ -29,6 +30,7 @@ pub use idempotency::*;
 pub use images::*;
 pub use instances::*;
 pub use key_pairs::*;
+pub use pools::*;
 pub use projects::*;
 pub use public_ips::*;
 pub use security_groups::*;
@@ -49,6 +51,7 @@ use uuid::Uuid;
 const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "core", include_str!("../migrations/0001_core.sql")),
     (2, "sessions", include_str!("../migrations/0002_sessions.sql")),
+    (3, "pools", include_str!("../migrations/0003_pools.sql")),
 ];
 
 /// Microseconds since the Unix epoch.

@@ -7,6 +7,7 @@ mod iam;
 mod instances;
 mod network;
 mod ops;
+mod pools;
 mod storage;
 
 use crate::AppState;
@@ -60,6 +61,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(storage::router())
         .merge(instances::router())
         .merge(ops::router())
+        .merge(pools::router())
 }
 
 pub fn system_router() -> axum::Router<AppState> {

@@ -20,13 +20,19 @@ impl Server {
     /// Starts `gureum serve` on `data_dir` (created if needed), the database at
     /// `database_url` (see `gureum_store::testing::fresh_database`) and a free port.
     pub fn start(data_dir: &Path, database_url: &str) -> Server {
+        Self::start_with(data_dir, database_url, &[])
+    }
+
+    /// Like [`Server::start`], with more `gureum serve` options.
+    pub fn start_with(data_dir: &Path, database_url: &str, options: &[&str]) -> Server {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_gureum"));
         cmd.args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
             .arg(data_dir)
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
-            .args(["--database-url", database_url]);
+            .args(["--database-url", database_url])
+            .args(options);
         let mut child = cmd.spawn().expect("start gureum serve");
         let stdout = child.stdout.take().expect("stdout");
         let mut lines = BufReader::new(stdout).lines();

@@ -1,0 +1,132 @@
+use crate::Links;
+use gureum_model::node::NodeState;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+/// vCPUs, memory and disk: a node's capacity, what is allocated on it, or what is free.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct NodeResources {
+    pub vcpus: i64,
+    pub memory_mib: i64,
+    pub disk_gb: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Pool {
+    pub id: Uuid,
+    pub name: String,
+    /// The connection whose instances are placed on this pool's nodes.
+    pub connection: String,
+    /// Allocatable vCPUs per physical vCPU.
+    pub cpu_overcommit: f64,
+    pub memory_overcommit: f64,
+    pub disk_overcommit: f64,
+    pub nodes: usize,
+    pub created_at: String,
+    pub links: Links,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PoolCreate {
+    pub name: String,
+    /// Connection name or id; a connection has at most one pool.
+    pub connection: String,
+    /// Default 4.0.
+    #[serde(default)]
+    pub cpu_overcommit: Option<f64>,
+    /// Default 1.0.
+    #[serde(default)]
+    pub memory_overcommit: Option<f64>,
+    /// Default 1.0.
+    #[serde(default)]
+    pub disk_overcommit: Option<f64>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PoolUpdate {
+    #[serde(default)]
+    pub cpu_overcommit: Option<f64>,
+    #[serde(default)]
+    pub memory_overcommit: Option<f64>,
+    #[serde(default)]
+    pub disk_overcommit: Option<f64>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Node {
+    pub id: Uuid,
+    pub name: String,
+    pub pool: String,
+    pub state: NodeState,
+    /// The server's own host runs its VMs in-process; other nodes run a `gureum agent`.
+    pub agent_url: Option<String>,
+    pub capacity: NodeResources,
+    pub allocated: NodeResources,
+    /// capacity × the pool's overcommit − allocated.
+    pub free: NodeResources,
+    pub instances: i64,
+    pub last_heartbeat_at: Option<String>,
+    pub created_at: String,
+    pub links: Links,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NodeCreate {
+    pub name: String,
+    pub vcpus: i64,
+    pub memory_mib: i64,
+    pub disk_gb: i64,
+}
+
+/// Replaces a node's recorded capacity (an agent's heartbeat reports it again).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NodeUpdate {
+    #[serde(default)]
+    pub vcpus: Option<i64>,
+    #[serde(default)]
+    pub memory_mib: Option<i64>,
+    #[serde(default)]
+    pub disk_gb: Option<i64>,
+}
+
+/// A join token, shown once: `gureum agent --join-token` presents it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct JoinToken {
+    pub pool: String,
+    pub token: String,
+    pub expires_at: String,
+}
+
+/// What an agent sends to join a pool.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NodeJoin {
+    pub token: String,
+    pub name: String,
+    /// Where the agent serves driver calls.
+    #[serde(default)]
+    pub agent_url: Option<String>,
+    pub capacity: NodeResources,
+}
+
+/// The answer to a join: the node and its secret (shown once) for heartbeats.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct NodeJoined {
+    pub node: Node,
+    pub secret: String,
+    /// How often the agent should heartbeat.
+    pub heartbeat_seconds: u64,
+}
+
+/// A heartbeat: the node's current capacity, authenticated by its secret.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NodeHeartbeat {
+    pub secret: String,
+    pub capacity: NodeResources,
+}

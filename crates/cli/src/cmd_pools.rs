@@ -1,0 +1,144 @@
+//! pool, node: the hosts instances are placed on (system administrators write them).
+
+use crate::ctx::Ctx;
+use crate::output::{Output, print_list};
+use clap::Subcommand;
+use gureum_api_types::*;
+
+#[derive(Subcommand, Debug)]
+pub enum PoolCmd {
+    /// Pools and their connections
+    List,
+    /// Make a pool of a connection's hosts (one pool per connection)
+    Create {
+        name: String,
+        /// The connection whose instances go to this pool's nodes
+        #[arg(long)]
+        connection: String,
+        /// Allocatable vCPUs per physical one [default: 4.0]
+        #[arg(long)]
+        cpu_overcommit: Option<f64>,
+        /// [default: 1.0]
+        #[arg(long)]
+        memory_overcommit: Option<f64>,
+        /// [default: 1.0]
+        #[arg(long)]
+        disk_overcommit: Option<f64>,
+    },
+    /// Show a pool
+    Show { pool: String },
+    /// Change a pool's overcommit ratios
+    Update {
+        pool: String,
+        #[arg(long)]
+        cpu_overcommit: Option<f64>,
+        #[arg(long)]
+        memory_overcommit: Option<f64>,
+        #[arg(long)]
+        disk_overcommit: Option<f64>,
+    },
+    /// Delete a pool without nodes
+    Delete { pool: String },
+    /// Make a one-time token for `gureum agent --join-token` (shown once)
+    JoinToken { pool: String },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum NodeCmd {
+    /// Nodes with capacity, allocation, free room and state (of one pool with --pool)
+    List {
+        #[arg(long)]
+        pool: Option<String>,
+    },
+    /// Add a host without an agent (a simulated host, or capacity set by hand)
+    Add {
+        name: String,
+        #[arg(long)]
+        pool: String,
+        #[arg(long)]
+        vcpus: i64,
+        #[arg(long)]
+        memory_mib: i64,
+        #[arg(long)]
+        disk_gb: i64,
+    },
+    /// Show a node
+    Show {
+        node: String,
+        #[arg(long)]
+        pool: String,
+    },
+    /// Change a node's recorded capacity
+    Update {
+        node: String,
+        #[arg(long)]
+        pool: String,
+        #[arg(long)]
+        vcpus: Option<i64>,
+        #[arg(long)]
+        memory_mib: Option<i64>,
+        #[arg(long)]
+        disk_gb: Option<i64>,
+    },
+    /// Remove a node that holds no instance
+    Delete {
+        node: String,
+        #[arg(long)]
+        pool: String,
+    },
+}
+
+pub async fn pool(ctx: &Ctx, cmd: PoolCmd) -> anyhow::Result<()> {
+    let c = &ctx.client;
+    match cmd {
+        PoolCmd::List => print_list(ctx.output, &c.pool_list().await?),
+        PoolCmd::Create { name, connection, cpu_overcommit, memory_overcommit, disk_overcommit } => {
+            let req = PoolCreate { name, connection, cpu_overcommit, memory_overcommit, disk_overcommit };
+            ctx.print(&c.pool_create(&req).await?);
+        }
+        PoolCmd::Show { pool } => ctx.print(&c.pool_get(&pool).await?),
+        PoolCmd::Update { pool, cpu_overcommit, memory_overcommit, disk_overcommit } => {
+            let req = PoolUpdate { cpu_overcommit, memory_overcommit, disk_overcommit };
+            ctx.print(&c.pool_update(&pool, &req).await?);
+        }
+        PoolCmd::Delete { pool } => {
+            c.pool_delete(&pool).await?;
+            if ctx.output == Output::Table {
+                println!("Deleted pool {pool}.");
+            }
+        }
+        PoolCmd::JoinToken { pool } => {
+            let t = c.join_token_create(&pool).await?;
+            match ctx.output {
+                Output::Json => crate::output::print_json(&t),
+                Output::Table => {
+                    println!("{}", t.token);
+                    eprintln!("Join token for pool {} (shown once, valid until {}):", t.pool, t.expires_at);
+                    eprintln!("  gureum agent --server {} --join-token {}", c.base(), t.token);
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+pub async fn node(ctx: &Ctx, cmd: NodeCmd) -> anyhow::Result<()> {
+    let c = &ctx.client;
+    match cmd {
+        NodeCmd::List { pool } => print_list(ctx.output, &c.node_list(pool.as_deref()).await?),
+        NodeCmd::Add { name, pool, vcpus, memory_mib, disk_gb } => {
+            ctx.print(&c.node_create(&pool, &NodeCreate { name, vcpus, memory_mib, disk_gb }).await?);
+        }
+        NodeCmd::Show { node, pool } => ctx.print(&c.node_get(&pool, &node).await?),
+        NodeCmd::Update { node, pool, vcpus, memory_mib, disk_gb } => {
+            ctx.print(&c.node_update(&pool, &node, &NodeUpdate { vcpus, memory_mib, disk_gb }).await?);
+        }
+        NodeCmd::Delete { node, pool } => {
+            c.node_delete(&pool, &node).await?;
+            if ctx.output == Output::Table {
+                println!("Deleted node {node}.");
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,243 @@
+//! Hosts as nodes, end to end: a real `gureum agent` process joins a pool of a real
+//! `gureum serve`, heartbeats, goes unreachable when killed (its instance shows it and
+//! stays Active) and ready again when restarted; on this host's QEMU the serving machine
+//! is node `local-1` of pool `local`, which refuses a real VM it has no room for and
+//! frees its room on shelve and delete; and a real VM placed on an agent's node runs
+//! under the agent's data dir, outlives the agent, and is deleted through it.
+
+mod support;
+
+use serde_json::{Value, json};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+use support::{Client, Server, connection_body, eventually};
+
+/// A `gureum agent` process, killed when dropped.
+struct Agent(Child);
+
+impl Agent {
+    fn start(server: &str, data_dir: &Path, listen: &str, join_token: Option<&str>) -> Agent {
+        Self::start_with(server, data_dir, listen, join_token, &[])
+    }
+
+    fn start_with(server: &str, data_dir: &Path, listen: &str, join_token: Option<&str>, options: &[&str]) -> Agent {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_gureum"));
+        cmd.args(["agent", "--server", server, "--name", "far-1", "--listen", listen, "--data-dir"])
+            .arg(data_dir)
+            .args(options)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null());
+        if let Some(t) = join_token {
+            cmd.args(["--join-token", t]);
+        }
+        Agent(cmd.spawn().expect("start gureum agent"))
+    }
+}
+
+impl Drop for Agent {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> String {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    l.local_addr().expect("addr").to_string()
+}
+
+/// Live QEMU processes whose pidfile is somewhere under `dir`.
+fn qemu_processes(dir: &Path) -> usize {
+    let mut dirs = vec![dir.to_path_buf()];
+    let mut live = 0;
+    while let Some(d) = dirs.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let path = e.path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.file_name().is_some_and(|n| n == "qemu.pid")
+                && let Ok(pid) = std::fs::read_to_string(&path)
+                && Path::new(&format!("/proc/{}", pid.trim())).exists()
+            {
+                live += 1;
+            }
+        }
+    }
+    live
+}
+
+/// Waits until node `far-1` of `pool` is ready.
+async fn far_ready(c: &Client, pool: &str) -> Value {
+    eventually(Duration::from_secs(30), "the node to be ready", async || {
+        let n = node_state(c, pool, "far-1").await?;
+        if n["state"] == "ready" { Ok(n) } else { Err(n.to_string()) }
+    })
+    .await
+}
+
+async fn node_state(c: &Client, pool: &str, node: &str) -> Result<Value, String> {
+    let (status, n) = c.call(reqwest::Method::GET, &format!("/v1/pools/{pool}/nodes/{node}"), None).await;
+    if status == 200 { Ok(n) } else { Err(format!("{status} {n}")) }
+}
+
+async fn instance(c: &Client, project: &str, name: &str) -> Value {
+    c.get(&format!("/v1/projects/{project}/instances/{name}")).await
+}
+
+/// Creates an instance and waits for its operation; returns it as it is then.
+async fn create(c: &Client, project: &str, body: Value) -> Value {
+    let name = body["name"].as_str().unwrap().to_string();
+    let v = c.post(&format!("/v1/projects/{project}/instances"), body).await;
+    let op = c.wait_op(project, v["operation_id"].as_str().unwrap()).await;
+    assert_eq!(op["status"], "succeeded", "{op}");
+    instance(c, project, &name).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_node_goes_unreachable_when_it_stops_and_ready_when_it_comes_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let (db, _g) = gureum_store::testing::fresh_database().await.unwrap();
+    let server = Server::start_with(&dir.path().join("server"), &db, &["--node-timeout-seconds", "3"]);
+    let c = server.client();
+    c.post("/v1/connections", connection_body("farm", json!({"latency_ms": 0}))).await;
+    c.post("/v1/pools", json!({"name": "farm", "connection": "farm", "cpu_overcommit": 1.0})).await;
+    let token = c.post("/v1/pools/farm/join-tokens", json!({})).await["token"].as_str().unwrap().to_string();
+    let agent_dir = dir.path().join("agent");
+    let listen = free_port();
+    let agent = Agent::start(&server.base, &agent_dir, &listen, Some(&token));
+    let n = far_ready(&c, "farm").await;
+    assert_eq!(n["agent_url"], format!("http://{listen}"), "{n}");
+    let nproc = std::thread::available_parallelism().unwrap().get() as i64;
+    assert_eq!(n["capacity"]["vcpus"], nproc, "the agent reports its host's CPUs: {n}");
+    assert!(n["capacity"]["memory_mib"].as_i64().unwrap() > 0, "{n}");
+
+    c.network("far", "farm").await;
+    let body =
+        |name: &str| json!({"name": name, "instance_type": "t1.micro", "image": "ubuntu-22.04", "subnet": "net"});
+    let vm = create(&c, "far", body("vm")).await;
+    assert_eq!((vm["node"].as_str(), vm["node_state"].as_str()), (Some("far-1"), Some("ready")), "{vm}");
+
+    // The agent dies: the node misses its heartbeats; the instance shows it and is
+    // neither failed nor deleted, and nothing new is placed there.
+    drop(agent);
+    let vm = eventually(Duration::from_secs(30), "the instance to show its node unreachable", async || {
+        let vm = instance(&c, "far", "vm").await;
+        if vm["node_state"] == "unreachable" { Ok(vm) } else { Err(vm.to_string()) }
+    })
+    .await;
+    assert_eq!(vm["state"], "Active", "{vm}");
+    assert_eq!(node_state(&c, "farm", "far-1").await.unwrap()["state"], "unreachable");
+    let (status, refused) = c.call(reqwest::Method::POST, "/v1/projects/far/instances", Some(body("vm2"))).await;
+    assert_eq!((status, refused["error"]["code"].as_str()), (409, Some("capacity")), "{refused}");
+    assert_eq!(refused["error"]["message"], "no node of pool farm is ready: far-1 is unreachable");
+    let (status, stop) = c.call(reqwest::Method::POST, "/v1/projects/far/instances/vm/stop", None).await;
+    assert_eq!(status, 409, "{stop}");
+    assert_eq!(stop["error"]["message"], "instance vm is on node far-1, which is unreachable; retry when it is ready");
+
+    // Restarted on its data dir, it needs no new token and is ready again.
+    let _agent = Agent::start(&server.base, &agent_dir, &listen, None);
+    far_ready(&c, "farm").await;
+    let vm = instance(&c, "far", "vm").await;
+    assert_eq!((vm["state"].as_str(), vm["node_state"].as_str()), (Some("Active"), Some("ready")), "{vm}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn this_host_is_node_local_1_and_refuses_a_real_vm_it_has_no_room_for() {
+    let Some(images) = gureum_qemu::testing::images_dir() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let _guests = gureum_qemu::testing::KillGuests(dir.path().to_path_buf());
+    std::fs::create_dir_all(dir.path().join("images")).unwrap();
+    std::os::unix::fs::symlink(images.join("tiny-linux"), dir.path().join("images/tiny-linux")).unwrap();
+    let (db, _g) = gureum_store::testing::fresh_database().await.unwrap();
+    let server = Server::start(dir.path(), &db);
+    let c = server.client();
+    let pool = c.get("/v1/pools/local").await;
+    assert_eq!((pool["connection"].as_str(), pool["cpu_overcommit"].as_f64()), (Some("local"), Some(4.0)), "{pool}");
+    let n = c.get("/v1/pools/local/nodes/local-1").await;
+    let nproc = std::thread::available_parallelism().unwrap().get() as i64;
+    assert_eq!((n["capacity"]["vcpus"].as_i64(), n["state"].as_str()), (Some(nproc), Some("ready")), "{n}");
+    // Room for one t1.micro (1 vCPU, 1 GiB) and no more.
+    let pool = c.call(reqwest::Method::PATCH, "/v1/pools/local", Some(json!({"cpu_overcommit": 1.0}))).await;
+    assert_eq!(pool.0, 200, "{}", pool.1);
+    let node = c.call(reqwest::Method::PATCH, "/v1/pools/local/nodes/local-1", Some(json!({"vcpus": 1}))).await;
+    assert_eq!(node.0, 200, "{}", node.1);
+
+    c.network("vms", "local").await;
+    let body = |name: &str| json!({"name": name, "instance_type": "t1.micro", "image": "tiny-linux", "subnet": "net"});
+    let one = create(&c, "vms", body("one")).await;
+    assert_eq!((one["state"].as_str(), one["node"].as_str()), (Some("Active"), Some("local-1")), "{one}");
+    let n = c.get("/v1/pools/local/nodes/local-1").await;
+    assert_eq!((n["allocated"]["vcpus"].as_i64(), n["free"]["vcpus"].as_i64()), (Some(1), Some(0)), "{n}");
+    let (status, refused) = c.call(reqwest::Method::POST, "/v1/projects/vms/instances", Some(body("two"))).await;
+    assert_eq!((status, refused["error"]["code"].as_str()), (409, Some("capacity")), "{refused}");
+    assert_eq!(refused["error"]["message"], "no node of pool local has 1 vCPUs free: local-1 has 0 vCPUs");
+    let (status, _) = c.call(reqwest::Method::GET, "/v1/projects/vms/instances/two", None).await;
+    assert_eq!(status, 404, "nothing is created for a refused instance");
+
+    // Shelving the real VM frees its vCPU for the next one.
+    let shelve = c.post("/v1/projects/vms/instances/one/shelve", json!({})).await;
+    assert_eq!(c.wait_op("vms", shelve["operation_id"].as_str().unwrap()).await["status"], "succeeded");
+    let n = c.get("/v1/pools/local/nodes/local-1").await;
+    assert_eq!(n["allocated"]["vcpus"], 0, "{n}");
+    let two = create(&c, "vms", body("two")).await;
+    assert_eq!((two["state"].as_str(), two["node"].as_str()), (Some("Active"), Some("local-1")), "{two}");
+    for name in ["one", "two"] {
+        let (status, v) = c.call(reqwest::Method::DELETE, &format!("/v1/projects/vms/instances/{name}"), None).await;
+        assert_eq!(status, 202, "{v}");
+        assert_eq!(c.wait_op("vms", v["operation_id"].as_str().unwrap()).await["status"], "succeeded");
+    }
+    let n = c.get("/v1/pools/local/nodes/local-1").await;
+    assert_eq!((n["allocated"]["vcpus"].as_i64(), n["instances"].as_i64()), (Some(0), Some(0)), "{n}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_real_vm_placed_on_an_agent_node_runs_there_and_outlives_its_agent() {
+    let Some(images) = gureum_qemu::testing::images_dir() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let _guests = gureum_qemu::testing::KillGuests(dir.path().to_path_buf());
+    let (server_dir, agent_dir) = (dir.path().join("server"), dir.path().join("agent"));
+    for d in [&server_dir, &agent_dir] {
+        std::fs::create_dir_all(d.join("images")).unwrap();
+        std::os::unix::fs::symlink(images.join("tiny-linux"), d.join("images/tiny-linux")).unwrap();
+    }
+    let (db, _g) = gureum_store::testing::fresh_database().await.unwrap();
+    let server = Server::start_with(&server_dir, &db, &["--node-timeout-seconds", "3"]);
+    let c = server.client();
+    // The server's own host takes nothing, so the VM goes to the agent's.
+    let local = c.call(reqwest::Method::PATCH, "/v1/pools/local/nodes/local-1", Some(json!({"vcpus": 0}))).await;
+    assert_eq!(local.0, 200, "{}", local.1);
+    let token = c.post("/v1/pools/local/join-tokens", json!({})).await["token"].as_str().unwrap().to_string();
+    let listen = free_port();
+    let agent = Agent::start(&server.base, &agent_dir, &listen, Some(&token));
+    far_ready(&c, "local").await;
+
+    c.network("vms", "local").await;
+    let vm =
+        create(&c, "vms", json!({"name": "vm", "instance_type": "t1.micro", "image": "tiny-linux", "subnet": "net"}))
+            .await;
+    assert_eq!((vm["state"].as_str(), vm["node"].as_str()), (Some("Active"), Some("far-1")), "{vm}");
+    assert_eq!((qemu_processes(&agent_dir), qemu_processes(&server_dir)), (1, 0), "the VM runs on the agent's host");
+    let log = c.get("/v1/projects/vms/instances/vm/console").await["output"].as_str().unwrap().to_string();
+    assert!(log.contains("GUREUM-READY hostname=vm"), "the console comes from the agent: {log}");
+
+    // Without its agent the VM runs on; the instance shows its node out of reach.
+    drop(agent);
+    let vm = eventually(Duration::from_secs(30), "the instance to show its node unreachable", async || {
+        let vm = instance(&c, "vms", "vm").await;
+        if vm["node_state"] == "unreachable" { Ok(vm) } else { Err(vm.to_string()) }
+    })
+    .await;
+    assert_eq!(vm["state"], "Active", "{vm}");
+    assert_eq!(qemu_processes(&agent_dir), 1, "the VM outlives its agent");
+
+    let _agent = Agent::start(&server.base, &agent_dir, &listen, None);
+    far_ready(&c, "local").await;
+    let (status, v) = c.call(reqwest::Method::DELETE, "/v1/projects/vms/instances/vm", None).await;
+    assert_eq!(status, 202, "{v}");
+    let op = c.wait_op("vms", v["operation_id"].as_str().unwrap()).await;
+    assert_eq!(op["status"], "succeeded", "{op}");
+    assert_eq!(qemu_processes(&agent_dir), 0, "deleted through the agent");
+    let n = c.get("/v1/pools/local/nodes/far-1").await;
+    assert_eq!(n["instances"], 0, "{n}");
+}
