@@ -141,11 +141,26 @@ pub(crate) struct Api {
 
 impl Api {
     pub async fn post(&self, path: &str, body: serde_json::Value) -> anyhow::Result<serde_json::Value> {
-        let r = self.http.post(format!("{}{path}", self.base)).bearer_auth(&self.token).json(&body).send().await?;
+        self.send(reqwest::Method::POST, path, body).await
+    }
+
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: serde_json::Value,
+    ) -> anyhow::Result<serde_json::Value> {
+        let r = self
+            .http
+            .request(method.clone(), format!("{}{path}", self.base))
+            .bearer_auth(&self.token)
+            .json(&body)
+            .send()
+            .await?;
         let status = r.status();
         let v: serde_json::Value = r.json().await?;
         if !status.is_success() {
-            bail!("POST {path}: {status} {v}");
+            bail!("{method} {path}: {status} {v}");
         }
         Ok(v)
     }

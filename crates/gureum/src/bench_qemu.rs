@@ -73,6 +73,10 @@ pub async fn bench(args: QemuBenchArgs) -> anyhow::Result<()> {
         args.vms,
         if gureum_qemu::hardware_kvm() { "KVM" } else { "TCG" }
     );
+    // All of a phase's VMs run at once on this one host: let its node hold them.
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
+    let overcommit = (args.vms as f64 * SHAPE.0 as f64 / cpus).max(1.0);
+    api.send(reqwest::Method::PATCH, "/v1/pools/local", serde_json::json!({"cpu_overcommit": overcommit})).await?;
     api.network("local").await?;
 
     let vms = args.vms;
