@@ -195,11 +195,7 @@ fn open_reader(path: &Path) -> rusqlite::Result<Connection> {
 fn configure(conn: &Connection) -> rusqlite::Result<()> {
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
     conn.set_prepared_statement_cache_capacity(256);
-    // Reads map the file instead of copying pages through read(2); each connection keeps
-    // 8 MiB of pages (the default 2 MiB missed on every create once the tables grew).
-    conn.execute_batch(
-        "PRAGMA synchronous=NORMAL; PRAGMA temp_store=MEMORY; PRAGMA mmap_size=268435456; PRAGMA cache_size=-8192;",
-    )
+    conn.execute_batch("PRAGMA synchronous=NORMAL; PRAGMA temp_store=MEMORY;")
 }
 
 impl SqliteDb {
