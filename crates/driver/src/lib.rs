@@ -10,11 +10,13 @@ mod capabilities;
 mod error;
 mod intent;
 mod resource;
+mod transfer;
 
 pub use capabilities::*;
 pub use error::*;
 pub use intent::*;
 pub use resource::*;
+pub use transfer::*;
 
 use async_trait::async_trait;
 use std::time::Duration;
@@ -91,6 +93,19 @@ pub trait Driver: Send + Sync + 'static {
     async fn tag(&self, kind: ResourceKind, id: &str, tag: &str) -> DriverResult<()> {
         let _ = (kind, id, tag);
         Err(DriverError::Unsupported("tagging existing resources".into()))
+    }
+
+    /// A detached disk's content, to move it to another host of this provider.
+    async fn disk_export(&self, disk_id: &str) -> DriverResult<DiskExport> {
+        let _ = disk_id;
+        Err(DriverError::Unsupported("moving disks between hosts".into()))
+    }
+
+    /// Creates a detached disk from another host's [`Driver::disk_export`]; the new disk
+    /// has an id of this host's.
+    async fn disk_import(&self, manifest: DiskManifest, content: DiskContent) -> DriverResult<ProviderResource> {
+        let _ = (manifest, content);
+        Err(DriverError::Unsupported("moving disks between hosts".into()))
     }
 
     /// The VM's serial console output, when the provider keeps one.
