@@ -118,6 +118,10 @@ pub struct PublicIp {
     pub address: Option<String>,
     pub instance: Option<String>,
     pub connection: String,
+    /// The node (host) of the connection's pool whose port it is, when the connection has
+    /// a pool: it forwards only to instances on that node.
+    #[serde(default)]
+    pub node: Option<String>,
     pub state: PublicIpState,
     pub state_reason: Option<String>,
     pub operation_id: Option<Uuid>,

@@ -64,6 +64,9 @@ pub struct Node {
     /// The server's own host runs its VMs in-process; other nodes run a `gureum agent`.
     pub agent_url: Option<String>,
     pub capacity: NodeResources,
+    /// An administrator set `capacity`: the agent's heartbeats do not change it.
+    #[serde(default)]
+    pub capacity_pinned: bool,
     pub allocated: NodeResources,
     /// capacity × the pool's overcommit − allocated.
     pub free: NodeResources,
@@ -82,7 +85,8 @@ pub struct NodeCreate {
     pub disk_gb: i64,
 }
 
-/// Replaces a node's recorded capacity (an agent's heartbeat reports it again).
+/// Sets a node's capacity. What an administrator sets is kept (`capacity_pinned`) until
+/// `capacity_pinned: false` hands it back to the agent's heartbeats.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NodeUpdate {
@@ -92,6 +96,10 @@ pub struct NodeUpdate {
     pub memory_mib: Option<i64>,
     #[serde(default)]
     pub disk_gb: Option<i64>,
+    /// Default: true when a capacity is given. `false`: the next heartbeat reports the
+    /// host's own capacity again.
+    #[serde(default)]
+    pub capacity_pinned: Option<bool>,
 }
 
 /// A join token, shown once: `gureum agent --join-token` presents it.

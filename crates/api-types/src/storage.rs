@@ -18,6 +18,10 @@ pub struct Volume {
     pub snapshot: Option<String>,
     /// The instance it is attached to.
     pub instance: Option<String>,
+    /// The node (host) of the connection's pool that holds the disk, when the connection
+    /// has a pool; attaching it to an instance on another node moves the disk there.
+    #[serde(default)]
+    pub node: Option<String>,
     pub state: VolumeState,
     pub state_reason: Option<String>,
     pub allowed_actions: Vec<VolumeAction>,

@@ -68,7 +68,7 @@ pub enum NodeCmd {
         #[arg(long)]
         pool: String,
     },
-    /// Change a node's recorded capacity
+    /// Set a node's capacity (kept until --reported hands it back to the agent)
     Update {
         node: String,
         #[arg(long)]
@@ -79,6 +79,9 @@ pub enum NodeCmd {
         memory_mib: Option<i64>,
         #[arg(long)]
         disk_gb: Option<i64>,
+        /// Let the agent's heartbeats report the host's own capacity again
+        #[arg(long, conflicts_with_all = ["vcpus", "memory_mib", "disk_gb"])]
+        reported: bool,
     },
     /// Remove a node that holds no instance
     Delete {
@@ -130,8 +133,9 @@ pub async fn node(ctx: &Ctx, cmd: NodeCmd) -> anyhow::Result<()> {
             ctx.print(&c.node_create(&pool, &NodeCreate { name, vcpus, memory_mib, disk_gb }).await?);
         }
         NodeCmd::Show { node, pool } => ctx.print(&c.node_get(&pool, &node).await?),
-        NodeCmd::Update { node, pool, vcpus, memory_mib, disk_gb } => {
-            ctx.print(&c.node_update(&pool, &node, &NodeUpdate { vcpus, memory_mib, disk_gb }).await?);
+        NodeCmd::Update { node, pool, vcpus, memory_mib, disk_gb, reported } => {
+            let req = NodeUpdate { vcpus, memory_mib, disk_gb, capacity_pinned: reported.then_some(false) };
+            ctx.print(&c.node_update(&pool, &node, &req).await?);
         }
         NodeCmd::Delete { node, pool } => {
             c.node_delete(&pool, &node).await?;

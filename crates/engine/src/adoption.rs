@@ -135,6 +135,8 @@ fn adopted_volume(a: &Adopting, disk: &ProviderResource) -> VolumeRecord {
         created_by: a.user,
         created_at: a.t,
         updated_at: a.t,
+        // Adoption looks at the connection's own provider.
+        node_id: None,
     }
 }
 
@@ -294,6 +296,7 @@ fn adopt_public_ip(a: &Adopting) -> Result<Adopted> {
         created_by: a.user,
         created_at: a.t,
         updated_at: a.t,
+        node_id: None,
     };
     Ok(Adopted::one(a, rec.insert(), PublicIpState::Available.as_str()))
 }

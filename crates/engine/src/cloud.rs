@@ -7,8 +7,8 @@
 use crate::saga::StepError;
 use crate::{Engine, Result};
 use gureum_driver::{
-    CreateSpec, Driver, DriverError, DriverInfo, DriverResult, ProviderResource, ProviderStatus, ResourceKind,
-    RuleOutcome, RuleSpec, Support, VmAction,
+    CreateSpec, DiskExport, Driver, DriverError, DriverInfo, DriverResult, ProviderResource, ProviderStatus,
+    ResourceKind, RuleOutcome, RuleSpec, Support, VmAction,
 };
 use gureum_model::FieldError;
 use serde::Serialize;
@@ -139,6 +139,19 @@ impl Cloud {
         }
     }
 
+    /// One call within the budget but without the call timeout: moving a disk's bytes
+    /// takes as long as they take.
+    async fn budgeted<T>(&self, call: impl Future<Output = DriverResult<T>>) -> DriverResult<T> {
+        let _slot = self.budget.enter().await;
+        call.await
+    }
+
+    /// Whether both clouds call the same driver (two nodes of a pool whose VMs the server
+    /// runs itself): a disk needs no moving between them.
+    pub fn same_driver(&self, other: &Cloud) -> bool {
+        std::ptr::addr_eq(Arc::as_ptr(&self.driver), Arc::as_ptr(&other.driver))
+    }
+
     pub fn limits(&self) -> CallLimits {
         self.budget.limits
     }
@@ -225,6 +238,14 @@ impl Cloud {
     /// Marks a provider resource as gureum's (adoption).
     pub async fn tag(&self, kind: ResourceKind, id: &str, tag: &str) -> DriverResult<()> {
         self.bounded("tag", self.driver.tag(kind, id, tag)).await
+    }
+
+    pub async fn disk_export(&self, disk: &str) -> DriverResult<DiskExport> {
+        self.bounded("disk_export", self.driver.disk_export(disk)).await
+    }
+
+    pub async fn disk_import(&self, export: DiskExport) -> DriverResult<ProviderResource> {
+        self.budgeted(self.driver.disk_import(export.manifest, export.content)).await
     }
 
     pub async fn console_log(&self, vm: &str) -> DriverResult<String> {

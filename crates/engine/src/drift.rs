@@ -1,5 +1,6 @@
-//! Drift: the provider's real inventory of a connection against gureum's records, by
-//! provider id (and by gureum's tag for resources whose id was never recorded).
+//! Drift: the provider's real inventory of a connection (on every node of its pool)
+//! against gureum's records, by provider id (and by gureum's tag for resources whose id
+//! was never recorded).
 
 use crate::{Engine, OpContext, Result};
 use gureum_api_types::{Drift, DriftItem};
@@ -43,8 +44,8 @@ impl Engine {
     pub async fn drift(&self, ctx: &OpContext, connection: &str) -> Result<Drift> {
         self.require_admin(ctx, "inspect a connection's drift")?;
         let conn = self.connection_record(connection).await?;
-        let cloud = self.cloud(conn.id).await?;
-        let info = cloud.info();
+        let clouds = self.provider_clouds(conn.id).await?;
+        let info = clouds[0].info();
         let mut drift =
             Drift { connection: conn.name.clone(), mapped: vec![], only_in_gureum: vec![], only_in_provider: vec![] };
         for (table, label, kind) in MAPPING {
@@ -66,7 +67,21 @@ impl Engine {
                     state: r.text(4),
                 })
                 .collect();
-            let provider: Vec<ProviderResource> = cloud.list(*kind).await?;
+            let mut provider: Vec<ProviderResource> = clouds[0].list(*kind).await?;
+            let mut copies: Vec<ProviderResource> = vec![];
+            for cloud in &clouds[1..] {
+                let listed = cloud.list(*kind).await?;
+                // A node's copy of a group is the group's, not drift (see node_security_groups).
+                if *kind == ResourceKind::SecurityGroup {
+                    copies.extend(listed);
+                } else {
+                    provider.extend(listed);
+                }
+            }
+            let row_ids: HashSet<Uuid> = rows.iter().map(|r| r.id).collect();
+            provider.extend(copies.into_iter().filter(|c| {
+                !c.tag.as_deref().and_then(|t| Uuid::parse_str(t).ok()).is_some_and(|t| row_ids.contains(&t))
+            }));
             let by_id: HashMap<&str, &ProviderResource> = provider.iter().map(|p| (p.id.as_str(), p)).collect();
             let recorded: HashSet<&str> = rows.iter().filter_map(|r| r.provider_id.as_deref()).collect();
             for r in &rows {

@@ -27,6 +27,9 @@ pub(crate) struct CreateParams {
     pub spec: CreateSpec,
     /// The state the row shows once the provider resource has settled.
     pub settled_state: String,
+    /// The node of the pool whose host makes it (`None`: the connection's own provider).
+    #[serde(default)]
+    pub node_id: Option<Uuid>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -35,6 +38,9 @@ pub(crate) struct DeleteParams {
     pub connection_id: Uuid,
     pub kind: ResourceKind,
     pub provider_id: Option<String>,
+    /// The node of the pool whose host holds it.
+    #[serde(default)]
+    pub node_id: Option<Uuid>,
 }
 
 pub(crate) static RESOURCE_CREATE: WorkflowDef = WorkflowDef {
@@ -68,7 +74,7 @@ async fn provider_create(ctx: StepCtx) -> Result<StepOut, StepError> {
     if !native(&ctx, p.connection_id, p.spec.kind()).await? {
         return Ok(StepOut::skipped());
     }
-    let cloud = ctx.engine.cloud(p.connection_id).await?;
+    let cloud = ctx.engine.cloud_on(p.connection_id, p.node_id).await?;
     let r = cloud.ensure_created(p.spec, ctx.may_have_run).await?;
     let update = Update::table(table(&p.table)?, ctx.target_id)
         .set("provider_id", r.id.as_str())
@@ -81,7 +87,7 @@ async fn provider_create_undo(ctx: StepCtx) -> Result<StepOut, StepError> {
     if !native(&ctx, p.connection_id, p.spec.kind()).await? {
         return Ok(StepOut::done());
     }
-    let cloud = ctx.engine.cloud(p.connection_id).await?;
+    let cloud = ctx.engine.cloud_on(p.connection_id, p.node_id).await?;
     let id = ctx.output_str("provider_create", "provider_id");
     cloud.ensure_deleted(p.spec.kind(), id.as_deref(), &ctx.target_id.to_string()).await?;
     let update = Update::table(table(&p.table)?, ctx.target_id).set("provider_id", Val::Null).lenient();
@@ -104,7 +110,7 @@ async fn provider_wait(ctx: StepCtx) -> Result<StepOut, StepError> {
         .set("op_id", Val::Null)
         .guard("op_id", ctx.workflow_id);
     if let Some(id) = ctx.output_str("provider_create", "provider_id") {
-        let cloud = ctx.engine.cloud(p.connection_id).await?;
+        let cloud = ctx.engine.cloud_on(p.connection_id, p.node_id).await?;
         let r = cloud.wait_for(p.spec.kind(), &id, &[ProviderStatus::Available, ProviderStatus::InUse]).await?;
         for (col, val) in settled_columns(table, &r) {
             update = update.set(col, val);
@@ -118,8 +124,14 @@ async fn provider_delete(ctx: StepCtx) -> Result<StepOut, StepError> {
     if p.provider_id.is_none() && !native(&ctx, p.connection_id, p.kind).await? {
         return Ok(StepOut::skipped());
     }
-    let cloud = ctx.engine.cloud(p.connection_id).await?;
-    cloud.ensure_deleted(p.kind, p.provider_id.as_deref(), &ctx.target_id.to_string()).await?;
+    let tag = ctx.target_id.to_string();
+    if p.kind == ResourceKind::SecurityGroup {
+        for (cloud, copy) in ctx.engine.security_group_copies(p.connection_id, ctx.target_id).await? {
+            cloud.ensure_deleted(p.kind, Some(&copy), &tag).await?;
+        }
+    }
+    let cloud = ctx.engine.cloud_on(p.connection_id, p.node_id).await?;
+    cloud.ensure_deleted(p.kind, p.provider_id.as_deref(), &tag).await?;
     Ok(StepOut::done())
 }
 
@@ -162,7 +174,7 @@ async fn mark_error(ctx: StepCtx, failure: Failure) -> Result<Batch, StepError> 
 }
 
 async fn deleted_at_provider(ctx: &StepCtx, p: &DeleteParams) -> bool {
-    let (Some(id), Ok(cloud)) = (&p.provider_id, ctx.engine.cloud(p.connection_id).await) else {
+    let (Some(id), Ok(cloud)) = (&p.provider_id, ctx.engine.cloud_on(p.connection_id, p.node_id).await) else {
         return false;
     };
     matches!(cloud.get(p.kind, id).await, Err(DriverError::NotFound { .. }))
@@ -180,10 +192,14 @@ pub(crate) trait GenericRow: Record {
     fn provider_id(&self) -> Option<String>;
     /// The operation the row was inserted with.
     fn op_id(&self) -> Option<Uuid>;
+    /// The node of the pool whose host holds it, for what lives on one.
+    fn node_id(&self) -> Option<Uuid> {
+        None
+    }
 }
 
 macro_rules! generic_row {
-    ($rec:ty, $label:literal, $kind:ident $(, connection: |$r:ident| $conn:expr)?) => {
+    ($rec:ty, $label:literal, $kind:ident $(, connection: |$r:ident| $conn:expr)? $(, home: $home:ident)?) => {
         impl GenericRow for $rec {
             const LABEL: &'static str = $label;
             const KIND: ResourceKind = ResourceKind::$kind;
@@ -203,6 +219,11 @@ macro_rules! generic_row {
             fn op_id(&self) -> Option<Uuid> {
                 self.op_id
             }
+            $(
+                fn node_id(&self) -> Option<Uuid> {
+                    self.$home
+                }
+            )?
         }
     };
     (@connection) => {
@@ -222,9 +243,9 @@ generic_row!(gureum_store::VpcRecord, "vpc", Vpc);
 generic_row!(gureum_store::SubnetRecord, "subnet", Subnet);
 generic_row!(gureum_store::SecurityGroupRecord, "security group", SecurityGroup);
 generic_row!(gureum_store::KeyPairRecord, "key pair", KeyPair);
-generic_row!(gureum_store::PublicIpRecord, "public IP", PublicIp);
-generic_row!(gureum_store::VolumeRecord, "volume", Disk);
-generic_row!(gureum_store::SnapshotRecord, "snapshot", Snapshot);
+generic_row!(gureum_store::PublicIpRecord, "public IP", PublicIp, home: node_id);
+generic_row!(gureum_store::VolumeRecord, "volume", Disk, home: node_id);
+generic_row!(gureum_store::SnapshotRecord, "snapshot", Snapshot, home: node_id);
 // Only project images are ever deleted this way, and they always have a connection.
 generic_row!(gureum_store::ImageRecord, "image", Image, connection: |r| r.connection_id.unwrap_or_default());
 
@@ -262,6 +283,7 @@ impl crate::Engine {
             connection_id: row.connection_id(),
             spec,
             settled_state: settled_state.to_string(),
+            node_id: row.node_id(),
         };
         let op =
             self.generic_op(ctx, scope, row, op_id, &RESOURCE_CREATE, serde_json::to_value(params).expect("params"));
@@ -286,6 +308,7 @@ impl crate::Engine {
             connection_id: row.connection_id(),
             kind: R::KIND,
             provider_id: row.provider_id(),
+            node_id: row.node_id(),
         };
         let op =
             self.generic_op(ctx, scope, row, op_id, &RESOURCE_DELETE, serde_json::to_value(params).expect("params"));

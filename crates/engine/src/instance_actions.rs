@@ -9,7 +9,7 @@ use gureum_model::Name;
 use gureum_model::authz::Permission;
 use gureum_model::image::ImageState;
 use gureum_model::instance::{InstanceAction, InstanceState};
-use gureum_model::public_ip::PublicIpMode;
+use gureum_model::public_ip::{PublicIpKind, PublicIpMode};
 use gureum_model::volume::{VolumeKind, VolumeState};
 use gureum_store::{
     Batch, ImageRecord, InstanceRecord, InstanceTypeRecord, Key, PublicIpRecord, Record, Resources, Update,
@@ -96,7 +96,7 @@ impl Engine {
         let scope = self.authorize(ctx, project, Permission::ManageResources).await?;
         let inst = self.instance_record(&scope, key).await?;
         inst.state.check(InstanceAction::Unshelve, inst.op_id.map(|o| o.to_string()).as_deref())?;
-        let mut extra = self.reserve_on_node(&inst, inst.instance_type_id).await?;
+        let mut extra = self.reserve_on_node(&inst, inst.instance_type_id, true).await?;
         extra.extend(self.ephemeral_ip_batch(ctx, &scope, &inst).await?);
         let params = Self::params_for(inst.connection_id, InstanceState::Active);
         self.start_instance_workflow(ctx, &scope, inst, InstanceAction::Unshelve, &INSTANCE_UNSHELVE, params, extra)
@@ -127,7 +127,7 @@ impl Engine {
         let root_size = self.root_volume(&inst).await?.size_gb;
         self.precheck_vm(inst.connection_id, &to.name, &to, &image, &inst.zone, root_size).await?;
         inst.state.check(InstanceAction::Resize, inst.op_id.map(|o| o.to_string()).as_deref())?;
-        let extra = self.reserve_on_node(&inst, to.id).await?;
+        let extra = self.reserve_on_node(&inst, to.id, false).await?;
         let params =
             InstanceParams { resize_to: Some(to.id), ..Self::params_for(inst.connection_id, InstanceState::Resized) };
         self.start_instance_workflow(ctx, &scope, inst, InstanceAction::Resize, &INSTANCE_RESIZE, params, extra).await
@@ -158,7 +158,7 @@ impl Engine {
             InstanceParams { resize_to: inst.previous_instance_type_id, ..Self::params_for(inst.connection_id, back) };
         inst.state.check(InstanceAction::RevertResize, inst.op_id.map(|o| o.to_string()).as_deref())?;
         let extra = match inst.previous_instance_type_id {
-            Some(previous) => self.reserve_on_node(&inst, previous).await?,
+            Some(previous) => self.reserve_on_node(&inst, previous, false).await?,
             None => Batch::new(),
         };
         self.start_instance_workflow(
@@ -242,8 +242,10 @@ impl Engine {
 impl Engine {
     /// The reservation of an instance at `instance_type` with its disks, on the node its
     /// disks live on (a qemu disk is a file on that host); the first fitting node when it
-    /// has none yet. Empty when its connection has no pool.
-    async fn reserve_on_node(&self, inst: &InstanceRecord, instance_type: uuid::Uuid) -> Result<Batch> {
+    /// has none yet. With `may_move` (unshelving), a full node gives way to another one
+    /// that fits (the workflow moves the disks there) — unless a static public IP, a port
+    /// of that host, holds the instance there. Empty when its connection has no pool.
+    async fn reserve_on_node(&self, inst: &InstanceRecord, instance_type: uuid::Uuid, may_move: bool) -> Result<Batch> {
         let itype = self
             .store()
             .get_by_id::<InstanceTypeRecord>(instance_type)
@@ -256,7 +258,19 @@ impl Engine {
             disk_gb: disks.iter().map(|v| v.size_gb).sum(),
         };
         let on = self.store().instance_allocation(inst.id).await?.map(|a| a.node_id);
-        Ok(self.place(inst.connection_id, inst.id, need, on).await?.unwrap_or_default())
+        let held_by_ip = self
+            .store()
+            .list_all::<PublicIpRecord>(&[("instance_id", inst.id.into())])
+            .await?
+            .iter()
+            .any(|ip| ip.kind == PublicIpKind::Static && ip.node_id.is_some());
+        let placed = match self.place(inst.connection_id, inst.id, need, on).await {
+            Err(Error::Capacity(_)) if may_move && on.is_some() && !held_by_ip => {
+                self.place(inst.connection_id, inst.id, need, None).await
+            }
+            placed => placed,
+        };
+        Ok(placed?.map(|(_, b)| b).unwrap_or_default())
     }
 
     async fn root_volume(&self, inst: &InstanceRecord) -> Result<VolumeRecord> {

@@ -164,7 +164,8 @@ instance_workflow!(
     INSTANCE_UNSHELVE,
     "instance_unshelve",
     [
-        s("vm_create", S::Unshelving, step!(vm_create), Some(step!(vm_create_undo))),
+        s("disks_move", S::Unshelving, step!(disks_move), None),
+        n("vm_create", step!(vm_create), Some(step!(vm_create_undo))),
         n("vm_wait_running", step!(vm_wait_running), None),
         n("volumes_attach", step!(volumes_attach), Some(step!(volumes_attach_undo))),
         n("public_ip_allocate", step!(public_ip_allocate), Some(step!(public_ip_allocate_undo))),
@@ -247,6 +248,12 @@ async fn cloud(ctx: &StepCtx) -> Result<crate::Cloud, StepError> {
     Ok(ctx.engine.instance_cloud(params(ctx)?.connection_id, ctx.target_id).await?)
 }
 
+/// The instance's cloud and the node it is placed on, if any: where its disks and IP
+/// are made.
+async fn placement(ctx: &StepCtx) -> Result<(crate::Cloud, Option<Uuid>), StepError> {
+    Ok(ctx.engine.instance_placement(params(ctx)?.connection_id, ctx.target_id).await?)
+}
+
 fn vm_id(inst: &InstanceRecord) -> Result<&str, StepError> {
     inst.provider_id.as_deref().ok_or_else(|| StepError::Fail("the instance has no VM at the provider".into()))
 }
@@ -284,8 +291,9 @@ async fn root_volume_create(ctx: StepCtx) -> Result<StepOut, StepError> {
         volume_type: root.volume_type.clone(),
         source,
     };
-    let disk = cloud(&ctx).await?.ensure_created(spec, ctx.may_have_run).await?;
-    let update = Update::of::<VolumeRecord>(root.id).set("provider_id", disk.id.as_str());
+    let (cloud, node) = placement(&ctx).await?;
+    let disk = cloud.ensure_created(spec, ctx.may_have_run).await?;
+    let update = Update::of::<VolumeRecord>(root.id).set("provider_id", disk.id.as_str()).set("node_id", node);
     Ok(StepOut::done().output(json!({ "disk": disk.id })).batch(update.stmt(now()).into()))
 }
 
@@ -313,8 +321,9 @@ async fn public_ip_allocate(ctx: StepCtx) -> Result<StepOut, StepError> {
         return Ok(StepOut::skipped());
     }
     let spec = CreateSpec::PublicIp { name: ip.name.clone(), tag: ip.id.to_string(), zone: instance(&ctx).await?.zone };
-    let r = cloud(&ctx).await?.ensure_created(spec, ctx.may_have_run).await?;
-    let update = Update::of::<PublicIpRecord>(ip.id).set("provider_id", r.id.as_str());
+    let (cloud, node) = placement(&ctx).await?;
+    let r = cloud.ensure_created(spec, ctx.may_have_run).await?;
+    let update = Update::of::<PublicIpRecord>(ip.id).set("provider_id", r.id.as_str()).set("node_id", node);
     Ok(StepOut::done().output(json!({ "ip": ip.id, "provider_id": r.id })).batch(update.stmt(now()).into()))
 }
 
@@ -354,6 +363,20 @@ async fn public_ip_wait(ctx: StepCtx) -> Result<StepOut, StepError> {
     Ok(StepOut::done().batch(update.stmt(now()).into()))
 }
 
+/// Brings the shelved instance's disks to the node it is unshelved on (a no-op when it
+/// stays where they are).
+async fn disks_move(ctx: StepCtx) -> Result<StepOut, StepError> {
+    let (_, node) = placement(&ctx).await?;
+    let disks = ctx.engine.store().list_all::<VolumeRecord>(&[("instance_id", ctx.target_id.into())]).await?;
+    if disks.iter().all(|v| v.node_id == node) {
+        return Ok(StepOut::skipped());
+    }
+    for v in disks {
+        ctx.engine.volume_bring(v, node).await?;
+    }
+    Ok(StepOut::done())
+}
+
 async fn vm_create(ctx: StepCtx) -> Result<StepOut, StepError> {
     let inst = instance(&ctx).await?;
     if let Some(id) = &inst.provider_id {
@@ -368,12 +391,12 @@ async fn vm_create(ctx: StepCtx) -> Result<StepOut, StepError> {
         .ok_or_else(|| StepError::Fail("the instance type is gone".into()))?;
     let image = store.get_by_id::<ImageRecord>(inst.image_id).await?;
     let subnet = store.get_by_id::<SubnetRecord>(inst.subnet_id).await?;
-    let mut security_groups = vec![];
+    let mut groups = vec![];
     for sg in store.instance_security_group_ids(inst.id).await? {
-        if let Some(pid) = store.get_by_id::<SecurityGroupRecord>(sg).await?.and_then(|g| g.provider_id) {
-            security_groups.push(pid);
-        }
+        groups.extend(store.get_by_id::<SecurityGroupRecord>(sg).await?);
     }
+    let cloud = cloud(&ctx).await?;
+    let security_groups = ctx.engine.security_groups_on(&cloud, &groups).await?;
     let key = match inst.key_pair_id {
         Some(k) => store.get_by_id::<KeyPairRecord>(k).await?,
         None => None,
@@ -394,7 +417,7 @@ async fn vm_create(ctx: StepCtx) -> Result<StepOut, StepError> {
         public_key: key.map(|k| k.public_key),
         user_data: inst.user_data.clone(),
     };
-    let vm = cloud(&ctx).await?.ensure_created(CreateSpec::Vm(spec), ctx.may_have_run).await?;
+    let vm = cloud.ensure_created(CreateSpec::Vm(spec), ctx.may_have_run).await?;
     let update = guarded::<InstanceRecord>(&ctx, inst.id).set("provider_id", vm.id.as_str());
     Ok(StepOut::done().output(json!({ "vm": vm.id })).batch(update.stmt(now()).into()))
 }
@@ -422,8 +445,9 @@ async fn volumes_attach(ctx: StepCtx) -> Result<StepOut, StepError> {
     }
     let inst = instance(&ctx).await?;
     let vm = vm_id(&inst)?;
-    let cloud = cloud(&ctx).await?;
-    for v in &data {
+    let (cloud, node) = placement(&ctx).await?;
+    for v in data {
+        let v = ctx.engine.volume_bring(v, node).await?;
         let disk = v.provider_id.as_deref().ok_or_else(|| StepError::Fail(format!("volume {} has no disk", v.name)))?;
         let current = cloud.get(ResourceKind::Disk, disk).await?;
         if current.attr_str("attached_to") != Some(vm) {

@@ -277,6 +277,8 @@ impl Engine {
             created_by: ctx.user_id,
             created_at: t,
             updated_at: t,
+            // Where the root disk is made: the instance's node (see root_volume_create).
+            node_id: None,
         };
         batch.push(root.insert());
         for sg in &groups {
@@ -320,7 +322,8 @@ impl Engine {
         let need = Resources { vcpus: itype.vcpus, memory_mib: itype.memory_mib, disk_gb };
         // A reservation that lost a race for a node's last room is placed again.
         for _ in 0..PLACEMENT_TRIES {
-            let mut placed = self.place(subnet.connection_id, id, need, None).await?.unwrap_or_default();
+            let mut placed =
+                self.place(subnet.connection_id, id, need, None).await?.map(|(_, b)| b).unwrap_or_default();
             placed.extend(batch.clone());
             match self.launch(op.clone(), placed).await {
                 Err(e) if Store::is_reservation_conflict(&e) => continue,
@@ -387,6 +390,8 @@ impl Engine {
             created_by: ctx.user_id,
             created_at: t,
             updated_at: t,
+            // Where it is allocated: the instance's node (see public_ip_allocate).
+            node_id: None,
         })
     }
 

@@ -29,10 +29,42 @@ impl Engine {
 
     /// The cloud that runs the instance's VM, disks and IPs.
     pub(crate) async fn instance_cloud(&self, connection_id: Uuid, instance_id: Uuid) -> Result<Cloud> {
+        Ok(self.instance_placement(connection_id, instance_id).await?.0)
+    }
+
+    /// The instance's cloud and the node it is placed on, if any.
+    pub(crate) async fn instance_placement(
+        &self,
+        connection_id: Uuid,
+        instance_id: Uuid,
+    ) -> Result<(Cloud, Option<Uuid>)> {
         match self.instance_node(instance_id).await? {
-            Some(node) => self.node_cloud(connection_id, &node).await,
-            None => self.cloud(connection_id).await,
+            Some(node) => Ok((self.node_cloud(connection_id, &node).await?, Some(node.id))),
+            None => Ok((self.cloud(connection_id).await?, None)),
         }
+    }
+
+    /// The cloud of the node whose host holds a disk or an IP (`node_id`), the
+    /// connection's own when it names none.
+    pub(crate) async fn cloud_on(&self, connection_id: Uuid, node_id: Option<Uuid>) -> Result<Cloud> {
+        let Some(id) = node_id else { return self.cloud(connection_id).await };
+        match self.store().get_by_id::<NodeRecord>(id).await? {
+            Some(node) => self.node_cloud(connection_id, &node).await,
+            None => Err(Error::Conflict(format!("node {id} that holds it is gone from the pool"))),
+        }
+    }
+
+    /// Every provider the connection's resources live at: its own, then each node's
+    /// agent (for a pool of remote hosts), so that an inventory sees all of them.
+    pub(crate) async fn provider_clouds(&self, connection_id: Uuid) -> Result<Vec<Cloud>> {
+        let mut clouds = vec![self.cloud(connection_id).await?];
+        for node in self.agent_nodes(connection_id).await? {
+            let cloud = self.node_cloud(connection_id, &node).await?;
+            if !clouds.iter().any(|c| c.same_driver(&cloud)) {
+                clouds.push(cloud);
+            }
+        }
+        Ok(clouds)
     }
 
     /// The nodes of the connection's pool that run an agent.

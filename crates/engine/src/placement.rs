@@ -70,18 +70,53 @@ impl Engine {
         NodeState::of(n.secret_hash.is_some(), n.last_heartbeat_at, at, timeout)
     }
 
+    /// Each node with what the pool lets it still hand out and whether it is ready.
+    async fn free_of(
+        &self,
+        pool: &PoolRecord,
+        nodes: Vec<NodeRecord>,
+    ) -> Result<Vec<(NodeRecord, Resources, NodeState)>> {
+        let ids: Vec<Uuid> = nodes.iter().map(|n| n.id).collect();
+        let usage = self.store().node_usage(&ids).await?;
+        let t = now();
+        Ok(nodes
+            .into_iter()
+            .map(|n| {
+                let allocated = usage.iter().find(|u| u.node_id == n.id).map(|u| u.allocated).unwrap_or_default();
+                let free = free_on(&n, pool, allocated);
+                let state = self.node_state(&n, t);
+                (n, free, state)
+            })
+            .collect())
+    }
+
+    /// The node a new standalone disk or public IP of the connection lives on: the ready
+    /// node with the most free disk (`None`: the connection has no pool).
+    pub(crate) async fn home_for_new(&self, connection_id: Uuid) -> Result<Option<Uuid>> {
+        let Some(pool) = self.pool_of_connection(connection_id).await? else {
+            return Ok(None);
+        };
+        let nodes = self.store().list_all::<NodeRecord>(&[("pool_id", pool.id.into())]).await?;
+        self.free_of(&pool, nodes)
+            .await?
+            .into_iter()
+            .filter(|(_, _, state)| *state == NodeState::Ready)
+            .max_by_key(|(_, free, _)| (free.disk_gb, free.vcpus))
+            .map(|(n, _, _)| Some(n.id))
+            .ok_or_else(|| Error::Capacity(format!("no node of pool {} is ready", pool.name)))
+    }
+
     /// Picks a ready node of the connection's pool with room for `need` (only `on`, when
-    /// the instance's disks already live on a node) and returns the batch reserving it
-    /// (to write with the change that needs it). `None`:
-    /// the connection has no pool, so nothing is placed. No node fits: a capacity error
-    /// naming what is short on each node.
+    /// the instance must stay on a node) and returns it with the batch reserving it (to
+    /// write with the change that needs it). `None`: the connection has no pool, so
+    /// nothing is placed. No node fits: a capacity error naming what is short on each node.
     pub(crate) async fn place(
         &self,
         connection_id: Uuid,
         instance_id: Uuid,
         need: Resources,
         on: Option<Uuid>,
-    ) -> Result<Option<Batch>> {
+    ) -> Result<Option<(Uuid, Batch)>> {
         let Some(pool) = self.pool_of_connection(connection_id).await? else {
             return Ok(None);
         };
@@ -92,24 +127,18 @@ impl Engine {
         if nodes.is_empty() {
             return Err(Error::Capacity(format!("pool {} has no node to place the instance on", pool.name)));
         }
-        let ids: Vec<Uuid> = nodes.iter().map(|n| n.id).collect();
-        let usage = self.store().node_usage(&ids).await?;
         let own = self.store().instance_allocation(instance_id).await?;
-        let t = now();
         let mut refusals = vec![];
         let mut short = vec![];
-        // The emptiest node first (by free vCPUs, then memory) spreads instances out.
         let mut candidates = vec![];
-        for n in &nodes {
-            let mut allocated = usage.iter().find(|u| u.node_id == n.id).map(|u| u.allocated).unwrap_or_default();
+        for (n, mut free, state) in self.free_of(&pool, nodes).await? {
             // The instance's own allocation is replaced by the new one.
             if let Some(a) = own.as_ref().filter(|a| a.node_id == n.id) {
-                allocated.vcpus -= a.vcpus;
-                allocated.memory_mib -= a.memory_mib;
-                allocated.disk_gb -= a.disk_gb;
+                free.vcpus += a.vcpus;
+                free.memory_mib += a.memory_mib;
+                free.disk_gb += a.disk_gb;
             }
-            let free = free_on(n, &pool, allocated);
-            if self.node_state(n, t) != NodeState::Ready {
+            if state != NodeState::Ready {
                 refusals.push(format!("{} is unreachable", n.name));
             } else if let Some(has) = shortfall(need, free) {
                 refusals.push(format!("{} has {has}", n.name));
@@ -118,9 +147,10 @@ impl Engine {
                 candidates.push((n, free));
             }
         }
+        // The emptiest node first (by free vCPUs, then memory) spreads instances out.
         candidates.sort_by_key(|(_, f)| std::cmp::Reverse((f.vcpus, f.memory_mib)));
         match candidates.first() {
-            Some((n, _)) => Ok(Some(Store::allocation_set(instance_id, n.id, need, t))),
+            Some((n, _)) => Ok(Some((n.id, Store::allocation_set(instance_id, n.id, need, now())))),
             None if short.is_empty() => {
                 Err(Error::Capacity(format!("no node of pool {} is ready: {}", pool.name, refusals.join("; "))))
             }

@@ -86,6 +86,7 @@ impl Engine {
                 state: self.node_state(&n, t),
                 pool: pool.name.clone(),
                 capacity: wire(capacity_of(&n)),
+                capacity_pinned: n.capacity_pinned,
                 allocated: wire(allocated),
                 free: wire(free_on(&n, pool, allocated)),
                 instances: used.map_or(0, |u| u.instances),
@@ -224,10 +225,13 @@ impl Engine {
         n.vcpus = amount("vcpus", req.vcpus.unwrap_or(n.vcpus))?;
         n.memory_mib = amount("memory_mib", req.memory_mib.unwrap_or(n.memory_mib))?;
         n.disk_gb = amount("disk_gb", req.disk_gb.unwrap_or(n.disk_gb))?;
+        let sets_capacity = req.vcpus.is_some() || req.memory_mib.is_some() || req.disk_gb.is_some();
+        n.capacity_pinned = req.capacity_pinned.unwrap_or(sets_capacity || n.capacity_pinned);
         let update = Update::of::<NodeRecord>(n.id)
             .set("vcpus", n.vcpus)
             .set("memory_mib", n.memory_mib)
             .set("disk_gb", n.disk_gb)
+            .set("capacity_pinned", n.capacity_pinned)
             .guard("generation", n.generation);
         self.store().write(update.stmt(now())).await?;
         self.node_view(n).await
@@ -241,6 +245,12 @@ impl Engine {
         let held = self.store().count_in("node_allocations", &[("node_id", n.id.into())]).await?;
         if held > 0 {
             return Err(Error::Conflict(format!("node {} still holds {held} instances; delete them first", n.name)));
+        }
+        for (table, what) in [("volumes", "volumes"), ("public_ips", "public IPs"), ("snapshots", "snapshots")] {
+            let held = self.store().count_in(table, &[("node_id", n.id.into())]).await?;
+            if held > 0 {
+                return Err(Error::Conflict(format!("node {} still holds {held} {what}; delete them first", n.name)));
+            }
         }
         self.store().write(gureum_store::record::delete::<NodeRecord>(n.id)).await?;
         Ok(())
@@ -336,6 +346,7 @@ pub(crate) fn new_node(
         secret_hash,
         agent_secret: None,
         last_heartbeat_at: None,
+        capacity_pinned: false,
         generation: 1,
         created_at: t,
         updated_at: t,

@@ -52,6 +52,7 @@ impl Engine {
             links: links(project_path(r.project_id, "public-ips", r.id), r.op_id.map(|o| (r.project_id, o))),
             connection: self.name_of::<ConnectionRecord>(r.connection_id).await,
             instance: self.name_of_opt::<InstanceRecord>(r.instance_id).await,
+            node: self.name_of_opt::<gureum_store::NodeRecord>(r.node_id).await,
             id: r.id,
             name: r.name,
             kind: r.kind,
@@ -91,6 +92,7 @@ impl Engine {
             created_by: ctx.user_id,
             created_at: t,
             updated_at: t,
+            node_id: self.home_for_new(conn.id).await?,
         };
         let spec = CreateSpec::PublicIp { name: rec.name.clone(), tag: id.to_string(), zone: conn.zone.clone() };
         self.start_create(ctx, &scope, &rec, spec, PublicIpState::Available.as_str(), gureum_store::Batch::new())
@@ -172,6 +174,7 @@ impl Engine {
         if self.store().count::<PublicIpRecord>(&[("instance_id", inst.id.into())]).await? > 0 {
             return Err(Error::Conflict(format!("instance {} already has a public IP", inst.name)));
         }
+        self.check_same_node(&r, &inst).await?;
         let params = IpParams { connection_id: r.connection_id, instance_id: inst.id };
         self.start_ip_workflow(ctx, &scope, r, enters, &PUBLIC_IP_ATTACH, params, Some(inst.id)).await
     }
@@ -228,6 +231,31 @@ impl Engine {
     }
 }
 
+impl Engine {
+    /// A public IP of a pool's node is a port of that node's host: it can only forward to
+    /// an instance on the same node.
+    async fn check_same_node(&self, ip: &PublicIpRecord, inst: &InstanceRecord) -> Result<()> {
+        let node = self.instance_node(inst.id).await?;
+        if ip.node_id.is_none() || ip.node_id == node.as_ref().map(|n| n.id) {
+            return Ok(());
+        }
+        let name = |id: Option<Uuid>| async move {
+            match id {
+                Some(id) => self.name_of::<gureum_store::NodeRecord>(id).await,
+                None => "the server's host".to_string(),
+            }
+        };
+        Err(Error::Conflict(format!(
+            "public IP {} is a port of node {}'s host and instance {} runs on node {}; \
+             a public IP forwards only to instances on its own node",
+            ip.name,
+            name(ip.node_id).await,
+            inst.name,
+            name(node.map(|n| n.id)).await
+        )))
+    }
+}
+
 async fn ip_and_vm(ctx: &StepCtx) -> Result<(PublicIpRecord, Option<String>, crate::Cloud), StepError> {
     let p: IpParams = ctx.params()?;
     let ip = ctx
@@ -237,7 +265,8 @@ async fn ip_and_vm(ctx: &StepCtx) -> Result<(PublicIpRecord, Option<String>, cra
         .await?
         .ok_or_else(|| StepError::Fail("the IP is gone".into()))?;
     let vm = crate::volumes::attached_vm(ctx, Some(p.instance_id)).await?;
-    Ok((ip, vm, ctx.engine.cloud(p.connection_id).await?))
+    let cloud = ctx.engine.cloud_on(p.connection_id, ip.node_id).await?;
+    Ok((ip, vm, cloud))
 }
 
 async fn associate(ctx: StepCtx) -> Result<StepOut, StepError> {

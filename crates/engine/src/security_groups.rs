@@ -64,6 +64,12 @@ fn model_rule(r: &SecurityGroupRuleRecord) -> Option<Rule> {
 }
 
 impl Engine {
+    /// The group's rules as the provider is sent them (those being deleted left out).
+    pub(crate) async fn security_group_rule_specs(&self, sg: Uuid) -> Result<Vec<RuleSpec>> {
+        let rules = self.store().list_all::<SecurityGroupRuleRecord>(&[("security_group_id", sg.into())]).await?;
+        Ok(rules.iter().filter(|r| r.state != LifecycleState::Deleting).map(rule_spec).collect())
+    }
+
     async fn security_group_view(&self, r: SecurityGroupRecord) -> Result<SecurityGroup> {
         let rules = self.store().list_all::<SecurityGroupRuleRecord>(&[("security_group_id", r.id.into())]).await?;
         Ok(SecurityGroup {
@@ -296,6 +302,9 @@ async fn apply_rules(ctx: StepCtx) -> Result<StepOut, StepError> {
         Some(pid) => ctx.engine.cloud(sg.connection_id).await?.security_group_set_rules(pid, &specs).await?,
         None => vec![],
     };
+    for (cloud, copy) in ctx.engine.security_group_copies(sg.connection_id, sg.id).await? {
+        cloud.security_group_set_rules(&copy, &specs).await?;
+    }
     let t = now();
     let mut batch = Batch::new();
     for r in &live {

@@ -78,6 +78,7 @@ impl Engine {
             created_by: ctx.user_id,
             created_at: t,
             updated_at: t,
+            node_id: v.node_id,
         };
         self.remember_name(snap.id, &snap.name);
         let params = VolumeParams {
@@ -171,8 +172,12 @@ async fn snapshot_row(ctx: &StepCtx) -> Result<SnapshotRecord, StepError> {
         .ok_or_else(|| StepError::Fail("the snapshot row is gone".into()))
 }
 
+/// The cloud of the node whose host holds the snapshot (its volume's).
+async fn snapshot_cloud(ctx: &StepCtx, snap: &SnapshotRecord) -> Result<crate::Cloud, StepError> {
+    Ok(ctx.engine.cloud_on(snap.connection_id, snap.node_id).await?)
+}
+
 async fn snapshot_create(ctx: StepCtx) -> Result<StepOut, StepError> {
-    let p: VolumeParams = ctx.params()?;
     let snap = snapshot_row(&ctx).await?;
     let v = ctx
         .engine
@@ -182,17 +187,15 @@ async fn snapshot_create(ctx: StepCtx) -> Result<StepOut, StepError> {
         .ok_or_else(|| StepError::Fail("the volume is gone".into()))?;
     let disk = v.provider_id.ok_or_else(|| StepError::Fail("the volume has no disk".into()))?;
     let spec = CreateSpec::Snapshot { name: snap.name.clone(), tag: snap.id.to_string(), disk };
-    let r = ctx.engine.cloud(p.connection_id).await?.ensure_created(spec, ctx.may_have_run).await?;
+    let r = snapshot_cloud(&ctx, &snap).await?.ensure_created(spec, ctx.may_have_run).await?;
     let update = Update::of::<SnapshotRecord>(snap.id).set("provider_id", r.id.as_str());
     Ok(StepOut::done().output(json!({ "snapshot": r.id })).batch(update.stmt(now()).into()))
 }
 
 async fn snapshot_create_undo(ctx: StepCtx) -> Result<StepOut, StepError> {
-    let p: VolumeParams = ctx.params()?;
     let snap = snapshot_row(&ctx).await?;
     let id = snap.provider_id.clone().or_else(|| ctx.output_str("snapshot_create", "snapshot"));
-    ctx.engine
-        .cloud(p.connection_id)
+    snapshot_cloud(&ctx, &snap)
         .await?
         .ensure_deleted(ResourceKind::Snapshot, id.as_deref(), &snap.id.to_string())
         .await?;
@@ -201,14 +204,9 @@ async fn snapshot_create_undo(ctx: StepCtx) -> Result<StepOut, StepError> {
 }
 
 async fn snapshot_wait(ctx: StepCtx) -> Result<StepOut, StepError> {
-    let p: VolumeParams = ctx.params()?;
     let snap = snapshot_row(&ctx).await?;
     let pid = snap.provider_id.clone().ok_or_else(|| StepError::Fail("the snapshot was not created".into()))?;
-    ctx.engine
-        .cloud(p.connection_id)
-        .await?
-        .wait_for(ResourceKind::Snapshot, &pid, &[ProviderStatus::Available])
-        .await?;
+    snapshot_cloud(&ctx, &snap).await?.wait_for(ResourceKind::Snapshot, &pid, &[ProviderStatus::Available]).await?;
     let v = ctx
         .engine
         .store()

@@ -15,8 +15,8 @@ use gureum_model::instance::InstanceState;
 use gureum_model::state::LifecycleState;
 use gureum_model::volume::{VolumeAction, VolumeKind, VolumeState, validate_extend, validate_size};
 use gureum_store::{
-    Batch, ConnectionRecord, ImageRecord, InstanceRecord, Key, Record, SnapshotRecord, Update, Val, VolumeRecord,
-    new_id, now,
+    Batch, ConnectionRecord, ImageRecord, InstanceRecord, Key, NodeRecord, Record, SnapshotRecord, Update, Val,
+    VolumeRecord, new_id, now,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -111,6 +111,7 @@ impl Engine {
             image: self.name_of_opt::<ImageRecord>(r.image_id).await,
             snapshot: self.name_of_opt::<SnapshotRecord>(r.snapshot_id).await,
             instance: self.name_of_opt::<InstanceRecord>(r.instance_id).await,
+            node: self.name_of_opt::<NodeRecord>(r.node_id).await,
             allowed_actions,
             id: r.id,
             name: r.name,
@@ -143,6 +144,7 @@ impl Engine {
         let zone = req.zone.clone().unwrap_or_else(|| conn.zone.clone());
         self.validate_zone("zone", conn.id, &zone).await?;
         let (mut image_id, mut snapshot_id, mut source) = (None, None, DiskSource::Blank);
+        let mut node_id = None;
         if let Some(i) = &req.image {
             let image = self.image_for("image", scope.id, i).await?;
             if image.state != ImageState::Active {
@@ -176,6 +178,8 @@ impl Engine {
                 return Err(Error::invalid("size_gb", format!("must be at least the snapshot's {} GB", snap.size_gb)));
             }
             snapshot_id = Some(snap.id);
+            // A volume from a snapshot is made where the snapshot is.
+            node_id = Some(snap.node_id);
             source = DiskSource::Snapshot(snap.provider_id.unwrap_or_default());
         }
         let types = self.provider_volume_types(conn.id).await?;
@@ -211,6 +215,10 @@ impl Engine {
             created_by: ctx.user_id,
             created_at: t,
             updated_at: t,
+            node_id: match node_id {
+                Some(at) => at,
+                None => self.home_for_new(conn.id).await?,
+            },
         };
         let spec = CreateSpec::Disk {
             name: rec.name.clone(),
@@ -448,6 +456,11 @@ pub(crate) async fn attached_vm(ctx: &StepCtx, instance: Option<Uuid>) -> Result
     Ok(ctx.engine.store().get_by_id::<InstanceRecord>(i).await?.and_then(|i| i.provider_id))
 }
 
+/// The cloud of the node whose host holds the volume's disk.
+pub(crate) async fn volume_cloud(ctx: &StepCtx, v: &VolumeRecord) -> Result<crate::Cloud, StepError> {
+    Ok(ctx.engine.cloud_on(v.connection_id, v.node_id).await?)
+}
+
 fn disk_id(v: &VolumeRecord) -> Result<&str, StepError> {
     v.provider_id.as_deref().ok_or_else(|| StepError::Fail(format!("volume {} has no disk at the provider", v.name)))
 }
@@ -459,7 +472,13 @@ async fn disk_attach(ctx: StepCtx) -> Result<StepOut, StepError> {
     let Some(vm) = attached_vm(&ctx, p.instance_id).await? else {
         return Ok(StepOut::skipped());
     };
-    let cloud = ctx.engine.cloud(p.connection_id).await?;
+    // A disk is a file on one host: it joins the instance's node first.
+    let node = match p.instance_id {
+        Some(i) => ctx.engine.instance_node(i).await?.map(|n| n.id),
+        None => None,
+    };
+    let v = ctx.engine.volume_bring(v, node).await?;
+    let cloud = volume_cloud(&ctx, &v).await?;
     let disk = disk_id(&v)?;
     if cloud.get(ResourceKind::Disk, disk).await?.attr_str("attached_to") != Some(vm.as_str()) {
         cloud.disk_attach(disk, &vm).await?;
@@ -469,9 +488,8 @@ async fn disk_attach(ctx: StepCtx) -> Result<StepOut, StepError> {
 }
 
 async fn disk_detach(ctx: StepCtx) -> Result<StepOut, StepError> {
-    let p: VolumeParams = ctx.params()?;
     let v = volume(&ctx).await?;
-    let cloud = ctx.engine.cloud(p.connection_id).await?;
+    let cloud = volume_cloud(&ctx, &v).await?;
     let disk = disk_id(&v)?;
     let current = cloud.get(ResourceKind::Disk, disk).await?;
     if let Some(vm) = current.attr_str("attached_to") {
@@ -490,7 +508,7 @@ async fn disk_extend(ctx: StepCtx) -> Result<StepOut, StepError> {
     let p: VolumeParams = ctx.params()?;
     let v = volume(&ctx).await?;
     let size = p.size_gb.ok_or_else(|| StepError::Fail("no size".into()))?;
-    let cloud = ctx.engine.cloud(p.connection_id).await?;
+    let cloud = volume_cloud(&ctx, &v).await?;
     let disk = disk_id(&v)?;
     if cloud.get(ResourceKind::Disk, disk).await?.attr_i64("size_gb").unwrap_or(0) < size {
         cloud.disk_extend(disk, size).await?;
@@ -511,22 +529,19 @@ async fn upload_image(ctx: &StepCtx) -> Result<ImageRecord, StepError> {
 }
 
 async fn image_create(ctx: StepCtx) -> Result<StepOut, StepError> {
-    let p: VolumeParams = ctx.params()?;
     let image = upload_image(&ctx).await?;
     let v = volume(&ctx).await?;
     let spec =
         CreateSpec::Image { name: image.name.clone(), tag: image.id.to_string(), disk: disk_id(&v)?.to_string() };
-    let r = ctx.engine.cloud(p.connection_id).await?.ensure_created(spec, ctx.may_have_run).await?;
+    let r = volume_cloud(&ctx, &v).await?.ensure_created(spec, ctx.may_have_run).await?;
     let update = Update::of::<ImageRecord>(image.id).set("provider_id", r.id.as_str());
     Ok(StepOut::done().output(json!({ "image": r.id })).batch(update.stmt(now()).into()))
 }
 
 async fn image_create_undo(ctx: StepCtx) -> Result<StepOut, StepError> {
-    let p: VolumeParams = ctx.params()?;
     let image = upload_image(&ctx).await?;
     let id = image.provider_id.clone().or_else(|| ctx.output_str("image_create", "image"));
-    ctx.engine
-        .cloud(p.connection_id)
+    volume_cloud(&ctx, &volume(&ctx).await?)
         .await?
         .ensure_deleted(ResourceKind::Image, id.as_deref(), &image.id.to_string())
         .await?;
@@ -535,10 +550,12 @@ async fn image_create_undo(ctx: StepCtx) -> Result<StepOut, StepError> {
 }
 
 async fn image_wait(ctx: StepCtx) -> Result<StepOut, StepError> {
-    let p: VolumeParams = ctx.params()?;
     let image = upload_image(&ctx).await?;
     let pid = image.provider_id.clone().ok_or_else(|| StepError::Fail("the image was not created".into()))?;
-    ctx.engine.cloud(p.connection_id).await?.wait_for(ResourceKind::Image, &pid, &[ProviderStatus::Available]).await?;
+    volume_cloud(&ctx, &volume(&ctx).await?)
+        .await?
+        .wait_for(ResourceKind::Image, &pid, &[ProviderStatus::Available])
+        .await?;
     let update = Update::of::<ImageRecord>(image.id).set("state", ImageState::Active.as_str());
     Ok(StepOut::done().batch(update.stmt(now()).into()))
 }
@@ -577,7 +594,7 @@ pub(crate) async fn volume_failed(ctx: StepCtx, failure: Failure) -> Result<Batc
     let mut batch = Batch::new();
     // The step may have changed the disk without recording it (a detach done, a disk
     // grown, which cannot be undone): the provider says what is.
-    let disk = match (&v.provider_id, ctx.engine.cloud(p.connection_id).await) {
+    let disk = match (&v.provider_id, volume_cloud(&ctx, &v).await) {
         (Some(d), Ok(cloud)) => cloud.get(ResourceKind::Disk, d).await.ok(),
         _ => None,
     };

@@ -52,6 +52,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "core", include_str!("../migrations/0001_core.sql")),
     (2, "sessions", include_str!("../migrations/0002_sessions.sql")),
     (3, "pools", include_str!("../migrations/0003_pools.sql")),
+    (4, "homes", include_str!("../migrations/0004_homes.sql")),
 ];
 
 /// Microseconds since the Unix epoch.

@@ -38,6 +38,8 @@ record! {
         /// The same secret sealed with the server's key, which it presents to the agent.
         pub agent_secret: Option<String>,
         pub last_heartbeat_at: Option<i64>,
+        /// An administrator set the capacity: heartbeats no longer overwrite it.
+        pub capacity_pinned: bool,
         pub generation: i64,
         pub created_at: i64,
         pub updated_at: i64,
@@ -186,7 +188,11 @@ impl Store {
     /// Records a heartbeat of the node whose agent holds the secret hashing to `secret_hash`.
     pub fn node_heartbeat(secret_hash: &str, capacity: Resources, now: i64) -> Stmt {
         Stmt::new(
-            "UPDATE nodes SET last_heartbeat_at = $1, vcpus = $2, memory_mib = $3, disk_gb = $4 WHERE secret_hash = $5",
+            "UPDATE nodes SET last_heartbeat_at = $1, \
+             vcpus = CASE WHEN capacity_pinned = 0 THEN $2 ELSE vcpus END, \
+             memory_mib = CASE WHEN capacity_pinned = 0 THEN $3 ELSE memory_mib END, \
+             disk_gb = CASE WHEN capacity_pinned = 0 THEN $4 ELSE disk_gb END \
+             WHERE secret_hash = $5",
             args![now, capacity.vcpus, capacity.memory_mib, capacity.disk_gb, secret_hash],
         )
         .expect_one()

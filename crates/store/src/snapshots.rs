@@ -18,5 +18,7 @@ record! {
         pub created_by: Uuid,
         pub created_at: i64,
         pub updated_at: i64,
+        /// The node whose host holds it: its volume's when it was taken.
+        pub node_id: Option<Uuid>,
     }
 }

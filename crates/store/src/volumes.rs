@@ -24,5 +24,7 @@ record! {
         pub created_by: Uuid,
         pub created_at: i64,
         pub updated_at: i64,
+        /// The node of the pool whose host holds it (`None`: the connection's own provider).
+        pub node_id: Option<Uuid>,
     }
 }
