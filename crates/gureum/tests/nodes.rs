@@ -67,6 +67,71 @@ fn qemu_processes(dir: &Path) -> usize {
     live
 }
 
+/// A `gureum serve` on this host's QEMU (node `local-1` of pool `local`) and a `gureum
+/// agent` joined to it as node `far-1`, each with its own data dir and the tiny-linux
+/// image. `None` (the test skips) without QEMU.
+struct TwoHosts {
+    // Dropped in this order: the agent, the server, then whatever guests are left.
+    agent: Agent,
+    server: Server,
+    listen: String,
+    _guests: gureum_qemu::testing::KillGuests,
+    _db: tempfile::TempDir,
+    dir: tempfile::TempDir,
+}
+
+impl TwoHosts {
+    async fn start() -> Option<TwoHosts> {
+        let images = gureum_qemu::testing::images_dir()?;
+        let dir = tempfile::tempdir().unwrap();
+        let guests = gureum_qemu::testing::KillGuests(dir.path().to_path_buf());
+        for d in ["server", "agent"] {
+            let d = dir.path().join(d);
+            std::fs::create_dir_all(d.join("images")).unwrap();
+            std::os::unix::fs::symlink(images.join("tiny-linux"), d.join("images/tiny-linux")).unwrap();
+        }
+        let (db, db_dir) = gureum_store::testing::fresh_database().await.unwrap();
+        let server = Server::start_with(&dir.path().join("server"), &db, &["--node-timeout-seconds", "3"]);
+        let c = server.client();
+        let token = c.post("/v1/pools/local/join-tokens", json!({})).await["token"].as_str().unwrap().to_string();
+        let listen = free_port();
+        let agent = Agent::start(&server.base, &dir.path().join("agent"), &listen, Some(&token));
+        far_ready(&c, "local").await;
+        Some(TwoHosts { agent, server, listen, _guests: guests, _db: db_dir, dir })
+    }
+
+    fn server_dir(&self) -> std::path::PathBuf {
+        self.dir.path().join("server")
+    }
+
+    fn agent_dir(&self) -> std::path::PathBuf {
+        self.dir.path().join("agent")
+    }
+}
+
+async fn patch(c: &Client, path: &str, body: Value) -> Value {
+    let (status, v) = c.call(reqwest::Method::PATCH, path, Some(body)).await;
+    assert_eq!(status, 200, "PATCH {path}: {v}");
+    v
+}
+
+/// The qcow2 files (disks, snapshots, images) under `dir`.
+fn qcow2_files(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut dirs = vec![dir.to_path_buf()];
+    let mut found = vec![];
+    while let Some(d) = dirs.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let path = e.path();
+            if path.is_dir() && !path.is_symlink() {
+                dirs.push(path);
+            } else if path.extension().is_some_and(|x| x == "qcow2") {
+                found.push(path);
+            }
+        }
+    }
+    found
+}
+
 /// Waits until node `far-1` of `pool` is ready.
 async fn far_ready(c: &Client, pool: &str) -> Value {
     eventually(Duration::from_secs(30), "the node to be ready", async || {
@@ -88,9 +153,7 @@ async fn instance(c: &Client, project: &str, name: &str) -> Value {
 /// Creates an instance and waits for its operation; returns it as it is then.
 async fn create(c: &Client, project: &str, body: Value) -> Value {
     let name = body["name"].as_str().unwrap().to_string();
-    let v = c.post(&format!("/v1/projects/{project}/instances"), body).await;
-    let op = c.wait_op(project, v["operation_id"].as_str().unwrap()).await;
-    assert_eq!(op["status"], "succeeded", "{op}");
+    c.run(project, "instances", Some(body)).await;
     instance(c, project, &name).await
 }
 
@@ -193,25 +256,12 @@ async fn this_host_is_node_local_1_and_refuses_a_real_vm_it_has_no_room_for() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_real_vm_placed_on_an_agent_node_runs_there_and_outlives_its_agent() {
-    let Some(images) = gureum_qemu::testing::images_dir() else { return };
-    let dir = tempfile::tempdir().unwrap();
-    let _guests = gureum_qemu::testing::KillGuests(dir.path().to_path_buf());
-    let (server_dir, agent_dir) = (dir.path().join("server"), dir.path().join("agent"));
-    for d in [&server_dir, &agent_dir] {
-        std::fs::create_dir_all(d.join("images")).unwrap();
-        std::os::unix::fs::symlink(images.join("tiny-linux"), d.join("images/tiny-linux")).unwrap();
-    }
-    let (db, _g) = gureum_store::testing::fresh_database().await.unwrap();
-    let server = Server::start_with(&server_dir, &db, &["--node-timeout-seconds", "3"]);
-    let c = server.client();
+    let Some(hosts) = TwoHosts::start().await else { return };
+    let (c, server_dir, agent_dir) = (hosts.server.client(), hosts.server_dir(), hosts.agent_dir());
     // The server's own host takes nothing, so the VM goes to the agent's.
-    let local = c.call(reqwest::Method::PATCH, "/v1/pools/local/nodes/local-1", Some(json!({"vcpus": 0}))).await;
-    assert_eq!(local.0, 200, "{}", local.1);
-    let token = c.post("/v1/pools/local/join-tokens", json!({})).await["token"].as_str().unwrap().to_string();
-    let listen = free_port();
-    let agent = Agent::start(&server.base, &agent_dir, &listen, Some(&token));
-    far_ready(&c, "local").await;
-
+    patch(&c, "/v1/pools/local/nodes/local-1", json!({"vcpus": 0})).await;
+    let agent = hosts.agent;
+    let (server, listen) = (&hosts.server, &hosts.listen);
     c.network("vms", "local").await;
     let vm =
         create(&c, "vms", json!({"name": "vm", "instance_type": "t1.micro", "image": "tiny-linux", "subnet": "net"}))
@@ -231,7 +281,7 @@ async fn a_real_vm_placed_on_an_agent_node_runs_there_and_outlives_its_agent() {
     assert_eq!(vm["state"], "Active", "{vm}");
     assert_eq!(qemu_processes(&agent_dir), 1, "the VM outlives its agent");
 
-    let _agent = Agent::start(&server.base, &agent_dir, &listen, None);
+    let _agent = Agent::start(&server.base, &agent_dir, listen, None);
     far_ready(&c, "local").await;
     let (status, v) = c.call(reqwest::Method::DELETE, "/v1/projects/vms/instances/vm", None).await;
     assert_eq!(status, 202, "{v}");
@@ -240,4 +290,89 @@ async fn a_real_vm_placed_on_an_agent_node_runs_there_and_outlives_its_agent() {
     assert_eq!(qemu_processes(&agent_dir), 0, "deleted through the agent");
     let n = c.get("/v1/pools/local/nodes/far-1").await;
     assert_eq!(n["instances"], 0, "{n}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn disks_follow_their_instance_from_node_to_node() {
+    let Some(hosts) = TwoHosts::start().await else { return };
+    let (c, server_dir, agent_dir) = (hosts.server.client(), hosts.server_dir(), hosts.agent_dir());
+    let qcow2_on = |dir: &Path| qcow2_files(dir).into_iter().filter(|f| !f.starts_with(dir.join("images"))).count();
+    // An administrator's capacity outlives the agent's heartbeats (one a second here).
+    let far = patch(&c, "/v1/pools/local/nodes/far-1", json!({"vcpus": 2, "memory_mib": 4096, "disk_gb": 100})).await;
+    assert_eq!(far["capacity_pinned"], true, "{far}");
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let far = c.get("/v1/pools/local/nodes/far-1").await;
+    assert_eq!((far["capacity"]["vcpus"].as_i64(), far["capacity"]["disk_gb"].as_i64()), (Some(2), Some(100)), "{far}");
+    // This host has the most disk (new volumes go there) and no vCPUs (VMs go to far-1).
+    patch(&c, "/v1/pools/local/nodes/local-1", json!({"vcpus": 0, "disk_gb": 5000})).await;
+
+    c.network("vms", "local").await;
+    c.run("vms", "volumes", Some(json!({"name": "data", "size_gb": 1, "connection": "local"}))).await;
+    let data = c.get("/v1/projects/vms/volumes/data").await;
+    assert_eq!((data["state"].as_str(), data["node"].as_str()), (Some("Available"), Some("local-1")), "{data}");
+    assert_eq!((qcow2_on(&server_dir), qcow2_on(&agent_dir)), (1, 0), "the volume is a file on this host");
+    let vm =
+        create(&c, "vms", json!({"name": "vm", "instance_type": "t1.micro", "image": "tiny-linux", "subnet": "net"}))
+            .await;
+    assert_eq!((vm["state"].as_str(), vm["node"].as_str()), (Some("Active"), Some("far-1")), "{vm}");
+
+    // A static IP is a port of its node's host: it cannot forward to far-1's VM.
+    c.run("vms", "public-ips", Some(json!({"name": "ip", "connection": "local"}))).await;
+    let ip = c.get("/v1/projects/vms/public-ips/ip").await;
+    assert_eq!(ip["node"], "local-1", "{ip}");
+    let (status, refused) =
+        c.call(reqwest::Method::POST, "/v1/projects/vms/public-ips/ip/attach", Some(json!({"instance": "vm"}))).await;
+    assert_eq!(status, 409, "{refused}");
+    let message = refused["error"]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("local-1") && message.contains("far-1"), "the error names both nodes: {refused}");
+    c.run("vms", "public-ips/ip", None).await;
+
+    // Attaching moves the volume's disk to the VM's node, where the guest sees it appear.
+    c.run("vms", "volumes/data/attach", Some(json!({"instance": "vm"}))).await;
+    let data = c.get("/v1/projects/vms/volumes/data").await;
+    assert_eq!((data["state"].as_str(), data["node"].as_str()), (Some("In-use"), Some("far-1")), "{data}");
+    assert_eq!((qcow2_on(&server_dir), qcow2_on(&agent_dir)), (0, 2), "root and data disks are on far-1");
+    eventually(Duration::from_secs(30), "the guest to see the moved disk", async || {
+        let log = c.get("/v1/projects/vms/instances/vm/console").await["output"].as_str().unwrap().to_string();
+        if log.contains("tiny-linux: disk vdb added size=1073741824") { Ok(()) } else { Err(log) }
+    })
+    .await;
+
+    // Shelved, then unshelved while far-1 is full: the instance and both its disks move
+    // to this host, and far-1 keeps nothing of them.
+    c.run("vms", "instances/vm/shelve", Some(json!({}))).await;
+    patch(&c, "/v1/pools/local/nodes/far-1", json!({"vcpus": 0})).await;
+    patch(&c, "/v1/pools/local/nodes/local-1", json!({"vcpus": 2})).await;
+    c.run("vms", "instances/vm/unshelve", Some(json!({}))).await;
+    let vm = instance(&c, "vms", "vm").await;
+    assert_eq!((vm["state"].as_str(), vm["node"].as_str()), (Some("Active"), Some("local-1")), "{vm}");
+    assert_eq!(c.get("/v1/projects/vms/volumes/data").await["node"], "local-1");
+    assert_eq!((qcow2_on(&server_dir), qcow2_on(&agent_dir)), (2, 0), "both disks moved to this host");
+    assert_eq!((qemu_processes(&server_dir), qemu_processes(&agent_dir)), (1, 0), "the VM runs on this host");
+    let log = c.get("/v1/projects/vms/instances/vm/console").await["output"].as_str().unwrap().to_string();
+    assert!(log.contains("GUREUM-READY hostname=vm"), "the moved root disk boots: {log}");
+    eventually(Duration::from_secs(30), "the data volume back in the guest", async || {
+        let log = c.get("/v1/projects/vms/instances/vm/console").await["output"].as_str().unwrap().to_string();
+        let last_boot = log.rfind("Linux version").map_or(log.as_str(), |at| &log[at..]);
+        if last_boot.contains("tiny-linux: disk vdb added") { Ok(()) } else { Err(log.clone()) }
+    })
+    .await;
+
+    // The drift view covers both hosts: everything gureum made is mapped, nothing is left over.
+    let drift = c.get("/v1/connections/local/drift").await;
+    assert_eq!(drift["only_in_gureum"], json!([]), "{drift}");
+    assert_eq!(drift["only_in_provider"], json!([]), "{drift}");
+
+    c.run("vms", "instances/vm", None).await;
+    c.run("vms", "volumes/data", None).await;
+    assert_eq!((qcow2_on(&server_dir), qcow2_on(&agent_dir)), (0, 0), "no disk is left on either host");
+    assert_eq!((qemu_processes(&server_dir), qemu_processes(&agent_dir)), (0, 0));
+    let far = patch(&c, "/v1/pools/local/nodes/far-1", json!({"capacity_pinned": false})).await;
+    assert_eq!(far["capacity_pinned"], false, "{far}");
+    let far = eventually(Duration::from_secs(10), "far-1 to report its own capacity again", async || {
+        let far = c.get("/v1/pools/local/nodes/far-1").await;
+        if far["capacity"]["vcpus"].as_i64() > Some(0) { Ok(far) } else { Err(far.to_string()) }
+    })
+    .await;
+    assert_eq!(far["capacity"]["vcpus"].as_i64(), Some(std::thread::available_parallelism().unwrap().get() as i64));
 }

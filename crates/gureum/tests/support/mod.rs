@@ -111,6 +111,18 @@ impl Client {
         }
     }
 
+    /// Starts an action on `/v1/projects/{project}/{path}` (POST with a body, DELETE
+    /// without) and waits for its operation to succeed; returns what the request answered.
+    pub async fn run(&self, project: &str, path: &str, body: Option<Value>) -> Value {
+        let method = if body.is_some() { reqwest::Method::POST } else { reqwest::Method::DELETE };
+        let (status, accepted) = self.call(method, &format!("/v1/projects/{project}/{path}"), body).await;
+        assert!((200..300).contains(&status), "{path}: {status} {accepted}");
+        let op = accepted["operation_id"].as_str().unwrap_or_else(|| panic!("{path}: {accepted}"));
+        let op = self.wait_op(project, op).await;
+        assert_eq!(op["status"], "succeeded", "{path}: {op}");
+        accepted
+    }
+
     /// Every item of a paginated list.
     pub async fn list_all(&self, path: &str) -> Vec<Value> {
         let mut items = vec![];
