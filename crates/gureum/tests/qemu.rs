@@ -28,11 +28,12 @@ fn qemu_processes(data_dir: &Path) -> Vec<u32> {
     pids
 }
 
-/// Files the driver keeps (VM directories, disks, port forwards), by connection.
+/// Files the driver keeps (VM directories, disks, port forwards, images, snapshots), by
+/// connection.
 fn provider_files(data_dir: &Path) -> Vec<PathBuf> {
     let mut files = vec![];
     for conn in std::fs::read_dir(data_dir.join("qemu")).into_iter().flatten().flatten() {
-        for sub in ["vms", "disks", "ips", "images"] {
+        for sub in ["vms", "disks", "ips", "images", "snapshots"] {
             files.extend(std::fs::read_dir(conn.path().join(sub)).into_iter().flatten().flatten().map(|e| e.path()));
         }
     }
@@ -170,6 +171,19 @@ async fn a_tiny_linux_vm_follows_every_lifecycle_action() {
     run(&c, "volumes/extra/detach", json!({})).await;
     guest_says(&c, "web", "tiny-linux: disk vdc removed").await;
     assert_eq!(c.get(&format!("/v1/projects/{P}/volumes/extra")).await["state"], "Available");
+
+    // A snapshot of a volume the running guest has open, taken live; a volume made from
+    // it is hot-plugged into the same guest.
+    run(&c, "volumes/data/snapshots", json!({"name": "data-snap"})).await;
+    let snap = c.get(&format!("/v1/projects/{P}/volumes/data/snapshots/data-snap")).await;
+    assert_eq!(snap["state"], "Available", "{snap}");
+    assert_eq!(markers(&console(&c, "web").await), 1, "the guest ran on through the snapshot");
+    run(&c, "volumes", json!({"name": "restored", "size_gb": 2, "connection": "local", "snapshot": "data-snap"})).await;
+    run(&c, "volumes/restored/attach", json!({"instance": "web"})).await;
+    guest_says(&c, "web", "added size=2147483648").await;
+    run(&c, "volumes/restored/detach", json!({})).await;
+    delete(&c, "volumes/restored").await;
+    delete(&c, "volumes/data/snapshots/data-snap").await;
 
     let web = act(&c, "stop", json!({})).await;
     assert_eq!(web["state"], "Stopped", "{web}");

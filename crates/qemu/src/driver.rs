@@ -91,13 +91,15 @@ impl QemuDriver {
         Self::check_zone(&zone)?;
         let id = new_id("disk");
         let path = self.layout().disk_image(&id);
-        let base_image = match &source {
-            DiskSource::Blank => None,
-            DiskSource::Image(image) => Some(image.clone()),
-            DiskSource::Snapshot(_) => return Err(DriverError::Unsupported("disks from snapshots".into())),
+        let (base, base_image) = match &source {
+            DiskSource::Blank => (None, None),
+            DiskSource::Image(image) => (Some(self.base_of(image)?.0), Some(image.clone())),
+            DiskSource::Snapshot(snapshot) => {
+                let (file, boot_image) = self.snapshot_base(snapshot, size_gb)?;
+                (Some(file), boot_image)
+            }
         };
-        let base = base_image.as_deref().map(|i| self.base_of(i)).transpose()?;
-        vm::create_disk(&path, base.as_ref().map(|(disk, _)| disk.as_path()), size_gb).await?;
+        vm::create_disk(&path, base.as_deref(), size_gb).await?;
         let rec = DiskRecord {
             id: id.clone(),
             name,
@@ -500,6 +502,7 @@ impl QemuDriver {
             ResourceKind::PublicIp => Ok(Self::ip_view(&layout.load(kind, id)?)),
             ResourceKind::Image => Ok(self.image_view(&layout.load(kind, id)?)),
             ResourceKind::SecurityGroup => Ok(Self::sg_view(&layout.load(kind, id)?)),
+            ResourceKind::Snapshot => Ok(self.snapshot_view(&layout.load(kind, id)?)),
             _ => Err(DriverError::NotFound { kind, id: id.to_string() }),
         }
     }
@@ -510,14 +513,13 @@ impl Driver for QemuDriver {
     fn info(&self) -> DriverInfo {
         use ResourceKind::*;
         let mut kinds = BTreeMap::new();
-        for k in [Vm, Disk, PublicIp, Image, SecurityGroup] {
+        for k in [Vm, Disk, PublicIp, Image, SecurityGroup, Snapshot] {
             kinds.insert(k, Support::Native);
         }
         // One host has one flat user-mode network and nowhere to keep keys: gureum keeps these.
         for k in [Vpc, Subnet, KeyPair] {
             kinds.insert(k, Support::Emulated);
         }
-        kinds.insert(Snapshot, Support::Unsupported);
         DriverInfo {
             driver: "qemu".into(),
             version: env!("CARGO_PKG_VERSION").into(),
@@ -533,6 +535,9 @@ impl Driver for QemuDriver {
                 "public_ips": "ports of 127.0.0.1 forwarded to the guest's port 22",
                 "hotplug_ports": HOTPLUG_PORTS,
                 "security_groups": "inbound: the port 22 forward; outbound: all (restrict=off) or nothing",
+                "snapshots": "standalone qcow2 copies: qemu-img convert of a disk no running VM has open, \
+                              a QMP blockdev-backup (sync=full, crash-consistent, the guest keeps running) \
+                              of a running VM's disk; disks from a snapshot are overlays of it",
             }),
         }
     }
@@ -558,6 +563,7 @@ impl Driver for QemuDriver {
             }
             CreateSpec::Image { name, tag, disk } => self.create_image(name, tag, &disk).await,
             CreateSpec::SecurityGroup { name, tag, .. } => self.create_sg(name, tag),
+            CreateSpec::Snapshot { name, tag, disk } => self.create_snapshot(name, tag, &disk, _guard).await,
             other => Err(DriverError::Unsupported(format!("{} at the QEMU provider", other.kind()))),
         }
     }
@@ -585,6 +591,7 @@ impl Driver for QemuDriver {
             ResourceKind::Disk | ResourceKind::PublicIp => self.delete_detached(kind, id).await,
             ResourceKind::Image => self.delete_image(id),
             ResourceKind::SecurityGroup => self.delete_sg(id),
+            ResourceKind::Snapshot => self.delete_snapshot(id),
             _ => Err(DriverError::NotFound { kind, id: id.to_string() }),
         }
     }

@@ -84,6 +84,20 @@ pub(crate) struct ImageRecord {
     pub created_ms: u64,
 }
 
+/// A snapshot: a standalone qcow2 copy of a disk at one instant.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct SnapshotRecord {
+    pub id: String,
+    pub name: String,
+    pub tag: String,
+    pub disk: String,
+    pub size_gb: i64,
+    pub zone: String,
+    /// The directory image whose kernel boots a disk made from it (a root disk's), if any.
+    pub boot_image: Option<String>,
+    pub created_ms: u64,
+}
+
 /// A security group: its rules decide a VM's port 22 forward and outbound access.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct SgRecord {
@@ -118,12 +132,13 @@ impl Layout {
     }
 
     /// The directory of each kind's records (the kinds the driver keeps).
-    pub const DIRS: [(ResourceKind, &str); 5] = [
+    pub const DIRS: [(ResourceKind, &str); 6] = [
         (ResourceKind::Vm, "vms"),
         (ResourceKind::Disk, "disks"),
         (ResourceKind::PublicIp, "ips"),
         (ResourceKind::Image, "images"),
         (ResourceKind::SecurityGroup, "sgs"),
+        (ResourceKind::Snapshot, "snapshots"),
     ];
 
     fn dir(&self, kind: ResourceKind) -> PathBuf {
@@ -145,6 +160,10 @@ impl Layout {
     /// A my-image's disk.
     pub fn image_file(&self, id: &str) -> PathBuf {
         self.dir(ResourceKind::Image).join(format!("{id}.qcow2"))
+    }
+
+    pub fn snapshot_file(&self, id: &str) -> PathBuf {
+        self.dir(ResourceKind::Snapshot).join(format!("{id}.qcow2"))
     }
 
     /// The ids of every record of `kind`.

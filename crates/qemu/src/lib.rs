@@ -5,9 +5,10 @@
 //! pidfile; `disks/<id>.qcow2` are disks (a root disk is an overlay on its image);
 //! `ips/<id>.json` are "public IPs", which on one host are forwards from a port of
 //! 127.0.0.1 to the guest's port 22; `images/<id>.qcow2` are my-images, flattened
-//! copies of root disks; `sgs/<id>.json` are security groups and their rules. A VM's process is alive when its pidfile names a
-//! process started with that pidfile; a VM meant to run whose process is gone is in
-//! error.
+//! copies of root disks; `snapshots/<id>.qcow2` are snapshots, standalone copies of
+//! disks; `sgs/<id>.json` are security groups and their rules. A VM's process is alive
+//! when its pidfile names a process started with that pidfile; a VM meant to run whose
+//! process is gone is in error.
 //!
 //! Images are directories `<images_dir>/<name>/` with `vmlinuz`, `initrd.img` and
 //! `disk.qcow2` (see images/tiny-linux/build.sh): the kernel boots directly, and the
@@ -19,6 +20,7 @@ mod firewall;
 mod my_images;
 mod qmp;
 mod security_groups;
+mod snapshots;
 mod vm;
 
 pub use vm::{ImageFiles, bare_command};

@@ -17,6 +17,8 @@ const QUIT_GRACE: Duration = Duration::from_secs(5);
 pub(crate) const HOTPLUG_PORTS: u8 = 8;
 /// How long the guest has to release a disk being unplugged.
 const UNPLUG_GRACE: Duration = Duration::from_secs(30);
+/// How long a live copy of a disk may take (seconds for the small disks of one host).
+const BACKUP_TIMEOUT: Duration = Duration::from_secs(600);
 
 /// The files an image directory must hold.
 pub struct ImageFiles {
@@ -277,9 +279,14 @@ pub(crate) async fn resize_disk(disk: &Path, size_gb: i64) -> DriverResult<()> {
     qemu_img(&["resize".into(), "-q".into(), "-f".into(), "qcow2".into(), path(disk), format!("{size_gb}G")]).await
 }
 
+/// Where a copy to `to` is written until it is whole: a crash leaves no half copy at `to`.
+fn partial(to: &Path) -> PathBuf {
+    to.with_extension("qcow2.tmp")
+}
+
 /// Writes `disk` and everything under it (its image) into one standalone qcow2 at `to`.
 pub(crate) async fn flatten_disk(disk: &Path, to: &Path) -> DriverResult<()> {
-    let tmp = to.with_extension("qcow2.tmp");
+    let tmp = partial(to);
     qemu_img(&[
         "convert".into(),
         "-q".into(),
@@ -330,6 +337,54 @@ pub(crate) async fn unplug_disk(files: &VmFiles, disk: &str) -> DriverResult<()>
         Err(DriverError::Provider { message, .. }) if message.contains("Failed to find node") => Ok(()),
         r => r.map(drop),
     }
+}
+
+/// Copies the disk `disk` (its block node) of the running VM, as it is at this instant,
+/// into a standalone qcow2 at `to` of `size_gb` (the disk's size: a backup needs equal
+/// sizes), without pausing the guest. Crash-consistent: what the guest has not yet
+/// written out is not in the copy.
+pub(crate) async fn backup_live(files: &VmFiles, disk: &str, size_gb: i64, to: &Path) -> DriverResult<()> {
+    let tmp = partial(to);
+    create_disk(&tmp, None, size_gb).await?;
+    // Named after the copy, so a copy that failed and left its node open does not stand
+    // in the next one's way.
+    let name = to.file_stem().map_or_else(|| disk.into(), |s| s.to_string_lossy());
+    if let Err(e) = backup_job(files, disk, &tmp, &name).await {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e);
+    }
+    std::fs::rename(&tmp, to).map_err(|e| io_error(to, e))
+}
+
+/// A full backup job `<name>-backup` from the block node `disk` to the existing qcow2
+/// `target`, open as the block node `<name>-target` for the job's time.
+async fn backup_job(files: &VmFiles, disk: &str, target: &Path, name: &str) -> DriverResult<()> {
+    let (node, job) = (format!("{name}-target"), format!("{name}-backup"));
+    let mut qmp = Qmp::connect(&files.qmp()).await?;
+    qmp.execute("blockdev-add", Disk { id: &node, path: target.to_path_buf(), port: None }.blockdev()).await?;
+    // BLOCK_JOB_COMPLETED carries the job's error, if it failed.
+    let failure = std::sync::Mutex::new(None);
+    let ours = |d: &Value| {
+        let ours = d["device"] == job.as_str();
+        if ours {
+            *failure.lock().expect("backup failure") = d["error"].as_str().map(str::to_string);
+        }
+        ours
+    };
+    let backup = json!({"job-id": job, "device": disk, "target": node, "sync": "full"});
+    let copied = match qmp.execute("blockdev-backup", backup).await {
+        Ok(_) => qmp.event("BLOCK_JOB_COMPLETED", ours, BACKUP_TIMEOUT).await,
+        Err(e) => Err(e),
+    };
+    let closed = qmp.execute("blockdev-del", json!({"node-name": node})).await;
+    copied?;
+    if let Some(why) = failure.into_inner().expect("backup failure") {
+        return Err(DriverError::Provider {
+            code: "qemu".into(),
+            message: format!("the live copy of disk {disk} failed: {why}"),
+        });
+    }
+    closed.map(drop)
 }
 
 /// Grows a disk the running VM has open; the guest sees the new size at once.

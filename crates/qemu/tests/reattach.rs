@@ -3,51 +3,21 @@
 //! reason, until it is started again (with the disk hot-plugged before on its port); a
 //! resize restarts a running VM with the new shape.
 
-use gureum_driver::{
-    CreateSpec, DiskSource, Driver, DriverError, Intent, ProviderResource, ProviderStatus, ResourceKind, VmAction,
-    VmSpec,
-};
-use gureum_qemu::{Accel, QemuDriver, QemuSettings, ZONE};
-use std::time::Duration;
+mod common;
 
-const BOOT: Duration = Duration::from_secs(120);
+use common::{BOOT, Host};
+use gureum_driver::{
+    DiskSource, Driver, DriverError, Intent, ProviderResource, ProviderStatus, ResourceKind, VmAction,
+};
+use gureum_qemu::{QemuDriver, ZONE};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reopened_driver_reattaches_and_a_dead_process_is_an_error() {
-    let Some(images_dir) = gureum_qemu::testing::images_dir() else { return };
-    let dir = tempfile::tempdir().unwrap();
-    let _guests = gureum_qemu::testing::KillGuests(dir.path().to_path_buf());
-    let settings = QemuSettings { images_dir, accel: Accel::Auto };
-    let driver = QemuDriver::open(dir.path(), settings.clone()).unwrap();
-    let new_disk = |name: &'static str, source| CreateSpec::Disk {
-        name: name.into(),
-        tag: format!("{name}-tag"),
-        size_gb: 1,
-        zone: ZONE.into(),
-        volume_type: "SSD".into(),
-        source,
-    };
-    let disk = driver.create(new_disk("root", DiskSource::Image("tiny-linux".into()))).await.unwrap();
-    let data = driver.create(new_disk("data", DiskSource::Blank)).await.unwrap();
-    let vm = driver
-        .create(CreateSpec::Vm(VmSpec {
-            name: "box".into(),
-            tag: "vm-tag".into(),
-            hostname: "box".into(),
-            zone: ZONE.into(),
-            instance_type: "t1.micro".into(),
-            vcpus: 1,
-            memory_mib: 256,
-            image: "tiny-linux".into(),
-            root_disk: disk.id.clone(),
-            subnet: None,
-            security_groups: vec![],
-            key_pair: None,
-            public_key: None,
-            user_data: None,
-        }))
-        .await
-        .unwrap();
+    let Some(host) = Host::new() else { return };
+    let Host { driver, settings, ref dir, .. } = host;
+    let disk = driver.create(common::disk("root", 1, DiskSource::Image("tiny-linux".into()))).await.unwrap();
+    let data = driver.create(common::disk("data", 1, DiskSource::Blank)).await.unwrap();
+    let vm = driver.create(common::vm("box", &disk.id)).await.unwrap();
     let running = driver.wait(ResourceKind::Vm, &vm.id, &[ProviderStatus::Running], BOOT).await.unwrap().unwrap();
     let pid = running.attr_i64("pid").expect("a running VM has a pid");
     assert_eq!(driver.get(ResourceKind::Disk, &disk.id).await.unwrap().attr_str("attached_to"), Some(vm.id.as_str()));
@@ -55,7 +25,7 @@ async fn a_reopened_driver_reattaches_and_a_dead_process_is_an_error() {
     drop(driver);
 
     let driver = QemuDriver::open(dir.path(), settings).unwrap();
-    let found = driver.find_by_tag(ResourceKind::Vm, "vm-tag").await.unwrap().expect("found by its tag");
+    let found = driver.find_by_tag(ResourceKind::Vm, "box-tag").await.unwrap().expect("found by its tag");
     assert_eq!((found.id.as_str(), found.status), (vm.id.as_str(), ProviderStatus::Running));
     assert_eq!(found.attr_i64("pid"), Some(pid), "the same process, not a new one");
 
@@ -111,9 +81,8 @@ async fn a_reopened_driver_reattaches_and_a_dead_process_is_an_error() {
 
 #[tokio::test]
 async fn what_the_host_cannot_do_is_refused_before_any_call() {
-    let Some(images_dir) = gureum_qemu::testing::images_dir() else { return };
-    let dir = tempfile::tempdir().unwrap();
-    let driver = QemuDriver::open(dir.path(), QemuSettings { images_dir, accel: Accel::Tcg }).unwrap();
+    let Some(host) = Host::new() else { return };
+    let driver = &host.driver;
     let vm = |image, vcpus, memory_mib| Intent::Vm {
         instance_type: "t1.micro",
         vcpus,
