@@ -171,10 +171,10 @@ impl Engine {
         if inst.connection_id != r.connection_id {
             return Err(Error::invalid("instance", format!("instance {} is in another connection", inst.name)));
         }
+        self.check_same_node(&r, &inst).await?;
         if self.store().count::<PublicIpRecord>(&[("instance_id", inst.id.into())]).await? > 0 {
             return Err(Error::Conflict(format!("instance {} already has a public IP", inst.name)));
         }
-        self.check_same_node(&r, &inst).await?;
         let params = IpParams { connection_id: r.connection_id, instance_id: inst.id };
         self.start_ip_workflow(ctx, &scope, r, enters, &PUBLIC_IP_ATTACH, params, Some(inst.id)).await
     }

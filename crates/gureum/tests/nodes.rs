@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
-use support::{Client, Server, connection_body, eventually};
+use support::{Client, Server, banner, connection_body, eventually};
 
 /// A `gureum agent` process, killed when dropped.
 struct Agent(Child);
@@ -130,6 +130,12 @@ fn qcow2_files(dir: &Path) -> Vec<std::path::PathBuf> {
         }
     }
     found
+}
+
+/// The records of one kind (`sgs`, `ips`…) the qemu driver keeps under `dir`.
+fn records(dir: &Path, kind: &str) -> usize {
+    let conns = std::fs::read_dir(dir.join("qemu")).into_iter().flatten().flatten();
+    conns.map(|c| std::fs::read_dir(c.path().join(kind)).into_iter().flatten().count()).sum()
 }
 
 /// Waits until node `far-1` of `pool` is ready.
@@ -311,10 +317,16 @@ async fn disks_follow_their_instance_from_node_to_node() {
     let data = c.get("/v1/projects/vms/volumes/data").await;
     assert_eq!((data["state"].as_str(), data["node"].as_str()), (Some("Available"), Some("local-1")), "{data}");
     assert_eq!((qcow2_on(&server_dir), qcow2_on(&agent_dir)), (1, 0), "the volume is a file on this host");
-    let vm =
-        create(&c, "vms", json!({"name": "vm", "instance_type": "t1.micro", "image": "tiny-linux", "subnet": "net"}))
-            .await;
+    let body = json!({"name": "vm", "instance_type": "t1.micro", "image": "tiny-linux", "subnet": "net",
+                      "security_groups": ["sg"], "public_ip": "ephemeral"});
+    let vm = create(&c, "vms", body).await;
     assert_eq!((vm["state"].as_str(), vm["node"].as_str()), (Some("Active"), Some("far-1")), "{vm}");
+    // far-1 enforces the group through its own copy, which follows the group's rules.
+    let address = vm["public_ip"]["address"].as_str().expect("an address on far-1").to_string();
+    assert_eq!(banner(&address), None, "no rule lets port 22 in yet");
+    let rule = json!({"direction": "inbound", "protocol": "tcp", "port_from": 22});
+    c.run("vms", "security-groups/sg/rules", Some(rule)).await;
+    assert_eq!(banner(&address).as_deref(), Some("SSH-2.0-tiny-linux vm"), "the rule reached far-1");
 
     // A static IP is a port of its node's host: it cannot forward to far-1's VM.
     c.run("vms", "public-ips", Some(json!({"name": "ip", "connection": "local"}))).await;
@@ -351,6 +363,8 @@ async fn disks_follow_their_instance_from_node_to_node() {
     assert_eq!((qemu_processes(&server_dir), qemu_processes(&agent_dir)), (1, 0), "the VM runs on this host");
     let log = c.get("/v1/projects/vms/instances/vm/console").await["output"].as_str().unwrap().to_string();
     assert!(log.contains("GUREUM-READY hostname=vm"), "the moved root disk boots: {log}");
+    let address = vm["public_ip"]["address"].as_str().expect("an address on this host").to_string();
+    assert_eq!(banner(&address).as_deref(), Some("SSH-2.0-tiny-linux vm"), "the group's rule holds here too");
     eventually(Duration::from_secs(30), "the data volume back in the guest", async || {
         let log = c.get("/v1/projects/vms/instances/vm/console").await["output"].as_str().unwrap().to_string();
         let last_boot = log.rfind("Linux version").map_or(log.as_str(), |at| &log[at..]);
@@ -365,7 +379,9 @@ async fn disks_follow_their_instance_from_node_to_node() {
 
     c.run("vms", "instances/vm", None).await;
     c.run("vms", "volumes/data", None).await;
+    c.run("vms", "security-groups/sg", None).await;
     assert_eq!((qcow2_on(&server_dir), qcow2_on(&agent_dir)), (0, 0), "no disk is left on either host");
+    assert_eq!((records(&server_dir, "sgs"), records(&agent_dir, "sgs")), (0, 0), "the group and its copy are gone");
     assert_eq!((qemu_processes(&server_dir), qemu_processes(&agent_dir)), (0, 0));
     let far = patch(&c, "/v1/pools/local/nodes/far-1", json!({"capacity_pinned": false})).await;
     assert_eq!(far["capacity_pinned"], false, "{far}");

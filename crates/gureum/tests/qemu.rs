@@ -6,10 +6,9 @@
 mod support;
 
 use serde_json::{Value, json};
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
-use support::{Client, QemuHost, Server, eventually};
+use support::{Client, QemuHost, Server, banner, eventually};
 
 const P: &str = "vms";
 
@@ -47,15 +46,6 @@ fn rss_kib(pid: u32) -> u64 {
         .find_map(|l| l.strip_prefix("VmRSS:"))
         .and_then(|v| v.split_whitespace().next()?.parse().ok())
         .unwrap_or(0)
-}
-
-/// The banner behind a port forward, if something answers there.
-fn banner(address: &str) -> Option<String> {
-    let mut s = std::net::TcpStream::connect_timeout(&address.parse().ok()?, Duration::from_secs(2)).ok()?;
-    s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
-    let mut buf = [0u8; 256];
-    let n = s.read(&mut buf).ok()?;
-    (n > 0).then(|| String::from_utf8_lossy(&buf[..n]).trim().to_string())
 }
 
 /// Runs an action and waits for its operation to succeed; returns what the POST answered.

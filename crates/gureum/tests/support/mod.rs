@@ -157,6 +157,17 @@ impl Client {
     }
 }
 
+/// The banner behind a port forward, if something answers there (slirp accepts a
+/// connection even when nothing listens in the guest: only a banner proves the way in).
+pub fn banner(address: &str) -> Option<String> {
+    use std::io::Read;
+    let mut s = std::net::TcpStream::connect_timeout(&address.parse().ok()?, Duration::from_secs(2)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    let mut buf = [0u8; 256];
+    let n = s.read(&mut buf).ok()?;
+    (n > 0).then(|| String::from_utf8_lossy(&buf[..n]).trim().to_string())
+}
+
 /// Polls `check` until it returns `Some`, failing after `timeout` with the last state.
 pub async fn eventually<T>(timeout: Duration, what: &str, mut check: impl AsyncFnMut() -> Result<T, String>) -> T {
     let deadline = Instant::now() + timeout;
