@@ -590,8 +590,9 @@ impl Driver for QemuDriver {
         }
     }
 
+    /// Only the VM's lock (taken by `power`): a power call writes only the VM's record,
+    /// and a start's launch, which takes long, must not hold up the other resources.
     async fn vm_action(&self, id: &str, action: VmAction) -> DriverResult<()> {
-        let _guard = self.lock.lock().await;
         self.power(id, action).await
     }
 
