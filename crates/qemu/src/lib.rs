@@ -217,6 +217,26 @@ pub mod testing {
         Some(images)
     }
 
+    /// A VM of tiny-linux (1 vCPU, 256 MiB) booting `root_disk`, hostname `name`.
+    pub fn tiny_vm(name: &str, tag: &str, root_disk: &str) -> gureum_driver::VmSpec {
+        gureum_driver::VmSpec {
+            name: name.into(),
+            tag: tag.into(),
+            hostname: name.into(),
+            zone: super::ZONE.into(),
+            instance_type: "t1.micro".into(),
+            vcpus: 1,
+            memory_mib: 256,
+            image: "tiny-linux".into(),
+            root_disk: root_disk.into(),
+            subnet: None,
+            security_groups: vec![],
+            key_pair: None,
+            public_key: None,
+            user_data: None,
+        }
+    }
+
     /// Runs qemu-io's `command` (e.g. `write -P 0x5a 0 1M`, `read -P 0x5a 0 1M`) on the
     /// qcow2 `disk`; fails the test when qemu-io fails or a pattern does not match.
     pub fn qemu_io(disk: &Path, command: &str) {

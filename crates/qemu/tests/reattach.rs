@@ -5,8 +5,8 @@
 
 use gureum_driver::{
     CreateSpec, DiskSource, Driver, DriverError, Intent, ProviderResource, ProviderStatus, ResourceKind, VmAction,
-    VmSpec,
 };
+use gureum_qemu::testing::tiny_vm;
 use gureum_qemu::{Accel, QemuDriver, QemuSettings, ZONE};
 use std::time::Duration;
 
@@ -29,25 +29,7 @@ async fn a_reopened_driver_reattaches_and_a_dead_process_is_an_error() {
     };
     let disk = driver.create(new_disk("root", DiskSource::Image("tiny-linux".into()))).await.unwrap();
     let data = driver.create(new_disk("data", DiskSource::Blank)).await.unwrap();
-    let vm = driver
-        .create(CreateSpec::Vm(VmSpec {
-            name: "box".into(),
-            tag: "vm-tag".into(),
-            hostname: "box".into(),
-            zone: ZONE.into(),
-            instance_type: "t1.micro".into(),
-            vcpus: 1,
-            memory_mib: 256,
-            image: "tiny-linux".into(),
-            root_disk: disk.id.clone(),
-            subnet: None,
-            security_groups: vec![],
-            key_pair: None,
-            public_key: None,
-            user_data: None,
-        }))
-        .await
-        .unwrap();
+    let vm = driver.create(CreateSpec::Vm(tiny_vm("box", "vm-tag", &disk.id))).await.unwrap();
     let running = driver.wait(ResourceKind::Vm, &vm.id, &[ProviderStatus::Running], BOOT).await.unwrap().unwrap();
     let pid = running.attr_i64("pid").expect("a running VM has a pid");
     assert_eq!(driver.get(ResourceKind::Disk, &disk.id).await.unwrap().attr_str("attached_to"), Some(vm.id.as_str()));

@@ -6,9 +6,9 @@
 use futures::StreamExt;
 use gureum_driver::{
     CreateSpec, DiskExport, DiskManifest, DiskSource, Driver, DriverError, ProviderResource, ProviderStatus,
-    ResourceKind, VmSpec,
+    ResourceKind,
 };
-use gureum_qemu::testing::{KillGuests, qemu_io, same_content};
+use gureum_qemu::testing::{KillGuests, qemu_io, same_content, tiny_vm};
 use gureum_qemu::{Accel, QemuDriver, QemuSettings, READY_MARKER, ZONE};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -105,26 +105,7 @@ async fn a_root_disk_moves_to_another_host_and_boots_there() {
     qemu_io(&b.disk_file(&moved), "read -P 0x5a 512M 1M");
     assert_eq!(moved.attrs["source"], serde_json::json!({"Image": "tiny-linux"}), "{moved:?}");
 
-    let vm = b
-        .driver
-        .create(CreateSpec::Vm(VmSpec {
-            name: "moved".into(),
-            tag: "vm-tag".into(),
-            hostname: "moved".into(),
-            zone: ZONE.into(),
-            instance_type: "t1.micro".into(),
-            vcpus: 1,
-            memory_mib: 256,
-            image: "tiny-linux".into(),
-            root_disk: moved.id.clone(),
-            subnet: None,
-            security_groups: vec![],
-            key_pair: None,
-            public_key: None,
-            user_data: None,
-        }))
-        .await
-        .unwrap();
+    let vm = b.driver.create(CreateSpec::Vm(tiny_vm("moved", "vm-tag", &moved.id))).await.unwrap();
     let running = b.driver.wait(ResourceKind::Vm, &vm.id, &[ProviderStatus::Running], BOOT).await.unwrap();
     assert!(running.is_some());
     assert!(b.driver.console_log(&vm.id).await.unwrap().contains(READY_MARKER));

@@ -7,7 +7,7 @@
 
 mod transfer;
 
-pub use transfer::MANIFEST_HEADER;
+pub use transfer::{MANIFEST_HEADER, TRANSFER_STALL};
 
 use async_trait::async_trait;
 use axum::extract::State;
@@ -146,8 +146,14 @@ impl RemoteDriver {
             secret: secret.into(),
             local,
             http,
-            transfers: transfer::TransferClients::new(),
+            transfers: transfer::TransferClients::new(TRANSFER_STALL),
         }
+    }
+
+    /// The longest a disk's transfer may stand still (default [`TRANSFER_STALL`]).
+    pub fn with_transfer_stall(mut self, stall: Duration) -> RemoteDriver {
+        self.transfers = transfer::TransferClients::new(stall);
+        self
     }
 
     fn unreachable(&self, e: impl std::fmt::Display) -> DriverError {

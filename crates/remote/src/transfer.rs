@@ -17,14 +17,16 @@ use std::time::{Duration, Instant};
 
 /// The header that carries a disk's [`DiskManifest`] as JSON.
 pub const MANIFEST_HEADER: &str = "x-gureum-disk-manifest";
-/// The longest a transfer may go without moving: the source's flattening before the
-/// first byte, a pause between two pieces, the destination's sync and check after the
-/// last. A transfer takes as long as its size needs, so nothing bounds it as a whole.
-const TRANSFER_STALL: Duration = Duration::from_secs(300);
+/// The longest a transfer may go without moving, unless the driver says otherwise: the
+/// source's flattening before the first byte, a pause between two pieces, the
+/// destination's sync and check after the last. A transfer takes as long as its size
+/// needs, so nothing bounds it as a whole.
+pub const TRANSFER_STALL: Duration = Duration::from_secs(300);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The HTTP clients of a node's transfers (a call's client bounds the whole request).
 pub(crate) struct TransferClients {
+    stall: Duration,
     /// For exports: reqwest's read timeout bounds the wait for the answer and every
     /// pause in its body.
     exports: reqwest::Client,
@@ -34,10 +36,11 @@ pub(crate) struct TransferClients {
 }
 
 impl TransferClients {
-    pub(crate) fn new() -> TransferClients {
+    pub(crate) fn new(stall: Duration) -> TransferClients {
         let client = || reqwest::Client::builder().connect_timeout(CONNECT_TIMEOUT);
         TransferClients {
-            exports: client().read_timeout(TRANSFER_STALL).build().expect("an HTTP client"),
+            stall,
+            exports: client().read_timeout(stall).build().expect("an HTTP client"),
             imports: client().build().expect("an HTTP client"),
         }
     }
@@ -110,8 +113,7 @@ fn manifest_of(headers: &HeaderMap) -> Result<DiskManifest, String> {
     serde_json::from_str(text).map_err(|e| e.to_string())
 }
 
-/// When an upload last moved, for a watchdog that ends it once it has stood still for
-/// [`TRANSFER_STALL`].
+/// When an upload last moved, for a watchdog that ends it once it has stood still.
 #[derive(Clone)]
 struct Progress {
     start: Instant,
@@ -170,10 +172,10 @@ impl RemoteDriver {
             .send();
         let r = tokio::select! {
             r = send => r.map_err(|e| self.unreachable(e))?,
-            _ = progress.stalled(TRANSFER_STALL) => {
+            _ = progress.stalled(self.transfers.stall) => {
                 return Err(DriverError::Timeout(format!(
-                    "the import of disk {:?} into node {} stood still for {TRANSFER_STALL:?}",
-                    manifest.name, self.node
+                    "the import of disk {:?} into node {} stood still for {:?}",
+                    manifest.name, self.node, self.transfers.stall
                 )));
             }
         };

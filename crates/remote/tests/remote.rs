@@ -2,6 +2,7 @@
 //! in process: results come back whole, typed errors keep their variant, a disk's bytes
 //! stream from one node to another, and a caller without the node's secret gets nothing.
 
+use futures::StreamExt;
 use gureum_driver::{CreateSpec, DiskExport, DiskManifest, DiskSource, Driver, DriverError, ResourceKind};
 use gureum_qemu::testing::{qemu_io, same_content};
 use gureum_qemu::{Accel, QemuDriver, QemuSettings, ZONE};
@@ -114,5 +115,22 @@ async fn a_disk_streams_from_one_agent_to_another() {
     unavailable_with_401(node("a", &url_a, "gns_wrong").disk_export(&disk.id).await);
     let content = node_a.disk_export(&disk.id).await.unwrap().content;
     unavailable_with_401(node("b", &url_b, "gns_wrong").disk_import(manifest, content).await);
+
+    // An import whose source stops sending is ended, and the node it was going to keeps nothing.
+    let DiskExport { manifest, content } = node_a.disk_export(&disk.id).await.unwrap();
+    let stalled = content.take(1).chain(futures::stream::pending()).boxed();
+    let impatient = node("b", &url_b, "gns_secret").with_transfer_stall(Duration::from_millis(500));
+    match impatient.disk_import(manifest, stalled).await {
+        Err(DriverError::Timeout(m)) => assert!(m.contains("stood still"), "{m}"),
+        other => panic!("a stalled import times out: {other:?}"),
+    }
+    let disks_b = dir.path().join("b/disks");
+    let part_gone =
+        || std::fs::read_dir(&disks_b).unwrap().flatten().all(|e| !e.file_name().to_string_lossy().ends_with(".part"));
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !part_gone() && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(part_gone(), "the receiving node removed what it had received");
     assert_eq!(b.list(ResourceKind::Disk).await.unwrap().len(), 1, "refused imports made no disk");
 }
