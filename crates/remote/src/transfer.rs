@@ -113,20 +113,30 @@ fn manifest_of(headers: &HeaderMap) -> Result<DiskManifest, String> {
     serde_json::from_str(text).map_err(|e| e.to_string())
 }
 
-/// When an upload last moved, for a watchdog that ends it once it has stood still.
+/// What an upload's source did: when it last moved, for a watchdog that ends the upload
+/// once it has stood still, and how it broke off, if it did (the request then fails for
+/// a reason that is not the node's).
 #[derive(Clone)]
 struct Progress {
     start: Instant,
     last_ms: Arc<AtomicU64>,
+    broke: Arc<std::sync::Mutex<Option<String>>>,
 }
 
 impl Progress {
     fn new() -> Progress {
-        Progress { start: Instant::now(), last_ms: Arc::default() }
+        Progress { start: Instant::now(), last_ms: Arc::default(), broke: Arc::default() }
     }
 
-    fn moved(&self) {
-        self.last_ms.store(self.start.elapsed().as_millis() as u64, Ordering::Relaxed);
+    fn saw(&self, piece: &std::io::Result<bytes::Bytes>) {
+        match piece {
+            Ok(_) => self.last_ms.store(self.start.elapsed().as_millis() as u64, Ordering::Relaxed),
+            Err(e) => *self.broke.lock().expect("progress") = Some(e.to_string()),
+        }
+    }
+
+    fn broke(&self) -> Option<String> {
+        self.broke.lock().expect("progress").clone()
     }
 
     /// Returns once nothing has moved for `limit`.
@@ -161,7 +171,7 @@ impl RemoteDriver {
     pub(crate) async fn import(&self, manifest: DiskManifest, content: DiskContent) -> DriverResult<ProviderResource> {
         let progress = Progress::new();
         let moved = progress.clone();
-        let body = reqwest::Body::wrap_stream(content.inspect(move |_| moved.moved()));
+        let body = reqwest::Body::wrap_stream(content.inspect(move |piece| moved.saw(piece)));
         let send = self
             .transfers
             .imports
@@ -171,7 +181,10 @@ impl RemoteDriver {
             .body(body)
             .send();
         let r = tokio::select! {
-            r = send => r.map_err(|e| self.unreachable(e))?,
+            r = send => r.map_err(|e| match progress.broke() {
+                Some(why) => DriverError::Unavailable(format!("the content of disk {:?} broke off: {why}", manifest.name)),
+                None => self.unreachable(e),
+            })?,
             _ = progress.stalled(self.transfers.stall) => {
                 return Err(DriverError::Timeout(format!(
                     "the import of disk {:?} into node {} stood still for {:?}",

@@ -124,6 +124,12 @@ async fn a_disk_streams_from_one_agent_to_another() {
         Err(DriverError::Timeout(m)) => assert!(m.contains("stood still"), "{m}"),
         other => panic!("a stalled import times out: {other:?}"),
     }
+    let DiskExport { manifest, content } = node_a.disk_export(&disk.id).await.unwrap();
+    let broken = content.take(1).chain(futures::stream::iter([Err(std::io::Error::other("link down"))])).boxed();
+    match node_b.disk_import(manifest, broken).await {
+        Err(DriverError::Unavailable(m)) => assert!(m.contains("broke off: link down"), "{m}"),
+        other => panic!("a source that breaks off is named as the cause: {other:?}"),
+    }
     let disks_b = dir.path().join("b/disks");
     let part_gone =
         || std::fs::read_dir(&disks_b).unwrap().flatten().all(|e| !e.file_name().to_string_lossy().ends_with(".part"));
