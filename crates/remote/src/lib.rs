@@ -3,7 +3,7 @@
 //! other. Every call is one POST of a [`DriverCall`], authenticated by the node's secret
 //! as a bearer token; the answer is the call's result or its typed [`DriverError`], so
 //! the engine treats a remote host's answers exactly as a local one's. A disk moving
-//! between nodes streams its bytes instead (see [`transfer`]).
+//! between nodes streams its bytes instead (see transfer.rs).
 
 mod transfer;
 
