@@ -23,6 +23,8 @@ pub const MANIFEST_HEADER: &str = "x-gureum-disk-manifest";
 /// needs, so nothing bounds it as a whole.
 pub const TRANSFER_STALL: Duration = Duration::from_secs(300);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a refused import's remaining upload is read so its answer gets through.
+const REFUSAL_DRAIN: Duration = Duration::from_secs(10);
 
 /// The HTTP clients of a node's transfers (a call's client bounds the whole request).
 pub(crate) struct TransferClients {
@@ -64,15 +66,28 @@ pub(crate) async fn serve_import(State(s): State<Served>, headers: HeaderMap, bo
     if !s.authorized(&headers) {
         return StatusCode::UNAUTHORIZED.into_response();
     }
+    // A raw body is not held to axum's body limit, which only extractors apply.
+    let body = Arc::new(tokio::sync::Mutex::new(body.into_data_stream()));
     let answer = match manifest_of(&headers) {
-        Ok(manifest) => {
-            // A raw body is not held to axum's body limit, which only extractors apply.
-            let content = body.into_data_stream().map_err(std::io::Error::other).boxed();
-            Answer::from(s.driver.disk_import(manifest, content).await)
-        }
+        Ok(manifest) => Answer::from(s.driver.disk_import(manifest, shared_content(body.clone())).await),
         Err(why) => Answer::Err(DriverError::InvalidRequest(format!("a disk import needs {MANIFEST_HEADER}: {why}"))),
     };
+    if let Answer::Err(_) = answer {
+        // Closing the connection on bytes not yet read resets it, and the reset can lose
+        // the answer before the caller reads it: the rest is read first, for a while.
+        let drain = async { while let Some(Ok(_)) = body.lock().await.next().await {} };
+        let _ = tokio::time::timeout(REFUSAL_DRAIN, drain).await;
+    }
     axum::Json(answer).into_response()
+}
+
+/// The request body as a disk's content, which the handler can still read after the driver.
+fn shared_content(body: Arc<tokio::sync::Mutex<axum::body::BodyDataStream>>) -> DiskContent {
+    futures::stream::unfold(body, |body| async move {
+        let piece = body.lock().await.next().await?;
+        Some((piece.map_err(std::io::Error::other), body))
+    })
+    .boxed()
 }
 
 /// The status of a failed export (its body says which error it is).

@@ -113,7 +113,8 @@ async fn a_disk_streams_from_one_agent_to_another() {
         Ok(_) => panic!("a missing disk is not found"),
     }
     unavailable_with_401(node("a", &url_a, "gns_wrong").disk_export(&disk.id).await);
-    let content = node_a.disk_export(&disk.id).await.unwrap().content;
+    // A stranger's upload is not read: a small one, all sent before the refusal comes.
+    let content = futures::stream::iter([Ok(bytes::Bytes::from_static(b"QFI\xfb"))]).boxed();
     unavailable_with_401(node("b", &url_b, "gns_wrong").disk_import(manifest, content).await);
 
     // An import whose source stops sending is ended, and the node it was going to keeps nothing.
