@@ -5,8 +5,9 @@ use crate::vm::{self, Disk, GUEST_IP, HOTPLUG_PORTS, ImageFiles, Launch, VmFiles
 use crate::{QemuDriver, ZONE, now_ms, qmp};
 use async_trait::async_trait;
 use gureum_driver::{
-    CreateSpec, DiskSource, Driver, DriverError, DriverInfo, DriverResult, Intent, Looks, ProviderResource,
-    ProviderStatus, Refusal, ResourceKind, RuleOutcome, RuleSpec, Support, VmAction, VmSpec, poll_until,
+    CreateSpec, DiskContent, DiskExport, DiskManifest, DiskSource, Driver, DriverError, DriverInfo, DriverResult,
+    Intent, Looks, ProviderResource, ProviderStatus, Refusal, ResourceKind, RuleOutcome, RuleSpec, Support, VmAction,
+    VmSpec, poll_until,
 };
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
@@ -79,7 +80,7 @@ impl QemuDriver {
         })
     }
 
-    fn check_zone(zone: &str) -> DriverResult<()> {
+    pub(crate) fn check_zone(zone: &str) -> DriverResult<()> {
         if zone == ZONE {
             return Ok(());
         }
@@ -116,7 +117,7 @@ impl QemuDriver {
         Ok(self.disk_view(&rec))
     }
 
-    fn disk_view(&self, d: &DiskRecord) -> ProviderResource {
+    pub(crate) fn disk_view(&self, d: &DiskRecord) -> ProviderResource {
         let status = if d.attached_to.is_some() { ProviderStatus::InUse } else { ProviderStatus::Available };
         view(
             ResourceKind::Disk,
@@ -596,8 +597,9 @@ impl Driver for QemuDriver {
         }
     }
 
+    /// Only the VM's lock (taken by `power`): a power call writes only the VM's record,
+    /// and a start's launch, which takes long, must not hold up the other resources.
     async fn vm_action(&self, id: &str, action: VmAction) -> DriverResult<()> {
-        let _guard = self.lock.lock().await;
         self.power(id, action).await
     }
 
@@ -718,6 +720,14 @@ impl Driver for QemuDriver {
         let worth_a_look: Option<&(dyn Fn() -> bool + Send + Sync)> = (kind == ResourceKind::Vm).then_some(&changed);
         let poll_max = self.wait_poll_max();
         poll_until(self, Looks { kind, id, until, timeout, poll_max, worth_a_look }).await
+    }
+
+    async fn disk_export(&self, disk_id: &str) -> DriverResult<DiskExport> {
+        self.export_disk(disk_id).await
+    }
+
+    async fn disk_import(&self, manifest: DiskManifest, content: DiskContent) -> DriverResult<ProviderResource> {
+        self.import_disk(manifest, content).await
     }
 
     async fn console_log(&self, vm_id: &str) -> DriverResult<String> {

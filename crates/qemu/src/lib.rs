@@ -21,6 +21,7 @@ mod my_images;
 mod qmp;
 mod security_groups;
 mod snapshots;
+mod transfer;
 mod vm;
 
 pub use vm::{ImageFiles, bare_command};
@@ -216,6 +217,44 @@ pub mod testing {
             .expect("run images/tiny-linux/build.sh");
         assert!(status.success(), "images/tiny-linux/build.sh failed");
         Some(images)
+    }
+
+    /// A VM of tiny-linux (1 vCPU, 256 MiB) booting `root_disk`, hostname `name`.
+    pub fn tiny_vm(name: &str, tag: &str, root_disk: &str) -> gureum_driver::VmSpec {
+        gureum_driver::VmSpec {
+            name: name.into(),
+            tag: tag.into(),
+            hostname: name.into(),
+            zone: super::ZONE.into(),
+            instance_type: "t1.micro".into(),
+            vcpus: 1,
+            memory_mib: 256,
+            image: "tiny-linux".into(),
+            root_disk: root_disk.into(),
+            subnet: None,
+            security_groups: vec![],
+            key_pair: None,
+            public_key: None,
+            user_data: None,
+        }
+    }
+
+    /// Runs qemu-io's `command` (e.g. `write -P 0x5a 0 1M`, `read -P 0x5a 0 1M`) on the
+    /// qcow2 `disk`; fails the test when qemu-io fails or a pattern does not match.
+    pub fn qemu_io(disk: &Path, command: &str) {
+        let out = std::process::Command::new("qemu-io")
+            .args(["-f", "qcow2", "-c", command])
+            .arg(disk)
+            .output()
+            .expect("run qemu-io (qemu-utils)");
+        let said = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success() && !said.contains("failed"), "qemu-io {command:?} on {}: {said}", disk.display());
+    }
+
+    /// Whether two disks (a backing chain counted as its overlay's content) hold the same bytes.
+    pub fn same_content(a: &Path, b: &Path) -> bool {
+        let status = std::process::Command::new(super::QEMU_IMG).args(["compare", "-q"]).arg(a).arg(b).status();
+        status.expect("run qemu-img compare").success()
     }
 
     /// Kills, when dropped, every QEMU process whose pidfile is under its directory: a

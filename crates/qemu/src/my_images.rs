@@ -31,6 +31,11 @@ impl QemuDriver {
     ) -> DriverResult<ProviderResource> {
         let layout = self.layout();
         let disk: DiskRecord = layout.load(ResourceKind::Disk, disk_id)?;
+        // Power calls take only the VM's lock: holding it keeps the VM stopped while its disk is copied.
+        let _vm = match &disk.attached_to {
+            Some(vm) => Some(self.lock_vm(vm).await),
+            None => None,
+        };
         if let Some(vm) = &disk.attached_to
             && VmFiles::new(&layout, vm).pid().is_some()
         {

@@ -232,7 +232,12 @@ pub fn bare_command(
 }
 
 /// Runs a QEMU tool to its end; what it wrote to stderr is the error when it fails.
-async fn run(mut cmd: tokio::process::Command, what: &str) -> DriverResult<()> {
+async fn run(cmd: tokio::process::Command, what: &str) -> DriverResult<()> {
+    output(cmd, what).await.map(drop)
+}
+
+/// Runs a QEMU tool to its end and returns what it wrote to stdout.
+async fn output(mut cmd: tokio::process::Command, what: &str) -> DriverResult<Vec<u8>> {
     let out = cmd.output().await.map_err(|e| DriverError::Unavailable(format!("running {what}: {e}")))?;
     if !out.status.success() {
         return Err(DriverError::Provider {
@@ -240,7 +245,7 @@ async fn run(mut cmd: tokio::process::Command, what: &str) -> DriverResult<()> {
             message: format!("{what} failed: {}", String::from_utf8_lossy(&out.stderr).trim()),
         });
     }
-    Ok(())
+    Ok(out.stdout)
 }
 
 /// Ends the process: `quit` over QMP, then SIGKILL if it is still there after a grace.
@@ -390,6 +395,17 @@ async fn backup_job(files: &VmFiles, disk: &str, target: &Path, name: &str) -> D
 /// Grows a disk the running VM has open; the guest sees the new size at once.
 pub(crate) async fn resize_live(files: &VmFiles, disk: &str, size_gb: i64) -> DriverResult<()> {
     qmp::execute(&files.qmp(), "block_resize", json!({"node-name": disk, "size": size_gb << 30})).await.map(drop)
+}
+
+/// What `qemu-img info` says of the image at `disk` (its format probed, not assumed).
+pub(crate) async fn image_info(disk: &Path) -> DriverResult<Value> {
+    let mut cmd = tokio::process::Command::new(crate::QEMU_IMG);
+    cmd.args(["info", "--output=json"]).arg(disk);
+    let out = output(cmd, "qemu-img info").await?;
+    serde_json::from_slice(&out).map_err(|e| DriverError::Provider {
+        code: "qemu".into(),
+        message: format!("qemu-img info of {}: {e}", disk.display()),
+    })
 }
 
 async fn qemu_img(args: &[String]) -> DriverResult<()> {

@@ -2,14 +2,19 @@
 //! [`router`]; the server reaches it through [`RemoteDriver`], a [`Driver`] like any
 //! other. Every call is one POST of a [`DriverCall`], authenticated by the node's secret
 //! as a bearer token; the answer is the call's result or its typed [`DriverError`], so
-//! the engine treats a remote host's answers exactly as a local one's.
+//! the engine treats a remote host's answers exactly as a local one's. A disk moving
+//! between nodes streams its bytes instead (see transfer.rs).
+
+mod transfer;
+
+pub use transfer::{MANIFEST_HEADER, TRANSFER_STALL};
 
 use async_trait::async_trait;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use gureum_driver::{
-    CreateSpec, Driver, DriverError, DriverInfo, DriverResult, Intent, ProviderResource, Refusal, ResourceKind,
-    RootDisk, RuleOutcome, RuleSpec, VmAction, VolumeType,
+    CreateSpec, DiskContent, DiskExport, DiskManifest, Driver, DriverError, DriverInfo, DriverResult, Intent,
+    ProviderResource, Refusal, ResourceKind, RootDisk, RuleOutcome, RuleSpec, VmAction, VolumeType,
 };
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -75,16 +80,37 @@ pub enum Answer {
     Err(DriverError),
 }
 
+impl<T: Serialize> From<DriverResult<T>> for Answer {
+    fn from(r: DriverResult<T>) -> Answer {
+        match to_value(r) {
+            Ok(v) => Answer::Ok(v),
+            Err(e) => Answer::Err(e),
+        }
+    }
+}
+
 #[derive(Clone)]
 struct Served {
     driver: Arc<dyn Driver>,
     secret: Arc<str>,
 }
 
-/// `POST /v1/driver`: `driver`'s calls for the holder of `secret`.
+impl Served {
+    /// Whether the request carries the node's secret as its bearer token.
+    fn authorized(&self, headers: &HeaderMap) -> bool {
+        let bearer = headers.get("authorization").and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
+        bearer == Some(&*self.secret)
+    }
+}
+
+/// `POST /v1/driver`: `driver`'s calls for the holder of `secret`; under it, a disk's
+/// export (`GET disks/{id}/export`) and import (`POST disks/import`).
 pub fn router(driver: Arc<dyn Driver>, secret: &str) -> axum::Router {
+    use axum::routing::{get, post};
     axum::Router::new()
-        .route(DRIVER_PATH, axum::routing::post(serve_call))
+        .route(DRIVER_PATH, post(serve_call))
+        .route(&format!("{DRIVER_PATH}/disks/{{id}}/export"), get(transfer::serve_export))
+        .route(&format!("{DRIVER_PATH}/disks/import"), post(transfer::serve_import))
         .with_state(Served { driver, secret: secret.into() })
 }
 
@@ -93,14 +119,10 @@ async fn serve_call(
     headers: HeaderMap,
     axum::Json(call): axum::Json<DriverCall>,
 ) -> Result<axum::Json<Answer>, StatusCode> {
-    let bearer = headers.get("authorization").and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
-    if bearer != Some(&*s.secret) {
+    if !s.authorized(&headers) {
         return Err(StatusCode::UNAUTHORIZED);
     }
-    Ok(axum::Json(match execute(&*s.driver, call).await {
-        Ok(v) => Answer::Ok(v),
-        Err(e) => Answer::Err(e),
-    }))
+    Ok(axum::Json(Answer::from(execute(&*s.driver, call).await)))
 }
 
 /// A node's driver reached over HTTP. What needs no call (what the driver is, its
@@ -111,6 +133,7 @@ pub struct RemoteDriver {
     secret: String,
     local: Arc<dyn Driver>,
     http: reqwest::Client,
+    transfers: transfer::TransferClients,
 }
 
 impl RemoteDriver {
@@ -123,25 +146,35 @@ impl RemoteDriver {
             secret: secret.into(),
             local,
             http,
+            transfers: transfer::TransferClients::new(TRANSFER_STALL),
         }
     }
 
+    /// The longest a disk's transfer may stand still (default [`TRANSFER_STALL`]).
+    pub fn with_transfer_stall(mut self, stall: Duration) -> RemoteDriver {
+        self.transfers = transfer::TransferClients::new(stall);
+        self
+    }
+
+    fn unreachable(&self, e: impl std::fmt::Display) -> DriverError {
+        DriverError::Unavailable(format!("node {} is unreachable: {e}", self.node))
+    }
+
     async fn call<T: DeserializeOwned>(&self, call: DriverCall) -> DriverResult<T> {
-        let unreachable = |e: String| DriverError::Unavailable(format!("node {} is unreachable: {e}", self.node));
-        let r = self
-            .http
-            .post(&self.url)
-            .bearer_auth(&self.secret)
-            .json(&call)
-            .send()
-            .await
-            .map_err(|e| unreachable(e.to_string()))?;
-        if !r.status().is_success() {
-            return Err(unreachable(format!("its agent answered {}", r.status())));
-        }
-        match r.json::<Answer>().await.map_err(|e| unreachable(e.to_string()))? {
-            Answer::Ok(v) => serde_json::from_value(v).map_err(|e| unreachable(e.to_string())),
-            Answer::Err(e) => Err(e),
+        let r = self.http.post(&self.url).bearer_auth(&self.secret).json(&call).send().await;
+        self.answer(r.map_err(|e| self.unreachable(e))?).await
+    }
+
+    /// The agent's [`Answer`]: the result, or the driver's typed error, whatever the
+    /// status; a body that is no answer is the agent's status.
+    async fn answer<T: DeserializeOwned>(&self, r: reqwest::Response) -> DriverResult<T> {
+        let status = r.status();
+        let body = r.bytes().await.map_err(|e| self.unreachable(e))?;
+        match (serde_json::from_slice::<Answer>(&body), status.is_success()) {
+            (Ok(Answer::Err(e)), _) => Err(e),
+            (Ok(Answer::Ok(v)), true) => serde_json::from_value(v).map_err(|e| self.unreachable(e)),
+            (Err(e), true) => Err(self.unreachable(e)),
+            (_, false) => Err(self.unreachable(format!("its agent answered {status}"))),
         }
     }
 }
@@ -218,6 +251,14 @@ impl Driver for RemoteDriver {
 
     async fn tag(&self, kind: ResourceKind, id: &str, tag: &str) -> DriverResult<()> {
         self.call(DriverCall::Tag { kind, id: id.into(), tag: tag.into() }).await
+    }
+
+    async fn disk_export(&self, disk_id: &str) -> DriverResult<DiskExport> {
+        self.export(disk_id).await
+    }
+
+    async fn disk_import(&self, manifest: DiskManifest, content: DiskContent) -> DriverResult<ProviderResource> {
+        self.import(manifest, content).await
     }
 
     async fn console_log(&self, vm_id: &str) -> DriverResult<String> {

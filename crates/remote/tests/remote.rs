@@ -1,26 +1,36 @@
 //! A driver served by `router` and called through `RemoteDriver` answers as it would
-//! in process: results come back whole, typed errors keep their variant, and a caller
-//! without the node's secret gets nothing.
+//! in process: results come back whole, typed errors keep their variant, a disk's bytes
+//! stream from one node to another, and a caller without the node's secret gets nothing.
 
-use gureum_driver::{CreateSpec, DiskSource, Driver, DriverError, ResourceKind};
+use futures::StreamExt;
+use gureum_driver::{CreateSpec, DiskExport, DiskManifest, DiskSource, Driver, DriverError, ResourceKind};
+use gureum_qemu::testing::{qemu_io, same_content};
+use gureum_qemu::{Accel, QemuDriver, QemuSettings, ZONE};
 use gureum_remote::{RemoteDriver, router};
 use gureum_sim::{SimDriver, SimSettings};
+use std::path::Path;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 fn sim(dir: &std::path::Path) -> Arc<dyn Driver> {
     let settings = SimSettings::parse(&serde_json::json!({"latency_ms": 0})).expect("settings");
     Arc::new(SimDriver::open(dir, "remote-test", "sim-1", "sim-1a", settings).expect("a sim cloud"))
 }
 
+/// Serves `driver` on a port of 127.0.0.1 for the holder of "gns_secret"; its URL.
+async fn serve(driver: Arc<dyn Driver>) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let app = router(driver, "gns_secret");
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    url
+}
+
 #[tokio::test]
 async fn a_served_driver_answers_like_a_local_one() {
     let dir = tempfile::tempdir().unwrap();
     let served = sim(&dir.path().join("served"));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let app = router(served.clone(), "gns_secret");
-    tokio::spawn(async move { axum::serve(listener, app).await });
+    let url = serve(served.clone()).await;
     let local = sim(&dir.path().join("local"));
     let remote = RemoteDriver::new("far-1", &url, "gns_secret", local.clone(), Duration::from_secs(10));
 
@@ -44,8 +54,90 @@ async fn a_served_driver_answers_like_a_local_one() {
     assert_eq!(remote.info().driver, local.info().driver, "what needs no call comes from the local driver");
 
     let stranger = RemoteDriver::new("far-1", &url, "gns_wrong", local, Duration::from_secs(10));
-    match stranger.list(ResourceKind::Disk).await {
+    unavailable_with_401(stranger.list(ResourceKind::Disk).await);
+}
+
+fn unavailable_with_401<T>(r: Result<T, DriverError>) {
+    match r {
         Err(DriverError::Unavailable(m)) => assert!(m.contains("401"), "{m}"),
-        other => panic!("a wrong secret is refused: {other:?}"),
+        Err(e) => panic!("a wrong secret is refused: {e:?}"),
+        Ok(_) => panic!("a wrong secret is refused"),
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_disk_streams_from_one_agent_to_another() {
+    let Some(images_dir) = gureum_qemu::testing::images_dir() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let qemu = |name: &str| -> Arc<QemuDriver> {
+        let settings = QemuSettings { images_dir: images_dir.clone(), accel: Accel::Tcg };
+        Arc::new(QemuDriver::open(&dir.path().join(name), settings).expect("a QEMU host"))
+    };
+    let (a, b, local) = (qemu("a"), qemu("b"), qemu("local"));
+    let (url_a, url_b) = (serve(a.clone()).await, serve(b.clone()).await);
+    let node = |name: &str, url: &str, secret: &str| {
+        RemoteDriver::new(name, url, secret, local.clone(), Duration::from_secs(10))
+    };
+    let (node_a, node_b) = (node("a", &url_a, "gns_secret"), node("b", &url_b, "gns_secret"));
+
+    let spec = CreateSpec::Disk {
+        name: "vol".into(),
+        tag: "vol-tag".into(),
+        size_gb: 1,
+        zone: ZONE.into(),
+        volume_type: "SSD".into(),
+        source: DiskSource::Image("tiny-linux".into()),
+    };
+    let disk = node_a.create(spec).await.unwrap();
+    let path = |d: &gureum_driver::ProviderResource| d.attr_str("path").expect("a path").to_string();
+    // More than axum's 2 MiB default body limit, which must not cut an import.
+    qemu_io(Path::new(&path(&disk)), "write -P 0x3c 100M 8M");
+    let started = Instant::now();
+    let DiskExport { manifest, content } = node_a.disk_export(&disk.id).await.unwrap();
+    assert_eq!((manifest.tag.as_str(), manifest.boot_image.as_deref()), ("vol-tag", Some("tiny-linux")));
+    let moved = node_b.disk_import(manifest.clone(), content).await.expect("imported through the agents");
+    eprintln!("a 1 GiB disk with 8 MiB written, agent to agent: {:?}", started.elapsed());
+    let on_b = b.get(ResourceKind::Disk, &moved.id).await.expect("node b has it");
+    assert!(same_content(Path::new(&path(&disk)), Path::new(&path(&on_b))), "the same bytes on both nodes");
+    qemu_io(Path::new(&path(&on_b)), "read -P 0x3c 100M 8M");
+
+    let unknown = DiskManifest { boot_image: Some("windows-11".into()), ..manifest.clone() };
+    let content = node_a.disk_export(&disk.id).await.unwrap().content;
+    match node_b.disk_import(unknown, content).await {
+        Err(DriverError::InvalidRequest(m)) => assert!(m.contains("windows-11"), "{m}"),
+        other => panic!("the importing node's error keeps its type: {other:?}"),
+    }
+    match node_a.disk_export("disk-000000000000").await {
+        Err(DriverError::NotFound { kind: ResourceKind::Disk, id }) => assert_eq!(id, "disk-000000000000"),
+        Err(e) => panic!("the exporting node's error keeps its type: {e:?}"),
+        Ok(_) => panic!("a missing disk is not found"),
+    }
+    unavailable_with_401(node("a", &url_a, "gns_wrong").disk_export(&disk.id).await);
+    // A stranger's upload is not read: a small one, all sent before the refusal comes.
+    let content = futures::stream::iter([Ok(bytes::Bytes::from_static(b"QFI\xfb"))]).boxed();
+    unavailable_with_401(node("b", &url_b, "gns_wrong").disk_import(manifest, content).await);
+
+    // An import whose source stops sending is ended, and the node it was going to keeps nothing.
+    let DiskExport { manifest, content } = node_a.disk_export(&disk.id).await.unwrap();
+    let stalled = content.take(1).chain(futures::stream::pending()).boxed();
+    let impatient = node("b", &url_b, "gns_secret").with_transfer_stall(Duration::from_millis(500));
+    match impatient.disk_import(manifest, stalled).await {
+        Err(DriverError::Timeout(m)) => assert!(m.contains("stood still"), "{m}"),
+        other => panic!("a stalled import times out: {other:?}"),
+    }
+    let DiskExport { manifest, content } = node_a.disk_export(&disk.id).await.unwrap();
+    let broken = content.take(1).chain(futures::stream::iter([Err(std::io::Error::other("link down"))])).boxed();
+    match node_b.disk_import(manifest, broken).await {
+        Err(DriverError::Unavailable(m)) => assert!(m.contains("broke off: link down"), "{m}"),
+        other => panic!("a source that breaks off is named as the cause: {other:?}"),
+    }
+    let disks_b = dir.path().join("b/disks");
+    let part_gone =
+        || std::fs::read_dir(&disks_b).unwrap().flatten().all(|e| !e.file_name().to_string_lossy().ends_with(".part"));
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !part_gone() && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(part_gone(), "the receiving node removed what it had received");
+    assert_eq!(b.list(ResourceKind::Disk).await.unwrap().len(), 1, "refused imports made no disk");
 }

@@ -1,7 +1,7 @@
 //! What the QEMU tests share: a driver on a fresh directory of this host, and the
 //! disks and VMs they make.
 
-use gureum_driver::{CreateSpec, DiskSource, VmSpec};
+use gureum_driver::{CreateSpec, DiskSource};
 use gureum_qemu::{Accel, QemuDriver, QemuSettings, ZONE};
 use std::time::Duration;
 
@@ -45,20 +45,5 @@ pub fn disk(name: &str, size_gb: i64, source: DiskSource) -> CreateSpec {
 
 /// A small tiny-linux VM tagged `<name>-tag`, booting from `root_disk`.
 pub fn vm(name: &str, root_disk: &str) -> CreateSpec {
-    CreateSpec::Vm(VmSpec {
-        name: name.into(),
-        tag: format!("{name}-tag"),
-        hostname: name.into(),
-        zone: ZONE.into(),
-        instance_type: "t1.micro".into(),
-        vcpus: 1,
-        memory_mib: 256,
-        image: "tiny-linux".into(),
-        root_disk: root_disk.into(),
-        subnet: None,
-        security_groups: vec![],
-        key_pair: None,
-        public_key: None,
-        user_data: None,
-    })
+    CreateSpec::Vm(gureum_qemu::testing::tiny_vm(name, &format!("{name}-tag"), root_disk))
 }
