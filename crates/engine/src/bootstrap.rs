@@ -46,8 +46,11 @@ impl Engine {
                 batch.push(image.insert());
             }
         }
-        if self.connection_missing(crate::connections::DEFAULT_CONNECTION).await? {
-            batch.push(connection(crate::connections::DEFAULT_CONNECTION, "sim", "sim-1", "sim-1a", "{}", t).insert());
+        if self.connection_missing(crate::provider::connections::DEFAULT_CONNECTION).await? {
+            batch.push(
+                connection(crate::provider::connections::DEFAULT_CONNECTION, "sim", "sim-1", "sim-1a", "{}", t)
+                    .insert(),
+            );
         }
         let admin_token = if self.store().count::<UserRecord>(&[]).await? == 0 {
             let admin = UserRecord {
@@ -59,7 +62,7 @@ impl Engine {
                 created_at: t,
                 updated_at: t,
             };
-            let (token, secret) = crate::users::new_token(admin.id, "bootstrap", None);
+            let (token, secret) = crate::iam::users::new_token(admin.id, "bootstrap", None);
             batch.push(admin.insert());
             batch.push(token.insert());
             Some(secret)
@@ -100,9 +103,9 @@ impl Engine {
                     id: new_id(),
                     name: LOCAL_CONNECTION.into(),
                     connection_id: local.id,
-                    cpu_overcommit: crate::pools::DEFAULT_CPU_OVERCOMMIT,
-                    memory_overcommit: crate::pools::DEFAULT_MEMORY_OVERCOMMIT,
-                    disk_overcommit: crate::pools::DEFAULT_DISK_OVERCOMMIT,
+                    cpu_overcommit: crate::fleet::pools::DEFAULT_CPU_OVERCOMMIT,
+                    memory_overcommit: crate::fleet::pools::DEFAULT_MEMORY_OVERCOMMIT,
+                    disk_overcommit: crate::fleet::pools::DEFAULT_DISK_OVERCOMMIT,
                     generation: 1,
                     created_at: t,
                     updated_at: t,
@@ -112,7 +115,7 @@ impl Engine {
             }
         };
         if self.store().count::<NodeRecord>(&[("pool_id", pool.id.into())]).await? == 0 {
-            let node = crate::pools::new_node(pool.id, node_name, capacity, None, None)?;
+            let node = crate::fleet::pools::new_node(pool.id, node_name, capacity, None, None)?;
             self.store().write(node.insert()).await?;
         }
         Ok(())

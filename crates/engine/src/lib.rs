@@ -2,63 +2,38 @@
 //! everything before any provider call, and runs provider work as a durable workflow),
 //! plus the workflow executor, metering and reconciliation.
 
-mod adoption;
-mod authz;
 mod bootstrap;
-mod capabilities;
-mod catalog;
-mod cloud;
-mod connections;
+pub mod catalog;
+pub mod compute;
 mod context;
-mod disk_moves;
-mod drift;
 mod error;
-mod generic;
-mod images;
-mod instance_actions;
-mod instance_workflows;
-mod instances;
-mod key_pairs;
+pub mod fleet;
+pub mod iam;
 mod names;
-mod node_clouds;
-mod node_security_groups;
-mod operations;
-mod placement;
-mod pools;
-mod precheck;
-mod projects;
-mod public_ips;
-mod reconciler;
-pub mod saga;
-mod secrets;
-mod security_groups;
-pub mod sessions;
-mod snapshots;
-mod subnets;
+pub mod network;
+pub mod provider;
+pub mod storage;
 pub mod testing;
-pub mod usage;
-mod users;
 mod views;
-mod volumes;
-mod vpcs;
-pub mod workflows;
+pub mod worker;
+pub mod workflow;
 
-pub use authz::ProjectScope;
 pub use bootstrap::{Bootstrap, LOCAL_CONNECTION};
-pub use cloud::{CallLimits, Cloud};
 pub use context::OpContext;
 pub use error::{Error, Result};
 pub use gureum_store::Resources;
-pub use saga::WorkflowHooks;
-pub use secrets::SecretKey;
+pub use iam::authz::ProjectScope;
+pub use iam::secrets::SecretKey;
+pub use provider::cloud::{CallLimits, Cloud};
+pub use workflow::WorkflowHooks;
 
 use gureum_store::Store;
-use saga::Executor;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 use uuid::Uuid;
+use workflow::Executor;
 
 #[derive(Clone)]
 pub struct EngineConfig {
@@ -96,9 +71,9 @@ struct Inner {
     executor: Executor,
     config: EngineConfig,
     /// Each connection's driver, opened on first use, and its call budget.
-    drivers: RwLock<HashMap<Uuid, cloud::Provider>>,
+    drivers: RwLock<HashMap<Uuid, provider::cloud::Provider>>,
     /// The drivers of nodes with an agent, by node id, with the agent URL they call.
-    node_drivers: RwLock<HashMap<Uuid, node_clouds::AgentDriver>>,
+    node_drivers: RwLock<HashMap<Uuid, provider::node_clouds::AgentDriver>>,
     /// Resource names by id. Names never change, so this needs no invalidation.
     names: Mutex<HashMap<Uuid, String>>,
     /// When each API token was last recorded as used (writes are throttled).
@@ -131,7 +106,7 @@ impl Engine {
     /// reconciliation against the providers, housekeeping.
     pub fn start(&self) {
         self.inner.executor.start_background(self);
-        reconciler::start(self);
+        worker::reconciler::start(self);
     }
 
     pub fn store(&self) -> &Store {

@@ -14,7 +14,7 @@ use support::{H, Report};
 
 #[test]
 fn every_workflow_kind_and_step_is_exercised() {
-    let registered: BTreeSet<&str> = gureum_engine::workflows::all().iter().map(|d| d.kind).collect();
+    let registered: BTreeSet<&str> = gureum_engine::workflow::kinds::all().iter().map(|d| d.kind).collect();
     let covered: BTreeSet<&str> = Scenario::ALL.iter().map(|s| s.kind()).collect();
     assert_eq!(registered, covered, "every registered workflow needs a scenario (and no scenario a phantom one)");
     for s in Scenario::ALL {

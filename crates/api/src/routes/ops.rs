@@ -74,7 +74,7 @@ async fn usage(
             let disposition = format!("attachment; filename=\"usage-{}.csv\"", u.project);
             Ok((
                 [(header::CONTENT_TYPE, "text/csv".to_string()), (header::CONTENT_DISPOSITION, disposition)],
-                gureum_engine::usage::usage_csv(&u),
+                gureum_engine::compute::usage::usage_csv(&u),
             )
                 .into_response())
         }

@@ -187,7 +187,7 @@ pub async fn csv(
             (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
             (header::CACHE_CONTROL, "no-store".to_string()),
         ],
-        gureum_engine::usage::usage_csv(&u),
+        gureum_engine::compute::usage::usage_csv(&u),
     )
         .into_response())
 }

@@ -141,7 +141,7 @@ impl Scenario {
 
     /// The steps of the scenario's workflow, from the registry.
     pub fn steps(self) -> Vec<&'static str> {
-        let def = gureum_engine::workflows::all()
+        let def = gureum_engine::workflow::kinds::all()
             .iter()
             .find(|d| d.kind == self.kind())
             .unwrap_or_else(|| panic!("{self:?}: no workflow {}", self.kind()));

@@ -205,7 +205,7 @@ fn micros_now_step(step: &mut WorkflowStep, status: StepStatus) {
 }
 
 async fn run_workflow(engine: &Engine, rec: WorkflowRecord) {
-    let Some(def) = crate::workflows::find(&rec.kind) else {
+    let Some(def) = crate::workflow::kinds::find(&rec.kind) else {
         tracing::error!(kind = %rec.kind, id = %rec.id, "unknown workflow kind");
         return;
     };
@@ -547,7 +547,7 @@ pub(crate) fn new_record(
     owner: &str,
     project_id: Option<Uuid>,
     created_by: Option<Uuid>,
-    spec: crate::operations::OpSpec<'_>,
+    spec: crate::workflow::operations::OpSpec<'_>,
 ) -> WorkflowRecord {
     let def = spec.def;
     let t = now();

@@ -1,7 +1,7 @@
 //! Connections: a driver + credentials + region + zone, registered by name. Every
 //! resource lives in one connection. Credentials are write-only and sealed at rest.
 
-use crate::cloud::{CallBudget, CallLimits, Provider};
+use crate::provider::cloud::{CallBudget, CallLimits, Provider};
 use crate::views::{links, ts};
 use crate::{Engine, Error, OpContext, Result};
 use gureum_api_types::{Connection, ConnectionCreate, ConnectionUpdate};

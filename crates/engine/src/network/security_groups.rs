@@ -1,9 +1,9 @@
 //! Security groups and their rules. Rule changes are applied by one workflow that sends
 //! the group's whole current rule set to the provider, so concurrent changes converge.
 
-use crate::operations::Target;
-use crate::saga::{Failure, StepCtx, StepDef, StepError, StepOut, WorkflowDef};
 use crate::views::{links, project_path, ts};
+use crate::workflow::operations::Target;
+use crate::workflow::{Failure, StepCtx, StepDef, StepError, StepOut, WorkflowDef};
 use crate::{Engine, Error, OpContext, ProjectScope, Result, on_failure, step};
 use gureum_api_types::{
     ListQuery, Page, SecurityGroup, SecurityGroupCreate, SecurityGroupRule, SecurityGroupRuleCreate,
@@ -273,7 +273,7 @@ impl Engine {
         let op = self.new_op(
             ctx,
             scope,
-            crate::operations::OpSpec {
+            crate::workflow::operations::OpSpec {
                 id: op_id,
                 def: &SECURITY_GROUP_SYNC,
                 target: Target { kind: "security group", id: sg.id, name: &sg.name },

@@ -3,8 +3,8 @@
 //! user may read them. Remote hosts join with a one-time token and heartbeat with the
 //! secret they got at join; the server's own host is a node without an agent.
 
-use crate::placement::{capacity_of, free_on};
-use crate::users::{hash_secret, random_secret};
+use crate::fleet::placement::{capacity_of, free_on};
+use crate::iam::users::{hash_secret, random_secret};
 use crate::views::{links, ts, ts_opt};
 use crate::{Engine, Error, OpContext, Result};
 use gureum_api_types::{

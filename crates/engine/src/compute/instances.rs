@@ -2,9 +2,9 @@
 //! delete, console output. Actions are in `instance_actions`, workflows in
 //! `instance_workflows`.
 
-use crate::instance_workflows::{INSTANCE_CREATE, INSTANCE_DELETE, InstanceParams};
-use crate::operations::{Target, name_taken};
+use crate::compute::instance_workflows::{INSTANCE_CREATE, INSTANCE_DELETE, InstanceParams};
 use crate::views::{links as links_of, project_path, ts, ts_opt};
+use crate::workflow::operations::{Target, name_taken};
 use crate::{Engine, Error, OpContext, ProjectScope, Result};
 use gureum_api_types::{ConsoleLog, Instance, InstanceCreate, InstancePublicIp, ListQuery, Page};
 use gureum_driver::ResourceKind;
@@ -309,7 +309,7 @@ impl Engine {
         let op = self.new_op(
             ctx,
             &scope,
-            crate::operations::OpSpec {
+            crate::workflow::operations::OpSpec {
                 id: op_id,
                 def: &INSTANCE_CREATE,
                 target: Target { kind: "instance", id, name: &rec.name },
@@ -467,7 +467,7 @@ impl Engine {
         scope: &ProjectScope,
         inst: InstanceRecord,
         action: InstanceAction,
-        def: &'static crate::saga::WorkflowDef,
+        def: &'static crate::workflow::WorkflowDef,
         params: InstanceParams,
         extra: Batch,
     ) -> Result<Instance> {
@@ -507,7 +507,7 @@ impl Engine {
         let op = self.new_op(
             ctx,
             scope,
-            crate::operations::OpSpec {
+            crate::workflow::operations::OpSpec {
                 id: op_id,
                 def,
                 target: Target { kind: "instance", id: inst.id, name: &inst.name },

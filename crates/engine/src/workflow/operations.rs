@@ -1,8 +1,8 @@
 //! Operations: starting workflows, and the user's view of them.
 
-use crate::authz::ProjectScope;
-use crate::saga::WorkflowDef;
+use crate::iam::authz::ProjectScope;
 use crate::views::{links, page_request, ts, ts_opt};
+use crate::workflow::WorkflowDef;
 use crate::{Engine, Error, OpContext, Result};
 use gureum_api_types::{Operation, OperationStep, OperationTarget, Page, Progress};
 use gureum_model::authz::Permission;
@@ -53,7 +53,7 @@ pub(crate) fn name_taken(kind: &'static str, name: &str) -> impl FnOnce(DbError)
 impl Engine {
     /// A new workflow record (not yet stored) owned by this server.
     pub(crate) fn new_op(&self, ctx: &OpContext, scope: &ProjectScope, spec: OpSpec<'_>) -> WorkflowRecord {
-        crate::saga::new_record(self.executor().owner(), Some(scope.id), Some(ctx.user_id), spec)
+        crate::workflow::new_record(self.executor().owner(), Some(scope.id), Some(ctx.user_id), spec)
     }
 
     /// Stores `op` together with `batch` (the resource changes that start it) in one

@@ -4,7 +4,7 @@
 //! gureum's id (the resource's tag), which is what lets a workflow step be replayed after
 //! a crash.
 
-use crate::saga::StepError;
+use crate::workflow::StepError;
 use crate::{Engine, Result};
 use gureum_driver::{
     CreateSpec, DiskExport, Driver, DriverError, DriverInfo, DriverResult, ProviderResource, ProviderStatus,

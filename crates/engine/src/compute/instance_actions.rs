@@ -1,7 +1,7 @@
 //! Instance actions. Each goes through the transition table (`start_instance_workflow`)
 //! and runs its workflow; the POST returns the instance in its transitional state.
 
-use crate::instance_workflows::*;
+use crate::compute::instance_workflows::*;
 use crate::{Engine, Error, OpContext, Result};
 use gureum_api_types::{Instance, InstanceCreateImage, InstanceReboot, InstanceResize, RebootType};
 use gureum_driver::{Intent, ResourceKind};

@@ -2,9 +2,9 @@
 //! configuration"), attached to and detached from instances, and released. Ephemeral ones
 //! are made and released by their instance's workflows.
 
-use crate::operations::Target;
-use crate::saga::{Failure, StepCtx, StepDef, StepError, StepOut, WorkflowDef};
 use crate::views::{links, project_path, ts};
+use crate::workflow::operations::Target;
+use crate::workflow::{Failure, StepCtx, StepDef, StepError, StepOut, WorkflowDef};
 use crate::{Engine, Error, OpContext, ProjectScope, Result, on_failure, step};
 use gureum_api_types::{ListQuery, Page, PublicIp, PublicIpAttach, PublicIpCreate};
 use gureum_driver::{CreateSpec, ResourceKind};
@@ -211,7 +211,7 @@ impl Engine {
         let op = self.new_op(
             ctx,
             scope,
-            crate::operations::OpSpec {
+            crate::workflow::operations::OpSpec {
                 id: op_id,
                 def,
                 target: Target { kind: "public IP", id: r.id, name: &r.name },
@@ -264,7 +264,7 @@ async fn ip_and_vm(ctx: &StepCtx) -> Result<(PublicIpRecord, Option<String>, cra
         .get_by_id::<PublicIpRecord>(ctx.target_id)
         .await?
         .ok_or_else(|| StepError::Fail("the IP is gone".into()))?;
-    let vm = crate::volumes::attached_vm(ctx, Some(p.instance_id)).await?;
+    let vm = crate::storage::volumes::attached_vm(ctx, Some(p.instance_id)).await?;
     let cloud = ctx.engine.cloud_on(p.connection_id, ip.node_id).await?;
     Ok((ip, vm, cloud))
 }

@@ -149,7 +149,7 @@ impl Engine {
             created_at: t,
             updated_at: t,
         };
-        self.store().write(u.insert()).await.map_err(crate::operations::name_taken("user", name.as_str()))?;
+        self.store().write(u.insert()).await.map_err(crate::workflow::operations::name_taken("user", name.as_str()))?;
         Ok(user_view(u))
     }
 

@@ -3,7 +3,7 @@
 //! provider and wait for it to settle; delete at the provider, wait until gone, forget
 //! the row. Resources the driver only emulates skip the provider calls.
 
-use crate::saga::{Failure, StepCtx, StepDef, StepError, StepOut, WorkflowDef};
+use crate::workflow::{Failure, StepCtx, StepDef, StepError, StepOut, WorkflowDef};
 use crate::{on_failure, step};
 use gureum_driver::{CreateSpec, DriverError, ProviderResource, ProviderStatus, ResourceKind, Support};
 use gureum_store::record::delete_from;
@@ -259,8 +259,8 @@ impl crate::Engine {
         def: &'static WorkflowDef,
         params: serde_json::Value,
     ) -> gureum_store::WorkflowRecord {
-        let target = crate::operations::Target { kind: R::LABEL, id: row.id(), name: row.name() };
-        let spec = crate::operations::OpSpec { id: op_id, def, target, params, after: None };
+        let target = crate::workflow::operations::Target { kind: R::LABEL, id: row.id(), name: row.name() };
+        let spec = crate::workflow::operations::OpSpec { id: op_id, def, target, params, after: None };
         self.new_op(ctx, scope, spec)
     }
 
@@ -290,7 +290,7 @@ impl crate::Engine {
         let mut batch = Batch::from(row.insert());
         batch.extend(extra);
         self.remember_name(row.id(), row.name());
-        self.launch(op, batch).await.map_err(crate::operations::name_taken(R::LABEL, row.name()))
+        self.launch(op, batch).await.map_err(crate::workflow::operations::name_taken(R::LABEL, row.name()))
     }
 
     /// Marks `row` `deleting_state` (if it is still at the generation read, with nothing

@@ -2,8 +2,8 @@
 //! (it is tagged with its new gureum id and managed like any other from then on), delete
 //! one, or unregister a gureum record without touching the provider.
 
-use crate::drift::{label_of, table_of};
-use crate::key_pairs::inspect_public_key;
+use crate::compute::key_pairs::inspect_public_key;
+use crate::provider::drift::{label_of, table_of};
 use crate::{Engine, Error, OpContext, ProjectScope, Result};
 use gureum_api_types::{DriftAdopt, DriftDelete, DriftItem, DriftUnregister};
 use gureum_driver::{DriverError, ProviderResource, ProviderStatus, ResourceKind, RuleSpec, split_disk_spec};
@@ -309,7 +309,7 @@ impl Engine {
         kind: ResourceKind,
         id: &str,
     ) -> Result<ProviderResource> {
-        let table = crate::drift::table_of(kind);
+        let table = crate::provider::drift::table_of(kind);
         let sql = format!("SELECT name FROM {table} WHERE connection_id = $1 AND provider_id = $2");
         if let Some(row) = self.store().db.query(&sql, args![conn.id, id.to_string()]).await?.first() {
             return Err(Error::Conflict(format!("{kind} {id} is already gureum's {}", row.text(0))));

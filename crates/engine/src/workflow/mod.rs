@@ -5,6 +5,9 @@
 //! database says; a failure unwinds the completed steps in reverse.
 
 mod executor;
+pub(crate) mod generic;
+pub mod kinds;
+pub(crate) mod operations;
 
 pub(crate) use executor::new_record;
 pub use executor::{Executor, WorkflowHooks};
@@ -176,7 +179,7 @@ impl From<Error> for StepError {
 #[macro_export]
 macro_rules! step {
     ($f:path) => {
-        |ctx: $crate::saga::StepCtx| -> $crate::saga::StepFuture { Box::pin($f(ctx)) }
+        |ctx: $crate::workflow::StepCtx| -> $crate::workflow::StepFuture { Box::pin($f(ctx)) }
     };
 }
 
@@ -184,9 +187,9 @@ macro_rules! step {
 #[macro_export]
 macro_rules! on_failure {
     ($f:path) => {
-        |ctx: $crate::saga::StepCtx,
-         failure: $crate::saga::Failure|
-         -> futures::future::BoxFuture<'static, Result<gureum_store::Batch, $crate::saga::StepError>> {
+        |ctx: $crate::workflow::StepCtx,
+         failure: $crate::workflow::Failure|
+         -> futures::future::BoxFuture<'static, Result<gureum_store::Batch, $crate::workflow::StepError>> {
             Box::pin($f(ctx, failure))
         }
     };

@@ -51,7 +51,7 @@ impl Engine {
         let mut batch = Batch::from(p.insert());
         // The creator is the project's first admin.
         batch.push(Store::member_upsert(p.id, ctx.user_id, Role::Admin, t));
-        self.store().write(batch).await.map_err(crate::operations::name_taken("project", name.as_str()))?;
+        self.store().write(batch).await.map_err(crate::workflow::operations::name_taken("project", name.as_str()))?;
         Ok(project_view(p, Role::Admin))
     }
 

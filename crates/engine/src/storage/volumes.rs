@@ -2,9 +2,9 @@
 //! root volumes made with their instance. Attach, detach, extend (grow only), snapshot
 //! (see `snapshots`) and upload as an image, each a workflow with its transitional state.
 
-use crate::operations::Target;
-use crate::saga::{Failure, StepCtx, StepDef, StepError, StepOut, WorkflowDef};
 use crate::views::{links, project_path, ts};
+use crate::workflow::operations::Target;
+use crate::workflow::{Failure, StepCtx, StepDef, StepError, StepOut, WorkflowDef};
 use crate::{Engine, Error, OpContext, ProjectScope, Result, on_failure, step};
 use gureum_api_types::{ListQuery, Page, Volume, VolumeAttach, VolumeCreate, VolumeExtend, VolumeUpload};
 use gureum_driver::{CreateSpec, DiskSource, DriverError, Intent, ProviderStatus, ResourceKind};
@@ -302,7 +302,7 @@ impl Engine {
         let op = self.new_op(
             ctx,
             scope,
-            crate::operations::OpSpec {
+            crate::workflow::operations::OpSpec {
                 id: op_id,
                 def,
                 target: Target { kind: "volume", id: r.id, name: &r.name },

@@ -3,7 +3,7 @@
 //! rules), because a host enforces only the groups it has. Rule changes and deletes
 //! reach every copy.
 
-use crate::saga::StepError;
+use crate::workflow::StepError;
 use crate::{Cloud, Engine};
 use gureum_driver::{CreateSpec, ResourceKind};
 use gureum_store::SecurityGroupRecord;

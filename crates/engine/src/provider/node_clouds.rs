@@ -4,7 +4,7 @@
 //! budget. (Agents run the qemu driver; the nodes of a sim connection's pool lend their
 //! capacity and heartbeats, and their VMs stay simulated in the server.)
 
-use crate::cloud::Cloud;
+use crate::provider::cloud::Cloud;
 use crate::{Engine, Error, Result};
 use gureum_driver::Driver;
 use gureum_store::NodeRecord;

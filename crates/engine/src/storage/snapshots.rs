@@ -1,9 +1,9 @@
 //! Volume snapshots. Taking one is a volume workflow (the volume shows `Backing-Up`);
 //! deleting one is the generic delete.
 
-use crate::saga::{StepCtx, StepDef, StepError, StepOut, WorkflowDef};
+use crate::storage::volumes::{VolumeParams, settled_state};
 use crate::views::{links, project_path, ts};
-use crate::volumes::{VolumeParams, settled_state};
+use crate::workflow::{StepCtx, StepDef, StepError, StepOut, WorkflowDef};
 use crate::{Engine, Error, OpContext, Result, on_failure, step};
 use gureum_api_types::{ListQuery, Page, Snapshot, SnapshotCreate};
 use gureum_driver::{CreateSpec, ProviderStatus, ResourceKind};
@@ -25,8 +25,8 @@ pub(crate) static SNAPSHOT_CREATE: WorkflowDef = WorkflowDef {
         ),
         StepDef::new("snapshot_wait", step!(snapshot_wait), None),
     ],
-    on_failure: on_failure!(crate::volumes::volume_failed),
-    show: Some(crate::volumes::volume_show),
+    on_failure: on_failure!(crate::storage::volumes::volume_failed),
+    show: Some(crate::storage::volumes::volume_show),
 };
 
 impl Engine {
@@ -99,15 +99,15 @@ impl Engine {
         let op = self.new_op(
             ctx,
             &scope,
-            crate::operations::OpSpec {
+            crate::workflow::operations::OpSpec {
                 id: op_id,
                 def: &SNAPSHOT_CREATE,
-                target: crate::operations::Target { kind: "volume", id: v.id, name: &v.name },
+                target: crate::workflow::operations::Target { kind: "volume", id: v.id, name: &v.name },
                 params: serde_json::to_value(params).expect("params serialize"),
                 after: None,
             },
         );
-        self.launch(op, batch).await.map_err(crate::operations::name_taken("snapshot", &snap.name))?;
+        self.launch(op, batch).await.map_err(crate::workflow::operations::name_taken("snapshot", &snap.name))?;
         Ok(self.snapshot_view(snap).await)
     }
 

@@ -3,7 +3,7 @@
 //! delete); every step reads the instance's current rows, so a replay sees what an
 //! earlier run recorded, and every provider create/delete is keyed by gureum's ids.
 
-use crate::saga::{Failure, StepCtx, StepDef, StepError, StepOut, WorkflowDef};
+use crate::workflow::{Failure, StepCtx, StepDef, StepError, StepOut, WorkflowDef};
 use crate::{on_failure, step};
 use gureum_driver::{CreateSpec, DiskSource, DriverError, ProviderStatus, ResourceKind, VmAction, VmSpec};
 use gureum_model::instance::InstanceState;
@@ -59,11 +59,16 @@ macro_rules! instance_workflow {
 
 use InstanceState as S;
 
-const fn s(name: &'static str, shows: S, run: crate::saga::StepFn, undo: Option<crate::saga::StepFn>) -> StepDef {
+const fn s(
+    name: &'static str,
+    shows: S,
+    run: crate::workflow::StepFn,
+    undo: Option<crate::workflow::StepFn>,
+) -> StepDef {
     StepDef::showing(name, shows.as_str(), run, undo)
 }
 
-const fn n(name: &'static str, run: crate::saga::StepFn, undo: Option<crate::saga::StepFn>) -> StepDef {
+const fn n(name: &'static str, run: crate::workflow::StepFn, undo: Option<crate::workflow::StepFn>) -> StepDef {
     StepDef::new(name, run, undo)
 }
 

@@ -5,7 +5,7 @@
 //! its tag and only finishes the cleanup.
 
 use crate::Engine;
-use crate::saga::StepError;
+use crate::workflow::StepError;
 use gureum_driver::ResourceKind;
 use gureum_store::{Update, VolumeRecord, now};
 use uuid::Uuid;

@@ -1,0 +1,5 @@
+//! Pools and nodes: capacity, placement, and moving disks between nodes.
+
+pub(crate) mod disk_moves;
+pub(crate) mod placement;
+pub(crate) mod pools;

@@ -1,0 +1,4 @@
+//! Volumes and their snapshots.
+
+pub(crate) mod snapshots;
+pub(crate) mod volumes;

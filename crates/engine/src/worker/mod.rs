@@ -1,0 +1,3 @@
+//! Background loops: reconciliation against the providers.
+
+pub(crate) mod reconciler;

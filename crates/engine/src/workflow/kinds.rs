@@ -1,0 +1,52 @@
+//! Every workflow kind the executor can run, by name (the name is persisted).
+
+use crate::workflow::WorkflowDef;
+
+static ALL: &[&WorkflowDef] = &[
+    &crate::workflow::generic::RESOURCE_CREATE,
+    &crate::workflow::generic::RESOURCE_DELETE,
+    &crate::network::security_groups::SECURITY_GROUP_SYNC,
+    &crate::compute::instance_workflows::INSTANCE_CREATE,
+    &crate::compute::instance_workflows::INSTANCE_DELETE,
+    &crate::compute::instance_workflows::INSTANCE_START,
+    &crate::compute::instance_workflows::INSTANCE_STOP,
+    &crate::compute::instance_workflows::INSTANCE_REBOOT,
+    &crate::compute::instance_workflows::INSTANCE_REBOOT_HARD,
+    &crate::compute::instance_workflows::INSTANCE_SHELVE,
+    &crate::compute::instance_workflows::INSTANCE_UNSHELVE,
+    &crate::compute::instance_workflows::INSTANCE_RESIZE,
+    &crate::compute::instance_workflows::INSTANCE_RESIZE_CONFIRM,
+    &crate::compute::instance_workflows::INSTANCE_RESIZE_REVERT,
+    &crate::compute::instance_workflows::INSTANCE_CREATE_IMAGE,
+    &crate::storage::volumes::VOLUME_ATTACH,
+    &crate::storage::volumes::VOLUME_DETACH,
+    &crate::storage::volumes::VOLUME_EXTEND,
+    &crate::storage::volumes::VOLUME_UPLOAD,
+    &crate::storage::snapshots::SNAPSHOT_CREATE,
+    &crate::network::public_ips::PUBLIC_IP_ATTACH,
+    &crate::network::public_ips::PUBLIC_IP_DETACH,
+];
+
+pub(crate) fn find(kind: &str) -> Option<&'static WorkflowDef> {
+    ALL.iter().copied().find(|d| d.kind == kind)
+}
+
+/// All workflow kinds (for tests that exercise every workflow).
+pub fn all() -> &'static [&'static WorkflowDef] {
+    ALL
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn kinds_and_step_names_are_unique() {
+        let mut kinds = std::collections::HashSet::new();
+        for d in super::ALL {
+            assert!(kinds.insert(d.kind), "{} registered twice", d.kind);
+            let mut steps = std::collections::HashSet::new();
+            for s in d.steps {
+                assert!(steps.insert(s.name), "{}: step {} twice", d.kind, s.name);
+            }
+        }
+    }
+}
