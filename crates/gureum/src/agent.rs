@@ -28,10 +28,13 @@ pub struct AgentArgs {
     /// Where the agent listens (its health endpoint), reported to the server.
     #[arg(long, default_value = "127.0.0.1:7481")]
     pub listen: SocketAddr,
-    /// Guest images for this host's VMs (as for `gureum serve --guest-images`);
-    /// default `<data-dir>/images`.
+    /// Guest images for this host's VMs (as for `gureum serve --guest-images`, tiny-linux
+    /// built there when missing); default `<data-dir>/images`.
     #[arg(long, env = "GUREUM_GUEST_IMAGES")]
     pub guest_images: Option<PathBuf>,
+    /// Never build tiny-linux into the guest images.
+    #[arg(long)]
+    pub no_guest_build: bool,
     /// Where the agent keeps its node identity, its VMs and their disks (and whose free
     /// disk it reports).
     #[arg(long, env = "GUREUM_AGENT_DATA_DIR", default_value = "./gureum-agent-data")]
@@ -97,16 +100,27 @@ async fn join(args: &AgentArgs, client: &Client, path: &Path) -> anyhow::Result<
 /// The qemu driver on this host, its VMs under `<data-dir>/qemu`.
 fn host_driver(args: &AgentArgs) -> anyhow::Result<std::sync::Arc<dyn gureum_driver::Driver>> {
     let data_dir = std::path::absolute(&args.data_dir)?;
-    let images = args.guest_images.clone().unwrap_or_else(|| data_dir.join("images"));
-    let images = std::path::absolute(&images)?;
+    let images = std::path::absolute(images_dir(args))?;
     let settings = gureum_qemu::QemuSettings::parse(&serde_json::json!({ "images_dir": images }))
         .map_err(|e| anyhow::anyhow!("--guest-images: {e}"))?;
     let driver = gureum_qemu::QemuDriver::open(&data_dir.join("qemu"), settings).map_err(|e| anyhow::anyhow!(e))?;
     Ok(std::sync::Arc::new(driver))
 }
 
+fn images_dir(args: &AgentArgs) -> PathBuf {
+    args.guest_images.clone().unwrap_or_else(|| args.data_dir.join("images"))
+}
+
 async fn agent(args: AgentArgs) -> anyhow::Result<()> {
     std::fs::create_dir_all(&args.data_dir).with_context(|| format!("creating {}", args.data_dir.display()))?;
+    // Before joining, so a first build's time is not a gap in the heartbeats. Without the
+    // image the node still serves: creates on it then fail naming the missing image.
+    if gureum_qemu::host_unusable().is_none() && !args.no_guest_build {
+        let images = images_dir(&args);
+        if let Err(e) = tokio::task::spawn_blocking(move || crate::guest_image::provide(&images)).await? {
+            println!("This host has no {} image: {e:#}", crate::guest_image::TINY_LINUX);
+        }
+    }
     let client = Client::new(&args.server, None)?;
     let joined = join(&args, &client, &args.data_dir.join("node.json")).await?;
     let listener =

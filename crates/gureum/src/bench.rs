@@ -354,7 +354,8 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
 }
 
 async fn bench(args: SimBenchArgs) -> anyhow::Result<()> {
-    let server = Server::start(args.database_url.as_deref(), &[])?;
+    // The simulated cloud alone: no guest image is built for a server that boots no VM.
+    let server = Server::start(args.database_url.as_deref(), &["--no-guest-build".as_ref()])?;
     let http = reqwest::Client::builder().pool_max_idle_per_host(args.concurrency * 2).build()?;
     let api = Api { http, base: server.base.clone(), token: server.token.clone() };
     let cap = (args.total + args.instances) as i64 * 2;

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 /// t1.micro, the instance type the benchmark's VMs have.
 const SHAPE: (i64, i64) = (1, 1024);
-const IMAGE: &str = "tiny-linux";
+use crate::guest_image::TINY_LINUX as IMAGE;
 /// The ratio of gureum's boot time to bare QEMU's that is "almost nothing added".
 const TARGET_RATIO: f64 = 1.15;
 
@@ -24,8 +24,8 @@ pub struct QemuBenchArgs {
     /// VMs booted in each phase (one after another, then all at once).
     #[arg(long, default_value_t = 10)]
     pub vms: usize,
-    /// Directory of guest images holding tiny-linux; by default images/tiny-linux/build.sh
-    /// builds it into this source tree's target/guest.
+    /// Directory of guest images holding tiny-linux; by default the user's cached build
+    /// (made first when missing, as `gureum serve` does).
     #[arg(long)]
     pub guest_images: Option<PathBuf>,
 }
@@ -55,7 +55,7 @@ pub async fn bench(args: QemuBenchArgs) -> anyhow::Result<()> {
     }
     let images = match args.guest_images {
         Some(dir) => std::path::absolute(dir)?,
-        None => build_image()?,
+        None => tokio::task::spawn_blocking(crate::guest_image::cached).await??,
     };
     let image = gureum_qemu::ImageFiles::of(&images, IMAGE)
         .with_context(|| format!("no {IMAGE} image (vmlinuz, initrd.img, disk.qcow2) in {}", images.display()))?;
@@ -128,17 +128,6 @@ pub async fn bench(args: QemuBenchArgs) -> anyhow::Result<()> {
     }
     println!("RSS per idle VM (QEMU process, mean of {}): {rss:.0} MiB", args.vms);
     Ok(())
-}
-
-/// The image directory with tiny-linux built by this source tree's build script.
-fn build_image() -> anyhow::Result<PathBuf> {
-    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let script = workspace.join("images/tiny-linux/build.sh");
-    anyhow::ensure!(script.is_file(), "no {} here: pass --guest-images DIR", script.display());
-    let images = workspace.join("target/guest");
-    let status = std::process::Command::new(&script).arg(images.join(IMAGE)).stdout(Stdio::null()).status()?;
-    anyhow::ensure!(status.success(), "{} failed", script.display());
-    Ok(std::path::absolute(images)?)
 }
 
 async fn futures_all<T: Send + 'static>(

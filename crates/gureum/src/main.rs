@@ -3,6 +3,7 @@
 mod agent;
 mod bench;
 mod bench_qemu;
+mod guest_image;
 mod host;
 mod serve;
 

@@ -21,9 +21,14 @@ pub struct ServeArgs {
     #[arg(long, env = "GUREUM_DATABASE_URL")]
     pub database_url: Option<String>,
     /// Guest images for VMs on this host's QEMU (one directory each, as
-    /// images/tiny-linux/build.sh makes them); default `<data-dir>/images`.
+    /// images/tiny-linux/build.sh makes them); default `<data-dir>/images`. When QEMU is
+    /// installed and tiny-linux is missing there, it is built (once per host, from Debian
+    /// packages) and linked in.
     #[arg(long, env = "GUREUM_GUEST_IMAGES")]
     pub guest_images: Option<PathBuf>,
+    /// Never build tiny-linux: without it in the guest images, run on `sim` alone.
+    #[arg(long)]
+    pub no_guest_build: bool,
     /// A node whose agent has not heartbeaten for this many seconds is unreachable.
     #[arg(long, env = "GUREUM_NODE_TIMEOUT", default_value_t = 15)]
     pub node_timeout_seconds: u64,
@@ -157,12 +162,15 @@ async fn offer_local_host(engine: &Engine, args: &ServeArgs) -> anyhow::Result<(
     let tiny = gureum_model::catalog::TINY_LINUX.name;
     let why_not = match gureum_qemu::host_unusable() {
         Some(why) => Some(why),
-        None if !gureum_qemu::images(&images).iter().any(|i| i == tiny) => Some(format!(
-            "no {tiny} image in {} (build it with images/tiny-linux/build.sh {})",
-            images.display(),
-            images.join(tiny).display()
-        )),
-        None => None,
+        None if gureum_qemu::images(&images).iter().any(|i| i == tiny) => None,
+        None if args.no_guest_build => Some(format!("no {tiny} image in {} (and --no-guest-build)", images.display())),
+        None => {
+            let dir = images.clone();
+            tokio::task::spawn_blocking(move || crate::guest_image::provide(&dir))
+                .await?
+                .err()
+                .map(|e| format!("{e:#}"))
+        }
     };
     match why_not {
         Some(why) => println!("No local QEMU connection: {why}; running on the simulated cloud alone."),

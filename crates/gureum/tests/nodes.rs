@@ -23,11 +23,21 @@ impl Agent {
 
     fn start_with(server: &str, data_dir: &Path, listen: &str, join_token: Option<&str>, options: &[&str]) -> Agent {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_gureum"));
-        cmd.args(["agent", "--server", server, "--name", "far-1", "--listen", listen, "--data-dir"])
-            .arg(data_dir)
-            .args(options)
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null());
+        cmd.args([
+            "agent",
+            "--no-guest-build",
+            "--server",
+            server,
+            "--name",
+            "far-1",
+            "--listen",
+            listen,
+            "--data-dir",
+        ])
+        .arg(data_dir)
+        .args(options)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null());
         if let Some(t) = join_token {
             cmd.args(["--join-token", t]);
         }

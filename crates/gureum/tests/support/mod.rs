@@ -23,8 +23,15 @@ impl Server {
         Self::start_with(data_dir, database_url, &[])
     }
 
-    /// Like [`Server::start`], with more `gureum serve` options.
+    /// Like [`Server::start`], with more `gureum serve` options. It never builds the
+    /// guest image: a test that wants QEMU brings it (see [`QemuHost`]).
     pub fn start_with(data_dir: &Path, database_url: &str, options: &[&str]) -> Server {
+        Self::spawn(data_dir, database_url, &[&["--no-guest-build"], options].concat()).0
+    }
+
+    /// `gureum serve` with just these options; also returns what it printed before it
+    /// listened.
+    pub fn spawn(data_dir: &Path, database_url: &str, options: &[&str]) -> (Server, Vec<String>) {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_gureum"));
         cmd.args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
             .arg(data_dir)
@@ -36,16 +43,18 @@ impl Server {
         let mut child = cmd.spawn().expect("start gureum serve");
         let stdout = child.stdout.take().expect("stdout");
         let mut lines = BufReader::new(stdout).lines();
+        let mut said = vec![];
         let base = loop {
             let line = lines.next().expect("the server exited before listening").expect("read stdout");
             if let Some(addr) = line.strip_prefix("gureum listening on ") {
                 break addr.trim().to_string();
             }
+            said.push(line);
         };
         // Keep draining stdout so the server never blocks on a full pipe.
         std::thread::spawn(move || for _ in lines {});
         let token = std::fs::read_to_string(data_dir.join("admin.token")).expect("admin.token").trim().to_string();
-        Server { child, base, token, data_dir: data_dir.to_path_buf() }
+        (Server { child, base, token, data_dir: data_dir.to_path_buf() }, said)
     }
 
     /// SIGKILL: no shutdown code runs.
