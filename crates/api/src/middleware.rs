@@ -9,8 +9,8 @@ use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use gureum_api_types::{ErrorBody, ErrorDetail};
+use gureum_engine::iam::idempotency::Replay;
 use gureum_engine::{Error, OpContext};
-use gureum_store::IdempotentReplay;
 use http_body_util::BodyExt;
 use sha2::{Digest, Sha256};
 use std::time::Instant;
@@ -122,37 +122,29 @@ pub async fn idempotency(State(state): State<AppState>, req: Request, next: Next
     };
     let path = parts.uri.path().to_string();
     let hash = hex::encode(Sha256::digest(&bytes));
-    let store = state.engine.store();
-    match store.idempotency_begin(ctx.user_id, &key, parts.method.as_str(), &path, &hash, gureum_store::now()).await {
-        Err(e) => return ApiError(Error::from(e)).into_response(),
-        Ok(IdempotentReplay::Mismatch) => {
+    match state.engine.idempotency_begin(&ctx, &key, parts.method.as_str(), &path, &hash).await {
+        Err(e) => return ApiError(e).into_response(),
+        Ok(Replay::Mismatch) => {
             return conflict("this Idempotency-Key was already used with a different request");
         }
-        Ok(IdempotentReplay::InProgress) => {
+        Ok(Replay::InProgress) => {
             return conflict("a request with this Idempotency-Key is still being processed");
         }
-        Ok(IdempotentReplay::Done { status, body }) => {
-            let body = match state.engine.config().secret_key.open(&body) {
-                Ok(b) => b,
-                Err(e) => {
-                    return ApiError(Error::Internal(format!("a stored response cannot be opened: {e}")))
-                        .into_response();
-                }
-            };
+        Ok(Replay::Done { status, body }) => {
             let mut resp = Response::new(Body::from(body));
             *resp.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
             resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
             resp.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
             return resp;
         }
-        Ok(IdempotentReplay::Fresh) => {}
+        Ok(Replay::Fresh) => {}
     }
     let resp = next.run(Request::from_parts(parts, Body::from(bytes))).await;
     // Errors are rendered by the outer middleware; keep the key only for responses that
     // are final (success or a client error), free it after a server fault.
     let status = resp.status();
     if status.is_server_error() {
-        let _ = store.idempotency_abandon(ctx.user_id, &key).await;
+        let _ = state.engine.idempotency_abandon(&ctx, &key).await;
         return resp;
     }
     let (mut parts, body) = resp.into_parts();
@@ -165,10 +157,7 @@ pub async fn idempotency(State(state): State<AppState>, req: Request, next: Next
         Some(ApiError(e)) => serde_json::to_string(&error_body(e, &ctx.request_id)).unwrap_or_default(),
         None => String::from_utf8_lossy(&bytes).into_owned(),
     };
-    // Sealed like credentials: a first response may carry a secret shown once (a generated
-    // private key, a new API token).
-    let sealed = state.engine.config().secret_key.seal(stored_body.as_bytes());
-    let _ = store.idempotency_finish(ctx.user_id, &key, status.as_u16(), &sealed).await;
+    let _ = state.engine.idempotency_finish(&ctx, &key, status.as_u16(), stored_body.as_bytes()).await;
     parts.headers.remove(header::CONTENT_LENGTH);
     Response::from_parts(parts, Body::from(bytes))
 }

@@ -76,6 +76,23 @@ impl From<DbError> for Error {
     }
 }
 
+/// Maps only a unique-constraint refusal to `to`: any other database failure keeps its
+/// own meaning (a broken database is never reported as "name taken").
+pub(crate) fn on_unique(to: impl FnOnce() -> Error) -> impl FnOnce(DbError) -> Error {
+    move |e| match e {
+        DbError::Unique(_) => to(),
+        other => other.into(),
+    }
+}
+
+/// Maps only "the guarded write matched no row" to `to` (the row is not there).
+pub(crate) fn on_no_row(to: impl FnOnce() -> Error) -> impl FnOnce(DbError) -> Error {
+    move |e| match e {
+        DbError::Conflict { affected: 0, .. } => to(),
+        other => other.into(),
+    }
+}
+
 /// How a provider's answer reads to an API client.
 impl From<DriverError> for Error {
     fn from(e: DriverError) -> Self {

@@ -2,7 +2,7 @@
 //! process-wide id → name cache needs no invalidation; a miss costs one indexed lookup.
 
 use crate::Engine;
-use gureum_store::{Record, args};
+use gureum_store::Record;
 use uuid::Uuid;
 
 impl Engine {
@@ -15,14 +15,17 @@ impl Engine {
         if let Some(n) = self.inner.names.lock().expect("names lock").get(&id) {
             return n.clone();
         }
-        let sql = format!("SELECT name FROM {} WHERE id = $1", R::TABLE);
-        match self.store().db.query_opt(&sql, args![id]).await {
-            Ok(Some(row)) => {
-                let name = row.text(0);
+        match self.store().name_of::<R>(id).await {
+            Ok(Some(name)) => {
                 self.remember_name(id, &name);
                 name
             }
-            _ => id.to_string(),
+            // A view still shows the resource when its row is gone or unreadable.
+            Ok(None) => id.to_string(),
+            Err(e) => {
+                tracing::warn!(%id, error = %e, "reading a name for a view");
+                id.to_string()
+            }
         }
     }
 

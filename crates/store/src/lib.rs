@@ -14,6 +14,7 @@ mod instances;
 mod key_pairs;
 mod pools;
 mod projects;
+mod provider_rows;
 mod public_ips;
 mod security_groups;
 mod sessions;
@@ -32,6 +33,7 @@ pub use instances::*;
 pub use key_pairs::*;
 pub use pools::*;
 pub use projects::*;
+pub use provider_rows::*;
 pub use public_ips::*;
 pub use security_groups::*;
 pub use sessions::*;
@@ -160,6 +162,17 @@ impl Store {
                 .await?;
         }
         Ok(())
+    }
+
+    /// The name of row `id` of `R`'s table, if it exists.
+    pub async fn name_of<R: Record>(&self, id: Uuid) -> DbResult<Option<String>> {
+        let sql = format!("SELECT name FROM {} WHERE id = $1", R::TABLE);
+        Ok(self.db.query_opt(&sql, args![id]).await?.map(|r| r.text(0)))
+    }
+
+    /// Whether the database answers a trivial query.
+    pub async fn ping(&self) -> DbResult<()> {
+        self.db.query("SELECT 1", vec![]).await.map(|_| ())
     }
 
     pub fn dialect(&self) -> Dialect {

@@ -197,4 +197,11 @@ impl Store {
         )
         .expect_one()
     }
+
+    /// Deletes a pool with its join tokens.
+    pub fn pool_forget(pool_id: Uuid) -> Batch {
+        let mut batch = Batch::from(crate::record::delete::<PoolRecord>(pool_id));
+        batch.push(Stmt::new("DELETE FROM join_tokens WHERE pool_id = $1", args![pool_id]));
+        batch
+    }
 }

@@ -97,4 +97,11 @@ impl Store {
     pub fn member_delete(project_id: Uuid, user_id: Uuid) -> Stmt {
         Stmt::one("DELETE FROM members WHERE project_id = $1 AND user_id = $2", args![project_id, user_id])
     }
+
+    /// Deletes a project with its memberships.
+    pub fn project_forget(project_id: Uuid) -> crate::Batch {
+        let mut batch = crate::Batch::from(crate::record::delete::<ProjectRecord>(project_id));
+        batch.push(Stmt::new("DELETE FROM members WHERE project_id = $1", args![project_id]));
+        batch
+    }
 }

@@ -23,3 +23,14 @@ record! {
         pub node_id: Option<Uuid>,
     }
 }
+
+impl crate::Store {
+    /// An instance's public IPs that exist at the provider are in use by it.
+    pub fn public_ips_in_use_by(instance_id: Uuid, now: i64) -> crate::Stmt {
+        crate::Stmt::new(
+            "UPDATE public_ips SET state = $1, op_id = NULL, generation = generation + 1, updated_at = $2 \
+             WHERE instance_id = $3 AND provider_id IS NOT NULL",
+            crate::args![PublicIpState::InUse.as_str(), now, instance_id],
+        )
+    }
+}

@@ -42,3 +42,22 @@ record! {
         pub updated_at: i64,
     }
 }
+
+impl crate::Store {
+    /// Removes the rules operation `op_id` was deleting from a group.
+    pub fn rules_deleted_by(security_group_id: Uuid, op_id: Uuid) -> crate::Stmt {
+        crate::Stmt::new(
+            "DELETE FROM security_group_rules WHERE security_group_id = $1 AND state = 'Deleting' AND op_id = $2",
+            crate::args![security_group_id, op_id],
+        )
+    }
+
+    /// The rules operation `op_id` touched show its error.
+    pub fn rules_failed_by(security_group_id: Uuid, op_id: Uuid, reason: &str, now: i64) -> crate::Stmt {
+        crate::Stmt::new(
+            "UPDATE security_group_rules SET state = 'Error', state_reason = $1, op_id = NULL, \
+             generation = generation + 1, updated_at = $2 WHERE security_group_id = $3 AND op_id = $4",
+            crate::args![reason, now, security_group_id, op_id],
+        )
+    }
+}

@@ -55,4 +55,12 @@ impl Store {
     pub fn token_touch(token_id: Uuid, at: i64) -> Stmt {
         Stmt::new("UPDATE tokens SET last_used_at = $1 WHERE id = $2", args![at, token_id])
     }
+
+    /// Deletes a user with its tokens and memberships.
+    pub fn user_forget(user_id: Uuid) -> crate::Batch {
+        let mut batch = crate::Batch::from(crate::record::delete::<UserRecord>(user_id));
+        batch.push(Stmt::new("DELETE FROM tokens WHERE user_id = $1", args![user_id]));
+        batch.push(Stmt::new("DELETE FROM members WHERE user_id = $1", args![user_id]));
+        batch
+    }
 }

@@ -73,12 +73,7 @@ pub fn system_router() -> axum::Router<AppState> {
 }
 
 async fn readyz(State(s): State<AppState>) -> ApiResult<&'static str> {
-    s.engine
-        .store()
-        .db
-        .query("SELECT 1", vec![])
-        .await
-        .map_err(|e| ApiError(gureum_engine::Error::Unavailable(e.to_string())))?;
+    s.engine.ready().await?;
     Ok("ready\n")
 }
 

@@ -48,21 +48,8 @@ impl Engine {
         if let Some(img) = self.store().get::<ImageRecord>(&[("project_id", project_id.into())], &k).await? {
             return Ok(img);
         }
-        let public = match &k {
-            Key::Id(_) => self.store().get::<ImageRecord>(&[], &k).await?.filter(|i| i.project_id.is_none()),
-            Key::Name(n) => self
-                .store()
-                .db
-                .query_opt(
-                    &format!(
-                        "SELECT {} FROM images WHERE project_id IS NULL AND name = $1",
-                        <ImageRecord as gureum_store::Record>::select_list()
-                    ),
-                    gureum_store::args![n.as_str()],
-                )
-                .await?
-                .map(|r| <ImageRecord as gureum_store::Record>::from_row(&r)),
-        };
+        // A public image is one no project owns.
+        let public = self.store().get::<ImageRecord>(&[("project_id", gureum_store::Val::Null)], &k).await?;
         public.ok_or_else(|| {
             Error::invalid(field, format!("unknown image {key:?}; GET /v1/images lists the public ones"))
         })

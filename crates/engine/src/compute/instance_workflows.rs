@@ -12,7 +12,7 @@ use gureum_model::volume::{VolumeKind, VolumeState};
 use gureum_store::record::delete;
 use gureum_store::{
     Batch, ImageRecord, InstanceRecord, InstanceTypeRecord, Key, KeyPairRecord, PublicIpRecord, SecurityGroupRecord,
-    Stmt, Store, SubnetRecord, Update, Val, VolumeRecord, args, now,
+    Store, SubnetRecord, Update, Val, VolumeRecord, now,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -517,18 +517,10 @@ async fn finish(ctx: StepCtx) -> Result<StepOut, StepError> {
     }
     let mut batch = Store::instance_set_state(update, inst.id, p.final_state, t);
     let volume_state = VolumeState::settled(true, shelved);
-    batch.push(Stmt::new(
-        "UPDATE volumes SET state = $1, op_id = NULL, generation = generation + 1, updated_at = $2 \
-         WHERE instance_id = $3 AND state NOT IN ('Deleting', 'Error')",
-        args![volume_state.as_str(), t, inst.id],
-    ));
+    batch.push(Store::volumes_settle_with(inst.id, volume_state, t));
     // An IP bound to the instance is in use by it, shelved or not (unshelving puts it
     // back on the new VM); only detaching frees it for another instance.
-    batch.push(Stmt::new(
-        "UPDATE public_ips SET state = $1, op_id = NULL, generation = generation + 1, updated_at = $2 \
-         WHERE instance_id = $3 AND provider_id IS NOT NULL",
-        args![PublicIpState::InUse.as_str(), t, inst.id],
-    ));
+    batch.push(Store::public_ips_in_use_by(inst.id, t));
     Ok(StepOut::done().batch(batch))
 }
 
@@ -551,20 +543,9 @@ async fn create_failed(ctx: StepCtx, failure: Failure) -> Result<Batch, StepErro
         // Nothing of it is left on its node.
         batch.push(Store::allocation_release(ctx.target_id));
     }
-    batch.push(Stmt::new(
-        "UPDATE volumes SET state = 'Available', instance_id = NULL, op_id = NULL, generation = generation + 1, \
-         updated_at = $1 WHERE instance_id = $2 AND kind = 'data'",
-        args![t, ctx.target_id],
-    ));
+    batch.push(Store::data_volumes_release(ctx.target_id, t));
     if failure.undo_error.is_none() {
-        batch.push(Stmt::new(
-            "DELETE FROM volumes WHERE instance_id = $1 AND kind = 'root' AND provider_id IS NULL",
-            args![ctx.target_id],
-        ));
-        batch.push(Stmt::new(
-            "DELETE FROM public_ips WHERE instance_id = $1 AND provider_id IS NULL",
-            args![ctx.target_id],
-        ));
+        batch.extend(Store::instance_unmade_forget(ctx.target_id));
     }
     Ok(batch)
 }
@@ -618,11 +599,7 @@ async fn resync(ctx: StepCtx, failure: Failure) -> Result<Batch, StepError> {
     };
     batch.extend(Store::instance_set_state(update, inst.id, state, t));
     batch.push(Store::allocation_follow(inst.id, has_vm));
-    batch.push(Stmt::new(
-        "UPDATE volumes SET state = $1, op_id = NULL, generation = generation + 1, updated_at = $2 \
-         WHERE instance_id = $3 AND state NOT IN ('Deleting', 'Error')",
-        args![VolumeState::settled(true, state == S::ShelvedOffloaded).as_str(), t, inst.id],
-    ));
+    batch.push(Store::volumes_settle_with(inst.id, VolumeState::settled(true, state == S::ShelvedOffloaded), t));
     // Disks a failed delete removed: the root, and data volumes it was to delete.
     let delete_volumes = params(&ctx)?.delete_volumes;
     for v in ctx.engine.store().list_all::<VolumeRecord>(&[("instance_id", inst.id.into())]).await? {

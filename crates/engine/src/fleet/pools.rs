@@ -118,12 +118,12 @@ impl Engine {
     pub async fn pool_create(&self, ctx: &OpContext, req: PoolCreate) -> Result<Pool> {
         self.require_admin(ctx, "create pools")?;
         let rec = self.new_pool(&req).await?;
-        self.store().write(rec.insert()).await.map_err(|_| {
+        self.store().write(rec.insert()).await.map_err(crate::error::on_unique(|| {
             Error::Conflict(format!(
                 "a pool named {} or a pool of connection {} already exists",
                 req.name, req.connection
             ))
-        })?;
+        }))?;
         self.pool_view(rec).await
     }
 
@@ -185,9 +185,7 @@ impl Engine {
         if nodes > 0 {
             return Err(Error::Conflict(format!("pool {} still has {nodes} nodes; delete them first", p.name)));
         }
-        let mut batch = Batch::from(gureum_store::record::delete::<PoolRecord>(p.id));
-        batch.push(gureum_store::Stmt::new("DELETE FROM join_tokens WHERE pool_id = $1", vec![p.id.into()]));
-        self.store().write(batch).await?;
+        self.store().write(gureum_store::Store::pool_forget(p.id)).await?;
         Ok(())
     }
 
@@ -212,7 +210,7 @@ impl Engine {
         let pool = self.pool_record(pool).await?;
         let cap = capacity("", NodeResources { vcpus: req.vcpus, memory_mib: req.memory_mib, disk_gb: req.disk_gb })?;
         let rec = new_node(pool.id, &req.name, cap, None, None)?;
-        self.store().write(rec.insert()).await.map_err(|_| node_taken(&req.name))?;
+        self.store().write(rec.insert()).await.map_err(crate::error::on_unique(|| node_taken(&req.name)))?;
         self.node_view(rec).await
     }
 
@@ -312,7 +310,7 @@ impl Engine {
         self.store()
             .write(Store::node_heartbeat(&hash_secret(&req.secret), cap, now()))
             .await
-            .map_err(|_| Error::Unauthenticated("no node has this secret".into()))?;
+            .map_err(crate::error::on_no_row(|| Error::Unauthenticated("no node has this secret".into())))?;
         Ok(())
     }
 

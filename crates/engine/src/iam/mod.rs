@@ -2,6 +2,7 @@
 //! check, and the key that seals secrets.
 
 pub(crate) mod authz;
+pub mod idempotency;
 pub(crate) mod projects;
 pub(crate) mod secrets;
 pub mod sessions;

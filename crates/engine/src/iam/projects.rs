@@ -6,7 +6,7 @@ use crate::{Engine, Error, OpContext, Result};
 use gureum_api_types::{Member, MemberSet, Page, Project, ProjectCreate};
 use gureum_model::Name;
 use gureum_model::authz::{Permission, Role};
-use gureum_store::{Batch, Key, ProjectRecord, Record, Store, UserRecord, args, new_id, now};
+use gureum_store::{Batch, Key, ProjectRecord, Record, Store, UserRecord, new_id, now};
 
 /// Tables that hold a project's resources, as users know them.
 const PROJECT_RESOURCES: &[(&str, &str)] = &[
@@ -105,9 +105,7 @@ impl Engine {
                 left.join(", ")
             )));
         }
-        let mut batch = Batch::from(gureum_store::record::delete::<ProjectRecord>(scope.id));
-        batch.push(gureum_store::Stmt::new("DELETE FROM members WHERE project_id = $1", args![scope.id]));
-        self.store().write(batch).await?;
+        self.store().write(gureum_store::Store::project_forget(scope.id)).await?;
         Ok(())
     }
 
@@ -141,7 +139,10 @@ impl Engine {
             .get::<UserRecord>(&[], &Key::parse(user))
             .await?
             .ok_or_else(|| Error::not_found("member", user))?;
-        self.store().write(Store::member_delete(scope.id, u.id)).await.map_err(|_| Error::not_found("member", user))?;
+        self.store()
+            .write(Store::member_delete(scope.id, u.id))
+            .await
+            .map_err(crate::error::on_no_row(|| Error::not_found("member", user)))?;
         Ok(())
     }
 }

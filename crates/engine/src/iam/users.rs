@@ -172,10 +172,7 @@ impl Engine {
         if u.id == ctx.user_id {
             return Err(Error::Conflict("you cannot delete yourself".into()));
         }
-        let mut batch = gureum_store::Batch::from(gureum_store::record::delete::<UserRecord>(u.id));
-        batch.push(gureum_store::Stmt::new("DELETE FROM tokens WHERE user_id = $1", gureum_store::args![u.id]));
-        batch.push(gureum_store::Stmt::new("DELETE FROM members WHERE user_id = $1", gureum_store::args![u.id]));
-        self.store().write(batch).await?;
+        self.store().write(gureum_store::Store::user_forget(u.id)).await?;
         Ok(())
     }
 

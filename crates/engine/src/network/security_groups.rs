@@ -14,7 +14,7 @@ use gureum_model::authz::Permission;
 use gureum_model::network::Rule;
 use gureum_model::state::LifecycleState;
 use gureum_store::{
-    Batch, Key, Record, SecurityGroupRecord, SecurityGroupRuleRecord, Stmt, Update, Val, VpcRecord, args, new_id, now,
+    Batch, Key, Record, SecurityGroupRecord, SecurityGroupRuleRecord, Store, Update, Val, VpcRecord, new_id, now,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -318,19 +318,11 @@ async fn apply_rules(ctx: StepCtx) -> Result<StepOut, StepError> {
         }
         batch.push(u.stmt(t));
     }
-    batch.push(Stmt::new(
-        "DELETE FROM security_group_rules WHERE security_group_id = $1 AND state = 'Deleting' AND op_id = $2",
-        args![sg.id, ctx.workflow_id],
-    ));
+    batch.push(Store::rules_deleted_by(sg.id, ctx.workflow_id));
     Ok(StepOut::done().batch(batch))
 }
 
 /// The rules this operation touched show the error; nothing else changes.
 async fn rules_failed(ctx: StepCtx, failure: Failure) -> Result<Batch, StepError> {
-    Ok(Stmt::new(
-        "UPDATE security_group_rules SET state = 'Error', state_reason = $1, op_id = NULL, generation = generation + 1, \
-         updated_at = $2 WHERE security_group_id = $3 AND op_id = $4",
-        args![failure.error, now(), ctx.target_id, ctx.workflow_id],
-    )
-    .into())
+    Ok(Store::rules_failed_by(ctx.target_id, ctx.workflow_id, &failure.error, now()).into())
 }

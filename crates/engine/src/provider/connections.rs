@@ -157,10 +157,9 @@ impl Engine {
             updated_at: t,
         };
         self.open_driver(&rec)?;
-        self.store()
-            .write(rec.insert())
-            .await
-            .map_err(|_| Error::Conflict(format!("a connection named {name} already exists")))?;
+        self.store().write(rec.insert()).await.map_err(crate::error::on_unique(|| {
+            Error::Conflict(format!("a connection named {name} already exists"))
+        }))?;
         Ok(view(rec))
     }
 

@@ -5,39 +5,31 @@
 use crate::{Engine, OpContext, Result};
 use gureum_api_types::{Drift, DriftItem};
 use gureum_driver::{ProviderResource, ResourceKind, Support};
-use gureum_store::{ProjectRecord, args};
+use gureum_store::{ProjectRecord, ProviderTable};
 use std::collections::{HashMap, HashSet};
 use uuid::Uuid;
 
 /// gureum tables and the provider kind their rows map to.
-const MAPPING: &[(&str, &str, ResourceKind)] = &[
-    ("vpcs", "vpc", ResourceKind::Vpc),
-    ("subnets", "subnet", ResourceKind::Subnet),
-    ("security_groups", "security group", ResourceKind::SecurityGroup),
-    ("key_pairs", "key pair", ResourceKind::KeyPair),
-    ("instances", "instance", ResourceKind::Vm),
-    ("volumes", "volume", ResourceKind::Disk),
-    ("snapshots", "snapshot", ResourceKind::Snapshot),
-    ("images", "image", ResourceKind::Image),
-    ("public_ips", "public IP", ResourceKind::PublicIp),
+const MAPPING: &[(ProviderTable, &str, ResourceKind)] = &[
+    (ProviderTable::Vpcs, "vpc", ResourceKind::Vpc),
+    (ProviderTable::Subnets, "subnet", ResourceKind::Subnet),
+    (ProviderTable::SecurityGroups, "security group", ResourceKind::SecurityGroup),
+    (ProviderTable::KeyPairs, "key pair", ResourceKind::KeyPair),
+    (ProviderTable::Instances, "instance", ResourceKind::Vm),
+    (ProviderTable::Volumes, "volume", ResourceKind::Disk),
+    (ProviderTable::Snapshots, "snapshot", ResourceKind::Snapshot),
+    (ProviderTable::Images, "image", ResourceKind::Image),
+    (ProviderTable::PublicIps, "public IP", ResourceKind::PublicIp),
 ];
 
 /// The gureum table that records provider resources of `kind`.
-pub(crate) fn table_of(kind: ResourceKind) -> &'static str {
+pub(crate) fn table_of(kind: ResourceKind) -> ProviderTable {
     MAPPING.iter().find(|(_, _, k)| *k == kind).map(|(t, _, _)| *t).expect("every kind has a table")
 }
 
 /// What gureum calls its records of provider resources of `kind` (`gureum_type`).
 pub(crate) fn label_of(kind: ResourceKind) -> &'static str {
     MAPPING.iter().find(|(_, _, k)| *k == kind).map(|(_, l, _)| *l).expect("every kind has a label")
-}
-
-struct Row {
-    id: Uuid,
-    name: String,
-    project_id: Option<Uuid>,
-    provider_id: Option<String>,
-    state: String,
 }
 
 impl Engine {
@@ -52,21 +44,7 @@ impl Engine {
             if info.support(*kind) != Support::Native {
                 continue;
             }
-            let sql = format!("SELECT id, name, project_id, provider_id, state FROM {table} WHERE connection_id = $1");
-            let rows: Vec<Row> = self
-                .store()
-                .db
-                .query(&sql, args![conn.id])
-                .await?
-                .iter()
-                .map(|r| Row {
-                    id: r.uuid(0),
-                    name: r.text(1),
-                    project_id: r.opt_uuid(2),
-                    provider_id: r.opt_text(3),
-                    state: r.text(4),
-                })
-                .collect();
+            let rows = self.store().provider_rows(*table, conn.id).await?;
             let mut provider: Vec<ProviderResource> = clouds[0].list(*kind).await?;
             let mut copies: Vec<ProviderResource> = vec![];
             for cloud in &clouds[1..] {

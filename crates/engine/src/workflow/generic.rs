@@ -6,8 +6,7 @@
 use crate::workflow::{Failure, StepCtx, StepDef, StepError, StepOut, WorkflowDef};
 use crate::{on_failure, step};
 use gureum_driver::{CreateSpec, DriverError, ProviderResource, ProviderStatus, ResourceKind, Support};
-use gureum_store::record::delete_from;
-use gureum_store::{Batch, Record, Stmt, Update, Val, args, now};
+use gureum_store::{Batch, Record, Update, Val, now};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use uuid::Uuid;
@@ -138,11 +137,7 @@ async fn provider_delete(ctx: StepCtx) -> Result<StepOut, StepError> {
 async fn forget(ctx: StepCtx) -> Result<StepOut, StepError> {
     let p: DeleteParams = ctx.params()?;
     let table = table(&p.table)?;
-    let mut batch = Batch::from(delete_from(table, ctx.target_id));
-    if table == "security_groups" {
-        batch.push(Stmt::new("DELETE FROM security_group_rules WHERE security_group_id = $1", args![ctx.target_id]));
-    }
-    Ok(StepOut::done().batch(batch))
+    Ok(StepOut::done().batch(gureum_store::forget_row(table, ctx.target_id)))
 }
 
 /// A failed create or delete leaves the row in `Error` with the reason; the user can

@@ -44,10 +44,7 @@ fn display_kind(kind: &str, target_type: &str) -> String {
 /// Maps a unique-name violation to a 409 that says which name is taken.
 pub(crate) fn name_taken(kind: &'static str, name: &str) -> impl FnOnce(DbError) -> Error {
     let name = name.to_string();
-    move |e| match e {
-        DbError::Unique(_) => Error::Conflict(format!("a {kind} named {name} already exists")),
-        other => other.into(),
-    }
+    crate::error::on_unique(move || Error::Conflict(format!("a {kind} named {name} already exists")))
 }
 
 impl Engine {
