@@ -18,19 +18,8 @@ impl From<Error> for ApiError {
 }
 
 pub fn status_and_code(e: &Error) -> (StatusCode, &'static str) {
-    match e {
-        Error::Invalid(_) => (StatusCode::BAD_REQUEST, "invalid_request"),
-        Error::Unauthenticated(_) => (StatusCode::UNAUTHORIZED, "unauthenticated"),
-        Error::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
-        Error::NotFound { .. } => (StatusCode::NOT_FOUND, "not_found"),
-        Error::State(_) => (StatusCode::CONFLICT, "state_conflict"),
-        Error::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
-        Error::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
-        Error::Capacity(_) => (StatusCode::CONFLICT, "capacity"),
-        Error::RateLimited(_) => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
-        Error::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
-        Error::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
-    }
+    let (status, code) = e.http_status();
+    (StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR), code)
 }
 
 pub fn body(e: &Error, request_id: &str) -> ErrorBody {

@@ -11,17 +11,7 @@ use gureum_engine::Error;
 
 /// The status the API gives the same error.
 pub fn status_of(e: &Error) -> StatusCode {
-    match e {
-        Error::Invalid(_) => StatusCode::BAD_REQUEST,
-        Error::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
-        Error::Forbidden(_) => StatusCode::FORBIDDEN,
-        Error::NotFound { .. } => StatusCode::NOT_FOUND,
-        Error::State(_) | Error::Conflict(_) | Error::Capacity(_) => StatusCode::CONFLICT,
-        Error::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-        Error::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
-        Error::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-        Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-    }
+    StatusCode::from_u16(e.http_status().0).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
 }
 
 /// What the user reads for an engine error (internal details stay in the log).

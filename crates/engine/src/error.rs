@@ -1,5 +1,5 @@
-//! The one error type of the application. The API maps each variant to an HTTP status
-//! in exactly one place; nothing above the engine invents its own errors.
+//! The one error type of the application, with the one mapping of each variant to an
+//! HTTP status (`Error::http_status`); nothing above the engine invents its own errors.
 
 use gureum_driver::DriverError;
 use gureum_model::FieldError;
@@ -43,6 +43,24 @@ pub enum Error {
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
+    /// The HTTP status and error code of this error: the one mapping the API and the
+    /// console both use.
+    pub fn http_status(&self) -> (u16, &'static str) {
+        match self {
+            Error::Invalid(_) => (400, "invalid_request"),
+            Error::Unauthenticated(_) => (401, "unauthenticated"),
+            Error::Forbidden(_) => (403, "forbidden"),
+            Error::NotFound { .. } => (404, "not_found"),
+            Error::State(_) => (409, "state_conflict"),
+            Error::Conflict(_) => (409, "conflict"),
+            Error::TooLarge(_) => (413, "payload_too_large"),
+            Error::Capacity(_) => (409, "capacity"),
+            Error::RateLimited(_) => (429, "rate_limited"),
+            Error::Unavailable(_) => (503, "unavailable"),
+            Error::Internal(_) => (500, "internal"),
+        }
+    }
+
     pub fn invalid(field: impl Into<String>, rule: impl Into<String>) -> Self {
         Error::Invalid(FieldError::new(field, rule))
     }

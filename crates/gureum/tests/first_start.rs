@@ -43,7 +43,7 @@ async fn a_fresh_server_builds_tiny_linux_and_offers_local() {
     let image = c.get("/v1/images/tiny-linux").await;
     assert_eq!(image["state"], "Active", "{image}");
     let nodes = c.get("/v1/pools/local/nodes").await;
-    assert_eq!(nodes["items"][0]["name"], "local-1", "{nodes}");
+    assert_eq!(nodes[0]["name"], "local-1", "{nodes}");
 
     // The image the server made is one a VM boots from.
     c.network(P, "local").await;

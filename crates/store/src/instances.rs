@@ -1,5 +1,6 @@
 use crate::db::{Batch, Stmt};
 use crate::record::Update;
+use crate::record::common;
 use crate::{DbResult, Store, args, new_id, record};
 use gureum_model::billing::is_billed;
 use gureum_model::instance::InstanceState;
@@ -42,9 +43,14 @@ impl Store {
     /// leaving the billed states closes it. Both statements are idempotent, so a replayed
     /// workflow step meters nothing twice. `update` carries the guard and any other
     /// column changes (applied first, so a new instance type is what gets metered).
-    pub fn instance_set_state(update: Update, instance_id: Uuid, state: InstanceState, now: i64) -> Batch {
+    pub fn instance_set_state(
+        update: Update<InstanceRecord>,
+        instance_id: Uuid,
+        state: InstanceState,
+        now: i64,
+    ) -> Batch {
         let mut batch = Batch::new();
-        batch.push(update.set("state", state.as_str()).stmt(now));
+        batch.push(update.set(common::STATE, state.as_str()).stmt(now));
         if is_billed(state) {
             batch.push(Stmt::new(
                 "INSERT INTO usage_intervals (id, project_id, instance_id, instance_name, instance_type_id, started_at) \

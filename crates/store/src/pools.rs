@@ -136,7 +136,7 @@ impl Store {
     /// The node's row is locked first: PostgreSQL holds that lock until commit, so a
     /// concurrent reservation checks after this one's insert is visible.
     pub fn allocation_set(instance_id: Uuid, node_id: Uuid, to: Resources, now: i64) -> Batch {
-        let mut batch = Batch::from(Update::of::<NodeRecord>(node_id).stmt(now));
+        let mut batch = Batch::from(Update::<NodeRecord>::of(node_id).stmt(now));
         batch.push(Self::allocation_release(instance_id));
         batch.push(
             Stmt::new(

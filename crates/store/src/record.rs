@@ -10,6 +10,7 @@ use gureum_model::operation::OperationStatus;
 use gureum_model::public_ip::{PublicIpKind, PublicIpMode, PublicIpState};
 use gureum_model::state::LifecycleState;
 use gureum_model::volume::{VolumeKind, VolumeState};
+use std::marker::PhantomData;
 use uuid::Uuid;
 
 /// A value that maps to one column.
@@ -136,6 +137,11 @@ macro_rules! record {
         #[derive(Debug, Clone, PartialEq)]
         pub struct $name { $($(#[$fm])* pub $field: $ty),+ }
 
+        #[allow(non_upper_case_globals)]
+        impl $name {
+            $(pub const $field: $crate::record::Col<$name, $ty> = $crate::record::Col::new(stringify!($field));)+
+        }
+
         impl $crate::record::Record for $name {
             const TABLE: &'static str = $table;
             const COLUMNS: &'static [&'static str] = &[$(stringify!($field)),+];
@@ -162,34 +168,129 @@ macro_rules! record {
     };
 }
 
-/// A column update built at run time from static column names (never user text).
+/// A column of `R`'s table that holds a `T`. The record macro makes one per field
+/// (`VolumeRecord::state`), so a column the engine writes is checked by the compiler,
+/// table included.
+pub struct Col<R, T> {
+    name: &'static str,
+    _of: PhantomData<fn() -> (R, T)>,
+}
+
+impl<R, T> Col<R, T> {
+    pub const fn new(name: &'static str) -> Self {
+        Col { name, _of: PhantomData }
+    }
+}
+
+impl<R, T> Clone for Col<R, T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<R, T> Copy for Col<R, T> {}
+
+/// The rows of a table chosen at run time (code that handles several tables alike):
+/// only the [`common`] columns can be written.
+#[derive(Debug, Clone, Copy)]
+pub struct AnyTable;
+
+/// Columns every provider-resource table has ([`Resource`] records).
+pub mod common {
+    use super::{AnyTable, Col};
+    use uuid::Uuid;
+
+    pub const STATE: Col<AnyTable, String> = Col::new("state");
+    pub const STATE_REASON: Col<AnyTable, Option<String>> = Col::new("state_reason");
+    pub const OP_ID: Col<AnyTable, Option<Uuid>> = Col::new("op_id");
+    pub const PROVIDER_ID: Col<AnyTable, Option<String>> = Col::new("provider_id");
+    pub const GENERATION: Col<AnyTable, i64> = Col::new("generation");
+}
+
+/// A column that rows of `R` have.
+pub trait ColumnOf<R> {
+    fn name(&self) -> &'static str;
+}
+
+impl<R, T> ColumnOf<R> for Col<R, T> {
+    fn name(&self) -> &'static str {
+        self.name
+    }
+}
+
+/// A record of a provider resource: its table has every [`common`] column.
+pub trait Resource: Record {}
+
+impl<R: Resource, T> ColumnOf<R> for Col<AnyTable, T> {
+    fn name(&self) -> &'static str {
+        self.name
+    }
+}
+
+/// The resource records (a test checks each has the common columns).
+macro_rules! resources {
+    ($($r:ty),+ $(,)?) => {
+        $(impl Resource for $r {})+
+        #[cfg(test)]
+        const RESOURCE_COLUMNS: &[&[&str]] = &[$(<$r as Record>::COLUMNS),+];
+    };
+}
+
+resources!(
+    crate::InstanceRecord,
+    crate::VolumeRecord,
+    crate::SnapshotRecord,
+    crate::ImageRecord,
+    crate::PublicIpRecord,
+    crate::VpcRecord,
+    crate::SubnetRecord,
+    crate::SecurityGroupRecord,
+    crate::KeyPairRecord,
+);
+
+#[cfg(test)]
+#[test]
+fn every_resource_record_has_the_common_columns() {
+    for columns in RESOURCE_COLUMNS {
+        for common in ["state", "state_reason", "op_id", "provider_id", "generation"] {
+            assert!(columns.contains(&common), "{columns:?} lacks {common}");
+        }
+    }
+}
+
+/// A column update of one row of `R` (or of a table chosen at run time).
 #[derive(Debug, Clone)]
-pub struct Update {
+pub struct Update<R = AnyTable> {
     table: &'static str,
     id: Uuid,
     sets: Vec<(&'static str, Val)>,
     guards: Vec<(&'static str, Val)>,
     expect_one: bool,
+    _of: PhantomData<fn() -> R>,
 }
 
-impl Update {
-    pub fn of<R: Record>(id: Uuid) -> Self {
-        Self::table(R::TABLE, id)
+impl<R: Record> Update<R> {
+    pub fn of(id: Uuid) -> Self {
+        Update { table: R::TABLE, id, sets: vec![], guards: vec![], expect_one: true, _of: PhantomData }
     }
+}
 
+impl Update<AnyTable> {
     /// For code that handles several tables alike; `table` must be a literal.
     pub fn table(table: &'static str, id: Uuid) -> Self {
-        Update { table, id, sets: vec![], guards: vec![], expect_one: true }
+        Update { table, id, sets: vec![], guards: vec![], expect_one: true, _of: PhantomData }
     }
+}
 
-    pub fn set(mut self, column: &'static str, value: impl Into<Val>) -> Self {
-        self.sets.push((column, value.into()));
+impl<R> Update<R> {
+    pub fn set(mut self, column: impl ColumnOf<R>, value: impl Into<Val>) -> Self {
+        self.sets.push((column.name(), value.into()));
         self
     }
 
     /// Only if `column` still holds `value` (a generation, or the owning operation).
-    pub fn guard(mut self, column: &'static str, value: impl Into<Val>) -> Self {
-        self.guards.push((column, value.into()));
+    pub fn guard(mut self, column: impl ColumnOf<R>, value: impl Into<Val>) -> Self {
+        self.guards.push((column.name(), value.into()));
         self
     }
 

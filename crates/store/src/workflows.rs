@@ -49,8 +49,11 @@ pub struct WorkflowStep {
 }
 
 impl WorkflowRecord {
-    pub fn steps(&self) -> Vec<WorkflowStep> {
-        serde_json::from_str(&self.steps).unwrap_or_default()
+    /// The stored progress of each step; a record that does not parse is an error (it
+    /// must never read as "no step has run").
+    pub fn step_outcomes(&self) -> crate::DbResult<Vec<WorkflowStep>> {
+        serde_json::from_str(&self.steps)
+            .map_err(|e| crate::DbError::Backend(format!("workflow {}: its stored steps do not parse: {e}", self.id)))
     }
 }
 

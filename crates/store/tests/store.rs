@@ -93,11 +93,18 @@ async fn generation_guards_refuse_a_stale_update_atomically() {
     let (store, _g) = store().await;
     let p = project("guarded");
     store.write(p.insert()).await.unwrap();
-    let first = Update::of::<ProjectRecord>(p.id).set("description", "first").guard("generation", 1_i64);
+    let first = Update::<ProjectRecord>::of(p.id)
+        .set(ProjectRecord::description, "first")
+        .guard(ProjectRecord::generation, 1_i64);
     store.write(first.stmt(now())).await.unwrap();
     // A writer that saw generation 1 is too late now; its other statement is undone too.
     let mut stale = Batch::from(project("side-effect").insert());
-    stale.push(Update::of::<ProjectRecord>(p.id).set("description", "stale").guard("generation", 1_i64).stmt(now()));
+    stale.push(
+        Update::<ProjectRecord>::of(p.id)
+            .set(ProjectRecord::description, "stale")
+            .guard(ProjectRecord::generation, 1_i64)
+            .stmt(now()),
+    );
     assert!(matches!(store.write(stale).await, Err(DbError::Conflict { index: 1, affected: 0, .. })));
     let now_p = store.get_by_id::<ProjectRecord>(p.id).await.unwrap().unwrap();
     assert_eq!((now_p.description.as_str(), now_p.generation), ("first", 2));

@@ -88,7 +88,7 @@ pub async fn delete(
         Err(e @ (Error::Unauthenticated(_) | Error::Internal(_))) => Err(e.into()),
         Err(e) => {
             let state = FormState { general: Some(crate::error::message_of(&e)), ..Default::default() };
-            members_page(&st, &p.session, &project, state, crate::pages::status(&e)).await
+            members_page(&st, &p.session, &project, state, crate::error::status_of(&e)).await
         }
     }
 }

@@ -15,16 +15,11 @@ pub mod usage;
 pub mod users;
 pub mod volumes;
 
-use crate::error::status_of;
+pub(crate) use crate::error::status_of as status;
 use crate::forms::{FormData, FormState};
 use crate::view::Cell;
 use axum::http::StatusCode;
 use gureum_engine::Error;
-
-/// The status a page shown again after `e` answers with.
-pub fn status(e: &Error) -> StatusCode {
-    status_of(e)
-}
 
 /// The typed confirmation of a destructive action must repeat the resource's name.
 pub fn confirmed(form: &FormData, name: &str) -> Result<(), String> {

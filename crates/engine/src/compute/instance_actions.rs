@@ -11,6 +11,7 @@ use gureum_model::image::ImageState;
 use gureum_model::instance::{InstanceAction, InstanceState};
 use gureum_model::public_ip::{PublicIpKind, PublicIpMode};
 use gureum_model::volume::{VolumeKind, VolumeState};
+use gureum_store::record::common;
 use gureum_store::{
     Batch, ImageRecord, InstanceRecord, InstanceTypeRecord, Key, PublicIpRecord, Record, Resources, Update,
     VolumeRecord, new_id, now,
@@ -219,9 +220,9 @@ impl Engine {
         };
         let mut extra = Batch::from(image.insert());
         extra.push(
-            Update::of::<VolumeRecord>(root.id)
-                .set("state", VolumeState::Uploading.as_str())
-                .guard("generation", root.generation)
+            Update::<VolumeRecord>::of(root.id)
+                .set(common::STATE, VolumeState::Uploading.as_str())
+                .guard(common::GENERATION, root.generation)
                 .stmt(t),
         );
         let params = InstanceParams { image_id: Some(image_id), ..Self::params_for(inst.connection_id, inst.state) };

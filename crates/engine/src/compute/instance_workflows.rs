@@ -9,6 +9,7 @@ use gureum_driver::{CreateSpec, DiskSource, DriverError, ProviderStatus, Resourc
 use gureum_model::instance::InstanceState;
 use gureum_model::public_ip::{PublicIpKind, PublicIpState};
 use gureum_model::volume::{VolumeKind, VolumeState};
+use gureum_store::record::common;
 use gureum_store::record::delete;
 use gureum_store::{
     Batch, ImageRecord, InstanceRecord, InstanceTypeRecord, Key, KeyPairRecord, PublicIpRecord, SecurityGroupRecord,
@@ -43,7 +44,7 @@ pub(crate) struct InstanceParams {
 /// Instance states go through metering.
 fn show(target: Uuid, workflow: Uuid, state: &'static str, now: i64) -> Batch {
     let state = InstanceState::parse(state).expect("steps show spelled states");
-    Store::instance_set_state(Update::of::<InstanceRecord>(target).guard("op_id", workflow), target, state, now)
+    Store::instance_set_state(Update::<InstanceRecord>::of(target).guard(common::OP_ID, workflow), target, state, now)
 }
 
 macro_rules! instance_workflow {
@@ -263,8 +264,8 @@ fn vm_id(inst: &InstanceRecord) -> Result<&str, StepError> {
     inst.provider_id.as_deref().ok_or_else(|| StepError::Fail("the instance has no VM at the provider".into()))
 }
 
-fn guarded<R: gureum_store::Record>(ctx: &StepCtx, id: Uuid) -> Update {
-    Update::of::<R>(id).guard("op_id", ctx.workflow_id)
+fn guarded<R: gureum_store::record::Resource>(ctx: &StepCtx, id: Uuid) -> Update<R> {
+    Update::<R>::of(id).guard(common::OP_ID, ctx.workflow_id)
 }
 
 // ---- create ----
@@ -298,7 +299,8 @@ async fn root_volume_create(ctx: StepCtx) -> Result<StepOut, StepError> {
     };
     let (cloud, node) = placement(&ctx).await?;
     let disk = cloud.ensure_created(spec, ctx.may_have_run).await?;
-    let update = Update::of::<VolumeRecord>(root.id).set("provider_id", disk.id.as_str()).set("node_id", node);
+    let update =
+        Update::<VolumeRecord>::of(root.id).set(common::PROVIDER_ID, disk.id.as_str()).set(VolumeRecord::node_id, node);
     Ok(StepOut::done().output(json!({ "disk": disk.id })).batch(update.stmt(now()).into()))
 }
 
@@ -306,7 +308,7 @@ async fn root_volume_create_undo(ctx: StepCtx) -> Result<StepOut, StepError> {
     let root = root_volume(&ctx).await?;
     let id = root.provider_id.clone().or_else(|| ctx.output_str("root_volume_create", "disk"));
     cloud(&ctx).await?.ensure_deleted(ResourceKind::Disk, id.as_deref(), &root.id.to_string()).await?;
-    let update = Update::of::<VolumeRecord>(root.id).set("provider_id", Val::Null).lenient();
+    let update = Update::<VolumeRecord>::of(root.id).set(common::PROVIDER_ID, Val::Null).lenient();
     Ok(StepOut::done().batch(update.stmt(now()).into()))
 }
 
@@ -328,7 +330,8 @@ async fn public_ip_allocate(ctx: StepCtx) -> Result<StepOut, StepError> {
     let spec = CreateSpec::PublicIp { name: ip.name.clone(), tag: ip.id.to_string(), zone: instance(&ctx).await?.zone };
     let (cloud, node) = placement(&ctx).await?;
     let r = cloud.ensure_created(spec, ctx.may_have_run).await?;
-    let update = Update::of::<PublicIpRecord>(ip.id).set("provider_id", r.id.as_str()).set("node_id", node);
+    let update =
+        Update::<PublicIpRecord>::of(ip.id).set(common::PROVIDER_ID, r.id.as_str()).set(PublicIpRecord::node_id, node);
     Ok(StepOut::done().output(json!({ "ip": ip.id, "provider_id": r.id })).batch(update.stmt(now()).into()))
 }
 
@@ -362,9 +365,9 @@ async fn public_ip_wait(ctx: StepCtx) -> Result<StepOut, StepError> {
         .await?
         .wait_for(ResourceKind::PublicIp, pid, &[ProviderStatus::Available, ProviderStatus::InUse])
         .await?;
-    let update = Update::of::<PublicIpRecord>(ip.id)
-        .set("address", r.attr_str("address"))
-        .set("state", PublicIpState::Available.as_str());
+    let update = Update::<PublicIpRecord>::of(ip.id)
+        .set(PublicIpRecord::address, r.attr_str("address"))
+        .set(common::STATE, PublicIpState::Available.as_str());
     Ok(StepOut::done().batch(update.stmt(now()).into()))
 }
 
@@ -423,7 +426,7 @@ async fn vm_create(ctx: StepCtx) -> Result<StepOut, StepError> {
         user_data: inst.user_data.clone(),
     };
     let vm = cloud.ensure_created(CreateSpec::Vm(spec), ctx.may_have_run).await?;
-    let update = guarded::<InstanceRecord>(&ctx, inst.id).set("provider_id", vm.id.as_str());
+    let update = guarded::<InstanceRecord>(&ctx, inst.id).set(common::PROVIDER_ID, vm.id.as_str());
     Ok(StepOut::done().output(json!({ "vm": vm.id })).batch(update.stmt(now()).into()))
 }
 
@@ -431,14 +434,14 @@ async fn vm_create_undo(ctx: StepCtx) -> Result<StepOut, StepError> {
     let inst = instance(&ctx).await?;
     let id = inst.provider_id.clone().or_else(|| ctx.output_str("vm_create", "vm"));
     cloud(&ctx).await?.ensure_deleted(ResourceKind::Vm, id.as_deref(), &inst.id.to_string()).await?;
-    let update = Update::of::<InstanceRecord>(inst.id).set("provider_id", Val::Null).lenient();
+    let update = Update::<InstanceRecord>::of(inst.id).set(common::PROVIDER_ID, Val::Null).lenient();
     Ok(StepOut::done().batch(update.stmt(now()).into()))
 }
 
 async fn vm_wait_running(ctx: StepCtx) -> Result<StepOut, StepError> {
     let inst = instance(&ctx).await?;
     let vm = cloud(&ctx).await?.wait_for(ResourceKind::Vm, vm_id(&inst)?, &[ProviderStatus::Running]).await?;
-    let update = guarded::<InstanceRecord>(&ctx, inst.id).set("private_ip", vm.attr_str("private_ip"));
+    let update = guarded::<InstanceRecord>(&ctx, inst.id).set(InstanceRecord::private_ip, vm.attr_str("private_ip"));
     Ok(StepOut::done().batch(update.stmt(now()).into()))
 }
 
@@ -509,11 +512,11 @@ async fn finish(ctx: StepCtx) -> Result<StepOut, StepError> {
     let t = now();
     let shelved = p.final_state == S::ShelvedOffloaded;
     let mut update = guarded::<InstanceRecord>(&ctx, inst.id)
-        .set("op_id", Val::Null)
-        .set("state_reason", Val::Null)
-        .set("return_state", Val::Null);
+        .set(common::OP_ID, Val::Null)
+        .set(common::STATE_REASON, Val::Null)
+        .set(InstanceRecord::return_state, Val::Null);
     if p.final_state == S::Active && inst.launched_at.is_none() {
-        update = update.set("launched_at", t);
+        update = update.set(InstanceRecord::launched_at, t);
     }
     let mut batch = Store::instance_set_state(update, inst.id, p.final_state, t);
     let volume_state = VolumeState::settled(true, shelved);
@@ -537,7 +540,8 @@ async fn create_failed(ctx: StepCtx, failure: Failure) -> Result<Batch, StepErro
         None => format!("create failed: {} (everything it made was cleaned up; delete the instance)", failure.error),
         Some(_) => format!("create failed: {} (cleanup incomplete; deleting the instance retries it)", failure.error),
     };
-    let update = guarded::<InstanceRecord>(&ctx, ctx.target_id).set("op_id", Val::Null).set("state_reason", reason);
+    let update =
+        guarded::<InstanceRecord>(&ctx, ctx.target_id).set(common::OP_ID, Val::Null).set(common::STATE_REASON, reason);
     batch.extend(Store::instance_set_state(update, ctx.target_id, S::Error, t));
     if failure.undo_error.is_none() {
         // Nothing of it is left on its node.
@@ -564,9 +568,9 @@ async fn resync(ctx: StepCtx, failure: Failure) -> Result<Batch, StepError> {
     let t = now();
     let mut batch = Batch::new();
     let mut update = guarded::<InstanceRecord>(&ctx, inst.id)
-        .set("op_id", Val::Null)
-        .set("return_state", Val::Null)
-        .set("state_reason", failure.error);
+        .set(common::OP_ID, Val::Null)
+        .set(InstanceRecord::return_state, Val::Null)
+        .set(common::STATE_REASON, failure.error);
     let vm = match &inst.provider_id {
         Some(vm) => match cloud.get(ResourceKind::Vm, vm).await {
             Err(DriverError::NotFound { .. }) => None,
@@ -575,7 +579,7 @@ async fn resync(ctx: StepCtx, failure: Failure) -> Result<Batch, StepError> {
         None => None,
     };
     if vm.is_none() && inst.provider_id.is_some() {
-        update = update.set("provider_id", Val::Null).set("private_ip", Val::Null);
+        update = update.set(common::PROVIDER_ID, Val::Null).set(InstanceRecord::private_ip, Val::Null);
     }
     // A failed resize or revert may have changed the VM's type without recording it.
     if let Some(Ok(r)) = &vm
@@ -583,7 +587,9 @@ async fn resync(ctx: StepCtx, failure: Failure) -> Result<Batch, StepError> {
         && let Some(itype) = ctx.engine.store().get::<InstanceTypeRecord>(&[], &Key::Name(name.into())).await?
         && itype.id != inst.instance_type_id
     {
-        update = update.set("instance_type_id", itype.id).set("previous_instance_type_id", Val::Null);
+        update = update
+            .set(InstanceRecord::instance_type_id, itype.id)
+            .set(InstanceRecord::previous_instance_type_id, Val::Null);
     }
     let has_vm = vm.is_some();
     let state = match vm {
@@ -628,10 +634,10 @@ async fn resync(ctx: StepCtx, failure: Failure) -> Result<Batch, StepError> {
                     && state != S::ShelvedOffloaded =>
             {
                 batch.push(
-                    Update::of::<PublicIpRecord>(ip.id)
-                        .set("instance_id", Val::Null)
-                        .set("state", PublicIpState::Available.as_str())
-                        .set("op_id", Val::Null)
+                    Update::<PublicIpRecord>::of(ip.id)
+                        .set(PublicIpRecord::instance_id, Val::Null)
+                        .set(common::STATE, PublicIpState::Available.as_str())
+                        .set(common::OP_ID, Val::Null)
                         .stmt(t),
                 );
             }
@@ -690,7 +696,9 @@ async fn vm_reboot(ctx: StepCtx) -> Result<StepOut, StepError> {
 async fn vm_delete(ctx: StepCtx) -> Result<StepOut, StepError> {
     let inst = instance(&ctx).await?;
     cloud(&ctx).await?.ensure_deleted(ResourceKind::Vm, inst.provider_id.as_deref(), &inst.id.to_string()).await?;
-    let update = guarded::<InstanceRecord>(&ctx, inst.id).set("provider_id", Val::Null).set("private_ip", Val::Null);
+    let update = guarded::<InstanceRecord>(&ctx, inst.id)
+        .set(common::PROVIDER_ID, Val::Null)
+        .set(InstanceRecord::private_ip, Val::Null);
     // Without a VM the node keeps only the instance's disks (shelve; delete forgets all).
     let mut batch = Batch::from(update.stmt(now()));
     batch.push(Store::allocation_keep_disk(inst.id));
@@ -728,10 +736,10 @@ async fn public_ip_release_all(ctx: StepCtx) -> Result<StepOut, StepError> {
     if ip.kind == PublicIpKind::Static {
         let state = if ip.provider_id.is_some() { PublicIpState::Available } else { PublicIpState::Error };
         batch.push(
-            Update::of::<PublicIpRecord>(ip.id)
-                .set("instance_id", Val::Null)
-                .set("op_id", Val::Null)
-                .set("state", state.as_str())
+            Update::<PublicIpRecord>::of(ip.id)
+                .set(PublicIpRecord::instance_id, Val::Null)
+                .set(common::OP_ID, Val::Null)
+                .set(common::STATE, state.as_str())
                 .stmt(now()),
         );
     }
@@ -758,10 +766,10 @@ async fn data_volumes_release(ctx: StepCtx) -> Result<StepOut, StepError> {
                 cloud.wait_for(ResourceKind::Disk, disk, &[ProviderStatus::Available]).await?;
             }
             batch.push(
-                Update::of::<VolumeRecord>(v.id)
-                    .set("instance_id", Val::Null)
-                    .set("op_id", Val::Null)
-                    .set("state", VolumeState::Available.as_str())
+                Update::<VolumeRecord>::of(v.id)
+                    .set(VolumeRecord::instance_id, Val::Null)
+                    .set(common::OP_ID, Val::Null)
+                    .set(common::STATE, VolumeState::Available.as_str())
                     .stmt(t),
             );
         }
@@ -817,8 +825,9 @@ async fn vm_resize(ctx: StepCtx) -> Result<StepOut, StepError> {
     }
     let reverting = inst.previous_instance_type_id == Some(to);
     let previous: Val = if reverting { Val::Null } else { inst.instance_type_id.into() };
-    let update =
-        guarded::<InstanceRecord>(&ctx, inst.id).set("instance_type_id", to).set("previous_instance_type_id", previous);
+    let update = guarded::<InstanceRecord>(&ctx, inst.id)
+        .set(InstanceRecord::instance_type_id, to)
+        .set(InstanceRecord::previous_instance_type_id, previous);
     Ok(StepOut::done().output(json!({ "from": inst.instance_type_id })).batch(update.stmt(now()).into()))
 }
 
@@ -834,9 +843,9 @@ async fn vm_resize_undo(ctx: StepCtx) -> Result<StepOut, StepError> {
         cloud.vm_action(vm, action).await?;
         cloud.wait_for(ResourceKind::Vm, vm, &[ProviderStatus::Running, ProviderStatus::Stopped]).await?;
     }
-    let update = Update::of::<InstanceRecord>(inst.id)
-        .set("instance_type_id", from)
-        .set("previous_instance_type_id", Val::Null)
+    let update = Update::<InstanceRecord>::of(inst.id)
+        .set(InstanceRecord::instance_type_id, from)
+        .set(InstanceRecord::previous_instance_type_id, Val::Null)
         .lenient();
     Ok(StepOut::done().batch(update.stmt(now()).into()))
 }
@@ -851,7 +860,8 @@ async fn vm_wait_resized(ctx: StepCtx) -> Result<StepOut, StepError> {
 }
 
 async fn resize_confirm(ctx: StepCtx) -> Result<StepOut, StepError> {
-    let update = guarded::<InstanceRecord>(&ctx, ctx.target_id).set("previous_instance_type_id", Val::Null);
+    let update =
+        guarded::<InstanceRecord>(&ctx, ctx.target_id).set(InstanceRecord::previous_instance_type_id, Val::Null);
     Ok(StepOut::done().batch(update.stmt(now()).into()))
 }
 
@@ -875,7 +885,7 @@ async fn image_create(ctx: StepCtx) -> Result<StepOut, StepError> {
     let disk = root.provider_id.ok_or_else(|| StepError::Fail("the root volume has no disk".into()))?;
     let spec = CreateSpec::Image { name: image.name.clone(), tag: image.id.to_string(), disk };
     let r = cloud(&ctx).await?.ensure_created(spec, ctx.may_have_run).await?;
-    let update = Update::of::<ImageRecord>(image.id).set("provider_id", r.id.as_str());
+    let update = Update::<ImageRecord>::of(image.id).set(common::PROVIDER_ID, r.id.as_str());
     Ok(StepOut::done().output(json!({ "image": r.id })).batch(update.stmt(now()).into()))
 }
 
@@ -883,7 +893,7 @@ async fn image_create_undo(ctx: StepCtx) -> Result<StepOut, StepError> {
     let image = image_row(&ctx).await?;
     let id = image.provider_id.clone().or_else(|| ctx.output_str("image_create", "image"));
     cloud(&ctx).await?.ensure_deleted(ResourceKind::Image, id.as_deref(), &image.id.to_string()).await?;
-    let update = Update::of::<ImageRecord>(image.id).set("provider_id", Val::Null).lenient();
+    let update = Update::<ImageRecord>::of(image.id).set(common::PROVIDER_ID, Val::Null).lenient();
     Ok(StepOut::done().batch(update.stmt(now()).into()))
 }
 
@@ -893,10 +903,10 @@ async fn image_wait(ctx: StepCtx) -> Result<StepOut, StepError> {
     let r = cloud(&ctx).await?.wait_for(ResourceKind::Image, &pid, &[ProviderStatus::Available]).await?;
     let t = now();
     let mut batch = Batch::from(
-        Update::of::<ImageRecord>(image.id)
-            .set("state", "Active")
-            .set("op_id", Val::Null)
-            .set("size_gb", r.attr_i64("size_gb").unwrap_or(image.size_gb))
+        Update::<ImageRecord>::of(image.id)
+            .set(common::STATE, "Active")
+            .set(common::OP_ID, Val::Null)
+            .set(ImageRecord::size_gb, r.attr_i64("size_gb").unwrap_or(image.size_gb))
             .stmt(t),
     );
     batch.extend(settle_after_image(&ctx, None, t).await?);
@@ -907,15 +917,15 @@ async fn image_wait(ctx: StepCtx) -> Result<StepOut, StepError> {
 async fn settle_after_image(ctx: &StepCtx, reason: Option<String>, t: i64) -> Result<Batch, StepError> {
     let root = root_volume(ctx).await?;
     let mut batch = Batch::from(
-        Update::of::<VolumeRecord>(root.id)
-            .set("state", VolumeState::InUse.as_str())
-            .set("op_id", Val::Null)
+        Update::<VolumeRecord>::of(root.id)
+            .set(common::STATE, VolumeState::InUse.as_str())
+            .set(common::OP_ID, Val::Null)
             .lenient()
             .stmt(t),
     );
-    let mut update = guarded::<InstanceRecord>(ctx, ctx.target_id).set("op_id", Val::Null).lenient();
+    let mut update = guarded::<InstanceRecord>(ctx, ctx.target_id).set(common::OP_ID, Val::Null).lenient();
     if let Some(r) = reason {
-        update = update.set("state_reason", r);
+        update = update.set(common::STATE_REASON, r);
     }
     batch.push(update.stmt(t));
     Ok(batch)
@@ -925,10 +935,10 @@ async fn create_image_failed(ctx: StepCtx, failure: Failure) -> Result<Batch, St
     let t = now();
     let image = image_row(&ctx).await?;
     let mut batch = Batch::from(
-        Update::of::<ImageRecord>(image.id)
-            .set("state", "Error")
-            .set("state_reason", failure.error.clone())
-            .set("op_id", Val::Null)
+        Update::<ImageRecord>::of(image.id)
+            .set(common::STATE, "Error")
+            .set(common::STATE_REASON, failure.error.clone())
+            .set(common::OP_ID, Val::Null)
             .lenient()
             .stmt(t),
     );

@@ -7,6 +7,7 @@
 use crate::Engine;
 use crate::workflow::StepError;
 use gureum_driver::ResourceKind;
+use gureum_store::record::common;
 use gureum_store::{Update, VolumeRecord, now};
 use uuid::Uuid;
 
@@ -30,7 +31,9 @@ impl Engine {
             from_cloud.ensure_deleted(ResourceKind::Disk, Some(old), &tag).await?;
             provider_id = Some(moved.id);
         }
-        let update = Update::of::<VolumeRecord>(v.id).set("provider_id", provider_id.as_deref()).set("node_id", to);
+        let update = Update::<VolumeRecord>::of(v.id)
+            .set(common::PROVIDER_ID, provider_id.as_deref())
+            .set(VolumeRecord::node_id, to);
         self.store().write(update.stmt(now())).await?;
         Ok(VolumeRecord { provider_id, node_id: to, ..v })
     }

@@ -169,11 +169,11 @@ impl Engine {
         p.cpu_overcommit = ratio("cpu_overcommit", req.cpu_overcommit, p.cpu_overcommit)?;
         p.memory_overcommit = ratio("memory_overcommit", req.memory_overcommit, p.memory_overcommit)?;
         p.disk_overcommit = ratio("disk_overcommit", req.disk_overcommit, p.disk_overcommit)?;
-        let update = Update::of::<PoolRecord>(p.id)
-            .set("cpu_overcommit", p.cpu_overcommit)
-            .set("memory_overcommit", p.memory_overcommit)
-            .set("disk_overcommit", p.disk_overcommit)
-            .guard("generation", p.generation);
+        let update = Update::<PoolRecord>::of(p.id)
+            .set(PoolRecord::cpu_overcommit, p.cpu_overcommit)
+            .set(PoolRecord::memory_overcommit, p.memory_overcommit)
+            .set(PoolRecord::disk_overcommit, p.disk_overcommit)
+            .guard(PoolRecord::generation, p.generation);
         self.store().write(update.stmt(now())).await?;
         self.pool_view(p).await
     }
@@ -225,12 +225,12 @@ impl Engine {
         n.disk_gb = amount("disk_gb", req.disk_gb.unwrap_or(n.disk_gb))?;
         let sets_capacity = req.vcpus.is_some() || req.memory_mib.is_some() || req.disk_gb.is_some();
         n.capacity_pinned = req.capacity_pinned.unwrap_or(sets_capacity || n.capacity_pinned);
-        let update = Update::of::<NodeRecord>(n.id)
-            .set("vcpus", n.vcpus)
-            .set("memory_mib", n.memory_mib)
-            .set("disk_gb", n.disk_gb)
-            .set("capacity_pinned", n.capacity_pinned)
-            .guard("generation", n.generation);
+        let update = Update::<NodeRecord>::of(n.id)
+            .set(NodeRecord::vcpus, n.vcpus)
+            .set(NodeRecord::memory_mib, n.memory_mib)
+            .set(NodeRecord::disk_gb, n.disk_gb)
+            .set(NodeRecord::capacity_pinned, n.capacity_pinned)
+            .guard(NodeRecord::generation, n.generation);
         self.store().write(update.stmt(now())).await?;
         self.node_view(n).await
     }

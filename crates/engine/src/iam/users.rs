@@ -179,7 +179,9 @@ impl Engine {
     pub async fn user_set_password(&self, ctx: &OpContext, key: &str, req: PasswordSet) -> Result<User> {
         let u = self.user_for(ctx, key).await?;
         let hash = hash_password(&req.password)?;
-        self.store().write(Update::of::<UserRecord>(u.id).set("password_hash", hash.as_str()).stmt(now())).await?;
+        self.store()
+            .write(Update::<UserRecord>::of(u.id).set(UserRecord::password_hash, hash.as_str()).stmt(now()))
+            .await?;
         Ok(user_view(UserRecord { password_hash: Some(hash), ..u }))
     }
 

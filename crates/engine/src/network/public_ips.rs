@@ -12,6 +12,7 @@ use gureum_model::Name;
 use gureum_model::authz::Permission;
 use gureum_model::instance::InstanceState;
 use gureum_model::public_ip::{PublicIpAction, PublicIpKind, PublicIpState};
+use gureum_store::record::common;
 use gureum_store::{Batch, ConnectionRecord, InstanceRecord, Key, PublicIpRecord, Update, Val, new_id, now};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -23,7 +24,7 @@ struct IpParams {
 }
 
 fn ip_show(target: Uuid, workflow: Uuid, state: &'static str, now: i64) -> Batch {
-    Update::of::<PublicIpRecord>(target).set("state", state).guard("op_id", workflow).stmt(now).into()
+    Update::<PublicIpRecord>::of(target).set(common::STATE, state).guard(common::OP_ID, workflow).stmt(now).into()
 }
 
 pub(crate) static PUBLIC_IP_ATTACH: WorkflowDef = WorkflowDef {
@@ -200,13 +201,13 @@ impl Engine {
         set_instance: Option<Uuid>,
     ) -> Result<PublicIp> {
         let op_id = new_id();
-        let mut update = Update::of::<PublicIpRecord>(r.id)
-            .set("state", enters.as_str())
-            .set("op_id", op_id)
-            .set("state_reason", Val::Null)
-            .guard("generation", r.generation);
+        let mut update = Update::<PublicIpRecord>::of(r.id)
+            .set(common::STATE, enters.as_str())
+            .set(common::OP_ID, op_id)
+            .set(common::STATE_REASON, Val::Null)
+            .guard(common::GENERATION, r.generation);
         if let Some(i) = set_instance {
-            update = update.set("instance_id", i);
+            update = update.set(PublicIpRecord::instance_id, i);
         }
         let op = self.new_op(
             ctx,
@@ -288,12 +289,12 @@ async fn disassociate(ctx: StepCtx) -> Result<StepOut, StepError> {
 async fn settle(ctx: StepCtx) -> Result<StepOut, StepError> {
     let attached = ctx.def_kind() == PUBLIC_IP_ATTACH.kind;
     let state = if attached { PublicIpState::InUse } else { PublicIpState::Available };
-    let mut update = Update::of::<PublicIpRecord>(ctx.target_id)
-        .set("state", state.as_str())
-        .set("op_id", Val::Null)
-        .guard("op_id", ctx.workflow_id);
+    let mut update = Update::<PublicIpRecord>::of(ctx.target_id)
+        .set(common::STATE, state.as_str())
+        .set(common::OP_ID, Val::Null)
+        .guard(common::OP_ID, ctx.workflow_id);
     if !attached {
-        update = update.set("instance_id", Val::Null);
+        update = update.set(PublicIpRecord::instance_id, Val::Null);
     }
     Ok(StepOut::done().batch(update.stmt(now()).into()))
 }
@@ -311,11 +312,11 @@ async fn ip_failed(ctx: StepCtx, failure: Failure) -> Result<Batch, StepError> {
     };
     let attached = attached_to.is_some() && attached_to == vm;
     let p: IpParams = ctx.params()?;
-    let update = Update::of::<PublicIpRecord>(ip.id)
-        .set("state", if attached { PublicIpState::InUse.as_str() } else { PublicIpState::Available.as_str() })
-        .set("instance_id", if attached { Val::from(p.instance_id) } else { Val::Null })
-        .set("state_reason", failure.error)
-        .set("op_id", Val::Null)
+    let update = Update::<PublicIpRecord>::of(ip.id)
+        .set(common::STATE, if attached { PublicIpState::InUse.as_str() } else { PublicIpState::Available.as_str() })
+        .set(PublicIpRecord::instance_id, if attached { Val::from(p.instance_id) } else { Val::Null })
+        .set(common::STATE_REASON, failure.error)
+        .set(common::OP_ID, Val::Null)
         .lenient();
     Ok(update.stmt(now()).into())
 }

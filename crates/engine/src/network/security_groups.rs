@@ -13,6 +13,7 @@ use gureum_model::Name;
 use gureum_model::authz::Permission;
 use gureum_model::network::Rule;
 use gureum_model::state::LifecycleState;
+use gureum_store::record::common;
 use gureum_store::{
     Batch, Key, Record, SecurityGroupRecord, SecurityGroupRuleRecord, Store, Update, Val, VpcRecord, new_id, now,
 };
@@ -228,7 +229,7 @@ impl Engine {
         self.precheck(sg.connection_id, ResourceKind::SecurityGroup, Some(&Intent::Rules(&rules))).await?;
         // Serializes rule changes per group (the duplicate check above saw this generation).
         let mut batch = Batch::from(rec.insert());
-        batch.push(Update::of::<SecurityGroupRecord>(sg.id).guard("generation", sg.generation).stmt(t));
+        batch.push(Update::<SecurityGroupRecord>::of(sg.id).guard(common::GENERATION, sg.generation).stmt(t));
         self.start_rules_apply(ctx, &scope, &sg, op_id, batch).await?;
         Ok(rule_view(rec))
     }
@@ -254,10 +255,10 @@ impl Engine {
             return Err(Error::Conflict(format!("the rule is {}; wait until it is Available", r.state)));
         }
         let op_id = new_id();
-        let mark = Update::of::<SecurityGroupRuleRecord>(r.id)
-            .set("state", LifecycleState::Deleting.as_str())
-            .set("op_id", op_id)
-            .guard("generation", r.generation);
+        let mark = Update::<SecurityGroupRuleRecord>::of(r.id)
+            .set(SecurityGroupRuleRecord::state, LifecycleState::Deleting.as_str())
+            .set(SecurityGroupRuleRecord::op_id, op_id)
+            .guard(SecurityGroupRuleRecord::generation, r.generation);
         self.start_rules_apply(ctx, &scope, &sg, op_id, mark.stmt(now()).into()).await?;
         Ok(rule_view(SecurityGroupRuleRecord { state: LifecycleState::Deleting, op_id: Some(op_id), ..r }))
     }
@@ -309,12 +310,14 @@ async fn apply_rules(ctx: StepCtx) -> Result<StepOut, StepError> {
     let mut batch = Batch::new();
     for r in &live {
         let outcome = outcomes.iter().find(|o| o.id == r.id.to_string());
-        let mut u = Update::of::<SecurityGroupRuleRecord>(r.id)
-            .set("applied", outcome.is_none_or(|o| o.applied))
-            .set("state_reason", outcome.and_then(|o| o.note.clone()))
+        let mut u = Update::<SecurityGroupRuleRecord>::of(r.id)
+            .set(SecurityGroupRuleRecord::applied, outcome.is_none_or(|o| o.applied))
+            .set(SecurityGroupRuleRecord::state_reason, outcome.and_then(|o| o.note.clone()))
             .lenient();
         if r.op_id == Some(ctx.workflow_id) {
-            u = u.set("state", LifecycleState::Available.as_str()).set("op_id", Val::Null);
+            u = u
+                .set(SecurityGroupRuleRecord::state, LifecycleState::Available.as_str())
+                .set(SecurityGroupRuleRecord::op_id, Val::Null);
         }
         batch.push(u.stmt(t));
     }

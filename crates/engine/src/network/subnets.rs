@@ -9,6 +9,7 @@ use gureum_model::Name;
 use gureum_model::authz::Permission;
 use gureum_model::network::validate_subnet_cidr;
 use gureum_model::state::LifecycleState;
+use gureum_store::record::common;
 use gureum_store::{InstanceRecord, Key, SubnetRecord, Update, VpcRecord, new_id, now};
 use ipnet::Ipv4Net;
 
@@ -104,7 +105,7 @@ impl Engine {
             zone,
         };
         // Serializes subnet creation per VPC: the overlap check above saw this generation.
-        let vpc_guard = Update::of::<VpcRecord>(vpc.id).guard("generation", vpc.generation).stmt(t);
+        let vpc_guard = Update::<VpcRecord>::of(vpc.id).guard(common::GENERATION, vpc.generation).stmt(t);
         self.start_create(ctx, &scope, &rec, spec, LifecycleState::Available.as_str(), vpc_guard.into()).await?;
         Ok(self.subnet_view(rec).await)
     }

@@ -166,7 +166,7 @@ impl Engine {
         adopted.tags.push((ResourceKind::Disk, root.id.clone(), root_rec.id));
         adopted.batch.push(root_rec.insert());
         // Opens metering when the VM is billed.
-        adopted.batch.extend(Store::instance_set_state(Update::of::<InstanceRecord>(id), id, state, t));
+        adopted.batch.extend(Store::instance_set_state(Update::<InstanceRecord>::of(id), id, state, t));
         Ok(adopted)
     }
 

@@ -168,7 +168,7 @@ impl Engine {
     pub async fn connection_update(&self, ctx: &OpContext, key: &str, req: ConnectionUpdate) -> Result<Connection> {
         self.require_admin(ctx, "change connections")?;
         let mut c = self.connection_record(key).await?;
-        let mut update = Update::of::<ConnectionRecord>(c.id).guard("generation", c.generation);
+        let mut update = Update::<ConnectionRecord>::of(c.id).guard(ConnectionRecord::generation, c.generation);
         if let Some(settings) = req.settings {
             if !settings.is_object() {
                 return Err(Error::invalid("settings", "must be a JSON object"));
@@ -183,14 +183,14 @@ impl Engine {
             };
             validate_connection(&as_create, &settings)?;
             c.settings = settings.to_string();
-            update = update.set("settings", c.settings.as_str());
+            update = update.set(ConnectionRecord::settings, c.settings.as_str());
         }
         if let Some(credentials) = req.credentials {
             c.credentials = match credentials {
                 Value::Null => None,
                 v => Some(self.config().secret_key.seal(v.to_string().as_bytes())),
             };
-            update = update.set("credentials", c.credentials.clone());
+            update = update.set(ConnectionRecord::credentials, c.credentials.clone());
         }
         self.open_driver(&c)?;
         self.store().write(gureum_store::Batch::from(update.stmt(now()))).await?;

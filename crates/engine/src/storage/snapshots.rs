@@ -11,6 +11,7 @@ use gureum_model::Name;
 use gureum_model::authz::Permission;
 use gureum_model::state::LifecycleState;
 use gureum_model::volume::{VolumeAction, VolumeState};
+use gureum_store::record::common;
 use gureum_store::{Batch, Key, Record, SnapshotRecord, Update, Val, VolumeRecord, new_id, now};
 use serde_json::json;
 
@@ -90,10 +91,10 @@ impl Engine {
         };
         let mut batch = Batch::from(snap.insert());
         batch.push(
-            Update::of::<VolumeRecord>(v.id)
-                .set("state", enters.as_str())
-                .set("op_id", op_id)
-                .guard("generation", v.generation)
+            Update::<VolumeRecord>::of(v.id)
+                .set(common::STATE, enters.as_str())
+                .set(common::OP_ID, op_id)
+                .guard(common::GENERATION, v.generation)
                 .stmt(t),
         );
         let op = self.new_op(
@@ -188,7 +189,7 @@ async fn snapshot_create(ctx: StepCtx) -> Result<StepOut, StepError> {
     let disk = v.provider_id.ok_or_else(|| StepError::Fail("the volume has no disk".into()))?;
     let spec = CreateSpec::Snapshot { name: snap.name.clone(), tag: snap.id.to_string(), disk };
     let r = snapshot_cloud(&ctx, &snap).await?.ensure_created(spec, ctx.may_have_run).await?;
-    let update = Update::of::<SnapshotRecord>(snap.id).set("provider_id", r.id.as_str());
+    let update = Update::<SnapshotRecord>::of(snap.id).set(common::PROVIDER_ID, r.id.as_str());
     Ok(StepOut::done().output(json!({ "snapshot": r.id })).batch(update.stmt(now()).into()))
 }
 
@@ -199,7 +200,7 @@ async fn snapshot_create_undo(ctx: StepCtx) -> Result<StepOut, StepError> {
         .await?
         .ensure_deleted(ResourceKind::Snapshot, id.as_deref(), &snap.id.to_string())
         .await?;
-    let update = Update::of::<SnapshotRecord>(snap.id).set("provider_id", Val::Null).lenient();
+    let update = Update::<SnapshotRecord>::of(snap.id).set(common::PROVIDER_ID, Val::Null).lenient();
     Ok(StepOut::done().batch(update.stmt(now()).into()))
 }
 
@@ -216,16 +217,16 @@ async fn snapshot_wait(ctx: StepCtx) -> Result<StepOut, StepError> {
     let state = settled_state(&ctx, &v).await?;
     let t = now();
     let mut batch = Batch::from(
-        Update::of::<SnapshotRecord>(snap.id)
-            .set("state", LifecycleState::Available.as_str())
-            .set("op_id", Val::Null)
+        Update::<SnapshotRecord>::of(snap.id)
+            .set(common::STATE, LifecycleState::Available.as_str())
+            .set(common::OP_ID, Val::Null)
             .stmt(t),
     );
     batch.push(
-        Update::of::<VolumeRecord>(v.id)
-            .set("state", state.as_str())
-            .set("op_id", Val::Null)
-            .guard("op_id", ctx.workflow_id)
+        Update::<VolumeRecord>::of(v.id)
+            .set(common::STATE, state.as_str())
+            .set(common::OP_ID, Val::Null)
+            .guard(common::OP_ID, ctx.workflow_id)
             .stmt(t),
     );
     Ok(StepOut::done().batch(batch))

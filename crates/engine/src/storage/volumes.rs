@@ -14,6 +14,7 @@ use gureum_model::image::ImageState;
 use gureum_model::instance::InstanceState;
 use gureum_model::state::LifecycleState;
 use gureum_model::volume::{VolumeAction, VolumeKind, VolumeState, validate_extend, validate_size};
+use gureum_store::record::common;
 use gureum_store::{
     Batch, ConnectionRecord, ImageRecord, InstanceRecord, Key, NodeRecord, Record, SnapshotRecord, Update, Val,
     VolumeRecord, new_id, now,
@@ -38,7 +39,7 @@ pub(crate) struct VolumeParams {
 }
 
 pub(crate) fn volume_show(target: Uuid, workflow: Uuid, state: &'static str, now: i64) -> Batch {
-    Update::of::<VolumeRecord>(target).set("state", state).guard("op_id", workflow).stmt(now).into()
+    Update::<VolumeRecord>::of(target).set(common::STATE, state).guard(common::OP_ID, workflow).stmt(now).into()
 }
 
 macro_rules! volume_workflow {
@@ -289,13 +290,13 @@ impl Engine {
     ) -> Result<Volume> {
         let op_id = new_id();
         let t = now();
-        let mut update = Update::of::<VolumeRecord>(r.id)
-            .set("state", enters.as_str())
-            .set("state_reason", Val::Null)
-            .set("op_id", op_id)
-            .guard("generation", r.generation);
+        let mut update = Update::<VolumeRecord>::of(r.id)
+            .set(common::STATE, enters.as_str())
+            .set(common::STATE_REASON, Val::Null)
+            .set(common::OP_ID, op_id)
+            .guard(common::GENERATION, r.generation);
         if let Some(i) = set_instance {
-            update = update.set("instance_id", i);
+            update = update.set(VolumeRecord::instance_id, i);
         }
         let mut batch = Batch::from(update.stmt(t));
         batch.extend(extra);
@@ -499,7 +500,9 @@ async fn disk_detach(ctx: StepCtx) -> Result<StepOut, StepError> {
         }
         cloud.wait_for(ResourceKind::Disk, disk, &[ProviderStatus::Available]).await?;
     }
-    let update = Update::of::<VolumeRecord>(v.id).set("instance_id", Val::Null).guard("op_id", ctx.workflow_id);
+    let update = Update::<VolumeRecord>::of(v.id)
+        .set(VolumeRecord::instance_id, Val::Null)
+        .guard(common::OP_ID, ctx.workflow_id);
     let update = if ctx.def_kind() == "volume_attach" { update.lenient() } else { update };
     Ok(StepOut::done().batch(update.stmt(now()).into()))
 }
@@ -514,7 +517,8 @@ async fn disk_extend(ctx: StepCtx) -> Result<StepOut, StepError> {
         cloud.disk_extend(disk, size).await?;
     }
     cloud.wait_for(ResourceKind::Disk, disk, &[ProviderStatus::Available, ProviderStatus::InUse]).await?;
-    let update = Update::of::<VolumeRecord>(v.id).set("size_gb", size).guard("op_id", ctx.workflow_id);
+    let update =
+        Update::<VolumeRecord>::of(v.id).set(VolumeRecord::size_gb, size).guard(common::OP_ID, ctx.workflow_id);
     Ok(StepOut::done().batch(update.stmt(now()).into()))
 }
 
@@ -534,7 +538,7 @@ async fn image_create(ctx: StepCtx) -> Result<StepOut, StepError> {
     let spec =
         CreateSpec::Image { name: image.name.clone(), tag: image.id.to_string(), disk: disk_id(&v)?.to_string() };
     let r = volume_cloud(&ctx, &v).await?.ensure_created(spec, ctx.may_have_run).await?;
-    let update = Update::of::<ImageRecord>(image.id).set("provider_id", r.id.as_str());
+    let update = Update::<ImageRecord>::of(image.id).set(common::PROVIDER_ID, r.id.as_str());
     Ok(StepOut::done().output(json!({ "image": r.id })).batch(update.stmt(now()).into()))
 }
 
@@ -545,7 +549,7 @@ async fn image_create_undo(ctx: StepCtx) -> Result<StepOut, StepError> {
         .await?
         .ensure_deleted(ResourceKind::Image, id.as_deref(), &image.id.to_string())
         .await?;
-    let update = Update::of::<ImageRecord>(image.id).set("provider_id", Val::Null).lenient();
+    let update = Update::<ImageRecord>::of(image.id).set(common::PROVIDER_ID, Val::Null).lenient();
     Ok(StepOut::done().batch(update.stmt(now()).into()))
 }
 
@@ -556,7 +560,7 @@ async fn image_wait(ctx: StepCtx) -> Result<StepOut, StepError> {
         .await?
         .wait_for(ResourceKind::Image, &pid, &[ProviderStatus::Available])
         .await?;
-    let update = Update::of::<ImageRecord>(image.id).set("state", ImageState::Active.as_str());
+    let update = Update::<ImageRecord>::of(image.id).set(common::STATE, ImageState::Active.as_str());
     Ok(StepOut::done().batch(update.stmt(now()).into()))
 }
 
@@ -578,10 +582,10 @@ pub(crate) async fn settled_state(ctx: &StepCtx, v: &VolumeRecord) -> Result<Vol
 async fn settle(ctx: StepCtx) -> Result<StepOut, StepError> {
     let v = volume(&ctx).await?;
     let state = settled_state(&ctx, &v).await?;
-    let update = Update::of::<VolumeRecord>(v.id)
-        .set("state", state.as_str())
-        .set("op_id", Val::Null)
-        .guard("op_id", ctx.workflow_id);
+    let update = Update::<VolumeRecord>::of(v.id)
+        .set(common::STATE, state.as_str())
+        .set(common::OP_ID, Val::Null)
+        .guard(common::OP_ID, ctx.workflow_id);
     Ok(StepOut::done().batch(update.stmt(now()).into()))
 }
 
@@ -602,33 +606,33 @@ pub(crate) async fn volume_failed(ctx: StepCtx, failure: Failure) -> Result<Batc
         ctx.def_kind() == "volume_detach" && disk.as_ref().is_some_and(|d| d.attr_str("attached_to").is_none());
     if ctx.def_kind() == "volume_attach" || detached {
         v.instance_id = None;
-        batch.push(Update::of::<VolumeRecord>(v.id).set("instance_id", Val::Null).lenient().stmt(t));
+        batch.push(Update::<VolumeRecord>::of(v.id).set(VolumeRecord::instance_id, Val::Null).lenient().stmt(t));
     }
     let state = settled_state(&ctx, &v).await?;
-    let mut update = Update::of::<VolumeRecord>(v.id)
-        .set("state", state.as_str())
-        .set("state_reason", failure.error.clone())
-        .set("op_id", Val::Null)
+    let mut update = Update::<VolumeRecord>::of(v.id)
+        .set(common::STATE, state.as_str())
+        .set(common::STATE_REASON, failure.error.clone())
+        .set(common::OP_ID, Val::Null)
         .lenient();
     if let Some(size) = disk.and_then(|d| d.attr_i64("size_gb")) {
-        update = update.set("size_gb", size);
+        update = update.set(VolumeRecord::size_gb, size);
     }
     batch.push(update.stmt(t));
     if let Some(image) = p.image_id {
         batch.push(
-            Update::of::<ImageRecord>(image)
-                .set("state", "Error")
-                .set("state_reason", failure.error.clone())
+            Update::<ImageRecord>::of(image)
+                .set(common::STATE, "Error")
+                .set(common::STATE_REASON, failure.error.clone())
                 .lenient()
                 .stmt(t),
         );
     }
     if let Some(snap) = p.snapshot_id {
         batch.push(
-            Update::of::<SnapshotRecord>(snap)
-                .set("state", "Error")
-                .set("state_reason", failure.error)
-                .set("op_id", Val::Null)
+            Update::<SnapshotRecord>::of(snap)
+                .set(common::STATE, "Error")
+                .set(common::STATE_REASON, failure.error)
+                .set(common::OP_ID, Val::Null)
                 .lenient()
                 .stmt(t),
         );

@@ -6,6 +6,7 @@
 use crate::Engine;
 use gureum_driver::{DriverError, ProviderStatus, ResourceKind};
 use gureum_model::instance::InstanceState;
+use gureum_store::record::common;
 use gureum_store::{ConnectionRecord, InstanceRecord, Store, Update, Val, now};
 use std::collections::HashMap;
 use std::time::Duration;
@@ -97,10 +98,10 @@ impl Engine {
                     _ => continue,
                 };
                 tracing::warn!(instance = %inst.name, from = %inst.state, to = %state, reason = ?reason, "repairing drift");
-                let update = Update::of::<InstanceRecord>(inst.id)
-                    .set("state_reason", reason)
-                    .guard("generation", inst.generation)
-                    .guard("op_id", Val::Null);
+                let update = Update::<InstanceRecord>::of(inst.id)
+                    .set(common::STATE_REASON, reason)
+                    .guard(common::GENERATION, inst.generation)
+                    .guard(common::OP_ID, Val::Null);
                 match self.store().write(Store::instance_set_state(update, inst.id, state, now())).await {
                     Ok(_) => repaired += 1,
                     // Changed meanwhile: the next pass looks again.

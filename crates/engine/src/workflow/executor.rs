@@ -209,7 +209,13 @@ async fn run_workflow(engine: &Engine, rec: WorkflowRecord) {
         tracing::error!(kind = %rec.kind, id = %rec.id, "unknown workflow kind");
         return;
     };
-    let steps = rec.steps();
+    let steps = match rec.step_outcomes() {
+        Ok(steps) => steps,
+        Err(e) => {
+            tracing::error!(kind = %rec.kind, id = %rec.id, error = %e, "a workflow's stored progress is unreadable");
+            return;
+        }
+    };
     let outputs = steps.iter().map(|s| s.output.clone()).collect();
     let resumed = steps.iter().any(|s| s.status != StepStatus::Pending);
     let mut run = Run {
@@ -501,15 +507,15 @@ async fn commit(engine: &Engine, run: &mut Run, batch: Batch, forward: bool) -> 
     loop {
         let t = now();
         let finished = run.status.is_finished();
-        let mut update = Update::of::<WorkflowRecord>(run.id)
-            .set("steps", serde_json::to_string(&run.steps).expect("steps serialize"))
-            .set("cursor", run.cursor)
-            .set("status", run.status.as_str())
-            .set("error", run.error.clone())
-            .set("finished_at", finished.then_some(t))
-            .guard("lease_owner", owner.as_str());
+        let mut update = Update::<WorkflowRecord>::of(run.id)
+            .set(WorkflowRecord::steps, serde_json::to_string(&run.steps).expect("steps serialize"))
+            .set(WorkflowRecord::cursor, run.cursor)
+            .set(WorkflowRecord::status, run.status.as_str())
+            .set(WorkflowRecord::error, run.error.clone())
+            .set(WorkflowRecord::finished_at, finished.then_some(t))
+            .guard(WorkflowRecord::lease_owner, owner.as_str());
         if forward {
-            update = update.guard("cancel_requested", 0_i64);
+            update = update.guard(WorkflowRecord::cancel_requested, 0_i64);
         }
         let mut full = Batch::new();
         full.push(update.stmt(t));

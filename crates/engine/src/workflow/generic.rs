@@ -6,7 +6,8 @@
 use crate::workflow::{Failure, StepCtx, StepDef, StepError, StepOut, WorkflowDef};
 use crate::{on_failure, step};
 use gureum_driver::{CreateSpec, DriverError, ProviderResource, ProviderStatus, ResourceKind, Support};
-use gureum_store::{Batch, Record, Update, Val, now};
+use gureum_store::record::common;
+use gureum_store::{Batch, PublicIpRecord, Record, Update, Val, now};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use uuid::Uuid;
@@ -76,8 +77,8 @@ async fn provider_create(ctx: StepCtx) -> Result<StepOut, StepError> {
     let cloud = ctx.engine.cloud_on(p.connection_id, p.node_id).await?;
     let r = cloud.ensure_created(p.spec, ctx.may_have_run).await?;
     let update = Update::table(table(&p.table)?, ctx.target_id)
-        .set("provider_id", r.id.as_str())
-        .guard("op_id", ctx.workflow_id);
+        .set(common::PROVIDER_ID, r.id.as_str())
+        .guard(common::OP_ID, ctx.workflow_id);
     Ok(StepOut::done().output(json!({ "provider_id": r.id })).batch(update.stmt(now()).into()))
 }
 
@@ -89,33 +90,33 @@ async fn provider_create_undo(ctx: StepCtx) -> Result<StepOut, StepError> {
     let cloud = ctx.engine.cloud_on(p.connection_id, p.node_id).await?;
     let id = ctx.output_str("provider_create", "provider_id");
     cloud.ensure_deleted(p.spec.kind(), id.as_deref(), &ctx.target_id.to_string()).await?;
-    let update = Update::table(table(&p.table)?, ctx.target_id).set("provider_id", Val::Null).lenient();
+    let update = Update::table(table(&p.table)?, ctx.target_id).set(common::PROVIDER_ID, Val::Null).lenient();
     Ok(StepOut::done().batch(update.stmt(now()).into()))
 }
 
-/// Columns a settled provider resource fills in.
-fn settled_columns(table: &str, r: &ProviderResource) -> Vec<(&'static str, Val)> {
-    match table {
-        "public_ips" => vec![("address", r.attr_str("address").into())],
-        _ => vec![],
-    }
+/// What a settled provider resource fills in beyond its state (in the same batch as
+/// the guarded state change, so both or neither apply).
+fn settled_columns(table: &str, id: Uuid, r: &ProviderResource) -> Option<Update<PublicIpRecord>> {
+    (table == PublicIpRecord::TABLE).then(|| Update::of(id).set(PublicIpRecord::address, r.attr_str("address")))
 }
 
 async fn provider_wait(ctx: StepCtx) -> Result<StepOut, StepError> {
     let p: CreateParams = ctx.params()?;
     let table = table(&p.table)?;
-    let mut update = Update::table(table, ctx.target_id)
-        .set("state", p.settled_state.as_str())
-        .set("op_id", Val::Null)
-        .guard("op_id", ctx.workflow_id);
+    let t = now();
+    let update = Update::table(table, ctx.target_id)
+        .set(common::STATE, p.settled_state.as_str())
+        .set(common::OP_ID, Val::Null)
+        .guard(common::OP_ID, ctx.workflow_id);
+    let mut batch = Batch::from(update.stmt(t));
     if let Some(id) = ctx.output_str("provider_create", "provider_id") {
         let cloud = ctx.engine.cloud_on(p.connection_id, p.node_id).await?;
         let r = cloud.wait_for(p.spec.kind(), &id, &[ProviderStatus::Available, ProviderStatus::InUse]).await?;
-        for (col, val) in settled_columns(table, &r) {
-            update = update.set(col, val);
+        if let Some(more) = settled_columns(table, ctx.target_id, &r) {
+            batch.push(more.stmt(t));
         }
     }
-    Ok(StepOut::done().batch(update.stmt(now()).into()))
+    Ok(StepOut::done().batch(batch))
 }
 
 async fn provider_delete(ctx: StepCtx) -> Result<StepOut, StepError> {
@@ -155,15 +156,15 @@ async fn mark_error(ctx: StepCtx, failure: Failure) -> Result<Batch, StepError> 
         None => failure.error,
     };
     let mut update = Update::table(table, ctx.target_id)
-        .set("state", "Error")
-        .set("state_reason", reason)
-        .set("op_id", Val::Null)
-        .guard("op_id", ctx.workflow_id)
+        .set(common::STATE, "Error")
+        .set(common::STATE_REASON, reason)
+        .set(common::OP_ID, Val::Null)
+        .guard(common::OP_ID, ctx.workflow_id)
         .lenient();
     // A delete that failed after the provider removed the resource: the row must not
     // point at what is gone (deleting it again only forgets it).
     if gone {
-        update = update.set("provider_id", Val::Null);
+        update = update.set(common::PROVIDER_ID, Val::Null);
     }
     Ok(update.stmt(now()).into())
 }
@@ -308,11 +309,11 @@ impl crate::Engine {
         let op =
             self.generic_op(ctx, scope, row, op_id, &RESOURCE_DELETE, serde_json::to_value(params).expect("params"));
         let mark = Update::table(R::TABLE, row.id())
-            .set("state", deleting_state)
-            .set("state_reason", Val::Null)
-            .set("op_id", op_id)
-            .guard("generation", row.generation())
-            .guard("op_id", Val::Null);
+            .set(common::STATE, deleting_state)
+            .set(common::STATE_REASON, Val::Null)
+            .set(common::OP_ID, op_id)
+            .guard(common::GENERATION, row.generation())
+            .guard(common::OP_ID, Val::Null);
         self.launch(op, mark.stmt(now()).into()).await?;
         Ok(op_id)
     }

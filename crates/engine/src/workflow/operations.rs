@@ -63,11 +63,11 @@ impl Engine {
         Ok(())
     }
 
-    async fn operation_view(&self, w: WorkflowRecord) -> Operation {
-        let steps = w.steps();
+    async fn operation_view(&self, w: WorkflowRecord) -> Result<Operation> {
+        let steps = w.step_outcomes()?;
         let done = steps.iter().filter(|s| matches!(s.status, StepStatus::Done | StepStatus::Skipped)).count();
         let created_by = self.name_of_opt::<UserRecord>(w.created_by).await;
-        Operation {
+        Ok(Operation {
             id: w.id,
             kind: display_kind(&w.kind, &w.target_type),
             status: w.status,
@@ -88,7 +88,7 @@ impl Engine {
             created_at: ts(w.created_at),
             finished_at: ts_opt(w.finished_at),
             links: links(format!("/v1/projects/{}/operations/{}", w.project_id.unwrap_or_default(), w.id), None),
-        }
+        })
     }
 
     /// One operation; with `wait`, holds until it finishes or the wait ends.
@@ -112,7 +112,7 @@ impl Engine {
                 .await?
                 .ok_or_else(|| Error::not_found("operation", id))?;
             if w.status.is_finished() || tokio::time::Instant::now() >= deadline {
-                return Ok(self.operation_view(w).await);
+                return self.operation_view(w).await;
             }
             // Woken by this server finishing it, or re-read periodically in case another
             // server runs it.
@@ -138,7 +138,7 @@ impl Engine {
             (rows.len() as u32 == page.limit).then(|| rows.last().map(|r| crate::views::encode_cursor(r.id))).flatten();
         let mut items = Vec::with_capacity(rows.len());
         for w in rows {
-            items.push(self.operation_view(w).await);
+            items.push(self.operation_view(w).await?);
         }
         Ok(Page { items, next_cursor: next })
     }
