@@ -4,6 +4,7 @@
 
 use crate::views::{links, project_path, ts};
 use crate::workflow::operations::Target;
+use crate::workflow::start::ResourceStart;
 use crate::workflow::{Failure, StepCtx, StepDef, StepError, StepOut, WorkflowDef};
 use crate::{Engine, Error, OpContext, ProjectScope, Result, on_failure, step};
 use gureum_api_types::{ListQuery, Page, PublicIp, PublicIpAttach, PublicIpCreate};
@@ -30,7 +31,7 @@ pub(crate) static PUBLIC_IP_ATTACH: WorkflowDef = WorkflowDef {
     kind: "public_ip_attach",
     steps: &[
         StepDef::showing("associate", PublicIpState::Attaching.as_str(), step!(associate), Some(step!(disassociate))),
-        StepDef::new("settle", step!(settle), None),
+        StepDef::new("settle", step!(settle_attached), None),
     ],
     on_failure: on_failure!(ip_failed),
     show: Some(ip_show),
@@ -40,7 +41,7 @@ pub(crate) static PUBLIC_IP_DETACH: WorkflowDef = WorkflowDef {
     kind: "public_ip_detach",
     steps: &[
         StepDef::showing("disassociate", PublicIpState::Detaching.as_str(), step!(disassociate), None),
-        StepDef::new("settle", step!(settle), None),
+        StepDef::new("settle", step!(settle_detached), None),
     ],
     on_failure: on_failure!(ip_failed),
     show: Some(ip_show),
@@ -200,29 +201,21 @@ impl Engine {
         set_instance: Option<Uuid>,
     ) -> Result<PublicIp> {
         let op_id = new_id();
-        let mut update = Update::of::<PublicIpRecord>(r.id)
-            .set("state", enters.as_str())
-            .set("op_id", op_id)
-            .set("state_reason", Val::Null)
-            .guard("generation", r.generation);
-        if let Some(i) = set_instance {
-            update = update.set("instance_id", i);
-        }
-        let op = self.new_op(
-            ctx,
-            scope,
-            crate::workflow::operations::OpSpec {
-                id: op_id,
-                def,
-                target: Target { kind: "public IP", id: r.id, name: &r.name },
-                params: serde_json::to_value(params).expect("params serialize"),
-                after: None,
-            },
-        );
-        self.launch(op, update.stmt(now()).into()).await?;
+        let start = ResourceStart {
+            id: op_id,
+            def,
+            target: Target { kind: "public IP", id: r.id, name: &r.name },
+            generation: r.generation,
+            enters: enters.as_str(),
+            params,
+            set: set_instance.map(|i| ("instance_id", i.into())).into_iter().collect(),
+            extra: Batch::new(),
+        };
+        self.start_resource_workflow::<PublicIpRecord, _>(ctx, scope, start).await?;
         Ok(self
             .public_ip_view(PublicIpRecord {
                 state: enters,
+                state_reason: None,
                 op_id: Some(op_id),
                 instance_id: set_instance.or(r.instance_id),
                 ..r
@@ -264,7 +257,7 @@ async fn ip_and_vm(ctx: &StepCtx) -> Result<(PublicIpRecord, Option<String>, cra
         .get_by_id::<PublicIpRecord>(ctx.target_id)
         .await?
         .ok_or_else(|| StepError::Fail("the IP is gone".into()))?;
-    let vm = crate::storage::volumes::attached_vm(ctx, Some(p.instance_id)).await?;
+    let vm = crate::storage::volume_workflows::attached_vm(ctx, Some(p.instance_id)).await?;
     let cloud = ctx.engine.cloud_on(p.connection_id, ip.node_id).await?;
     Ok((ip, vm, cloud))
 }
@@ -285,8 +278,15 @@ async fn disassociate(ctx: StepCtx) -> Result<StepOut, StepError> {
     Ok(StepOut::done())
 }
 
-async fn settle(ctx: StepCtx) -> Result<StepOut, StepError> {
-    let attached = ctx.def_kind() == PUBLIC_IP_ATTACH.kind;
+async fn settle_attached(ctx: StepCtx) -> Result<StepOut, StepError> {
+    settle(ctx, true).await
+}
+
+async fn settle_detached(ctx: StepCtx) -> Result<StepOut, StepError> {
+    settle(ctx, false).await
+}
+
+async fn settle(ctx: StepCtx, attached: bool) -> Result<StepOut, StepError> {
     let state = if attached { PublicIpState::InUse } else { PublicIpState::Available };
     let mut update = Update::of::<PublicIpRecord>(ctx.target_id)
         .set("state", state.as_str())

@@ -19,7 +19,7 @@ use gureum_store::{
 use serde_json::json;
 use uuid::Uuid;
 
-pub(crate) static SECURITY_GROUP_SYNC: WorkflowDef = WorkflowDef {
+pub(crate) static SECURITY_GROUP_RULES_APPLY: WorkflowDef = WorkflowDef {
     kind: "security_group_rules_apply",
     steps: &[StepDef::new("apply_rules", step!(apply_rules), None)],
     on_failure: on_failure!(rules_failed),
@@ -275,7 +275,7 @@ impl Engine {
             scope,
             crate::workflow::operations::OpSpec {
                 id: op_id,
-                def: &SECURITY_GROUP_SYNC,
+                def: &SECURITY_GROUP_RULES_APPLY,
                 target: Target { kind: "security group", id: sg.id, name: &sg.name },
                 params: json!({ "connection_id": sg.connection_id }),
                 after: None,
