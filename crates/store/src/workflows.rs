@@ -28,6 +28,10 @@ record! {
         pub created_at: i64,
         pub updated_at: i64,
         pub finished_at: Option<i64>,
+        /// The step names of the definition it was started under (JSON array; '' when
+        /// stored before these were recorded).
+        pub def_steps: String,
+        pub def_version: i64,
     }
 }
 
@@ -51,6 +55,14 @@ pub struct WorkflowStep {
 impl WorkflowRecord {
     pub fn steps(&self) -> Vec<WorkflowStep> {
         serde_json::from_str(&self.steps).unwrap_or_default()
+    }
+
+    /// The step names of the definition it was stored under.
+    pub fn def_step_names(&self) -> Vec<String> {
+        match serde_json::from_str(&self.def_steps) {
+            Ok(names) => names,
+            Err(_) => self.steps().into_iter().map(|s| s.name).collect(),
+        }
     }
 }
 

@@ -35,6 +35,8 @@ pub(crate) static PUBLIC_IP_ATTACH: WorkflowDef = WorkflowDef {
     ],
     on_failure: on_failure!(ip_failed),
     show: Some(ip_show),
+    version: 1,
+    renames: &[],
 };
 
 pub(crate) static PUBLIC_IP_DETACH: WorkflowDef = WorkflowDef {
@@ -45,6 +47,8 @@ pub(crate) static PUBLIC_IP_DETACH: WorkflowDef = WorkflowDef {
     ],
     on_failure: on_failure!(ip_failed),
     show: Some(ip_show),
+    version: 1,
+    renames: &[],
 };
 
 impl Engine {

@@ -24,6 +24,8 @@ pub(crate) static SECURITY_GROUP_RULES_APPLY: WorkflowDef = WorkflowDef {
     steps: &[StepDef::new("apply_rules", step!(apply_rules), None)],
     on_failure: on_failure!(rules_failed),
     show: None,
+    version: 1,
+    renames: &[],
 };
 
 fn rule_view(r: SecurityGroupRuleRecord) -> SecurityGroupRule {

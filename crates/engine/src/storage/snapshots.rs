@@ -46,6 +46,8 @@ pub(crate) static VOLUME_SNAPSHOT: WorkflowDef = WorkflowDef {
     ],
     on_failure: on_failure!(snapshot_create_failed),
     show: Some(volume_show),
+    version: 1,
+    renames: &[],
 };
 
 impl Engine {

@@ -64,6 +64,8 @@ macro_rules! volume_workflow {
             steps: &[$($step),+],
             on_failure: on_failure!($failed),
             show: Some(volume_show),
+            version: 1,
+            renames: &[],
         };
     };
 }

@@ -28,7 +28,10 @@ static ALL: &[&WorkflowDef] = &[
 ];
 
 pub(crate) fn find(kind: &str) -> Option<&'static WorkflowDef> {
-    ALL.iter().copied().find(|d| d.kind == kind)
+    let found = ALL.iter().copied().find(|d| d.kind == kind);
+    #[cfg(test)]
+    let found = found.or_else(|| crate::workflow::upgrade::tests::DEFS.iter().copied().find(|d| d.kind == kind));
+    found
 }
 
 /// All workflow kinds (for tests that exercise every workflow).
@@ -46,6 +49,10 @@ mod tests {
             let mut steps = std::collections::HashSet::new();
             for s in d.steps {
                 assert!(steps.insert(s.name), "{}: step {} twice", d.kind, s.name);
+            }
+            for (old, new) in d.renames {
+                assert!(steps.contains(new), "{}: rename {old} to a step {new} it does not have", d.kind);
+                assert!(!steps.contains(old), "{}: renamed step {old} is still a step", d.kind);
             }
         }
     }

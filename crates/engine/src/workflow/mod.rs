@@ -8,7 +8,9 @@ mod executor;
 pub(crate) mod generic;
 pub mod kinds;
 pub(crate) mod operations;
+mod run;
 pub(crate) mod start;
+mod upgrade;
 
 pub(crate) use executor::new_record;
 pub use executor::{Executor, WorkflowHooks};
@@ -48,6 +50,11 @@ pub struct WorkflowDef {
     pub on_failure: FinishFn,
     /// How to write a step's `shows` state on the target.
     pub show: Option<ShowFn>,
+    /// Bumped whenever `steps` change; stored with each workflow.
+    pub version: u32,
+    /// Steps renamed since older versions, `(old name, this version's name)`, so their
+    /// stored workflows resume at the same step instead of unwinding.
+    pub renames: &'static [(&'static str, &'static str)],
 }
 
 impl StepDef {
