@@ -3,6 +3,7 @@
 //! one was running, and unwinding in reverse on failure or cancellation.
 
 use crate::Engine;
+use crate::worker::Worker;
 use gureum_model::operation::{OperationStatus, StepStatus};
 use gureum_store::{Dialect, WorkflowRecord, WorkflowStep, now};
 use serde_json::Value;
@@ -129,17 +130,22 @@ impl Executor {
                 Dialect::Postgres => now(),
             };
             claim_and_spawn(&engine, true, first_claim_now).await;
-            let mut tick = tokio::time::interval(RENEW_EVERY);
-            tick.tick().await;
-            loop {
-                tick.tick().await;
-                let until = now() + LEASE.as_micros() as i64;
-                if let Err(e) = engine.store().workflows_renew(engine.executor().owner(), until).await {
-                    tracing::warn!(error = %e, "renewing workflow leases failed");
-                }
-                claim_and_spawn(&engine, false, now()).await;
-                engine.executor().prune_waiters();
-            }
+            let e = engine.clone();
+            Worker::new("workflow_leases", RENEW_EVERY).first_after(RENEW_EVERY).spawn(
+                engine.shutdown_signal(),
+                move || {
+                    let engine = e.clone();
+                    async move {
+                        let until = now() + LEASE.as_micros() as i64;
+                        let renewed = engine.store().workflows_renew(engine.executor().owner(), until).await;
+                        // Claiming goes on even if renewing failed: other servers' work
+                        // must not wait on this one's database hiccup.
+                        claim_and_spawn(&engine, false, now()).await;
+                        engine.executor().prune_waiters();
+                        renewed.map(|_| ()).map_err(|e| format!("renewing workflow leases failed: {e}"))
+                    }
+                },
+            );
         });
     }
 }
