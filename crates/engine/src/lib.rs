@@ -78,6 +78,8 @@ struct Inner {
     names: Mutex<HashMap<Uuid, String>>,
     /// When each API token was last recorded as used (writes are throttled).
     token_touches: Mutex<HashMap<Uuid, i64>>,
+    /// Stops the background workers.
+    shutdown: worker::Shutdown,
 }
 
 /// The application handle, cheap to clone.
@@ -98,6 +100,7 @@ impl Engine {
                 node_drivers: RwLock::new(HashMap::new()),
                 names: Mutex::new(HashMap::new()),
                 token_touches: Mutex::new(HashMap::new()),
+                shutdown: worker::Shutdown::default(),
             }),
         }
     }
@@ -107,6 +110,17 @@ impl Engine {
     pub fn start(&self) {
         self.inner.executor.start_background(self);
         worker::reconciler::start(self);
+    }
+
+    /// Stops the background work (each loop finishes its current tick). Running workflows
+    /// are not interrupted: their leases lapse and another server, or this one restarted,
+    /// resumes them.
+    pub fn shutdown(&self) {
+        self.inner.shutdown.signal();
+    }
+
+    pub(crate) fn shutdown_signal(&self) -> &worker::Shutdown {
+        &self.inner.shutdown
     }
 
     pub fn store(&self) -> &Store {

@@ -55,6 +55,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (2, "sessions", include_str!("../migrations/0002_sessions.sql")),
     (3, "pools", include_str!("../migrations/0003_pools.sql")),
     (4, "homes", include_str!("../migrations/0004_homes.sql")),
+    (5, "workflow_definitions", include_str!("../migrations/0005_workflow_definitions.sql")),
 ];
 
 /// Microseconds since the Unix epoch.

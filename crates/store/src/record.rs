@@ -218,6 +218,12 @@ impl<R, T> ColumnOf<R> for Col<R, T> {
     }
 }
 
+impl<R, C: ColumnOf<R> + ?Sized> ColumnOf<R> for &C {
+    fn name(&self) -> &'static str {
+        (**self).name()
+    }
+}
+
 /// A record of a provider resource: its table has every [`common`] column.
 pub trait Resource: Record {}
 

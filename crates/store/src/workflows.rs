@@ -28,6 +28,10 @@ record! {
         pub created_at: i64,
         pub updated_at: i64,
         pub finished_at: Option<i64>,
+        /// The step names of the definition it was started under (JSON array; '' when
+        /// stored before these were recorded).
+        pub def_steps: String,
+        pub def_version: i64,
     }
 }
 
@@ -54,6 +58,15 @@ impl WorkflowRecord {
     pub fn step_outcomes(&self) -> crate::DbResult<Vec<WorkflowStep>> {
         serde_json::from_str(&self.steps)
             .map_err(|e| crate::DbError::Backend(format!("workflow {}: its stored steps do not parse: {e}", self.id)))
+    }
+
+    /// The step names of the definition it was stored under.
+    /// (A record stored before definitions were recorded has the names of its steps.)
+    pub fn def_step_names(&self) -> crate::DbResult<Vec<String>> {
+        match serde_json::from_str(&self.def_steps) {
+            Ok(names) => Ok(names),
+            Err(_) => Ok(self.step_outcomes()?.into_iter().map(|s| s.name).collect()),
+        }
     }
 }
 

@@ -50,6 +50,8 @@ fn workflow(owner: &str, lease_until: i64, status: OperationStatus) -> WorkflowR
         created_at: t,
         updated_at: t,
         finished_at: None,
+        def_steps: "[]".into(),
+        def_version: 1,
     }
 }
 

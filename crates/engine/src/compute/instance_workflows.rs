@@ -54,6 +54,8 @@ macro_rules! instance_workflow {
             steps: &[$($step),+],
             on_failure: on_failure!($failure),
             show: Some(show),
+            version: 1,
+            renames: &[],
         };
     };
 }
@@ -220,6 +222,8 @@ pub(crate) static INSTANCE_CREATE_IMAGE: WorkflowDef = WorkflowDef {
     ],
     on_failure: on_failure!(create_image_failed),
     show: None,
+    version: 1,
+    renames: &[],
 };
 
 // ---- rows the steps work on ----

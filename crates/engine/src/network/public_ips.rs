@@ -4,6 +4,7 @@
 
 use crate::views::{links, project_path, ts};
 use crate::workflow::operations::Target;
+use crate::workflow::start::ResourceStart;
 use crate::workflow::{Failure, StepCtx, StepDef, StepError, StepOut, WorkflowDef};
 use crate::{Engine, Error, OpContext, ProjectScope, Result, on_failure, step};
 use gureum_api_types::{ListQuery, Page, PublicIp, PublicIpAttach, PublicIpCreate};
@@ -31,20 +32,24 @@ pub(crate) static PUBLIC_IP_ATTACH: WorkflowDef = WorkflowDef {
     kind: "public_ip_attach",
     steps: &[
         StepDef::showing("associate", PublicIpState::Attaching.as_str(), step!(associate), Some(step!(disassociate))),
-        StepDef::new("settle", step!(settle), None),
+        StepDef::new("settle", step!(settle_attached), None),
     ],
     on_failure: on_failure!(ip_failed),
     show: Some(ip_show),
+    version: 1,
+    renames: &[],
 };
 
 pub(crate) static PUBLIC_IP_DETACH: WorkflowDef = WorkflowDef {
     kind: "public_ip_detach",
     steps: &[
         StepDef::showing("disassociate", PublicIpState::Detaching.as_str(), step!(disassociate), None),
-        StepDef::new("settle", step!(settle), None),
+        StepDef::new("settle", step!(settle_detached), None),
     ],
     on_failure: on_failure!(ip_failed),
     show: Some(ip_show),
+    version: 1,
+    renames: &[],
 };
 
 impl Engine {
@@ -201,29 +206,21 @@ impl Engine {
         set_instance: Option<Uuid>,
     ) -> Result<PublicIp> {
         let op_id = new_id();
-        let mut update = Update::<PublicIpRecord>::of(r.id)
-            .set(common::STATE, enters.as_str())
-            .set(common::OP_ID, op_id)
-            .set(common::STATE_REASON, Val::Null)
-            .guard(common::GENERATION, r.generation);
-        if let Some(i) = set_instance {
-            update = update.set(PublicIpRecord::instance_id, i);
-        }
-        let op = self.new_op(
-            ctx,
-            scope,
-            crate::workflow::operations::OpSpec {
-                id: op_id,
-                def,
-                target: Target { kind: "public IP", id: r.id, name: &r.name },
-                params: serde_json::to_value(params).expect("params serialize"),
-                after: None,
-            },
-        );
-        self.launch(op, update.stmt(now()).into()).await?;
+        let start = ResourceStart {
+            id: op_id,
+            def,
+            target: Target { kind: "public IP", id: r.id, name: &r.name },
+            generation: r.generation,
+            enters: enters.as_str(),
+            params,
+            set: set_instance.map(|i| (&PublicIpRecord::instance_id as _, i.into())).into_iter().collect(),
+            extra: Batch::new(),
+        };
+        self.start_resource_workflow::<PublicIpRecord, _>(ctx, scope, start).await?;
         Ok(self
             .public_ip_view(PublicIpRecord {
                 state: enters,
+                state_reason: None,
                 op_id: Some(op_id),
                 instance_id: set_instance.or(r.instance_id),
                 ..r
@@ -265,7 +262,7 @@ async fn ip_and_vm(ctx: &StepCtx) -> Result<(PublicIpRecord, Option<String>, cra
         .get_by_id::<PublicIpRecord>(ctx.target_id)
         .await?
         .ok_or_else(|| StepError::Fail("the IP is gone".into()))?;
-    let vm = crate::storage::volumes::attached_vm(ctx, Some(p.instance_id)).await?;
+    let vm = crate::storage::volume_workflows::attached_vm(ctx, Some(p.instance_id)).await?;
     let cloud = ctx.engine.cloud_on(p.connection_id, ip.node_id).await?;
     Ok((ip, vm, cloud))
 }
@@ -286,8 +283,15 @@ async fn disassociate(ctx: StepCtx) -> Result<StepOut, StepError> {
     Ok(StepOut::done())
 }
 
-async fn settle(ctx: StepCtx) -> Result<StepOut, StepError> {
-    let attached = ctx.def_kind() == PUBLIC_IP_ATTACH.kind;
+async fn settle_attached(ctx: StepCtx) -> Result<StepOut, StepError> {
+    settle(ctx, true).await
+}
+
+async fn settle_detached(ctx: StepCtx) -> Result<StepOut, StepError> {
+    settle(ctx, false).await
+}
+
+async fn settle(ctx: StepCtx, attached: bool) -> Result<StepOut, StepError> {
     let state = if attached { PublicIpState::InUse } else { PublicIpState::Available };
     let mut update = Update::<PublicIpRecord>::of(ctx.target_id)
         .set(common::STATE, state.as_str())

@@ -20,11 +20,13 @@ use gureum_store::{
 use serde_json::json;
 use uuid::Uuid;
 
-pub(crate) static SECURITY_GROUP_SYNC: WorkflowDef = WorkflowDef {
+pub(crate) static SECURITY_GROUP_RULES_APPLY: WorkflowDef = WorkflowDef {
     kind: "security_group_rules_apply",
     steps: &[StepDef::new("apply_rules", step!(apply_rules), None)],
     on_failure: on_failure!(rules_failed),
     show: None,
+    version: 1,
+    renames: &[],
 };
 
 fn rule_view(r: SecurityGroupRuleRecord) -> SecurityGroupRule {
@@ -276,7 +278,7 @@ impl Engine {
             scope,
             crate::workflow::operations::OpSpec {
                 id: op_id,
-                def: &SECURITY_GROUP_SYNC,
+                def: &SECURITY_GROUP_RULES_APPLY,
                 target: Target { kind: "security group", id: sg.id, name: &sg.name },
                 params: json!({ "connection_id": sg.connection_id }),
                 after: None,

@@ -1,9 +1,11 @@
 //! Volume snapshots. Taking one is a volume workflow (the volume shows `Backing-Up`);
 //! deleting one is the generic delete.
 
-use crate::storage::volumes::{VolumeParams, settled_state};
+use crate::storage::volume_workflows::{settled_state, snapshot_failed, volume_show};
 use crate::views::{links, project_path, ts};
-use crate::workflow::{StepCtx, StepDef, StepError, StepOut, WorkflowDef};
+use crate::workflow::operations::Target;
+use crate::workflow::start::ResourceStart;
+use crate::workflow::{Failure, StepCtx, StepDef, StepError, StepOut, WorkflowDef};
 use crate::{Engine, Error, OpContext, Result, on_failure, step};
 use gureum_api_types::{ListQuery, Page, Snapshot, SnapshotCreate};
 use gureum_driver::{CreateSpec, ProviderStatus, ResourceKind};
@@ -13,9 +15,26 @@ use gureum_model::state::LifecycleState;
 use gureum_model::volume::{VolumeAction, VolumeState};
 use gureum_store::record::common;
 use gureum_store::{Batch, Key, Record, SnapshotRecord, Update, Val, VolumeRecord, new_id, now};
-use serde_json::json;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
 
-pub(crate) static SNAPSHOT_CREATE: WorkflowDef = WorkflowDef {
+/// volume_snapshot's parameters: the snapshot row being made. (Older binaries stored a
+/// superset of these fields, which still reads.)
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct SnapshotParams {
+    pub connection_id: Uuid,
+    #[serde(default)]
+    pub instance_id: Option<Uuid>,
+    pub snapshot_id: Uuid,
+}
+
+/// What `snapshot_create` made at the provider (kept for its undo).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct SnapshotMade {
+    snapshot: String,
+}
+
+pub(crate) static VOLUME_SNAPSHOT: WorkflowDef = WorkflowDef {
     kind: "volume_snapshot",
     steps: &[
         StepDef::showing(
@@ -26,8 +45,10 @@ pub(crate) static SNAPSHOT_CREATE: WorkflowDef = WorkflowDef {
         ),
         StepDef::new("snapshot_wait", step!(snapshot_wait), None),
     ],
-    on_failure: on_failure!(crate::storage::volumes::volume_failed),
-    show: Some(crate::storage::volumes::volume_show),
+    on_failure: on_failure!(snapshot_create_failed),
+    show: Some(volume_show),
+    version: 1,
+    renames: &[],
 };
 
 impl Engine {
@@ -82,33 +103,20 @@ impl Engine {
             node_id: v.node_id,
         };
         self.remember_name(snap.id, &snap.name);
-        let params = VolumeParams {
-            connection_id: v.connection_id,
-            instance_id: v.instance_id,
-            size_gb: None,
-            image_id: None,
-            snapshot_id: Some(snap.id),
+        let params =
+            SnapshotParams { connection_id: v.connection_id, instance_id: v.instance_id, snapshot_id: snap.id };
+        let start = ResourceStart {
+            id: op_id,
+            def: &VOLUME_SNAPSHOT,
+            target: Target { kind: "volume", id: v.id, name: &v.name },
+            generation: v.generation,
+            enters: enters.as_str(),
+            params,
+            set: vec![],
+            extra: snap.insert().into(),
         };
-        let mut batch = Batch::from(snap.insert());
-        batch.push(
-            Update::<VolumeRecord>::of(v.id)
-                .set(common::STATE, enters.as_str())
-                .set(common::OP_ID, op_id)
-                .guard(common::GENERATION, v.generation)
-                .stmt(t),
-        );
-        let op = self.new_op(
-            ctx,
-            &scope,
-            crate::workflow::operations::OpSpec {
-                id: op_id,
-                def: &SNAPSHOT_CREATE,
-                target: crate::workflow::operations::Target { kind: "volume", id: v.id, name: &v.name },
-                params: serde_json::to_value(params).expect("params serialize"),
-                after: None,
-            },
-        );
-        self.launch(op, batch).await.map_err(crate::workflow::operations::name_taken("snapshot", &snap.name))?;
+        let started = self.start_resource_workflow::<VolumeRecord, _>(ctx, &scope, start).await;
+        started.map_err(crate::workflow::operations::name_taken("snapshot", &snap.name))?;
         Ok(self.snapshot_view(snap).await)
     }
 
@@ -163,12 +171,16 @@ impl Engine {
     }
 }
 
+async fn snapshot_create_failed(ctx: StepCtx, failure: Failure) -> Result<Batch, StepError> {
+    let p: SnapshotParams = ctx.params()?;
+    snapshot_failed(ctx, failure, p.snapshot_id).await
+}
+
 async fn snapshot_row(ctx: &StepCtx) -> Result<SnapshotRecord, StepError> {
-    let p: VolumeParams = ctx.params()?;
-    let id = p.snapshot_id.ok_or_else(|| StepError::Fail("no snapshot".into()))?;
+    let p: SnapshotParams = ctx.params()?;
     ctx.engine
         .store()
-        .get_by_id::<SnapshotRecord>(id)
+        .get_by_id::<SnapshotRecord>(p.snapshot_id)
         .await?
         .ok_or_else(|| StepError::Fail("the snapshot row is gone".into()))
 }
@@ -190,12 +202,12 @@ async fn snapshot_create(ctx: StepCtx) -> Result<StepOut, StepError> {
     let spec = CreateSpec::Snapshot { name: snap.name.clone(), tag: snap.id.to_string(), disk };
     let r = snapshot_cloud(&ctx, &snap).await?.ensure_created(spec, ctx.may_have_run).await?;
     let update = Update::<SnapshotRecord>::of(snap.id).set(common::PROVIDER_ID, r.id.as_str());
-    Ok(StepOut::done().output(json!({ "snapshot": r.id })).batch(update.stmt(now()).into()))
+    Ok(StepOut::done().typed(&SnapshotMade { snapshot: r.id }).batch(update.stmt(now()).into()))
 }
 
 async fn snapshot_create_undo(ctx: StepCtx) -> Result<StepOut, StepError> {
     let snap = snapshot_row(&ctx).await?;
-    let id = snap.provider_id.clone().or_else(|| ctx.output_str("snapshot_create", "snapshot"));
+    let id = snap.provider_id.clone().or_else(|| ctx.output_of::<SnapshotMade>("snapshot_create").map(|o| o.snapshot));
     snapshot_cloud(&ctx, &snap)
         .await?
         .ensure_deleted(ResourceKind::Snapshot, id.as_deref(), &snap.id.to_string())

@@ -2,98 +2,27 @@
 //! root volumes made with their instance. Attach, detach, extend (grow only), snapshot
 //! (see `snapshots`) and upload as an image, each a workflow with its transitional state.
 
+use crate::storage::volume_workflows::{
+    AttachParams, DetachParams, ExtendParams, UploadParams, VOLUME_ATTACH, VOLUME_DETACH, VOLUME_EXTEND, VOLUME_UPLOAD,
+};
 use crate::views::{links, project_path, ts};
+use crate::workflow::WorkflowDef;
 use crate::workflow::operations::Target;
-use crate::workflow::{Failure, StepCtx, StepDef, StepError, StepOut, WorkflowDef};
-use crate::{Engine, Error, OpContext, ProjectScope, Result, on_failure, step};
+use crate::workflow::start::ResourceStart;
+use crate::{Engine, Error, OpContext, ProjectScope, Result};
 use gureum_api_types::{ListQuery, Page, Volume, VolumeAttach, VolumeCreate, VolumeExtend, VolumeUpload};
-use gureum_driver::{CreateSpec, DiskSource, DriverError, Intent, ProviderStatus, ResourceKind};
+use gureum_driver::{CreateSpec, DiskSource, Intent, ResourceKind};
 use gureum_model::Name;
 use gureum_model::authz::Permission;
 use gureum_model::image::ImageState;
 use gureum_model::instance::InstanceState;
 use gureum_model::state::LifecycleState;
 use gureum_model::volume::{VolumeAction, VolumeKind, VolumeState, validate_extend, validate_size};
-use gureum_store::record::common;
 use gureum_store::{
-    Batch, ConnectionRecord, ImageRecord, InstanceRecord, Key, NodeRecord, Record, SnapshotRecord, Update, Val,
-    VolumeRecord, new_id, now,
+    Batch, ConnectionRecord, ImageRecord, InstanceRecord, Key, NodeRecord, Record, SnapshotRecord, VolumeRecord,
+    new_id, now,
 };
-use serde::{Deserialize, Serialize};
-use serde_json::json;
 use uuid::Uuid;
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub(crate) struct VolumeParams {
-    pub connection_id: Uuid,
-    #[serde(default)]
-    pub instance_id: Option<Uuid>,
-    #[serde(default)]
-    pub size_gb: Option<i64>,
-    /// upload: the image row being made.
-    #[serde(default)]
-    pub image_id: Option<Uuid>,
-    /// snapshot: the snapshot row being made.
-    #[serde(default)]
-    pub snapshot_id: Option<Uuid>,
-}
-
-pub(crate) fn volume_show(target: Uuid, workflow: Uuid, state: &'static str, now: i64) -> Batch {
-    Update::<VolumeRecord>::of(target).set(common::STATE, state).guard(common::OP_ID, workflow).stmt(now).into()
-}
-
-macro_rules! volume_workflow {
-    ($name:ident, $kind:literal, [$($step:expr),+ $(,)?]) => {
-        pub(crate) static $name: WorkflowDef = WorkflowDef {
-            kind: $kind,
-            steps: &[$($step),+],
-            on_failure: on_failure!(volume_failed),
-            show: Some(volume_show),
-        };
-    };
-}
-
-volume_workflow!(
-    VOLUME_ATTACH,
-    "volume_attach",
-    [
-        StepDef::showing("disk_attach", VolumeState::Attaching.as_str(), step!(disk_attach), Some(step!(disk_detach))),
-        StepDef::new("settle", step!(settle), None),
-    ]
-);
-
-volume_workflow!(
-    VOLUME_DETACH,
-    "volume_detach",
-    [
-        StepDef::showing("disk_detach", VolumeState::Detaching.as_str(), step!(disk_detach), None),
-        StepDef::new("settle", step!(settle), None),
-    ]
-);
-
-volume_workflow!(
-    VOLUME_EXTEND,
-    "volume_extend",
-    [
-        StepDef::showing("disk_extend", VolumeState::Extending.as_str(), step!(disk_extend), None),
-        StepDef::new("settle", step!(settle), None),
-    ]
-);
-
-volume_workflow!(
-    VOLUME_UPLOAD,
-    "volume_upload",
-    [
-        StepDef::showing(
-            "image_create",
-            VolumeState::Uploading.as_str(),
-            step!(image_create),
-            Some(step!(image_create_undo))
-        ),
-        StepDef::new("image_wait", step!(image_wait), None),
-        StepDef::new("settle", step!(settle), None),
-    ]
-);
 
 impl Engine {
     pub(crate) async fn volume_view(&self, r: VolumeRecord) -> Volume {
@@ -277,44 +206,33 @@ impl Engine {
 
     /// Starts a volume workflow: the volume enters `enters` with the operation recorded.
     #[allow(clippy::too_many_arguments)]
-    async fn start_volume_workflow(
+    async fn start_volume_workflow<P: serde::Serialize>(
         &self,
         ctx: &OpContext,
         scope: &ProjectScope,
         r: VolumeRecord,
         enters: VolumeState,
         def: &'static WorkflowDef,
-        params: VolumeParams,
+        params: P,
         set_instance: Option<Uuid>,
         extra: Batch,
     ) -> Result<Volume> {
         let op_id = new_id();
-        let t = now();
-        let mut update = Update::<VolumeRecord>::of(r.id)
-            .set(common::STATE, enters.as_str())
-            .set(common::STATE_REASON, Val::Null)
-            .set(common::OP_ID, op_id)
-            .guard(common::GENERATION, r.generation);
-        if let Some(i) = set_instance {
-            update = update.set(VolumeRecord::instance_id, i);
-        }
-        let mut batch = Batch::from(update.stmt(t));
-        batch.extend(extra);
-        let op = self.new_op(
-            ctx,
-            scope,
-            crate::workflow::operations::OpSpec {
-                id: op_id,
-                def,
-                target: Target { kind: "volume", id: r.id, name: &r.name },
-                params: serde_json::to_value(params).expect("params serialize"),
-                after: None,
-            },
-        );
-        self.launch(op, batch).await?;
+        let start = ResourceStart {
+            id: op_id,
+            def,
+            target: Target { kind: "volume", id: r.id, name: &r.name },
+            generation: r.generation,
+            enters: enters.as_str(),
+            params,
+            set: set_instance.map(|i| (&VolumeRecord::instance_id as _, i.into())).into_iter().collect(),
+            extra,
+        };
+        self.start_resource_workflow::<VolumeRecord, _>(ctx, scope, start).await?;
         Ok(self
             .volume_view(VolumeRecord {
                 state: enters,
+                state_reason: None,
                 op_id: Some(op_id),
                 instance_id: set_instance.or(r.instance_id),
                 ..r
@@ -347,13 +265,7 @@ impl Engine {
                 format!("instance {} is in zone {}, the volume in {}", inst.name, inst.zone, r.zone),
             ));
         }
-        let params = VolumeParams {
-            connection_id: r.connection_id,
-            instance_id: Some(inst.id),
-            size_gb: None,
-            image_id: None,
-            snapshot_id: None,
-        };
+        let params = AttachParams { connection_id: r.connection_id, instance_id: inst.id };
         self.start_volume_workflow(ctx, &scope, r, enters, &VOLUME_ATTACH, params, Some(inst.id), Batch::new()).await
     }
 
@@ -361,13 +273,7 @@ impl Engine {
         let scope = self.authorize(ctx, project, Permission::ManageResources).await?;
         let r = self.volume_record(&scope, key).await?;
         let enters = Self::volume_check(&r, VolumeAction::Detach)?;
-        let params = VolumeParams {
-            connection_id: r.connection_id,
-            instance_id: r.instance_id,
-            size_gb: None,
-            image_id: None,
-            snapshot_id: None,
-        };
+        let params = DetachParams { connection_id: r.connection_id, instance_id: r.instance_id };
         self.start_volume_workflow(ctx, &scope, r, enters, &VOLUME_DETACH, params, None, Batch::new()).await
     }
 
@@ -382,13 +288,7 @@ impl Engine {
             }
         }
         let enters = Self::volume_check(&r, VolumeAction::Extend)?;
-        let params = VolumeParams {
-            connection_id: r.connection_id,
-            instance_id: r.instance_id,
-            size_gb: Some(req.size_gb),
-            image_id: None,
-            snapshot_id: None,
-        };
+        let params = ExtendParams { connection_id: r.connection_id, instance_id: r.instance_id, size_gb: req.size_gb };
         self.start_volume_workflow(ctx, &scope, r, enters, &VOLUME_EXTEND, params, None, Batch::new()).await
     }
 
@@ -433,209 +333,7 @@ impl Engine {
             updated_at: t,
         };
         self.remember_name(image.id, &image.name);
-        let params = VolumeParams {
-            connection_id: r.connection_id,
-            instance_id: r.instance_id,
-            size_gb: None,
-            image_id: Some(image.id),
-            snapshot_id: None,
-        };
+        let params = UploadParams { connection_id: r.connection_id, instance_id: r.instance_id, image_id: image.id };
         self.start_volume_workflow(ctx, &scope, r, enters, &VOLUME_UPLOAD, params, None, image.insert().into()).await
     }
-}
-
-async fn volume(ctx: &StepCtx) -> Result<VolumeRecord, StepError> {
-    ctx.engine
-        .store()
-        .get_by_id::<VolumeRecord>(ctx.target_id)
-        .await?
-        .ok_or_else(|| StepError::Fail("the volume is gone".into()))
-}
-
-pub(crate) async fn attached_vm(ctx: &StepCtx, instance: Option<Uuid>) -> Result<Option<String>, StepError> {
-    let Some(i) = instance else { return Ok(None) };
-    Ok(ctx.engine.store().get_by_id::<InstanceRecord>(i).await?.and_then(|i| i.provider_id))
-}
-
-/// The cloud of the node whose host holds the volume's disk.
-pub(crate) async fn volume_cloud(ctx: &StepCtx, v: &VolumeRecord) -> Result<crate::Cloud, StepError> {
-    Ok(ctx.engine.cloud_on(v.connection_id, v.node_id).await?)
-}
-
-fn disk_id(v: &VolumeRecord) -> Result<&str, StepError> {
-    v.provider_id.as_deref().ok_or_else(|| StepError::Fail(format!("volume {} has no disk at the provider", v.name)))
-}
-
-async fn disk_attach(ctx: StepCtx) -> Result<StepOut, StepError> {
-    let p: VolumeParams = ctx.params()?;
-    let v = volume(&ctx).await?;
-    // A shelved instance has no VM: the volume is reserved for it and attached on unshelve.
-    let Some(vm) = attached_vm(&ctx, p.instance_id).await? else {
-        return Ok(StepOut::skipped());
-    };
-    // A disk is a file on one host: it joins the instance's node first.
-    let node = match p.instance_id {
-        Some(i) => ctx.engine.instance_node(i).await?.map(|n| n.id),
-        None => None,
-    };
-    let v = ctx.engine.volume_bring(v, node).await?;
-    let cloud = volume_cloud(&ctx, &v).await?;
-    let disk = disk_id(&v)?;
-    if cloud.get(ResourceKind::Disk, disk).await?.attr_str("attached_to") != Some(vm.as_str()) {
-        cloud.disk_attach(disk, &vm).await?;
-    }
-    cloud.wait_for(ResourceKind::Disk, disk, &[ProviderStatus::InUse]).await?;
-    Ok(StepOut::done())
-}
-
-async fn disk_detach(ctx: StepCtx) -> Result<StepOut, StepError> {
-    let v = volume(&ctx).await?;
-    let cloud = volume_cloud(&ctx, &v).await?;
-    let disk = disk_id(&v)?;
-    let current = cloud.get(ResourceKind::Disk, disk).await?;
-    if let Some(vm) = current.attr_str("attached_to") {
-        match cloud.disk_detach(disk, vm).await {
-            Ok(()) | Err(DriverError::NotFound { .. }) => {}
-            Err(e) => return Err(e.into()),
-        }
-        cloud.wait_for(ResourceKind::Disk, disk, &[ProviderStatus::Available]).await?;
-    }
-    let update = Update::<VolumeRecord>::of(v.id)
-        .set(VolumeRecord::instance_id, Val::Null)
-        .guard(common::OP_ID, ctx.workflow_id);
-    let update = if ctx.def_kind() == "volume_attach" { update.lenient() } else { update };
-    Ok(StepOut::done().batch(update.stmt(now()).into()))
-}
-
-async fn disk_extend(ctx: StepCtx) -> Result<StepOut, StepError> {
-    let p: VolumeParams = ctx.params()?;
-    let v = volume(&ctx).await?;
-    let size = p.size_gb.ok_or_else(|| StepError::Fail("no size".into()))?;
-    let cloud = volume_cloud(&ctx, &v).await?;
-    let disk = disk_id(&v)?;
-    if cloud.get(ResourceKind::Disk, disk).await?.attr_i64("size_gb").unwrap_or(0) < size {
-        cloud.disk_extend(disk, size).await?;
-    }
-    cloud.wait_for(ResourceKind::Disk, disk, &[ProviderStatus::Available, ProviderStatus::InUse]).await?;
-    let update =
-        Update::<VolumeRecord>::of(v.id).set(VolumeRecord::size_gb, size).guard(common::OP_ID, ctx.workflow_id);
-    Ok(StepOut::done().batch(update.stmt(now()).into()))
-}
-
-async fn upload_image(ctx: &StepCtx) -> Result<ImageRecord, StepError> {
-    let p: VolumeParams = ctx.params()?;
-    let id = p.image_id.ok_or_else(|| StepError::Fail("no image".into()))?;
-    ctx.engine
-        .store()
-        .get_by_id::<ImageRecord>(id)
-        .await?
-        .ok_or_else(|| StepError::Fail("the image row is gone".into()))
-}
-
-async fn image_create(ctx: StepCtx) -> Result<StepOut, StepError> {
-    let image = upload_image(&ctx).await?;
-    let v = volume(&ctx).await?;
-    let spec =
-        CreateSpec::Image { name: image.name.clone(), tag: image.id.to_string(), disk: disk_id(&v)?.to_string() };
-    let r = volume_cloud(&ctx, &v).await?.ensure_created(spec, ctx.may_have_run).await?;
-    let update = Update::<ImageRecord>::of(image.id).set(common::PROVIDER_ID, r.id.as_str());
-    Ok(StepOut::done().output(json!({ "image": r.id })).batch(update.stmt(now()).into()))
-}
-
-async fn image_create_undo(ctx: StepCtx) -> Result<StepOut, StepError> {
-    let image = upload_image(&ctx).await?;
-    let id = image.provider_id.clone().or_else(|| ctx.output_str("image_create", "image"));
-    volume_cloud(&ctx, &volume(&ctx).await?)
-        .await?
-        .ensure_deleted(ResourceKind::Image, id.as_deref(), &image.id.to_string())
-        .await?;
-    let update = Update::<ImageRecord>::of(image.id).set(common::PROVIDER_ID, Val::Null).lenient();
-    Ok(StepOut::done().batch(update.stmt(now()).into()))
-}
-
-async fn image_wait(ctx: StepCtx) -> Result<StepOut, StepError> {
-    let image = upload_image(&ctx).await?;
-    let pid = image.provider_id.clone().ok_or_else(|| StepError::Fail("the image was not created".into()))?;
-    volume_cloud(&ctx, &volume(&ctx).await?)
-        .await?
-        .wait_for(ResourceKind::Image, &pid, &[ProviderStatus::Available])
-        .await?;
-    let update = Update::<ImageRecord>::of(image.id).set(common::STATE, ImageState::Active.as_str());
-    Ok(StepOut::done().batch(update.stmt(now()).into()))
-}
-
-/// The settled state of a volume after its work: from its attachment, and whether the
-/// instance it is attached to is shelved.
-pub(crate) async fn settled_state(ctx: &StepCtx, v: &VolumeRecord) -> Result<VolumeState, StepError> {
-    let shelved = match v.instance_id {
-        Some(i) => ctx
-            .engine
-            .store()
-            .get_by_id::<InstanceRecord>(i)
-            .await?
-            .is_some_and(|i| i.state == InstanceState::ShelvedOffloaded),
-        None => false,
-    };
-    Ok(VolumeState::settled(v.instance_id.is_some(), shelved))
-}
-
-async fn settle(ctx: StepCtx) -> Result<StepOut, StepError> {
-    let v = volume(&ctx).await?;
-    let state = settled_state(&ctx, &v).await?;
-    let update = Update::<VolumeRecord>::of(v.id)
-        .set(common::STATE, state.as_str())
-        .set(common::OP_ID, Val::Null)
-        .guard(common::OP_ID, ctx.workflow_id);
-    Ok(StepOut::done().batch(update.stmt(now()).into()))
-}
-
-/// A failed volume action: the volume settles back with the reason; an attach that did
-/// not happen leaves it unattached; an image or snapshot being made shows the error.
-pub(crate) async fn volume_failed(ctx: StepCtx, failure: Failure) -> Result<Batch, StepError> {
-    let p: VolumeParams = ctx.params()?;
-    let mut v = volume(&ctx).await?;
-    let t = now();
-    let mut batch = Batch::new();
-    // The step may have changed the disk without recording it (a detach done, a disk
-    // grown, which cannot be undone): the provider says what is.
-    let disk = match (&v.provider_id, volume_cloud(&ctx, &v).await) {
-        (Some(d), Ok(cloud)) => cloud.get(ResourceKind::Disk, d).await.ok(),
-        _ => None,
-    };
-    let detached =
-        ctx.def_kind() == "volume_detach" && disk.as_ref().is_some_and(|d| d.attr_str("attached_to").is_none());
-    if ctx.def_kind() == "volume_attach" || detached {
-        v.instance_id = None;
-        batch.push(Update::<VolumeRecord>::of(v.id).set(VolumeRecord::instance_id, Val::Null).lenient().stmt(t));
-    }
-    let state = settled_state(&ctx, &v).await?;
-    let mut update = Update::<VolumeRecord>::of(v.id)
-        .set(common::STATE, state.as_str())
-        .set(common::STATE_REASON, failure.error.clone())
-        .set(common::OP_ID, Val::Null)
-        .lenient();
-    if let Some(size) = disk.and_then(|d| d.attr_i64("size_gb")) {
-        update = update.set(VolumeRecord::size_gb, size);
-    }
-    batch.push(update.stmt(t));
-    if let Some(image) = p.image_id {
-        batch.push(
-            Update::<ImageRecord>::of(image)
-                .set(common::STATE, "Error")
-                .set(common::STATE_REASON, failure.error.clone())
-                .lenient()
-                .stmt(t),
-        );
-    }
-    if let Some(snap) = p.snapshot_id {
-        batch.push(
-            Update::<SnapshotRecord>::of(snap)
-                .set(common::STATE, "Error")
-                .set(common::STATE_REASON, failure.error)
-                .set(common::OP_ID, Val::Null)
-                .lenient()
-                .stmt(t),
-        );
-    }
-    Ok(batch)
 }

@@ -4,6 +4,7 @@
 //! deleted behind the user's back.
 
 use crate::Engine;
+use crate::worker::Worker;
 use gureum_driver::{DriverError, ProviderStatus, ResourceKind};
 use gureum_model::instance::InstanceState;
 use gureum_store::record::common;
@@ -13,19 +14,23 @@ use std::time::Duration;
 
 pub const RECONCILE_EVERY: Duration = Duration::from_secs(5);
 
+/// How long an idempotency key is remembered.
+const IDEMPOTENCY_KEEP: Duration = Duration::from_secs(24 * 3600);
+/// Keys live a day: purging them a minute late changes nothing.
+const PURGE_EVERY: Duration = Duration::from_secs(60);
+
 pub(crate) fn start(engine: &Engine) {
-    let engine = engine.clone();
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(RECONCILE_EVERY);
-        loop {
-            tick.tick().await;
-            if let Err(e) = engine.reconcile_once().await {
-                tracing::warn!(error = %e, "reconciliation pass failed");
-            }
-            let day_ago = now() - 24 * 3600 * 1_000_000;
-            if let Err(e) = engine.store().idempotency_purge(day_ago).await {
-                tracing::warn!(error = %e, "purging idempotency keys failed");
-            }
+    let e = engine.clone();
+    Worker::new("reconciler", RECONCILE_EVERY).spawn(engine.shutdown_signal(), move || {
+        let engine = e.clone();
+        async move { engine.reconcile_once().await.map(|_| ()) }
+    });
+    let e = engine.clone();
+    Worker::new("idempotency_purge", PURGE_EVERY).spawn(engine.shutdown_signal(), move || {
+        let engine = e.clone();
+        async move {
+            let before = now() - IDEMPOTENCY_KEEP.as_micros() as i64;
+            engine.store().idempotency_purge(before).await.map(|_| ())
         }
     });
 }

@@ -51,6 +51,8 @@ pub(crate) static RESOURCE_CREATE: WorkflowDef = WorkflowDef {
     ],
     on_failure: on_failure!(mark_error),
     show: None,
+    version: 1,
+    renames: &[],
 };
 
 pub(crate) static RESOURCE_DELETE: WorkflowDef = WorkflowDef {
@@ -61,6 +63,8 @@ pub(crate) static RESOURCE_DELETE: WorkflowDef = WorkflowDef {
     ],
     on_failure: on_failure!(mark_error),
     show: None,
+    version: 1,
+    renames: &[],
 };
 
 /// Whether the connection's driver has this kind natively (else gureum keeps it alone).

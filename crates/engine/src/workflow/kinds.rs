@@ -5,7 +5,7 @@ use crate::workflow::WorkflowDef;
 static ALL: &[&WorkflowDef] = &[
     &crate::workflow::generic::RESOURCE_CREATE,
     &crate::workflow::generic::RESOURCE_DELETE,
-    &crate::network::security_groups::SECURITY_GROUP_SYNC,
+    &crate::network::security_groups::SECURITY_GROUP_RULES_APPLY,
     &crate::compute::instance_workflows::INSTANCE_CREATE,
     &crate::compute::instance_workflows::INSTANCE_DELETE,
     &crate::compute::instance_workflows::INSTANCE_START,
@@ -18,17 +18,20 @@ static ALL: &[&WorkflowDef] = &[
     &crate::compute::instance_workflows::INSTANCE_RESIZE_CONFIRM,
     &crate::compute::instance_workflows::INSTANCE_RESIZE_REVERT,
     &crate::compute::instance_workflows::INSTANCE_CREATE_IMAGE,
-    &crate::storage::volumes::VOLUME_ATTACH,
-    &crate::storage::volumes::VOLUME_DETACH,
-    &crate::storage::volumes::VOLUME_EXTEND,
-    &crate::storage::volumes::VOLUME_UPLOAD,
-    &crate::storage::snapshots::SNAPSHOT_CREATE,
+    &crate::storage::volume_workflows::VOLUME_ATTACH,
+    &crate::storage::volume_workflows::VOLUME_DETACH,
+    &crate::storage::volume_workflows::VOLUME_EXTEND,
+    &crate::storage::volume_workflows::VOLUME_UPLOAD,
+    &crate::storage::snapshots::VOLUME_SNAPSHOT,
     &crate::network::public_ips::PUBLIC_IP_ATTACH,
     &crate::network::public_ips::PUBLIC_IP_DETACH,
 ];
 
 pub(crate) fn find(kind: &str) -> Option<&'static WorkflowDef> {
-    ALL.iter().copied().find(|d| d.kind == kind)
+    let found = ALL.iter().copied().find(|d| d.kind == kind);
+    #[cfg(test)]
+    let found = found.or_else(|| crate::workflow::upgrade::tests::DEFS.iter().copied().find(|d| d.kind == kind));
+    found
 }
 
 /// All workflow kinds (for tests that exercise every workflow).
@@ -46,6 +49,10 @@ mod tests {
             let mut steps = std::collections::HashSet::new();
             for s in d.steps {
                 assert!(steps.insert(s.name), "{}: step {} twice", d.kind, s.name);
+            }
+            for (old, new) in d.renames {
+                assert!(steps.contains(new), "{}: rename {old} to a step {new} it does not have", d.kind);
+                assert!(!steps.contains(old), "{}: renamed step {old} is still a step", d.kind);
             }
         }
     }

@@ -8,6 +8,9 @@ mod executor;
 pub(crate) mod generic;
 pub mod kinds;
 pub(crate) mod operations;
+mod run;
+pub(crate) mod start;
+mod upgrade;
 
 pub(crate) use executor::new_record;
 pub use executor::{Executor, WorkflowHooks};
@@ -47,6 +50,11 @@ pub struct WorkflowDef {
     pub on_failure: FinishFn,
     /// How to write a step's `shows` state on the target.
     pub show: Option<ShowFn>,
+    /// Bumped whenever `steps` change; stored with each workflow.
+    pub version: u32,
+    /// Steps renamed since older versions, `(old name, this version's name)`, so their
+    /// stored workflows resume at the same step instead of unwinding.
+    pub renames: &'static [(&'static str, &'static str)],
 }
 
 impl StepDef {
@@ -100,6 +108,12 @@ impl StepCtx {
         self.def.kind
     }
 
+    /// The typed output of an earlier step, by name (`None` if it made none, or it does
+    /// not read as `T`).
+    pub fn output_of<T: DeserializeOwned>(&self, step: &str) -> Option<T> {
+        serde_json::from_value(self.output(step)?.clone()).ok()
+    }
+
     pub fn output_str(&self, step: &str, key: &str) -> Option<String> {
         self.output(step)?.get(key)?.as_str().map(str::to_string)
     }
@@ -126,6 +140,13 @@ impl StepOut {
 
     pub fn output(mut self, v: Value) -> Self {
         self.output = v;
+        self
+    }
+
+    /// The step's output as a typed value, which later steps read with
+    /// [`StepCtx::output_of`].
+    pub fn typed<T: serde::Serialize>(mut self, v: &T) -> Self {
+        self.output = serde_json::to_value(v).expect("step output serializes");
         self
     }
 
