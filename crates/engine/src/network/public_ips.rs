@@ -254,7 +254,15 @@ impl Engine {
     }
 }
 
-async fn ip_and_vm(ctx: &StepCtx) -> Result<(PublicIpRecord, Option<String>, crate::Cloud), StepError> {
+/// The IP, the VM of the instance the workflow is about, and the cloud that holds the IP.
+struct IpStep {
+    params: IpParams,
+    ip: PublicIpRecord,
+    vm: Option<String>,
+    cloud: crate::Cloud,
+}
+
+async fn ip_step(ctx: &StepCtx) -> Result<IpStep, StepError> {
     let p: IpParams = ctx.params()?;
     let ip = ctx
         .engine
@@ -264,11 +272,11 @@ async fn ip_and_vm(ctx: &StepCtx) -> Result<(PublicIpRecord, Option<String>, cra
         .ok_or_else(|| StepError::Fail("the IP is gone".into()))?;
     let vm = crate::storage::volume_workflows::attached_vm(ctx, Some(p.instance_id)).await?;
     let cloud = ctx.engine.cloud_on(p.connection_id, ip.node_id).await?;
-    Ok((ip, vm, cloud))
+    Ok(IpStep { params: p, ip, vm, cloud })
 }
 
 async fn associate(ctx: StepCtx) -> Result<StepOut, StepError> {
-    let (ip, vm, cloud) = ip_and_vm(&ctx).await?;
+    let IpStep { ip, vm, cloud, .. } = ip_step(&ctx).await?;
     let vm = vm.ok_or_else(|| StepError::Fail("the instance has no VM".into()))?;
     let pid = ip.provider_id.ok_or_else(|| StepError::Fail("the IP has no provider address".into()))?;
     cloud.public_ip_attach(&pid, &vm).await?;
@@ -276,7 +284,7 @@ async fn associate(ctx: StepCtx) -> Result<StepOut, StepError> {
 }
 
 async fn disassociate(ctx: StepCtx) -> Result<StepOut, StepError> {
-    let (ip, vm, cloud) = ip_and_vm(&ctx).await?;
+    let IpStep { ip, vm, cloud, .. } = ip_step(&ctx).await?;
     if let (Some(pid), Some(vm)) = (ip.provider_id, vm) {
         cloud.public_ip_detach(&pid, &vm).await?;
     }
@@ -304,7 +312,7 @@ async fn settle(ctx: StepCtx, attached: bool) -> Result<StepOut, StepError> {
 }
 
 async fn ip_failed(ctx: StepCtx, failure: Failure) -> Result<Batch, StepError> {
-    let (ip, vm, cloud) = ip_and_vm(&ctx).await?;
+    let IpStep { params: p, ip, vm, cloud } = ip_step(&ctx).await?;
     // What the provider says decides where the IP is.
     let attached_to = match &ip.provider_id {
         Some(pid) => cloud
@@ -315,7 +323,6 @@ async fn ip_failed(ctx: StepCtx, failure: Failure) -> Result<Batch, StepError> {
         None => None,
     };
     let attached = attached_to.is_some() && attached_to == vm;
-    let p: IpParams = ctx.params()?;
     let update = Update::<PublicIpRecord>::of(ip.id)
         .set(common::STATE, if attached { PublicIpState::InUse.as_str() } else { PublicIpState::Available.as_str() })
         .set(PublicIpRecord::instance_id, if attached { Val::from(p.instance_id) } else { Val::Null })

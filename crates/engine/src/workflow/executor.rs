@@ -129,7 +129,8 @@ impl Executor {
                 Dialect::Sqlite => i64::MAX,
                 Dialect::Postgres => now(),
             };
-            claim_and_spawn(&engine, true, first_claim_now).await;
+            // A failure is logged; the worker's claims pick the work up later.
+            let _ = claim_and_spawn(&engine, true, first_claim_now).await;
             let e = engine.clone();
             Worker::new("workflow_leases", RENEW_EVERY).first_after(RENEW_EVERY).spawn(
                 engine.shutdown_signal(),
@@ -140,9 +141,13 @@ impl Executor {
                         let renewed = engine.store().workflows_renew(engine.executor().owner(), until).await;
                         // Claiming goes on even if renewing failed: other servers' work
                         // must not wait on this one's database hiccup.
-                        claim_and_spawn(&engine, false, now()).await;
+                        let claimed = claim_and_spawn(&engine, false, now()).await;
                         engine.executor().prune_waiters();
-                        renewed.map(|_| ()).map_err(|e| format!("renewing workflow leases failed: {e}"))
+                        match (renewed, claimed) {
+                            (Err(e), _) => Err(format!("renewing workflow leases failed: {e}")),
+                            (_, Err(e)) => Err(format!("claiming workflows failed: {e}")),
+                            _ => Ok(()),
+                        }
                     }
                 },
             );
@@ -152,11 +157,11 @@ impl Executor {
 
 /// Claims and runs unfinished workflows: with `own`, also those this server held before
 /// it restarted (only at start-up: later, its own are running in this process).
-async fn claim_and_spawn(engine: &Engine, own: bool, claim_now: i64) {
+async fn claim_and_spawn(engine: &Engine, own: bool, claim_now: i64) -> Result<(), gureum_store::DbError> {
     loop {
         let until = now() + LEASE.as_micros() as i64;
         match engine.store().workflows_claim(engine.executor().owner(), own, claim_now, until, 500).await {
-            Ok(claimed) if claimed.is_empty() => return,
+            Ok(claimed) if claimed.is_empty() => return Ok(()),
             Ok(claimed) => {
                 tracing::info!(count = claimed.len(), "resuming unfinished workflows");
                 for rec in claimed {
@@ -165,7 +170,7 @@ async fn claim_and_spawn(engine: &Engine, own: bool, claim_now: i64) {
             }
             Err(e) => {
                 tracing::warn!(error = %e, "claiming workflows failed");
-                return;
+                return Err(e);
             }
         }
     }

@@ -9,7 +9,6 @@ use gureum_driver::{CreateSpec, DriverError, ProviderResource, ProviderStatus, R
 use gureum_store::record::common;
 use gureum_store::{Batch, PublicIpRecord, Record, Update, Val, now};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use uuid::Uuid;
 
 /// Tables these workflows may touch (the params carry the name; only these are valid).
@@ -41,6 +40,12 @@ pub(crate) struct DeleteParams {
     /// The node of the pool whose host holds it.
     #[serde(default)]
     pub node_id: Option<Uuid>,
+}
+
+/// What `provider_create` made (kept for its undo and for `provider_wait`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct ProviderMade {
+    provider_id: String,
 }
 
 pub(crate) static RESOURCE_CREATE: WorkflowDef = WorkflowDef {
@@ -83,7 +88,7 @@ async fn provider_create(ctx: StepCtx) -> Result<StepOut, StepError> {
     let update = Update::table(table(&p.table)?, ctx.target_id)
         .set(common::PROVIDER_ID, r.id.as_str())
         .guard(common::OP_ID, ctx.workflow_id);
-    Ok(StepOut::done().output(json!({ "provider_id": r.id })).batch(update.stmt(now()).into()))
+    Ok(StepOut::done().typed(&ProviderMade { provider_id: r.id }).batch(update.stmt(now()).into()))
 }
 
 async fn provider_create_undo(ctx: StepCtx) -> Result<StepOut, StepError> {
@@ -92,7 +97,7 @@ async fn provider_create_undo(ctx: StepCtx) -> Result<StepOut, StepError> {
         return Ok(StepOut::done());
     }
     let cloud = ctx.engine.cloud_on(p.connection_id, p.node_id).await?;
-    let id = ctx.output_str("provider_create", "provider_id");
+    let id = ctx.output_of::<ProviderMade>("provider_create").map(|o| o.provider_id);
     cloud.ensure_deleted(p.spec.kind(), id.as_deref(), &ctx.target_id.to_string()).await?;
     let update = Update::table(table(&p.table)?, ctx.target_id).set(common::PROVIDER_ID, Val::Null).lenient();
     Ok(StepOut::done().batch(update.stmt(now()).into()))
@@ -113,7 +118,7 @@ async fn provider_wait(ctx: StepCtx) -> Result<StepOut, StepError> {
         .set(common::OP_ID, Val::Null)
         .guard(common::OP_ID, ctx.workflow_id);
     let mut batch = Batch::from(update.stmt(t));
-    if let Some(id) = ctx.output_str("provider_create", "provider_id") {
+    if let Some(ProviderMade { provider_id: id }) = ctx.output_of("provider_create") {
         let cloud = ctx.engine.cloud_on(p.connection_id, p.node_id).await?;
         let r = cloud.wait_for(p.spec.kind(), &id, &[ProviderStatus::Available, ProviderStatus::InUse]).await?;
         if let Some(more) = settled_columns(table, ctx.target_id, &r) {

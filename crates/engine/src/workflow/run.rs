@@ -29,6 +29,8 @@ struct Run {
     def: &'static WorkflowDef,
     /// `def`'s step names as stored with the workflow.
     def_steps: String,
+    /// The stored parameters, parsed once; each step reads them as its typed struct.
+    params: Arc<Value>,
     rec: WorkflowRecord,
     steps: Vec<WorkflowStep>,
     outputs: Vec<Value>,
@@ -74,6 +76,7 @@ pub(super) async fn run_workflow(engine: &Engine, rec: WorkflowRecord) {
         id: rec.id,
         def,
         def_steps: super::upgrade::def_steps_json(def),
+        params: Arc::new(serde_json::from_str(&rec.params).unwrap_or(Value::Null)),
         cursor: aligned.cursor,
         status: rec.status,
         error: rec.error.clone(),
@@ -126,7 +129,7 @@ fn ctx(engine: &Engine, run: &Run, may_have_run: bool) -> StepCtx {
         engine: engine.clone(),
         workflow_id: run.id,
         target_id: run.rec.target_id,
-        params: Arc::new(serde_json::from_str(&run.rec.params).unwrap_or(Value::Null)),
+        params: run.params.clone(),
         outputs: Arc::new(run.outputs.clone()),
         def: run.def,
         may_have_run,

@@ -64,3 +64,51 @@ impl Engine {
         self.launch(op, batch).await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::testing::TestEngine;
+    use crate::workflow::upgrade::tests::available_volume;
+    use gureum_api_types::{SnapshotCreate, VolumeExtend};
+    use gureum_model::volume::VolumeState;
+    use gureum_store::record::common;
+    use gureum_store::{Update, VolumeRecord, now};
+    use std::time::Duration;
+
+    async fn with_old_error(t: &TestEngine, v: &VolumeRecord) {
+        let update = Update::<VolumeRecord>::of(v.id).set(common::STATE_REASON, "an earlier action failed");
+        t.engine.store().write(update.stmt(now())).await.unwrap();
+    }
+
+    async fn settled(t: &TestEngine, v: &VolumeRecord) -> VolumeRecord {
+        for _ in 0..600 {
+            let r = t.engine.store().get_by_id::<VolumeRecord>(v.id).await.unwrap().unwrap();
+            if r.op_id.is_none() {
+                return r;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("volume {} never settled", v.name);
+    }
+
+    /// Every action started through the shared starter clears the reason the last one
+    /// left (a snapshot used to keep it).
+    #[tokio::test(flavor = "multi_thread")]
+    async fn starting_an_action_clears_the_old_error() {
+        let t = TestEngine::start().await;
+        t.project("p").await;
+        let v = available_volume(&t, "v").await;
+
+        with_old_error(&t, &v).await;
+        let req = SnapshotCreate { name: "s".into() };
+        t.engine.snapshot_create(&t.admin, "p", "v", req).await.expect("snapshot");
+        let after = settled(&t, &v).await;
+        assert_eq!((after.state, after.state_reason), (VolumeState::Available, None));
+
+        with_old_error(&t, &v).await;
+        let shown = t.engine.volume_extend(&t.admin, "p", "v", VolumeExtend { size_gb: 20 }).await.expect("extend");
+        assert_eq!(shown.state_reason, None);
+        let after = settled(&t, &v).await;
+        assert_eq!((after.state, after.state_reason, after.size_gb), (VolumeState::Available, None, 20));
+    }
+}

@@ -109,7 +109,7 @@ pub(crate) mod tests {
     /// Test-only kinds the executor also finds.
     pub(crate) static DEFS: &[&WorkflowDef] = &[&EXTEND_V2];
 
-    async fn available_volume(t: &TestEngine, name: &str) -> VolumeRecord {
+    pub(crate) async fn available_volume(t: &TestEngine, name: &str) -> VolumeRecord {
         let req = VolumeCreate {
             name: name.into(),
             size_gb: 10,
