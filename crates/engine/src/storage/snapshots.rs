@@ -207,7 +207,7 @@ async fn snapshot_create(ctx: StepCtx) -> Result<StepOut, StepError> {
 
 async fn snapshot_create_undo(ctx: StepCtx) -> Result<StepOut, StepError> {
     let snap = snapshot_row(&ctx).await?;
-    let id = snap.provider_id.clone().or_else(|| ctx.output_of::<SnapshotMade>("snapshot_create").map(|o| o.snapshot));
+    let id = ctx.made(snap.provider_id.clone(), "snapshot_create", |o: SnapshotMade| o.snapshot)?;
     snapshot_cloud(&ctx, &snap)
         .await?
         .ensure_deleted(ResourceKind::Snapshot, id.as_deref(), &snap.id.to_string())

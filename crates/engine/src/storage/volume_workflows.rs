@@ -50,8 +50,8 @@ pub(crate) struct UploadParams {
 
 /// What `image_create` made at the provider (kept for its undo).
 #[derive(Debug, Clone, Serialize, Deserialize)]
-struct ImageMade {
-    image: String,
+pub(crate) struct ImageMade {
+    pub image: String,
 }
 
 pub(crate) fn volume_show(target: Uuid, workflow: Uuid, state: &'static str, now: i64) -> Batch {
@@ -228,7 +228,7 @@ async fn image_create(ctx: StepCtx) -> Result<StepOut, StepError> {
 
 async fn image_create_undo(ctx: StepCtx) -> Result<StepOut, StepError> {
     let image = upload_image(&ctx).await?;
-    let id = image.provider_id.clone().or_else(|| ctx.output_of::<ImageMade>("image_create").map(|o| o.image));
+    let id = ctx.made(image.provider_id.clone(), "image_create", |o: ImageMade| o.image)?;
     volume_cloud(&ctx, &volume(&ctx).await?)
         .await?
         .ensure_deleted(ResourceKind::Image, id.as_deref(), &image.id.to_string())

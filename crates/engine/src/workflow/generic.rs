@@ -97,7 +97,7 @@ async fn provider_create_undo(ctx: StepCtx) -> Result<StepOut, StepError> {
         return Ok(StepOut::done());
     }
     let cloud = ctx.engine.cloud_on(p.connection_id, p.node_id).await?;
-    let id = ctx.output_of::<ProviderMade>("provider_create").map(|o| o.provider_id);
+    let id = ctx.output_of::<ProviderMade>("provider_create")?.map(|o| o.provider_id);
     cloud.ensure_deleted(p.spec.kind(), id.as_deref(), &ctx.target_id.to_string()).await?;
     let update = Update::table(table(&p.table)?, ctx.target_id).set(common::PROVIDER_ID, Val::Null).lenient();
     Ok(StepOut::done().batch(update.stmt(now()).into()))
@@ -118,7 +118,7 @@ async fn provider_wait(ctx: StepCtx) -> Result<StepOut, StepError> {
         .set(common::OP_ID, Val::Null)
         .guard(common::OP_ID, ctx.workflow_id);
     let mut batch = Batch::from(update.stmt(t));
-    if let Some(ProviderMade { provider_id: id }) = ctx.output_of("provider_create") {
+    if let Some(ProviderMade { provider_id: id }) = ctx.output_of("provider_create")? {
         let cloud = ctx.engine.cloud_on(p.connection_id, p.node_id).await?;
         let r = cloud.wait_for(p.spec.kind(), &id, &[ProviderStatus::Available, ProviderStatus::InUse]).await?;
         if let Some(more) = settled_columns(table, ctx.target_id, &r) {

@@ -103,19 +103,29 @@ impl StepCtx {
         self.outputs.get(idx).filter(|v| !v.is_null())
     }
 
-    /// The kind of the running workflow (steps shared between workflows may differ).
-    pub fn def_kind(&self) -> &'static str {
-        self.def.kind
+    /// The provider id a row recorded, else the one the step that made it kept in its
+    /// output (it may have failed before recording it): what an undo must delete.
+    pub fn made<T: DeserializeOwned>(
+        &self,
+        recorded: Option<String>,
+        step: &str,
+        id: impl FnOnce(T) -> String,
+    ) -> Result<Option<String>, StepError> {
+        match recorded {
+            Some(recorded) => Ok(Some(recorded)),
+            None => Ok(self.output_of::<T>(step)?.map(id)),
+        }
     }
 
-    /// The typed output of an earlier step, by name (`None` if it made none, or it does
-    /// not read as `T`).
-    pub fn output_of<T: DeserializeOwned>(&self, step: &str) -> Option<T> {
-        serde_json::from_value(self.output(step)?.clone()).ok()
-    }
-
-    pub fn output_str(&self, step: &str, key: &str) -> Option<String> {
-        self.output(step)?.get(key)?.as_str().map(str::to_string)
+    /// The typed output of an earlier step, by name: `None` if it made none; an error if
+    /// what it stored does not read as `T` (never taken for "made nothing").
+    pub fn output_of<T: DeserializeOwned>(&self, step: &str) -> Result<Option<T>, StepError> {
+        let Some(v) = self.output(step) else {
+            return Ok(None);
+        };
+        serde_json::from_value(v.clone())
+            .map(Some)
+            .map_err(|e| StepError::Fail(format!("the stored output of step {step} does not parse: {e}")))
     }
 }
 

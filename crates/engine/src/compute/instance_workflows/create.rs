@@ -12,7 +12,7 @@ pub(super) async fn schedule(ctx: StepCtx) -> Result<StepOut, StepError> {
 pub(super) async fn root_volume_create(ctx: StepCtx) -> Result<StepOut, StepError> {
     let root = root_volume(&ctx).await?;
     if let Some(id) = &root.provider_id {
-        return Ok(StepOut::done().output(json!({ "disk": id })));
+        return Ok(StepOut::done().typed(&DiskMade { disk: id.clone() }));
     }
     let image_id = root.image_id.ok_or_else(|| StepError::Fail("the root volume has no image".into()))?;
     let image = ctx
@@ -34,12 +34,12 @@ pub(super) async fn root_volume_create(ctx: StepCtx) -> Result<StepOut, StepErro
     let disk = cloud.ensure_created(spec, ctx.may_have_run).await?;
     let update =
         Update::<VolumeRecord>::of(root.id).set(common::PROVIDER_ID, disk.id.as_str()).set(VolumeRecord::node_id, node);
-    Ok(StepOut::done().output(json!({ "disk": disk.id })).batch(update.stmt(now()).into()))
+    Ok(StepOut::done().typed(&DiskMade { disk: disk.id }).batch(update.stmt(now()).into()))
 }
 
 pub(super) async fn root_volume_create_undo(ctx: StepCtx) -> Result<StepOut, StepError> {
     let root = root_volume(&ctx).await?;
-    let id = root.provider_id.clone().or_else(|| ctx.output_str("root_volume_create", "disk"));
+    let id = ctx.made(root.provider_id.clone(), "root_volume_create", |o: DiskMade| o.disk)?;
     cloud(&ctx).await?.ensure_deleted(ResourceKind::Disk, id.as_deref(), &root.id.to_string()).await?;
     let update = Update::<VolumeRecord>::of(root.id).set(common::PROVIDER_ID, Val::Null).lenient();
     Ok(StepOut::done().batch(update.stmt(now()).into()))
@@ -65,21 +65,20 @@ pub(super) async fn public_ip_allocate(ctx: StepCtx) -> Result<StepOut, StepErro
     let r = cloud.ensure_created(spec, ctx.may_have_run).await?;
     let update =
         Update::<PublicIpRecord>::of(ip.id).set(common::PROVIDER_ID, r.id.as_str()).set(PublicIpRecord::node_id, node);
-    Ok(StepOut::done().output(json!({ "ip": ip.id, "provider_id": r.id })).batch(update.stmt(now()).into()))
+    Ok(StepOut::done().typed(&IpAllocated { ip: ip.id, provider_id: r.id }).batch(update.stmt(now()).into()))
 }
 
 /// Releases an IP this workflow allocated (its row goes with it).
 pub(super) async fn public_ip_allocate_undo(ctx: StepCtx) -> Result<StepOut, StepError> {
     // A step that failed after allocating left no output: its IP is then the instance's
     // one with no address recorded, which nothing else can have allocated.
-    let ip = match ctx.output_str("public_ip_allocate", "ip").and_then(|s| s.parse::<Uuid>().ok()) {
-        Some(ip) => Some(ip),
-        None => public_ip(&ctx).await?.filter(|ip| ip.provider_id.is_none()).map(|ip| ip.id),
+    let (ip, provider_id) = match ctx.output_of::<IpAllocated>("public_ip_allocate")? {
+        Some(made) => (Some(made.ip), Some(made.provider_id)),
+        None => (public_ip(&ctx).await?.filter(|ip| ip.provider_id.is_none()).map(|ip| ip.id), None),
     };
     let Some(ip) = ip else {
         return Ok(StepOut::done());
     };
-    let provider_id = ctx.output_str("public_ip_allocate", "provider_id");
     cloud(&ctx).await?.ensure_deleted(ResourceKind::PublicIp, provider_id.as_deref(), &ip.to_string()).await?;
     Ok(StepOut::done().batch(delete::<PublicIpRecord>(ip).into()))
 }
@@ -121,7 +120,7 @@ pub(super) async fn disks_move(ctx: StepCtx) -> Result<StepOut, StepError> {
 pub(super) async fn vm_create(ctx: StepCtx) -> Result<StepOut, StepError> {
     let inst = instance(&ctx).await?;
     if let Some(id) = &inst.provider_id {
-        return Ok(StepOut::done().output(json!({ "vm": id })));
+        return Ok(StepOut::done().typed(&VmMade { vm: id.clone() }));
     }
     let store = ctx.engine.store();
     let root = root_volume(&ctx).await?;
@@ -160,12 +159,12 @@ pub(super) async fn vm_create(ctx: StepCtx) -> Result<StepOut, StepError> {
     };
     let vm = cloud.ensure_created(CreateSpec::Vm(spec), ctx.may_have_run).await?;
     let update = guarded::<InstanceRecord>(&ctx, inst.id).set(common::PROVIDER_ID, vm.id.as_str());
-    Ok(StepOut::done().output(json!({ "vm": vm.id })).batch(update.stmt(now()).into()))
+    Ok(StepOut::done().typed(&VmMade { vm: vm.id }).batch(update.stmt(now()).into()))
 }
 
 pub(super) async fn vm_create_undo(ctx: StepCtx) -> Result<StepOut, StepError> {
     let inst = instance(&ctx).await?;
-    let id = inst.provider_id.clone().or_else(|| ctx.output_str("vm_create", "vm"));
+    let id = ctx.made(inst.provider_id.clone(), "vm_create", |o: VmMade| o.vm)?;
     cloud(&ctx).await?.ensure_deleted(ResourceKind::Vm, id.as_deref(), &inst.id.to_string()).await?;
     let update = Update::<InstanceRecord>::of(inst.id).set(common::PROVIDER_ID, Val::Null).lenient();
     Ok(StepOut::done().batch(update.stmt(now()).into()))

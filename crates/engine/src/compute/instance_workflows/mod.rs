@@ -26,8 +26,32 @@ use gureum_store::{
     Store, SubnetRecord, Update, Val, VolumeRecord, now,
 };
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use uuid::Uuid;
+
+/// What `root_volume_create` made: the provider's disk.
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct DiskMade {
+    pub disk: String,
+}
+
+/// What `public_ip_allocate` made: the IP's row and the provider's address.
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct IpAllocated {
+    pub ip: Uuid,
+    pub provider_id: String,
+}
+
+/// What `vm_create` made: the provider's VM.
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct VmMade {
+    pub vm: String,
+}
+
+/// What `vm_resize` changed the instance from.
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct ResizedFrom {
+    pub from: Uuid,
+}
 
 /// Parameters every instance workflow carries.
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -1,6 +1,7 @@
 //! Resize (with confirm and revert) and making an image of an instance.
 
 use super::*;
+use crate::storage::volume_workflows::ImageMade;
 
 pub(super) async fn resize_prep(ctx: StepCtx) -> Result<StepOut, StepError> {
     let p = params(&ctx)?;
@@ -35,14 +36,13 @@ pub(super) async fn vm_resize(ctx: StepCtx) -> Result<StepOut, StepError> {
     let update = guarded::<InstanceRecord>(&ctx, inst.id)
         .set(InstanceRecord::instance_type_id, to)
         .set(InstanceRecord::previous_instance_type_id, previous);
-    Ok(StepOut::done().output(json!({ "from": inst.instance_type_id })).batch(update.stmt(now()).into()))
+    Ok(StepOut::done().typed(&ResizedFrom { from: inst.instance_type_id }).batch(update.stmt(now()).into()))
 }
 
 pub(super) async fn vm_resize_undo(ctx: StepCtx) -> Result<StepOut, StepError> {
     let inst = instance(&ctx).await?;
     // A step that failed after resizing left no output, and no type swap in the record.
-    let from =
-        ctx.output_str("vm_resize", "from").and_then(|s| s.parse::<Uuid>().ok()).unwrap_or(inst.instance_type_id);
+    let from = ctx.output_of::<ResizedFrom>("vm_resize")?.map_or(inst.instance_type_id, |r| r.from);
     let itype = ctx.engine.store().get_by_id::<InstanceTypeRecord>(from).await?;
     if let (Some(itype), Some(vm)) = (itype, inst.provider_id.as_deref()) {
         let cloud = cloud(&ctx).await?;
@@ -84,19 +84,19 @@ pub(super) async fn image_row(ctx: &StepCtx) -> Result<ImageRecord, StepError> {
 pub(super) async fn image_create(ctx: StepCtx) -> Result<StepOut, StepError> {
     let image = image_row(&ctx).await?;
     if let Some(id) = &image.provider_id {
-        return Ok(StepOut::done().output(json!({ "image": id })));
+        return Ok(StepOut::done().typed(&ImageMade { image: id.clone() }));
     }
     let root = root_volume(&ctx).await?;
     let disk = root.provider_id.ok_or_else(|| StepError::Fail("the root volume has no disk".into()))?;
     let spec = CreateSpec::Image { name: image.name.clone(), tag: image.id.to_string(), disk };
     let r = cloud(&ctx).await?.ensure_created(spec, ctx.may_have_run).await?;
     let update = Update::<ImageRecord>::of(image.id).set(common::PROVIDER_ID, r.id.as_str());
-    Ok(StepOut::done().output(json!({ "image": r.id })).batch(update.stmt(now()).into()))
+    Ok(StepOut::done().typed(&ImageMade { image: r.id }).batch(update.stmt(now()).into()))
 }
 
 pub(super) async fn image_create_undo(ctx: StepCtx) -> Result<StepOut, StepError> {
     let image = image_row(&ctx).await?;
-    let id = image.provider_id.clone().or_else(|| ctx.output_str("image_create", "image"));
+    let id = ctx.made(image.provider_id.clone(), "image_create", |o: ImageMade| o.image)?;
     cloud(&ctx).await?.ensure_deleted(ResourceKind::Image, id.as_deref(), &image.id.to_string()).await?;
     let update = Update::<ImageRecord>::of(image.id).set(common::PROVIDER_ID, Val::Null).lenient();
     Ok(StepOut::done().batch(update.stmt(now()).into()))

@@ -74,7 +74,7 @@ pub(super) async fn resync(ctx: StepCtx, failure: Failure) -> Result<Batch, Step
         Some(_) => S::Error,
         // Without a VM the disks are kept: shelved, if that is what the action was doing
         // or undoing.
-        None if ctx.def_kind() == INSTANCE_SHELVE.kind || inst.return_state == Some(S::ShelvedOffloaded) => {
+        None if params(&ctx)?.final_state == S::ShelvedOffloaded || inst.return_state == Some(S::ShelvedOffloaded) => {
             S::ShelvedOffloaded
         }
         None => S::Error,
