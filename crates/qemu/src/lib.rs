@@ -15,6 +15,7 @@
 //! guest reports readiness by printing [`READY_MARKER`] on its serial console.
 
 mod driver;
+mod factory;
 mod files;
 mod firewall;
 mod my_images;
@@ -24,6 +25,7 @@ mod snapshots;
 mod transfer;
 mod vm;
 
+pub use factory::{QemuFactory, factory};
 pub use vm::{ImageFiles, bare_command};
 
 use gureum_model::validation::FieldError;
@@ -196,6 +198,7 @@ fn now_ms() -> u64 {
 }
 
 /// For tests that boot real guests.
+#[cfg(feature = "testing")]
 pub mod testing {
     use std::path::{Path, PathBuf};
 
@@ -257,23 +260,26 @@ pub mod testing {
         status.expect("run qemu-img compare").success()
     }
 
-    /// Kills, when dropped, every QEMU process whose pidfile is under its directory: a
-    /// failing test leaves no daemonized guest behind.
-    pub struct KillGuests(pub PathBuf);
+    pub use crate::KillGuests;
+}
 
-    impl Drop for KillGuests {
-        fn drop(&mut self) {
-            let mut dirs = vec![self.0.clone()];
-            while let Some(dir) = dirs.pop() {
-                for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
-                    let path = entry.path();
-                    if path.is_dir() {
-                        dirs.push(path);
-                    } else if path.file_name().is_some_and(|n| n == "qemu.pid")
-                        && let Some(pid) = (crate::vm::VmFiles { dir: dir.clone() }).pid()
-                    {
-                        let _ = std::process::Command::new("kill").args(["-KILL", &pid.to_string()]).status();
-                    }
+/// Kills, when dropped, every QEMU process whose pidfile is under its directory: a
+/// failing test leaves no daemonized guest behind. Outside `testing` because `gureum
+/// bench` cleans up with it too.
+pub struct KillGuests(pub PathBuf);
+
+impl Drop for KillGuests {
+    fn drop(&mut self) {
+        let mut dirs = vec![self.0.clone()];
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    dirs.push(path);
+                } else if path.file_name().is_some_and(|n| n == "qemu.pid")
+                    && let Some(pid) = (crate::vm::VmFiles { dir: dir.clone() }).pid()
+                {
+                    let _ = std::process::Command::new("kill").args(["-KILL", &pid.to_string()]).status();
                 }
             }
         }

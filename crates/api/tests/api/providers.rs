@@ -3,7 +3,7 @@
 //! its own terse answer when called directly; KakaoCloud's volume rules; capabilities,
 //! verify, adopting a VM made behind gureum's back, and the per-connection call budget.
 
-mod support;
+use crate::support;
 
 use gureum_driver::{CreateSpec, DiskSource, Driver, DriverError, ResourceKind, RuleSpec, VmSpec};
 use gureum_sim::{SimDriver, SimSettings};
