@@ -14,10 +14,12 @@
 //! `disk.qcow2` (see images/tiny-linux/build.sh): the kernel boots directly, and the
 //! guest reports readiness by printing [`READY_MARKER`] on its serial console.
 
+mod attachments;
 mod driver;
 mod factory;
 mod files;
 mod firewall;
+mod lifecycle;
 mod my_images;
 mod qmp;
 mod security_groups;
@@ -28,6 +30,7 @@ mod vm;
 pub use factory::{QemuFactory, factory};
 pub use vm::{ImageFiles, bare_command};
 
+use gureum_driver::ResourceKind;
 use gureum_model::validation::FieldError;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -134,20 +137,24 @@ pub fn images(images_dir: &Path) -> Vec<String> {
 }
 
 /// The driver of one connection.
+/// Cheap to clone: clones share the locks (a stop or resize is carried through by a
+/// task holding one, see lifecycle.rs).
+#[derive(Clone)]
 pub struct QemuDriver {
     root: PathBuf,
     settings: QemuSettings,
     accel: Accel,
     /// Serializes the calls that change records of several resources (a VM and its disks
     /// or IP, a group and its VMs); held briefly, never across a guest's boot.
-    lock: tokio::sync::Mutex<()>,
+    lock: std::sync::Arc<tokio::sync::Mutex<()>>,
     /// One per VM, held by whatever talks to its process or writes its record: QMP takes
     /// one client at a time. Looks at a VM take only its lock, so VMs booting at once do
     /// not queue behind each other. Order: `lock` first, then a VM's.
-    vm_locks: std::sync::Mutex<std::collections::HashMap<String, std::sync::Arc<tokio::sync::Mutex<()>>>>,
+    vm_locks: std::sync::Arc<VmLocks>,
 }
 
 type VmGuard = tokio::sync::OwnedMutexGuard<()>;
+type VmLocks = std::sync::Mutex<std::collections::HashMap<String, std::sync::Arc<tokio::sync::Mutex<()>>>>;
 
 impl QemuDriver {
     async fn lock_vm(&self, id: &str) -> VmGuard {
@@ -183,13 +190,20 @@ impl QemuDriver {
             Accel::Auto => Accel::Tcg,
             a => a,
         };
-        Ok(QemuDriver {
+        let driver = QemuDriver {
             root: dir.to_path_buf(),
             settings,
             accel,
-            lock: tokio::sync::Mutex::new(()),
+            lock: Default::default(),
             vm_locks: Default::default(),
-        })
+        };
+        // Stops and resizes under way when the last driver went carry on.
+        for id in driver.layout().ids(ResourceKind::Vm) {
+            if driver.layout().load::<files::VmRecord>(ResourceKind::Vm, &id).is_ok_and(|r| r.power.in_transition()) {
+                driver.watch(&id);
+            }
+        }
+        Ok(driver)
     }
 }
 
