@@ -9,12 +9,14 @@
 mod capabilities;
 mod error;
 mod intent;
+pub mod registry;
 mod resource;
 mod transfer;
 
 pub use capabilities::*;
 pub use error::*;
 pub use intent::*;
+pub use registry::{AgentDriverFactory, ConnectionSpec, DriverFactory, DriverRegistry, OpenError};
 pub use resource::*;
 pub use transfer::*;
 

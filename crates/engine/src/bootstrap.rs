@@ -80,7 +80,11 @@ impl Engine {
         let t = now();
         if self.connection_missing(LOCAL_CONNECTION).await? {
             let settings = serde_json::json!({ "images_dir": images_dir }).to_string();
-            let conn = connection(LOCAL_CONNECTION, "qemu", gureum_qemu::REGION, gureum_qemu::ZONE, &settings, t);
+            let qemu = self.config().drivers.get("qemu").ok_or_else(|| {
+                crate::Error::Internal("this server offers its host's QEMU without the qemu driver".into())
+            })?;
+            let (region, zone) = qemu.default_location();
+            let conn = connection(LOCAL_CONNECTION, "qemu", &region, &zone, &settings, t);
             self.store().write(conn.insert()).await?;
         }
         let local = self.connection_record(LOCAL_CONNECTION).await?;

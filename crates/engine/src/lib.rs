@@ -13,6 +13,7 @@ mod names;
 pub mod network;
 pub mod provider;
 pub mod storage;
+#[cfg(feature = "testing")]
 pub mod testing;
 mod views;
 pub mod worker;
@@ -21,6 +22,7 @@ pub mod workflow;
 pub use bootstrap::{Bootstrap, LOCAL_CONNECTION};
 pub use context::OpContext;
 pub use error::{Error, Result};
+pub use gureum_driver::DriverRegistry;
 pub use gureum_store::Resources;
 pub use iam::authz::ProjectScope;
 pub use iam::secrets::SecretKey;
@@ -51,6 +53,8 @@ pub struct EngineConfig {
     pub server_id: Option<String>,
     /// A node whose agent has not heartbeaten for this long is unreachable.
     pub node_timeout: Duration,
+    /// The drivers connections can use, and how nodes with an agent are called.
+    pub drivers: DriverRegistry,
 }
 
 impl EngineConfig {
@@ -62,8 +66,27 @@ impl EngineConfig {
             wait_timeout: Duration::from_secs(600),
             server_id: None,
             node_timeout: Duration::from_secs(15),
+            drivers: default_drivers(),
         }
     }
+
+    pub fn with_drivers(mut self, drivers: DriverRegistry) -> Self {
+        self.drivers = drivers;
+        self
+    }
+}
+
+/// None: the binary registers the drivers it ships.
+#[cfg(not(feature = "testing"))]
+fn default_drivers() -> DriverRegistry {
+    DriverRegistry::default()
+}
+
+/// Test builds know the simulated cloud, so that tests that build an engine by hand
+/// (crates/engine/tests) need not register it.
+#[cfg(feature = "testing")]
+fn default_drivers() -> DriverRegistry {
+    testing::drivers()
 }
 
 struct Inner {

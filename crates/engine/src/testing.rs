@@ -7,6 +7,11 @@ use gureum_api_types::{ConnectionCreate, ProjectCreate};
 use gureum_store::{Key, Store, UserRecord};
 use std::time::Duration;
 
+/// The drivers of tests: the simulated cloud.
+pub fn drivers() -> gureum_driver::DriverRegistry {
+    gureum_driver::DriverRegistry::new().with(gureum_sim::factory())
+}
+
 /// The connection test resources use: the sim driver with no latency.
 pub const FAST: &str = "fast";
 

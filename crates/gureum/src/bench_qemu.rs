@@ -61,7 +61,7 @@ pub async fn bench(args: QemuBenchArgs) -> anyhow::Result<()> {
         .with_context(|| format!("no {IMAGE} image (vmlinuz, initrd.img, disk.qcow2) in {}", images.display()))?;
     let server = Server::start(None, &["--guest-images".as_ref(), images.as_os_str()])?;
     // Declared after the server, so dropped before its data directory goes.
-    let _guests = gureum_qemu::testing::KillGuests(server.data_dir().to_path_buf());
+    let _guests = gureum_qemu::KillGuests(server.data_dir().to_path_buf());
     let api = server.api()?;
     let _: serde_json::Value = api
         .get("/v1/connections/local")

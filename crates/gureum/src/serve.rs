@@ -67,6 +67,14 @@ pub(crate) fn write_private(path: &Path, contents: &str) -> anyhow::Result<()> {
 
 /// The key that seals connection credentials: `GUREUM_SECRET_KEY`, else
 /// `<data-dir>/secret.key` (made on first start).
+/// The drivers this binary ships, and agents over HTTP for the nodes of a pool.
+fn drivers() -> gureum_engine::DriverRegistry {
+    gureum_engine::DriverRegistry::new()
+        .with(gureum_sim::factory())
+        .with(gureum_qemu::factory())
+        .with_agents(gureum_remote::agent_factory())
+}
+
 fn secret_key(data_dir: &Path) -> anyhow::Result<SecretKey> {
     if let Ok(k) = std::env::var("GUREUM_SECRET_KEY") {
         return SecretKey::from_base64(&k).map_err(|e| anyhow::anyhow!("GUREUM_SECRET_KEY: {e}"));
@@ -124,6 +132,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let mut config = EngineConfig::new(data_dir, secret_key(&args.data_dir)?);
     config.server_id = Some(server_id);
     config.node_timeout = std::time::Duration::from_secs(args.node_timeout_seconds.max(1));
+    config.drivers = drivers();
     let engine = Engine::new(store, config);
     let boot = engine.bootstrap().await.map_err(|e| anyhow::anyhow!("bootstrapping: {e}"))?;
     let first_start = boot.admin_token.is_some();

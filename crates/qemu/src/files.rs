@@ -23,6 +23,13 @@ pub(crate) enum Power {
     },
 }
 
+impl Power {
+    /// A stop or a resize under way, which the driver carries through (see `settle`).
+    pub(crate) fn in_transition(self) -> bool {
+        matches!(self, Power::Stopping { .. } | Power::Restarting { .. })
+    }
+}
+
 /// A data disk and the hot-plug port (`pcie-root-port` number) it is on: every launch
 /// puts it back where the guest last saw it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -14,9 +14,12 @@
 //! `disk.qcow2` (see images/tiny-linux/build.sh): the kernel boots directly, and the
 //! guest reports readiness by printing [`READY_MARKER`] on its serial console.
 
+mod attachments;
 mod driver;
+mod factory;
 mod files;
 mod firewall;
+mod lifecycle;
 mod my_images;
 mod qmp;
 mod security_groups;
@@ -24,8 +27,10 @@ mod snapshots;
 mod transfer;
 mod vm;
 
+pub use factory::{QemuFactory, factory};
 pub use vm::{ImageFiles, bare_command};
 
+use gureum_driver::ResourceKind;
 use gureum_model::validation::FieldError;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -132,20 +137,24 @@ pub fn images(images_dir: &Path) -> Vec<String> {
 }
 
 /// The driver of one connection.
+/// Cheap to clone: clones share the locks (a stop or resize is carried through by a
+/// task holding one, see lifecycle.rs).
+#[derive(Clone)]
 pub struct QemuDriver {
     root: PathBuf,
     settings: QemuSettings,
     accel: Accel,
     /// Serializes the calls that change records of several resources (a VM and its disks
     /// or IP, a group and its VMs); held briefly, never across a guest's boot.
-    lock: tokio::sync::Mutex<()>,
+    lock: std::sync::Arc<tokio::sync::Mutex<()>>,
     /// One per VM, held by whatever talks to its process or writes its record: QMP takes
     /// one client at a time. Looks at a VM take only its lock, so VMs booting at once do
     /// not queue behind each other. Order: `lock` first, then a VM's.
-    vm_locks: std::sync::Mutex<std::collections::HashMap<String, std::sync::Arc<tokio::sync::Mutex<()>>>>,
+    vm_locks: std::sync::Arc<VmLocks>,
 }
 
 type VmGuard = tokio::sync::OwnedMutexGuard<()>;
+type VmLocks = std::sync::Mutex<std::collections::HashMap<String, std::sync::Arc<tokio::sync::Mutex<()>>>>;
 
 impl QemuDriver {
     async fn lock_vm(&self, id: &str) -> VmGuard {
@@ -181,13 +190,20 @@ impl QemuDriver {
             Accel::Auto => Accel::Tcg,
             a => a,
         };
-        Ok(QemuDriver {
+        let driver = QemuDriver {
             root: dir.to_path_buf(),
             settings,
             accel,
-            lock: tokio::sync::Mutex::new(()),
+            lock: Default::default(),
             vm_locks: Default::default(),
-        })
+        };
+        // Stops and resizes under way when the last driver went carry on.
+        for id in driver.layout().ids(ResourceKind::Vm) {
+            if driver.layout().load::<files::VmRecord>(ResourceKind::Vm, &id).is_ok_and(|r| r.power.in_transition()) {
+                driver.watch(&id);
+            }
+        }
+        Ok(driver)
     }
 }
 
@@ -196,6 +212,7 @@ fn now_ms() -> u64 {
 }
 
 /// For tests that boot real guests.
+#[cfg(feature = "testing")]
 pub mod testing {
     use std::path::{Path, PathBuf};
 
@@ -257,23 +274,26 @@ pub mod testing {
         status.expect("run qemu-img compare").success()
     }
 
-    /// Kills, when dropped, every QEMU process whose pidfile is under its directory: a
-    /// failing test leaves no daemonized guest behind.
-    pub struct KillGuests(pub PathBuf);
+    pub use crate::KillGuests;
+}
 
-    impl Drop for KillGuests {
-        fn drop(&mut self) {
-            let mut dirs = vec![self.0.clone()];
-            while let Some(dir) = dirs.pop() {
-                for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
-                    let path = entry.path();
-                    if path.is_dir() {
-                        dirs.push(path);
-                    } else if path.file_name().is_some_and(|n| n == "qemu.pid")
-                        && let Some(pid) = (crate::vm::VmFiles { dir: dir.clone() }).pid()
-                    {
-                        let _ = std::process::Command::new("kill").args(["-KILL", &pid.to_string()]).status();
-                    }
+/// Kills, when dropped, every QEMU process whose pidfile is under its directory: a
+/// failing test leaves no daemonized guest behind. Outside `testing` because `gureum
+/// bench` cleans up with it too.
+pub struct KillGuests(pub PathBuf);
+
+impl Drop for KillGuests {
+    fn drop(&mut self) {
+        let mut dirs = vec![self.0.clone()];
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    dirs.push(path);
+                } else if path.file_name().is_some_and(|n| n == "qemu.pid")
+                    && let Some(pid) = (crate::vm::VmFiles { dir: dir.clone() }).pid()
+                {
+                    let _ = std::process::Command::new("kill").args(["-KILL", &pid.to_string()]).status();
                 }
             }
         }

@@ -136,6 +136,20 @@ pub struct RemoteDriver {
     transfers: transfer::TransferClients,
 }
 
+/// Opens [`RemoteDriver`]s for the nodes with an agent, for a server's driver registry.
+pub struct Agents;
+
+/// The agent driver, to register with [`gureum_driver::DriverRegistry::with_agents`].
+pub fn agent_factory() -> Arc<dyn gureum_driver::AgentDriverFactory> {
+    Arc::new(Agents)
+}
+
+impl gureum_driver::AgentDriverFactory for Agents {
+    fn open(&self, node: &str, url: &str, secret: &str, local: Arc<dyn Driver>, timeout: Duration) -> Arc<dyn Driver> {
+        Arc::new(RemoteDriver::new(node, url, secret, local, timeout))
+    }
+}
+
 impl RemoteDriver {
     /// The driver served at `agent_url` by node `node`; `timeout` bounds each call.
     pub fn new(node: &str, agent_url: &str, secret: &str, local: Arc<dyn Driver>, timeout: Duration) -> RemoteDriver {

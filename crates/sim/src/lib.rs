@@ -22,6 +22,7 @@
 
 mod console;
 mod driver;
+mod factory;
 mod journal;
 mod ops;
 mod profile;
@@ -31,6 +32,7 @@ mod state;
 mod stats;
 
 pub use driver::profile_info;
+pub use factory::{SimFactory, factory};
 pub use profile::Profile;
 pub use settings::{Capacity, Operation, SimSettings};
 pub use stats::SimStats;

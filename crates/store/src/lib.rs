@@ -5,6 +5,7 @@
 
 pub mod db;
 pub mod record;
+#[cfg(feature = "testing")]
 pub mod testing;
 
 mod connections;

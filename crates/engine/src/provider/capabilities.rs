@@ -20,7 +20,8 @@ impl Engine {
     /// Every driver this server has, once per provider profile it can reproduce.
     pub async fn driver_list(&self, ctx: &OpContext) -> Result<Vec<Capabilities>> {
         self.require_admin(ctx, "list drivers")?;
-        Ok(gureum_sim::Profile::ALL.iter().map(|p| capabilities(gureum_sim::profile_info(*p), None)).collect())
+        let drivers = &self.config().drivers;
+        Ok(drivers.factories().flat_map(|f| f.profiles()).map(|info| capabilities(info, None)).collect())
     }
 
     pub async fn connection_capabilities(&self, ctx: &OpContext, connection: &str) -> Result<Capabilities> {

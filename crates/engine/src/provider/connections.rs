@@ -5,7 +5,7 @@ use crate::provider::cloud::{CallBudget, CallLimits, Provider};
 use crate::views::{links, ts};
 use crate::{Engine, Error, OpContext, Result};
 use gureum_api_types::{Connection, ConnectionCreate, ConnectionUpdate};
-use gureum_driver::Driver;
+use gureum_driver::{ConnectionSpec, Driver, DriverRegistry, OpenError};
 use gureum_model::Name;
 use gureum_model::state::LifecycleState;
 use gureum_store::{ConnectionRecord, Key, Record, Update, new_id, now};
@@ -15,7 +15,6 @@ use uuid::Uuid;
 
 /// The connection resources use when the request names none.
 pub const DEFAULT_CONNECTION: &str = "sim";
-pub const DRIVERS: &[&str] = &["sim", "qemu"];
 
 /// Tables whose rows live in a connection, with the kind users know them by.
 const CONNECTION_USERS: &[(&str, &str)] = &[
@@ -44,60 +43,35 @@ fn view(c: ConnectionRecord) -> Connection {
 
 /// Validates a connection's driver, settings, region and zone; returns the region and
 /// zone to store (the driver's defaults where the request gave none).
-fn validate_connection(req: &ConnectionCreate, settings: &Value) -> Result<(String, String)> {
+fn validate_connection(drivers: &DriverRegistry, req: &ConnectionCreate, settings: &Value) -> Result<(String, String)> {
     let (_, settings) = &CallLimits::split(settings)?;
-    match req.driver.as_str() {
-        "sim" => {
-            gureum_sim::SimSettings::parse(settings)?;
-            let region = req.region.clone().unwrap_or_else(|| "sim-1".into());
-            Name::parse("region", &region)?;
-            let zones = gureum_sim::zones_of(&region);
-            let zone = req.zone.clone().unwrap_or_else(|| zones[0].clone());
-            if !zones.contains(&zone) {
-                return Err(Error::invalid("zone", format!("region {region} has zones {}", zones.join(", "))));
-            }
-            Ok((region, zone))
-        }
-        "qemu" => {
-            gureum_qemu::QemuSettings::parse(settings)?;
-            let region = req.region.clone().unwrap_or_else(|| gureum_qemu::REGION.into());
-            if region != gureum_qemu::REGION {
-                return Err(Error::invalid(
-                    "region",
-                    format!("a QEMU host has the one region {}", gureum_qemu::REGION),
-                ));
-            }
-            let zone = req.zone.clone().unwrap_or_else(|| gureum_qemu::ZONE.into());
-            if zone != gureum_qemu::ZONE {
-                return Err(Error::invalid("zone", format!("a QEMU host has the one zone {}", gureum_qemu::ZONE)));
-            }
-            Ok((region, zone))
-        }
-        other => Err(Error::invalid("driver", format!("unknown driver {other:?}; available: {}", DRIVERS.join(", ")))),
-    }
+    let factory = drivers.factory(&req.driver)?;
+    Ok(factory.validate(settings, req.region.as_deref(), req.zone.as_deref())?)
 }
 
 impl Engine {
     pub(crate) fn open_driver(&self, c: &ConnectionRecord) -> Result<Arc<dyn Driver>> {
         let stored: Value = serde_json::from_str(&c.settings).unwrap_or(Value::Null);
         let (_, settings) = CallLimits::split(&stored)?;
-        match c.driver.as_str() {
-            "sim" => {
-                let settings = gureum_sim::SimSettings::parse(&settings)?;
-                let dir = self.config().data_dir.join("sim");
-                let d = gureum_sim::SimDriver::open(&dir, &c.id.to_string(), &c.region, &c.zone, settings)
-                    .map_err(|e| Error::Internal(format!("opening the simulated cloud of {}: {e}", c.name)))?;
-                Ok(Arc::new(d))
-            }
-            "qemu" => {
-                let settings = gureum_qemu::QemuSettings::parse(&settings)?;
-                let dir = self.config().data_dir.join("qemu").join(c.id.to_string());
-                let d = gureum_qemu::QemuDriver::open(&dir, settings)
-                    .map_err(|e| Error::Unavailable(format!("connection {}: {e}", c.name)))?;
-                Ok(Arc::new(d))
-            }
-            other => Err(Error::Internal(format!("connection {} uses unknown driver {other}", c.name))),
-        }
+        let factory = self
+            .config()
+            .drivers
+            .get(&c.driver)
+            .ok_or_else(|| Error::Internal(format!("connection {} uses unknown driver {}", c.name, c.driver)))?;
+        let id = c.id.to_string();
+        let spec = ConnectionSpec {
+            id: &id,
+            name: &c.name,
+            region: &c.region,
+            zone: &c.zone,
+            settings: &settings,
+            data_dir: &self.config().data_dir,
+        };
+        factory.open(&spec).map_err(|e| match e {
+            OpenError::Settings(e) => Error::Invalid(e),
+            OpenError::Unavailable(m) => Error::Unavailable(m),
+            OpenError::Internal(m) => Error::Internal(m),
+        })
     }
 
     /// The driver of a connection, opened on first use and kept.
@@ -137,7 +111,7 @@ impl Engine {
         if !settings.is_object() {
             return Err(Error::invalid("settings", "must be a JSON object"));
         }
-        let (region, zone) = validate_connection(&req, &settings)?;
+        let (region, zone) = validate_connection(&self.config().drivers, &req, &settings)?;
         let credentials = match req.credentials {
             None | Some(Value::Null) => None,
             Some(c) => Some(self.config().secret_key.seal(c.to_string().as_bytes())),
@@ -181,7 +155,7 @@ impl Engine {
                 credentials: None,
                 settings: None,
             };
-            validate_connection(&as_create, &settings)?;
+            validate_connection(&self.config().drivers, &as_create, &settings)?;
             c.settings = settings.to_string();
             update = update.set(ConnectionRecord::settings, c.settings.as_str());
         }

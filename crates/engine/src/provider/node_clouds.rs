@@ -1,6 +1,6 @@
 //! Which driver runs an instance's VM: the connection's own (the server's host, in
 //! process) unless the instance is placed on a node with an agent of a qemu connection,
-//! whose driver is called over HTTP (gureum-remote) within the same connection's call
+//! whose driver is called over HTTP (the registry's agent driver) within the same connection's call
 //! budget. (Agents run the qemu driver; the nodes of a sim connection's pool lend their
 //! capacity and heartbeats, and their VMs stay simulated in the server.)
 
@@ -93,8 +93,10 @@ impl Engine {
                     .open(sealed)
                     .map_err(|e| Error::Internal(format!("the secret of node {} does not open: {e}", node.name)))?;
                 let secret = String::from_utf8_lossy(&secret).into_owned();
-                let d: Arc<dyn Driver> =
-                    Arc::new(gureum_remote::RemoteDriver::new(&node.name, url, &secret, local, AGENT_CALL_TIMEOUT));
+                let agents = self.config().drivers.agents().ok_or_else(|| {
+                    Error::Unavailable(format!("node {} has an agent, and this server cannot call agents", node.name))
+                })?;
+                let d = agents.open(&node.name, url, &secret, local, AGENT_CALL_TIMEOUT);
                 self.inner.node_drivers.write().expect("node drivers lock").insert(node.id, (url.clone(), d.clone()));
                 d
             }

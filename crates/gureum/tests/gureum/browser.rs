@@ -6,7 +6,7 @@
 
 #[path = "support/chrome.rs"]
 mod chrome;
-mod support;
+use crate::support;
 
 use chrome::Chrome;
 use serde_json::json;

@@ -3,7 +3,7 @@
 //! reaches the QEMU process and shows in the guest, whose init reports its identity,
 //! shape and disks on the serial console. Skips when QEMU is not installed, unless CI=true.
 
-mod support;
+use crate::support;
 
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};

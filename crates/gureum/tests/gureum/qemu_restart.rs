@@ -4,7 +4,7 @@
 //! while it runs or while it is down, is reported in Error with the reason, never
 //! forgotten. Skips when QEMU is not installed, unless CI=true.
 
-mod support;
+use crate::support;
 
 use serde_json::{Value, json};
 use std::collections::BTreeMap;

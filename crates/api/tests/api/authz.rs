@@ -8,7 +8,7 @@
 //! an allowed call answers exactly its 2xx and a refused call is refused for its role
 //! alone; destructive calls never take away what another row needs.
 
-mod support;
+use crate::support;
 
 use futures::StreamExt;
 use gureum_engine::testing::FAST;

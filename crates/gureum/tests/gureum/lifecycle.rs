@@ -2,7 +2,7 @@
 //! every transition really takes time: each operation must succeed the first time, and
 //! the instance must show its transitional states on the way.
 
-mod support;
+use crate::support;
 
 use serde_json::{Value, json};
 use support::{Client, Server, connection_body};

@@ -3,7 +3,7 @@
 //! reason, until it is started again (with the disk hot-plugged before on its port); a
 //! resize restarts a running VM with the new shape.
 
-mod common;
+use crate::common;
 
 use common::{BOOT, Host};
 use gureum_driver::{

@@ -4,7 +4,7 @@
 //! nothing, frees vCPUs and memory on shelve and everything on delete, and is never
 //! overbooked by concurrent creates.
 
-mod support;
+use crate::support;
 
 use futures::future::join_all;
 use gureum_engine::testing::FAST;

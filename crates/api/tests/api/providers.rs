@@ -3,7 +3,7 @@
 //! its own terse answer when called directly; KakaoCloud's volume rules; capabilities,
 //! verify, adopting a VM made behind gureum's back, and the per-connection call budget.
 
-mod support;
+use crate::support;
 
 use gureum_driver::{CreateSpec, DiskSource, Driver, DriverError, ResourceKind, RuleSpec, VmSpec};
 use gureum_sim::{SimDriver, SimSettings};
@@ -627,4 +627,14 @@ async fn a_burst_of_500_creates_stays_within_the_connection_budget() {
     assert!(calls["per_operation"]["disk_create"].as_u64().unwrap() >= 500, "{calls}");
     assert!(max <= N, "{max} calls in flight under a limit of {N}: {calls}");
     assert!(max >= 2, "the burst ran concurrently: {calls}");
+}
+
+/// The drivers come from the registry the server was built with: a name it does not
+/// have is a 400 on the field `driver` that lists the ones it has.
+#[tokio::test]
+async fn an_unknown_driver_is_refused_naming_the_known_ones() {
+    let api = Api::start().await;
+    let admin = api.admin();
+    let msg = refused(&admin, 400, "/v1/connections", json!({"name": "x", "driver": "aws"}), Some("driver")).await;
+    assert!(msg.contains("\"aws\"") && msg.contains("sim"), "{msg}");
 }

@@ -3,7 +3,7 @@
 //! connection `local`, its image and its node; a VM boots from it. With
 //! `--no-guest-build` it says in one line why it runs on `sim` alone.
 
-mod support;
+use crate::support;
 
 use serde_json::json;
 use support::Server;

@@ -3,7 +3,7 @@
 //! wrote is in the copy). A disk made from a snapshot has its data, boots when it was a
 //! root disk's, and keeps the snapshot from being deleted while it exists.
 
-mod common;
+use crate::common;
 
 use common::{BOOT, Host};
 use gureum_driver::{

@@ -1,7 +1,7 @@
 //! Lists page with a limit and an opaque cursor: every item once, in creation order, and
 //! limits outside 1–1000 refused.
 
-mod support;
+use crate::support;
 
 use gureum_engine::testing::FAST;
 use reqwest::Method;

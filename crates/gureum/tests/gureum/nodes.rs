@@ -5,7 +5,7 @@
 //! frees its room on shelve and delete; and a real VM placed on an agent's node runs
 //! under the agent's data dir, outlives the agent, and is deleted through it.
 
-mod support;
+use crate::support;
 
 use serde_json::{Value, json};
 use std::path::Path;

@@ -2,7 +2,7 @@
 //! changes nothing: after each refused request every list of the project (and its
 //! operations) is exactly what it was.
 
-mod support;
+use crate::support;
 
 use gureum_engine::testing::FAST;
 use reqwest::Method;

@@ -2,7 +2,7 @@
 //! again (and create once), another body or path with the key is a 409, and keys are
 //! per user.
 
-mod support;
+use crate::support;
 
 use gureum_engine::testing::FAST;
 use reqwest::Method;

@@ -3,7 +3,7 @@
 //! transitional states are real; a resource answers the same by name and by id; another
 //! project's resource is 404 from this project's paths, even for someone in both.
 
-mod support;
+use crate::support;
 
 use gureum_engine::testing::FAST;
 use gureum_model::instance::{InstanceAction, InstanceState};

@@ -2,7 +2,7 @@
 //! again: every workflow resumes or unwinds, nothing stays in a transitional state, and
 //! the provider's inventory matches gureum's records exactly.
 
-mod support;
+use crate::support;
 
 use serde_json::{Value, json};
 use std::time::Duration;

@@ -2,7 +2,7 @@
 //! `docs/openapi.json` and the one served; every error, also for unknown routes, wrong
 //! methods and bad tokens, has the one error body with the request id.
 
-mod support;
+use crate::support;
 
 use gureum_engine::testing::FAST;
 use reqwest::Method;

@@ -1,0 +1,13 @@
+//! The integration tests of api as one test binary: each file was a binary of its own,
+//! and linking each one cost most of a test build on two cores.
+
+mod support;
+
+mod authz;
+mod contract;
+mod idempotency;
+mod invalid_input;
+mod pagination;
+mod pools;
+mod providers;
+mod state_machine;

@@ -1,0 +1,13 @@
+//! The integration tests of gureum as one test binary: each file was a binary of its own,
+//! and linking each one cost most of a test build on two cores.
+
+mod support;
+
+mod browser;
+mod cli;
+mod crash;
+mod first_start;
+mod lifecycle;
+mod nodes;
+mod qemu;
+mod qemu_restart;

@@ -1,0 +1,8 @@
+//! The integration tests of qemu as one test binary: each file was a binary of its own,
+//! and linking each one cost most of a test build on two cores.
+
+mod common;
+
+mod reattach;
+mod snapshots;
+mod transfer;
