@@ -66,7 +66,8 @@ impl EngineConfig {
             wait_timeout: Duration::from_secs(600),
             server_id: None,
             node_timeout: Duration::from_secs(15),
-            drivers: default_drivers(),
+            // None: the binary (or a test) registers the drivers it ships.
+            drivers: DriverRegistry::default(),
         }
     }
 
@@ -74,19 +75,6 @@ impl EngineConfig {
         self.drivers = drivers;
         self
     }
-}
-
-/// None: the binary registers the drivers it ships.
-#[cfg(not(feature = "testing"))]
-fn default_drivers() -> DriverRegistry {
-    DriverRegistry::default()
-}
-
-/// Test builds know the simulated cloud, so that tests that build an engine by hand
-/// (crates/engine/tests) need not register it.
-#[cfg(feature = "testing")]
-fn default_drivers() -> DriverRegistry {
-    testing::drivers()
 }
 
 struct Inner {

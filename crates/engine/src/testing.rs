@@ -4,13 +4,9 @@
 
 use crate::{Engine, EngineConfig, OpContext, SecretKey};
 use gureum_api_types::{ConnectionCreate, ProjectCreate};
+use gureum_driver::DriverRegistry;
 use gureum_store::{Key, Store, UserRecord};
 use std::time::Duration;
-
-/// The drivers of tests: the simulated cloud.
-pub fn drivers() -> gureum_driver::DriverRegistry {
-    gureum_driver::DriverRegistry::new().with(gureum_sim::factory())
-}
 
 /// The connection test resources use: the sim driver with no latency.
 pub const FAST: &str = "fast";
@@ -27,17 +23,19 @@ pub struct TestEngine {
 }
 
 impl TestEngine {
-    /// A started engine with a `fast` connection (sim, zero latency).
-    pub async fn start() -> TestEngine {
-        Self::start_with(serde_json::json!({ "latency_ms": 0 })).await
+    /// A started engine with these drivers (the caller's test registers the simulated
+    /// cloud: the engine itself knows no driver) and a `fast` connection (sim, zero
+    /// latency).
+    pub async fn start(drivers: DriverRegistry) -> TestEngine {
+        Self::start_with(drivers, serde_json::json!({ "latency_ms": 0 })).await
     }
 
     /// Like [`TestEngine::start`] with the `fast` connection's sim settings given.
-    pub async fn start_with(fast_settings: serde_json::Value) -> TestEngine {
+    pub async fn start_with(drivers: DriverRegistry, fast_settings: serde_json::Value) -> TestEngine {
         let (database_url, db_dir) = gureum_store::testing::fresh_database().await.expect("test database");
         let data_dir = tempfile::tempdir().expect("temp dir");
         let store = Store::open(&database_url).await.expect("open store");
-        let mut config = EngineConfig::new(data_dir.path().to_path_buf(), SecretKey::generate());
+        let mut config = EngineConfig::new(data_dir.path().to_path_buf(), SecretKey::generate()).with_drivers(drivers);
         config.wait_timeout = Duration::from_secs(60);
         let engine = Engine::new(store, config);
         let boot = engine.bootstrap().await.expect("bootstrap");

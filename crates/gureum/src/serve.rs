@@ -158,8 +158,11 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     }
     std::io::stdout().flush()?;
     // The console's routes join the API's; unknown paths keep the API's JSON 404.
-    let app = gureum_api::app(engine.clone()).merge(gureum_console::router(engine));
+    let app = gureum_api::app(engine.clone()).merge(gureum_console::router(engine.clone()));
     axum::serve(listener, app).with_graceful_shutdown(shutdown()).await?;
+    // The background loops stop between ticks; unfinished workflows stay leased to this
+    // server, which takes them back at once when it starts again.
+    engine.shutdown();
     Ok(())
 }
 

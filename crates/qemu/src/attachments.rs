@@ -1,5 +1,6 @@
 //! Disks and public IPs: their records, views, and attaching them to VMs.
 
+use crate::disks;
 use crate::driver::{conflict, new_id, view};
 use crate::files::{DataDisk, DiskRecord, IpRecord, Layout, VmRecord, io_error};
 use crate::vm::{self, Disk, HOTPLUG_PORTS, ImageFiles, VmFiles};
@@ -54,7 +55,7 @@ impl QemuDriver {
                 (Some(file), boot_image)
             }
         };
-        vm::create_disk(&path, base.as_deref(), size_gb).await?;
+        disks::create_disk(&path, base.as_deref(), size_gb).await?;
         let rec = DiskRecord {
             id: id.clone(),
             name,
@@ -146,14 +147,14 @@ impl QemuDriver {
                     })?;
                 if running {
                     let path = layout.disk_image(disk_id);
-                    vm::plug_disk(&files, &Disk { id: disk_id, path, port: Some(port) }).await?;
+                    disks::plug_disk(&files, &Disk { id: disk_id, path, port: Some(port) }).await?;
                 }
                 disk.attached_to = Some(vm_id.to_string());
                 rec.data_disks.push(DataDisk { disk: disk_id.to_string(), port });
             }
             (false, Some(v)) if v == vm_id && rec.spec.root_disk != disk_id => {
                 if running {
-                    vm::unplug_disk(&files, disk_id).await?;
+                    disks::unplug_disk(&files, disk_id).await?;
                 }
                 disk.attached_to = None;
                 rec.data_disks.retain(|d| d.disk != disk_id);

@@ -1,9 +1,10 @@
 //! The [`Driver`] trait over QEMU processes and the records in the connection directory.
 
 use crate::attachments::free_port;
+use crate::disks;
 use crate::files::{DiskRecord, IpRecord, VmRecord};
 use crate::vm::{HOTPLUG_PORTS, VmFiles};
-use crate::{QemuDriver, ZONE, now_ms, vm};
+use crate::{QemuDriver, ZONE, now_ms};
 use async_trait::async_trait;
 use gureum_driver::{
     CreateSpec, DiskContent, DiskExport, DiskManifest, Driver, DriverError, DriverInfo, DriverResult, Intent, Looks,
@@ -193,8 +194,8 @@ impl Driver for QemuDriver {
         };
         let running = disk.attached_to.as_deref().map(|vm| VmFiles::new(&layout, vm)).filter(|f| f.pid().is_some());
         match running {
-            Some(files) => vm::resize_live(&files, disk_id, size_gb).await?,
-            None => vm::resize_disk(&layout.disk_image(disk_id), size_gb).await?,
+            Some(files) => disks::resize_live(&files, disk_id, size_gb).await?,
+            None => disks::resize_disk(&layout.disk_image(disk_id), size_gb).await?,
         }
         disk.size_gb = size_gb;
         layout.save(ResourceKind::Disk, disk_id, &disk)

@@ -15,6 +15,7 @@
 //! guest reports readiness by printing [`READY_MARKER`] on its serial console.
 
 mod attachments;
+mod disks;
 mod driver;
 mod factory;
 mod files;

@@ -2,10 +2,11 @@
 //! store, that new disks are overlays of.
 
 use crate::QemuDriver;
+use crate::disks;
 use crate::driver::{conflict, new_id, view};
 use crate::files::{DiskRecord, ImageRecord, io_error};
 use crate::now_ms;
-use crate::vm::{self, VmFiles};
+use crate::vm::VmFiles;
 use gureum_driver::{DriverError, DriverResult, ProviderResource, ProviderStatus, ResourceKind};
 use serde_json::json;
 use std::path::PathBuf;
@@ -48,7 +49,7 @@ impl QemuDriver {
         };
         let (_, boot_image) = self.base_of(base)?;
         let id = new_id("img");
-        vm::flatten_disk(&layout.disk_image(disk_id), &layout.image_file(&id)).await?;
+        disks::flatten_disk(&layout.disk_image(disk_id), &layout.image_file(&id)).await?;
         let rec = ImageRecord {
             id: id.clone(),
             name,

@@ -5,10 +5,11 @@
 //! snapshot is kept while such disks exist.
 
 use crate::QemuDriver;
+use crate::disks;
 use crate::driver::{conflict, new_id, view};
 use crate::files::{DiskRecord, SnapshotRecord, io_error};
 use crate::now_ms;
-use crate::vm::{self, VmFiles};
+use crate::vm::VmFiles;
 use gureum_driver::{DiskSource, DriverError, DriverResult, ProviderResource, ProviderStatus, ResourceKind};
 use serde_json::json;
 use std::path::PathBuf;
@@ -39,8 +40,8 @@ impl QemuDriver {
         let file = layout.snapshot_file(&id);
         let running = disk.attached_to.as_deref().map(|vm| VmFiles::new(&layout, vm)).filter(|f| f.pid().is_some());
         match running {
-            Some(files) => vm::backup_live(&files, disk_id, disk.size_gb, &file).await?,
-            None => vm::flatten_disk(&layout.disk_image(disk_id), &file).await?,
+            Some(files) => disks::backup_live(&files, disk_id, disk.size_gb, &file).await?,
+            None => disks::flatten_disk(&layout.disk_image(disk_id), &file).await?,
         }
         // The VM's lock goes before the driver's is taken: the order is the driver's first.
         drop(vm_lock);

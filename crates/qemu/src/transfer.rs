@@ -2,9 +2,9 @@
 //! overlay is flattened first, so the receiving host needs none of this host's files),
 //! and the import checks what it received before it becomes a disk.
 
+use crate::disks;
 use crate::driver::{conflict, new_id};
 use crate::files::{DiskRecord, io_error};
-use crate::vm;
 use crate::{QemuDriver, now_ms};
 use futures::StreamExt;
 use gureum_driver::{
@@ -28,9 +28,9 @@ impl QemuDriver {
         }
         let boot_image = disk.base_image.as_deref().map(|i| self.base_of(i).map(|(_, boot)| boot)).transpose()?;
         let path = layout.disk_image(disk_id);
-        let file = if backing_file(&vm::image_info(&path).await?).is_some() {
+        let file = if backing_file(&disks::image_info(&path).await?).is_some() {
             let flat = layout.disk_image(&format!("{disk_id}.export-{}", new_id("tmp")));
-            vm::flatten_disk(&path, &flat).await?;
+            disks::flatten_disk(&path, &flat).await?;
             open_unlinked(&flat)?
         } else {
             std::fs::File::open(&path).map_err(|e| io_error(&path, e))?
@@ -140,7 +140,7 @@ async fn receive(to: &Path, mut content: DiskContent) -> DriverResult<u64> {
 /// Whether the file is what an export sends: a qcow2 that needs no other file (no
 /// backing file, no external data file) of `size_gb`; says what it is otherwise.
 async fn check_standalone(file: &Path, size_gb: i64) -> Result<(), String> {
-    let info = vm::image_info(file).await.map_err(|e| format!("is not an image qemu-img accepts: {e}"))?;
+    let info = disks::image_info(file).await.map_err(|e| format!("is not an image qemu-img accepts: {e}"))?;
     let format = info["format"].as_str().unwrap_or("unknown");
     let size = info["virtual-size"].as_i64().unwrap_or(0);
     if format != "qcow2" {

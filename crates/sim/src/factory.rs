@@ -17,6 +17,11 @@ pub fn factory() -> Arc<dyn DriverFactory> {
     Arc::new(SimFactory)
 }
 
+/// A registry of the simulated cloud alone (tests, tools).
+pub fn registry() -> gureum_driver::DriverRegistry {
+    gureum_driver::DriverRegistry::new().with(factory())
+}
+
 impl DriverFactory for SimFactory {
     fn name(&self) -> &'static str {
         "sim"

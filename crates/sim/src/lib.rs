@@ -32,7 +32,7 @@ mod state;
 mod stats;
 
 pub use driver::profile_info;
-pub use factory::{SimFactory, factory};
+pub use factory::{SimFactory, factory, registry};
 pub use profile::Profile;
 pub use settings::{Capacity, Operation, SimSettings};
 pub use stats::SimStats;

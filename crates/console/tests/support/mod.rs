@@ -107,7 +107,7 @@ impl Browser {
 
 /// An engine with project `demo` (admin is its admin) and admin's password set.
 pub async fn setup() -> TestEngine {
-    let t = TestEngine::start().await;
+    let t = TestEngine::start(gureum_sim::registry()).await;
     t.engine.user_set_password(&t.admin, "admin", PasswordSet { password: PASSWORD.into() }).await.unwrap();
     t.project("demo").await;
     t

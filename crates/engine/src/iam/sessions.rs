@@ -94,7 +94,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_session_opens_with_the_password_and_closes_on_delete() {
-        let t = TestEngine::start().await;
+        let t = TestEngine::start(gureum_sim::registry()).await;
         let pw = PasswordSet { password: "correct horse battery".into() };
         t.engine.user_set_password(&t.admin, "admin", pw).await.unwrap();
         assert!(t.engine.session_create("admin", "wrong password!!", "r").await.is_err());

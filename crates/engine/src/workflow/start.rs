@@ -95,7 +95,7 @@ mod tests {
     /// left (a snapshot used to keep it).
     #[tokio::test(flavor = "multi_thread")]
     async fn starting_an_action_clears_the_old_error() {
-        let t = TestEngine::start().await;
+        let t = TestEngine::start(gureum_sim::registry()).await;
         t.project("p").await;
         let v = available_volume(&t, "v").await;
 

@@ -203,7 +203,7 @@ pub(crate) mod tests {
 
     #[tokio::test(flavor = "multi_thread")]
     async fn an_older_workflow_with_a_renamed_step_resumes_at_that_step() {
-        let t = TestEngine::start().await;
+        let t = TestEngine::start(gureum_sim::registry()).await;
         t.project("p").await;
         let v = available_volume(&t, "renamed").await;
         let steps = [("disk_grow", StepStatus::Running), ("settle", StepStatus::Pending)];
@@ -218,7 +218,7 @@ pub(crate) mod tests {
 
     #[tokio::test(flavor = "multi_thread")]
     async fn an_older_workflow_with_an_unknown_step_unwinds_with_the_reason() {
-        let t = TestEngine::start().await;
+        let t = TestEngine::start(gureum_sim::registry()).await;
         t.project("p").await;
         let v = available_volume(&t, "unknown").await;
         // The older version had a step this one does not know, and stopped inside it.

@@ -77,7 +77,7 @@ pub struct H {
 impl H {
     /// A fresh engine with the zero-latency connection `fast`.
     pub async fn start() -> H {
-        let te = TestEngine::start().await;
+        let te = TestEngine::start(gureum_sim::registry()).await;
         H { engine: te.engine.clone(), admin: te.admin.clone(), _te: Some(te) }
     }
 

@@ -31,6 +31,14 @@ async fn a_reopened_driver_reattaches_and_a_dead_process_is_an_error() {
 
     let killed = std::process::Command::new("kill").args(["-KILL", &pid.to_string()]).status().unwrap();
     assert!(killed.success());
+    // SIGKILL is delivered, not awaited: the process is dead once the kernel has reaped it.
+    let proc_dir = std::path::PathBuf::from(format!("/proc/{pid}"));
+    for _ in 0..500 {
+        if !proc_dir.exists() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
     let dead = driver.get(ResourceKind::Vm, &vm.id).await.unwrap();
     assert_eq!(dead.status, ProviderStatus::Error, "a VM whose process died is in error: {dead:?}");
     let reason = dead.status_reason.unwrap_or_default();

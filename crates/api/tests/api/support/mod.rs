@@ -19,7 +19,7 @@ pub struct Api {
 
 impl Api {
     pub async fn start() -> Api {
-        let te = TestEngine::start().await;
+        let te = TestEngine::start(gureum_sim::registry()).await;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let base = format!("http://{}", listener.local_addr().expect("local addr"));
         let app = gureum_api::app(te.engine.clone());
