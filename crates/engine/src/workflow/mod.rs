@@ -4,6 +4,7 @@
 //! resource changes it caused, so a crash at any point resumes exactly where the
 //! database says; a failure unwinds the completed steps in reverse.
 
+mod commit;
 mod executor;
 pub(crate) mod generic;
 pub mod kinds;

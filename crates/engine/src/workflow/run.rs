@@ -5,44 +5,37 @@
 use super::{Failure, StepCtx, StepError, StepOut, WorkflowDef};
 use crate::Engine;
 use gureum_model::operation::{OperationStatus, StepStatus};
-use gureum_store::{Batch, DbError, Update, WorkflowRecord, WorkflowStep, now};
+use gureum_store::{Batch, WorkflowRecord, WorkflowStep, now};
 use serde_json::Value;
 use std::sync::Arc;
 use std::time::Duration;
 use uuid::Uuid;
 
+use super::commit::{CommitError, commit, handle_commit_error};
+
 const FORWARD_ATTEMPTS: u32 = 6;
 const UNDO_ATTEMPTS: u32 = 10;
 
-enum CommitError {
-    /// Another action asked this workflow to stop.
-    Cancelled,
-    /// Another server owns the workflow now.
-    LeaseLost,
-    /// A resource guard failed: the resource changed under the workflow.
-    ResourceChanged(String),
-}
-
 /// The in-memory state of one running workflow.
-struct Run {
-    id: Uuid,
-    def: &'static WorkflowDef,
+pub(super) struct Run {
+    pub(super) id: Uuid,
+    pub(super) def: &'static WorkflowDef,
     /// `def`'s step names as stored with the workflow.
-    def_steps: String,
+    pub(super) def_steps: String,
     /// The stored parameters, parsed once; each step reads them as its typed struct.
-    params: Arc<Value>,
-    rec: WorkflowRecord,
-    steps: Vec<WorkflowStep>,
-    outputs: Vec<Value>,
-    cursor: i64,
-    status: OperationStatus,
-    error: Option<String>,
-    undo_error: Option<String>,
-    cancelled: bool,
+    pub(super) params: Arc<Value>,
+    pub(super) rec: WorkflowRecord,
+    pub(super) steps: Vec<WorkflowStep>,
+    pub(super) outputs: Vec<Value>,
+    pub(super) cursor: i64,
+    pub(super) status: OperationStatus,
+    pub(super) error: Option<String>,
+    pub(super) undo_error: Option<String>,
+    pub(super) cancelled: bool,
     /// Steps that ran in an earlier life of this workflow may have had effects.
-    resumed: bool,
+    pub(super) resumed: bool,
     /// The step whose `shows` state has been committed.
-    shown: Option<usize>,
+    pub(super) shown: Option<usize>,
 }
 
 fn micros_now_step(step: &mut WorkflowStep, status: StepStatus) {
@@ -337,76 +330,4 @@ async fn finish_failed(engine: &Engine, run: &mut Run) -> bool {
         engine.executor().notify_finished(run.id, status);
     }
     false
-}
-
-fn handle_commit_error(run: &mut Run, e: CommitError) -> bool {
-    match e {
-        CommitError::LeaseLost => {
-            tracing::warn!(workflow = %run.id, "lost the workflow's lease; another server continues it");
-            false
-        }
-        CommitError::Cancelled | CommitError::ResourceChanged(_) => {
-            if let CommitError::ResourceChanged(m) = &e {
-                tracing::warn!(workflow = %run.id, kind = run.def.kind, "resource changed under the workflow: {m}");
-                run.error.get_or_insert_with(|| format!("the resource changed while the operation ran: {m}"));
-            } else {
-                tracing::info!(workflow = %run.id, kind = run.def.kind, "cancelled by a later action");
-                run.error.get_or_insert_with(|| "cancelled by a later action".into());
-            }
-            run.cancelled = matches!(e, CommitError::Cancelled) || run.cancelled;
-            run.status = OperationStatus::Unwinding;
-            true
-        }
-    }
-}
-
-/// Persists the workflow's state with `batch`, guarded by this server's lease (and, going
-/// forward, by nobody having cancelled it). Transient database errors are retried.
-async fn commit(engine: &Engine, run: &mut Run, batch: Batch, forward: bool) -> Result<(), CommitError> {
-    let owner = engine.executor().owner().to_string();
-    let mut pause = Duration::from_millis(50);
-    loop {
-        let t = now();
-        let finished = run.status.is_finished();
-        let mut update = Update::<WorkflowRecord>::of(run.id)
-            .set(WorkflowRecord::steps, serde_json::to_string(&run.steps).expect("steps serialize"))
-            .set(WorkflowRecord::cursor, run.cursor)
-            .set(WorkflowRecord::status, run.status.as_str())
-            .set(WorkflowRecord::error, run.error.clone())
-            .set(WorkflowRecord::finished_at, finished.then_some(t))
-            .set(WorkflowRecord::def_steps, run.def_steps.as_str())
-            .set(WorkflowRecord::def_version, i64::from(run.def.version))
-            .guard(WorkflowRecord::lease_owner, owner.as_str());
-        if forward {
-            update = update.guard(WorkflowRecord::cancel_requested, 0_i64);
-        }
-        let mut full = Batch::new();
-        full.push(update.stmt(t));
-        full.extend(batch.clone());
-        match engine.store().write(full).await {
-            Ok(_) => return Ok(()),
-            Err(DbError::Conflict { index: 0, .. }) => {
-                let current = engine.store().get_by_id::<WorkflowRecord>(run.id).await;
-                return match current {
-                    Ok(Some(r)) if r.lease_owner.as_deref() == Some(owner.as_str()) && r.cancel_requested => {
-                        Err(CommitError::Cancelled)
-                    }
-                    Ok(Some(r)) if r.lease_owner.as_deref() == Some(owner.as_str()) => {
-                        // Raced with a renewal; try again.
-                        continue;
-                    }
-                    _ => Err(CommitError::LeaseLost),
-                };
-            }
-            Err(DbError::Conflict { sql, .. }) => {
-                return Err(CommitError::ResourceChanged(sql.to_string()));
-            }
-            Err(DbError::Unique(m)) => return Err(CommitError::ResourceChanged(m)),
-            Err(DbError::Backend(m)) => {
-                tracing::warn!(workflow = %run.id, error = %m, "committing a workflow step failed; retrying");
-                tokio::time::sleep(pause).await;
-                pause = (pause * 2).min(Duration::from_secs(5));
-            }
-        }
-    }
 }
