@@ -11,6 +11,7 @@ pub mod testing;
 mod connections;
 mod idempotency;
 mod images;
+mod instance_views;
 mod instances;
 mod key_pairs;
 mod pools;
@@ -30,6 +31,7 @@ mod workflows;
 pub use connections::*;
 pub use idempotency::*;
 pub use images::*;
+pub use instance_views::*;
 pub use instances::*;
 pub use key_pairs::*;
 pub use pools::*;
@@ -57,6 +59,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (3, "pools", include_str!("../migrations/0003_pools.sql")),
     (4, "homes", include_str!("../migrations/0004_homes.sql")),
     (5, "workflow_definitions", include_str!("../migrations/0005_workflow_definitions.sql")),
+    (6, "instance_provider_views", include_str!("../migrations/0006_instance_provider_views.sql")),
 ];
 
 /// Microseconds since the Unix epoch.

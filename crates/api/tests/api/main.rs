@@ -10,4 +10,5 @@ mod invalid_input;
 mod pagination;
 mod pools;
 mod providers;
+mod reads;
 mod state_machine;

@@ -6,7 +6,7 @@ use crate::views::{links as links_of, project_path, ts, ts_opt};
 use crate::workflow::operations::Target;
 use crate::{Engine, Error, OpContext, ProjectScope, Result};
 use gureum_api_types::{ConsoleLog, Instance, InstancePublicIp, ListQuery, Page};
-use gureum_driver::ResourceKind;
+use gureum_driver::ProviderResource;
 use gureum_model::authz::Permission;
 use gureum_model::instance::{InstanceAction, InstanceState};
 use gureum_store::record::common;
@@ -16,8 +16,10 @@ use gureum_store::{
 };
 use uuid::Uuid;
 
-/// How long a single instance's GET waits for the provider's view of its VM.
-const PROVIDER_VIEW_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+/// A VM as the provider describes it, as an instance's provider view records it.
+pub(crate) fn provider_view_json(vm: &ProviderResource) -> String {
+    serde_json::json!({"id": vm.id, "status": vm.status.as_str(), "attributes": vm.attrs}).to_string()
+}
 
 impl Engine {
     pub(crate) async fn instance_view(&self, r: InstanceRecord) -> Result<Instance> {
@@ -98,24 +100,19 @@ impl Engine {
         Ok(nodes)
     }
 
+    /// An instance with the provider's last view of its VM. Never calls the provider: the
+    /// view is what the workflows and the reconciler last recorded, with when it was seen.
     pub async fn instance_get(&self, ctx: &OpContext, project: &str, key: &str) -> Result<Instance> {
         let scope = self.authorize(ctx, project, Permission::View).await?;
         let rec = self.instance_record(&scope, key).await?;
-        let vm = match &rec.provider_id {
-            // Best effort and brief: the record is the answer even when the provider is
-            // slow, unreachable or its call budget is taken by a burst of work.
-            Some(id) => {
-                let cloud = self.instance_cloud(rec.connection_id, rec.id).await?;
-                tokio::time::timeout(PROVIDER_VIEW_WAIT, cloud.get(ResourceKind::Vm, id))
-                    .await
-                    .ok()
-                    .and_then(Result::ok)
-            }
-            None => None,
-        };
+        let seen = self.store().provider_view(rec.id).await?;
         let mut view = self.instance_view(rec).await?;
-        view.provider =
-            vm.map(|vm| serde_json::json!({"id": vm.id, "status": vm.status.as_str(), "attributes": vm.attrs}));
+        if let Some(seen) = seen {
+            let mut provider: serde_json::Value = serde_json::from_str(&seen.view)
+                .map_err(|e| Error::Internal(format!("a stored provider view does not parse: {e}")))?;
+            provider["seen_at"] = ts(seen.seen_at).into();
+            view.provider = Some(provider);
+        }
         Ok(view)
     }
 

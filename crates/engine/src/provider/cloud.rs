@@ -13,6 +13,7 @@ use gureum_driver::{
 use gureum_model::FieldError;
 use serde::Serialize;
 use serde_json::Value;
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
@@ -74,6 +75,8 @@ pub(crate) struct CallBudget {
     slots: Semaphore,
     /// When the next call may start, under `calls_per_second`.
     next_start: Mutex<Instant>,
+    /// Calls made so far, by what they were (`get`, `list`, `vm_action`…).
+    calls: Mutex<BTreeMap<&'static str, u64>>,
 }
 
 impl CallBudget {
@@ -82,11 +85,19 @@ impl CallBudget {
             limits,
             slots: Semaphore::new(limits.max_concurrent_calls),
             next_start: Mutex::new(Instant::now()),
+            calls: Mutex::new(BTreeMap::new()),
         }
     }
 
-    /// Waits for a free slot, then for this call's turn at the rate limit.
-    async fn enter(&self) -> tokio::sync::SemaphorePermit<'_> {
+    /// Calls made so far through this budget, by what they were.
+    pub fn calls(&self) -> BTreeMap<&'static str, u64> {
+        self.calls.lock().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+
+    /// Waits for a free slot, then for this call's turn at the rate limit; counts the call.
+    async fn enter(&self, what: &'static str) -> tokio::sync::SemaphorePermit<'_> {
+        *self.calls.lock().unwrap_or_else(PoisonError::into_inner).entry(what).or_default() += 1;
+        metrics::counter!("gureum_provider_calls_total", "call" => what).increment(1);
         let permit = self.slots.acquire().await.expect("the budget's semaphore is never closed");
         if let Some(rate) = self.limits.calls_per_second {
             let start = {
@@ -117,6 +128,13 @@ impl Engine {
         Ok(self.cloud_of(connection_id, driver, budget))
     }
 
+    /// The provider calls made so far on a connection (since its driver was opened), by
+    /// what they were: how a test or a benchmark sees that reads make none.
+    pub async fn provider_calls(&self, connection_id: Uuid) -> Result<BTreeMap<&'static str, u64>> {
+        let (_, budget) = self.provider(connection_id).await?;
+        Ok(budget.calls())
+    }
+
     /// A cloud calling `driver` within the connection's `budget`.
     pub(crate) fn cloud_of(&self, connection_id: Uuid, driver: Arc<dyn Driver>, budget: Arc<CallBudget>) -> Cloud {
         Cloud {
@@ -131,8 +149,8 @@ impl Engine {
 
 impl Cloud {
     /// One provider call, within the budget; the timeout starts once the call does.
-    async fn bounded<T>(&self, what: &str, call: impl Future<Output = DriverResult<T>>) -> DriverResult<T> {
-        let _slot = self.budget.enter().await;
+    async fn bounded<T>(&self, what: &'static str, call: impl Future<Output = DriverResult<T>>) -> DriverResult<T> {
+        let _slot = self.budget.enter(what).await;
         match tokio::time::timeout(self.call_timeout, call).await {
             Ok(r) => r,
             Err(_) => Err(DriverError::Timeout(format!("{what} took longer than {:?}", self.call_timeout))),
@@ -142,7 +160,7 @@ impl Cloud {
     /// One call within the budget but without the call timeout: moving a disk's bytes
     /// takes as long as they take.
     async fn budgeted<T>(&self, call: impl Future<Output = DriverResult<T>>) -> DriverResult<T> {
-        let _slot = self.budget.enter().await;
+        let _slot = self.budget.enter("transfer").await;
         call.await
     }
 

@@ -46,6 +46,7 @@ impl Engine {
                 for v in volumes {
                     batch.push(delete::<VolumeRecord>(v.id));
                 }
+                batch.push(Store::provider_view_forget(inst.id));
                 batch.push(delete::<InstanceRecord>(inst.id));
             }
             ResourceKind::Disk => {

@@ -4,15 +4,19 @@
 //! deleted behind the user's back.
 
 use crate::Engine;
+use crate::compute::instances::provider_view_json;
 use crate::worker::Worker;
-use gureum_driver::{DriverError, ProviderStatus, ResourceKind};
+use gureum_driver::{DriverError, ProviderResource, ProviderStatus, ResourceKind};
 use gureum_model::instance::InstanceState;
 use gureum_store::record::common;
-use gureum_store::{ConnectionRecord, InstanceRecord, Store, Update, Val, now};
+use gureum_store::{Batch, ConnectionRecord, InstanceRecord, Store, Update, Val, now};
 use std::collections::HashMap;
 use std::time::Duration;
+use uuid::Uuid;
 
 pub const RECONCILE_EVERY: Duration = Duration::from_secs(5);
+/// An unchanged provider view is recorded as seen again at most this often.
+const VIEW_FRESH: Duration = Duration::from_secs(60);
 
 /// How long an idempotency key is remembered.
 const IDEMPOTENCY_KEEP: Duration = Duration::from_secs(24 * 3600);
@@ -36,6 +40,35 @@ pub(crate) fn start(engine: &Engine) {
 }
 
 impl Engine {
+    /// Records what the provider now says of each settled instance's VM, for reads:
+    /// written when it changed, or when the last record is older than [`VIEW_FRESH`].
+    async fn refresh_provider_views(
+        &self,
+        connection: Uuid,
+        instances: &[InstanceRecord],
+        vms: &[ProviderResource],
+    ) -> crate::Result<()> {
+        let stored = self.store().provider_views_of(connection).await?;
+        let t = now();
+        let mut batch = Batch::new();
+        let by_id: HashMap<&str, &ProviderResource> = vms.iter().map(|v| (v.id.as_str(), v)).collect();
+        for inst in instances.iter().filter(|i| i.op_id.is_none() && i.state.is_settled()) {
+            let Some(vm) = inst.provider_id.as_deref().and_then(|id| by_id.get(id)) else {
+                continue;
+            };
+            let view = provider_view_json(vm);
+            let fresh =
+                stored.get(&inst.id).is_some_and(|s| s.view == view && t - s.seen_at < VIEW_FRESH.as_micros() as i64);
+            if !fresh {
+                batch.push(Store::provider_view_set(inst.id, connection, &view, t));
+            }
+        }
+        if !batch.is_empty() {
+            self.store().write(batch).await?;
+        }
+        Ok(())
+    }
+
     /// One pass over every connection's instances.
     pub async fn reconcile_once(&self) -> crate::Result<usize> {
         let mut repaired = 0;
@@ -73,6 +106,7 @@ impl Engine {
             let allocations = self.store().instances_allocations(&ids).await?;
             let by_id: HashMap<&str, (ProviderStatus, Option<&str>)> =
                 vms.iter().map(|v| (v.id.as_str(), (v.status, v.status_reason.as_deref()))).collect();
+            self.refresh_provider_views(conn.id, &instances, &vms).await?;
             for inst in instances {
                 // Only settled instances with nothing running: workflows own the rest.
                 if inst.op_id.is_some() || !inst.state.is_settled() || inst.state == InstanceState::Error {

@@ -2,6 +2,7 @@
 //! and the step that settles it in its final state.
 
 use super::*;
+use crate::compute::instances::provider_view_json;
 
 pub(super) async fn schedule(ctx: StepCtx) -> Result<StepOut, StepError> {
     // The provider picks the host; gureum only checks the connection opens.
@@ -256,5 +257,15 @@ pub(super) async fn finish(ctx: StepCtx) -> Result<StepOut, StepError> {
     // An IP bound to the instance is in use by it, shelved or not (unshelving puts it
     // back on the new VM); only detaching frees it for another instance.
     batch.push(Store::public_ips_in_use_by(inst.id, t));
+    // What the provider now says of the VM, for reads (which never ask it themselves).
+    match inst.provider_id.as_deref() {
+        Some(vm) if !shelved => {
+            let seen = cloud(&ctx).await?.get(ResourceKind::Vm, vm).await?;
+            batch.push(Store::provider_view_set(inst.id, inst.connection_id, &provider_view_json(&seen), t));
+        }
+        _ => {
+            batch.push(Store::provider_view_forget(inst.id));
+        }
+    }
     Ok(StepOut::done().batch(batch))
 }
