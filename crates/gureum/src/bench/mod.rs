@@ -47,6 +47,7 @@ pub struct SimBenchArgs {
     pub database_url: Option<String>,
 }
 
+mod reads;
 mod server;
 
 pub(crate) use server::{Api, ConsoleSession, Server, cpu_seconds};
@@ -166,6 +167,8 @@ async fn bench(args: SimBenchArgs) -> anyhow::Result<()> {
         ms(p99),
         verdict(ms(p99) < 2.0)
     );
+
+    reads::read_path(&api, args.samples).await?;
 
     // Cursors of every page, then pages fetched in a scattered order.
     let mut cursors: Vec<Option<String>> = vec![None];
