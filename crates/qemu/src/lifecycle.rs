@@ -98,7 +98,8 @@ impl QemuDriver {
             (Power::Stopped, None, _) => (ProviderStatus::Stopped, None),
             // Off: what is left (the process, the record) is settle's to tidy.
             (Power::Stopping { .. }, None, _) => (ProviderStatus::Stopped, None),
-            (Power::Stopping { .. }, Some(_), Some("shutdown")) => (ProviderStatus::Stopped, None),
+            // The guest is off but its process not yet ended (settle's watch does that within
+            // moments): a stop is through only once nothing of the VM runs.
             (Power::Stopping { .. }, Some(_), _) => (ProviderStatus::Stopping, None),
             // The guest powered itself off: the VM is stopped.
             (Power::Running, Some(_), Some("shutdown")) => (ProviderStatus::Stopped, None),
