@@ -14,6 +14,8 @@ use utoipa::{Modify, OpenApi};
                        {\"error\": {\"code\", \"message\", \"request_id\"}}.",
         license(name = "Apache-2.0")
     ),
+    // Every 4xx/5xx of every operation refers to the one error body.
+    components(schemas(gureum_api_types::ErrorBody, gureum_api_types::ErrorDetail)),
     modifiers(&BearerAuth),
     security(("bearer" = []))
 )]
