@@ -9,7 +9,9 @@ use gureum_api_types::OperationStatus;
 use gureum_engine::WorkflowHooks;
 use gureum_engine::testing::FAST;
 use std::collections::BTreeSet;
-use support::scenarios::{Scenario, check_failed, check_succeeded, prepare, start};
+use support::scenarios::Scenario;
+use support::scenarios::checks::{check_failed, check_succeeded};
+use support::scenarios::start::{prepare, start};
 use support::{H, Report};
 
 #[test]
