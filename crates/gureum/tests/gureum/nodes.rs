@@ -9,53 +9,9 @@ use crate::support;
 
 use serde_json::{Value, json};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
+use support::agent::{Agent, free_port};
 use support::{Client, Server, banner, connection_body, eventually};
-
-/// A `gureum agent` process, killed when dropped.
-struct Agent(Child);
-
-impl Agent {
-    fn start(server: &str, data_dir: &Path, listen: &str, join_token: Option<&str>) -> Agent {
-        Self::start_with(server, data_dir, listen, join_token, &[])
-    }
-
-    fn start_with(server: &str, data_dir: &Path, listen: &str, join_token: Option<&str>, options: &[&str]) -> Agent {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_gureum"));
-        cmd.args([
-            "agent",
-            "--no-guest-build",
-            "--server",
-            server,
-            "--name",
-            "far-1",
-            "--listen",
-            listen,
-            "--data-dir",
-        ])
-        .arg(data_dir)
-        .args(options)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null());
-        if let Some(t) = join_token {
-            cmd.args(["--join-token", t]);
-        }
-        Agent(cmd.spawn().expect("start gureum agent"))
-    }
-}
-
-impl Drop for Agent {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> String {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    l.local_addr().expect("addr").to_string()
-}
 
 /// Live QEMU processes whose pidfile is somewhere under `dir`.
 fn qemu_processes(dir: &Path) -> usize {

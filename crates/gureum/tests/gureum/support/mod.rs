@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod agent;
+
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
