@@ -44,6 +44,8 @@ pub struct Links {
 #[serde(deny_unknown_fields)]
 pub struct PageQuery {
     /// Page size, 1–1000 (default 100).
+    #[schema(minimum = 1, maximum = 1000)]
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u32>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
@@ -62,6 +64,8 @@ impl From<ListQuery> for PageQuery {
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
     /// Page size, 1–1000 (default 100).
+    #[schema(minimum = 1, maximum = 1000)]
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u32>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,

@@ -65,6 +65,8 @@ pub struct KeyPair {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct KeyPairCreate {
+    /// 1–63 characters: a letter, then letters, digits, `-`, `_` or `.` (not shaped like a UUID).
+    #[schema(pattern = "^[A-Za-z][A-Za-z0-9._-]*$", min_length = 1, max_length = 63)]
     pub name: String,
     /// An OpenSSH public key to import; omit to have the server generate an ed25519
     /// key pair and return its private key once.
@@ -127,6 +129,8 @@ pub struct Instance {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct InstanceCreate {
+    /// 1–63 characters: a letter, then letters, digits, `-`, `_` or `.` (not shaped like a UUID).
+    #[schema(pattern = "^[A-Za-z][A-Za-z0-9._-]*$", min_length = 1, max_length = 63)]
     pub name: String,
     /// Instance type name or id.
     pub instance_type: String,

@@ -22,6 +22,8 @@ pub struct Vpc {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VpcCreate {
+    /// 1–63 characters: a letter, then letters, digits, `-`, `_` or `.` (not shaped like a UUID).
+    #[schema(pattern = "^[A-Za-z][A-Za-z0-9._-]*$", min_length = 1, max_length = 63)]
     pub name: String,
     /// A private IPv4 CIDR, /8 to /28 (e.g. `10.0.0.0/16`).
     pub cidr: String,
@@ -47,6 +49,8 @@ pub struct Subnet {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SubnetCreate {
+    /// 1–63 characters: a letter, then letters, digits, `-`, `_` or `.` (not shaped like a UUID).
+    #[schema(pattern = "^[A-Za-z][A-Za-z0-9._-]*$", min_length = 1, max_length = 63)]
     pub name: String,
     /// Inside the VPC's CIDR, /16 to /29, overlapping no other subnet of the VPC.
     pub cidr: String,
@@ -72,6 +76,8 @@ pub struct SecurityGroup {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SecurityGroupCreate {
+    /// 1–63 characters: a letter, then letters, digits, `-`, `_` or `.` (not shaped like a UUID).
+    #[schema(pattern = "^[A-Za-z][A-Za-z0-9._-]*$", min_length = 1, max_length = 63)]
     pub name: String,
     /// VPC name or id.
     pub vpc: String,
@@ -132,6 +138,8 @@ pub struct PublicIp {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PublicIpCreate {
+    /// 1–63 characters: a letter, then letters, digits, `-`, `_` or `.` (not shaped like a UUID).
+    #[schema(pattern = "^[A-Za-z][A-Za-z0-9._-]*$", min_length = 1, max_length = 63)]
     pub name: String,
     /// Connection name (default `sim`).
     #[serde(default)]

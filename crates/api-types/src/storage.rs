@@ -33,8 +33,11 @@ pub struct Volume {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VolumeCreate {
+    /// 1–63 characters: a letter, then letters, digits, `-`, `_` or `.` (not shaped like a UUID).
+    #[schema(pattern = "^[A-Za-z][A-Za-z0-9._-]*$", min_length = 1, max_length = 63)]
     pub name: String,
     /// 1–5,120 GB (and within the image's limits when made from an image).
+    #[schema(minimum = 1, maximum = 5120)]
     pub size_gb: i64,
     /// Make the volume from an image (name or id).
     #[serde(default)]
@@ -64,7 +67,8 @@ pub struct VolumeAttach {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VolumeExtend {
-    /// The new, larger size in GB.
+    /// The new, larger size in GB (at most 5,120).
+    #[schema(minimum = 1, maximum = 5120)]
     pub size_gb: i64,
 }
 
@@ -91,5 +95,7 @@ pub struct Snapshot {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SnapshotCreate {
+    /// 1–63 characters: a letter, then letters, digits, `-`, `_` or `.` (not shaped like a UUID).
+    #[schema(pattern = "^[A-Za-z][A-Za-z0-9._-]*$", min_length = 1, max_length = 63)]
     pub name: String,
 }

@@ -27,6 +27,8 @@ pub use gureum_store::Resources;
 pub use iam::authz::ProjectScope;
 pub use iam::secrets::SecretKey;
 pub use provider::cloud::{CallLimits, Cloud};
+/// The largest page a list gives.
+pub use views::MAX_PAGE;
 pub use workflow::WorkflowHooks;
 
 use gureum_store::Store;

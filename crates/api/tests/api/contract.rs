@@ -165,3 +165,27 @@ async fn subnets_are_addressed_under_their_vpc_and_rules_under_their_group() {
     assert_eq!(rules.as_array().map(Vec::len), Some(1), "{rules}");
     assert_eq!(rules[0]["port_from"], 22, "{rules}");
 }
+
+/// The bounds the document states are the ones the server checks: the same constants.
+#[test]
+fn the_documented_bounds_are_the_validated_ones() {
+    let doc: serde_json::Value = serde_json::from_str(&gureum_api::openapi_json()).unwrap();
+    let schemas = &doc["components"]["schemas"];
+    let size = &schemas["VolumeCreate"]["properties"]["size_gb"];
+    assert_eq!(
+        (size["minimum"].as_i64(), size["maximum"].as_i64()),
+        (Some(gureum_model::volume::VOLUME_MIN_GB), Some(gureum_model::volume::VOLUME_MAX_GB))
+    );
+    let name = &schemas["VpcCreate"]["properties"]["name"];
+    assert_eq!(name["maxLength"].as_u64(), Some(gureum_model::name::NAME_MAX_LEN as u64), "{name}");
+    for bad in ["", "1abc", "a b", "a/b"] {
+        assert!(gureum_model::Name::parse("name", bad).is_err(), "{bad:?} is refused as the pattern says");
+    }
+    assert!(gureum_model::Name::parse("name", "web-1.a_b").is_ok());
+    let list = &doc["paths"]["/v1/projects/{project}/instances"]["get"]["parameters"];
+    let limit = list.as_array().unwrap().iter().find(|p| p["name"] == "limit").expect("a limit parameter");
+    assert_eq!(
+        (limit["schema"]["minimum"].as_u64(), limit["schema"]["maximum"].as_u64()),
+        (Some(1), Some(u64::from(gureum_engine::MAX_PAGE)))
+    );
+}
