@@ -8,6 +8,7 @@ mod iam;
 mod network;
 mod ops;
 mod pools;
+mod provisioning;
 mod storage;
 
 pub use common::*;
@@ -16,6 +17,7 @@ pub use iam::*;
 pub use network::*;
 pub use ops::*;
 pub use pools::*;
+pub use provisioning::*;
 pub use storage::*;
 
 pub use gureum_model::authz::Role;
@@ -24,6 +26,9 @@ pub use gureum_model::instance::{InstanceAction, InstanceState};
 pub use gureum_model::network::{Direction, Protocol};
 pub use gureum_model::node::NodeState;
 pub use gureum_model::operation::{OperationStatus, StepStatus};
+pub use gureum_model::provisioning::{
+    HistoryType, OnFailure, ProvisioningAction, ProvisioningState, StackResourceKind, StackResourceState,
+};
 pub use gureum_model::public_ip::{PublicIpKind, PublicIpMode, PublicIpState};
 pub use gureum_model::state::LifecycleState;
 pub use gureum_model::volume::{VolumeAction, VolumeKind, VolumeState};

@@ -28,6 +28,9 @@ pub enum Error {
     /// Already exists, in use, changed concurrently, or an idempotency key reused.
     #[error("{0}")]
     Conflict(String),
+    /// It existed but is gone for good (an expired log).
+    #[error("{0}")]
+    Gone(String),
     /// The provider has no room (capacity or quota).
     #[error("{0}")]
     Capacity(String),
@@ -54,6 +57,7 @@ impl Error {
             Error::State(_) => (409, "state_conflict"),
             Error::Conflict(_) => (409, "conflict"),
             Error::TooLarge(_) => (413, "payload_too_large"),
+            Error::Gone(_) => (410, "gone"),
             Error::Capacity(_) => (409, "capacity"),
             Error::RateLimited(_) => (429, "rate_limited"),
             Error::Unavailable(_) => (503, "unavailable"),

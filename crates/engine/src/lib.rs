@@ -12,6 +12,7 @@ pub mod iam;
 mod names;
 pub mod network;
 pub mod provider;
+pub mod provisioning;
 pub mod storage;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -57,6 +58,8 @@ pub struct EngineConfig {
     pub node_timeout: Duration,
     /// The drivers connections can use, and how nodes with an agent are called.
     pub drivers: DriverRegistry,
+    /// How long provisioning history logs are kept (SPEC §0: 15 days by default).
+    pub history_log_days: u32,
 }
 
 impl EngineConfig {
@@ -70,6 +73,7 @@ impl EngineConfig {
             node_timeout: Duration::from_secs(15),
             // None: the binary (or a test) registers the drivers it ships.
             drivers: DriverRegistry::default(),
+            history_log_days: 15,
         }
     }
 
@@ -123,6 +127,7 @@ impl Engine {
     pub fn start(&self) {
         self.inner.executor.start_background(self);
         worker::reconciler::start(self);
+        provisioning::start_history_purge(self);
     }
 
     /// Stops the background work (each loop finishes its current tick). Running workflows

@@ -149,3 +149,9 @@ async fn failing_volume_and_ip_workflows_unwind_cleanly() {
     )
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn failing_provisionings_unwind_cleanly() {
+    use Scenario::*;
+    fail_after_every_step("st", &[StackExecute, StackReturn]).await;
+}

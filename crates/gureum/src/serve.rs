@@ -32,6 +32,10 @@ pub struct ServeArgs {
     /// A node whose agent has not heartbeaten for this many seconds is unreachable.
     #[arg(long, env = "GUREUM_NODE_TIMEOUT", default_value_t = 15)]
     pub node_timeout_seconds: u64,
+    /// How many days provisioning history logs are kept before they are purged (the
+    /// events stay).
+    #[arg(long, env = "GUREUM_HISTORY_LOG_DAYS", default_value_t = 15, value_parser = clap::value_parser!(u32).range(1..=3650))]
+    pub history_log_days: u32,
     /// Log as JSON lines instead of text.
     #[arg(long)]
     pub log_json: bool,
@@ -118,6 +122,10 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    // A broken shipped template is a broken build: refuse to start, naming the file.
+    let templates = gureum_engine::provisioning::check_shipped()
+        .map_err(|e| anyhow::anyhow!("a library template is broken: {e}"))?;
+    tracing::info!(templates, "library templates checked");
     std::fs::create_dir_all(&args.data_dir).with_context(|| format!("creating {}", args.data_dir.display()))?;
     let (server_id, _lock) = server_identity(&args.data_dir)?;
     let url = match &args.database_url {
@@ -132,6 +140,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let mut config = EngineConfig::new(data_dir, secret_key(&args.data_dir)?);
     config.server_id = Some(server_id);
     config.node_timeout = std::time::Duration::from_secs(args.node_timeout_seconds.max(1));
+    config.history_log_days = args.history_log_days;
     config.drivers = drivers();
     let engine = Engine::new(store, config);
     let boot = engine.bootstrap().await.map_err(|e| anyhow::anyhow!("bootstrapping: {e}"))?;

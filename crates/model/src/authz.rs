@@ -21,6 +21,8 @@ spelled_enum! {
         ManagePublicIps => "set public IP configuration",
         /// Add, change and remove project members.
         ManageMembers => "manage project members",
+        /// Read the initial credentials a provisioning hands back.
+        ViewCredentials => "view initial credentials",
     }
 }
 
@@ -29,7 +31,7 @@ impl Role {
         use Permission as P;
         match self {
             Role::Admin => true,
-            Role::Member => matches!(permission, P::View | P::ManageResources),
+            Role::Member => matches!(permission, P::View | P::ManageResources | P::ViewCredentials),
             Role::Reader => permission == P::View,
         }
     }
@@ -50,8 +52,8 @@ mod tests {
         assert_eq!(
             lines,
             [
-                "admin: view, manage resources, set public IP configuration, manage project members",
-                "member: view, manage resources",
+                "admin: view, manage resources, set public IP configuration, manage project members, view initial credentials",
+                "member: view, manage resources, view initial credentials",
                 "reader: view",
             ]
         );

@@ -11,6 +11,7 @@ pub mod name;
 pub mod network;
 pub mod node;
 pub mod operation;
+pub mod provisioning;
 pub mod public_ip;
 pub mod state;
 pub mod validation;

@@ -17,6 +17,7 @@ mod key_pairs;
 mod pools;
 mod projects;
 mod provider_rows;
+mod provisioning;
 mod public_ips;
 mod security_groups;
 mod sessions;
@@ -37,6 +38,7 @@ pub use key_pairs::*;
 pub use pools::*;
 pub use projects::*;
 pub use provider_rows::*;
+pub use provisioning::*;
 pub use public_ips::*;
 pub use security_groups::*;
 pub use sessions::*;
@@ -60,6 +62,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (4, "homes", include_str!("../migrations/0004_homes.sql")),
     (5, "workflow_definitions", include_str!("../migrations/0005_workflow_definitions.sql")),
     (6, "instance_provider_views", include_str!("../migrations/0006_instance_provider_views.sql")),
+    (7, "provisioning", include_str!("../migrations/0007_provisioning.sql")),
 ];
 
 /// Microseconds since the Unix epoch.

@@ -105,7 +105,12 @@ spelled_columns!(
     Direction,
     Protocol,
     OperationStatus,
-    gureum_model::authz::Role
+    gureum_model::authz::Role,
+    gureum_model::provisioning::ProvisioningState,
+    gureum_model::provisioning::StackResourceState,
+    gureum_model::provisioning::StackResourceKind,
+    gureum_model::provisioning::HistoryType,
+    gureum_model::provisioning::OnFailure
 );
 
 /// A table row.

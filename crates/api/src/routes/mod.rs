@@ -8,6 +8,7 @@ mod instances;
 mod network;
 mod ops;
 mod pools;
+mod provisioning;
 mod storage;
 
 use crate::AppState;
@@ -62,6 +63,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(instances::router())
         .merge(ops::router())
         .merge(pools::router())
+        .merge(provisioning::router())
 }
 
 pub fn system_router() -> axum::Router<AppState> {

@@ -10,5 +10,6 @@ mod invalid_input;
 mod pagination;
 mod pools;
 mod providers;
+mod provisioning;
 mod reads;
 mod state_machine;

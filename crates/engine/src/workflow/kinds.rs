@@ -25,6 +25,8 @@ static ALL: &[&WorkflowDef] = &[
     &crate::storage::snapshots::VOLUME_SNAPSHOT,
     &crate::network::public_ips::PUBLIC_IP_ATTACH,
     &crate::network::public_ips::PUBLIC_IP_DETACH,
+    &crate::provisioning::stack_create::PROVISIONING_EXECUTE,
+    &crate::provisioning::stack_return::PROVISIONING_RETURN,
 ];
 
 pub(crate) fn find(kind: &str) -> Option<&'static WorkflowDef> {

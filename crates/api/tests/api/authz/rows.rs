@@ -73,6 +73,44 @@ pub(super) fn rows() -> Vec<Row> {
             Body("/v1/connections/fast", |_| json!({"settings": {"latency_ms": 0}})),
         ),
         row("GET /v1/drivers", system(200), Fixed("/v1/drivers")),
+        // The template library.
+        row("GET /v1/library/templates", anyone(200), Fixed("/v1/library/templates")),
+        row(
+            "POST /v1/library/templates",
+            system(201),
+            Body("/v1/library/templates", |u| template_body(&format!("tpl-{u}"))),
+        ),
+        row("GET /v1/library/templates/{template}", anyone(200), Fixed("/v1/library/templates/static-website")),
+        row("DELETE /v1/library/templates/{template}", system(204), Make(F::TemplateDelete)),
+        row(
+            "POST /v1/projects/{project}/provisionings/plan",
+            read(),
+            Body("/v1/projects/p1/provisionings/plan", |u| stack_body(&format!("plan-{u}"))),
+        ),
+        row(
+            "POST /v1/projects/{project}/provisionings",
+            manage(202),
+            Body("/v1/projects/p1/provisionings", |u| stack_body(&format!("st-{u}"))),
+        ),
+        row("GET /v1/projects/{project}/provisionings", read(), Fixed("/v1/projects/p1/provisionings")),
+        row(
+            "GET /v1/projects/{project}/provisionings/{provisioning}",
+            read(),
+            Fixed("/v1/projects/p1/provisionings/stack"),
+        ),
+        row(
+            "GET /v1/projects/{project}/provisionings/{provisioning}/installation-info",
+            read(),
+            Fixed("/v1/projects/p1/provisionings/stack/installation-info"),
+        ),
+        row(
+            "POST /v1/projects/{project}/provisionings/{provisioning}/return",
+            manage(202),
+            Make(F::ProvisioningReturn),
+        ),
+        row("DELETE /v1/projects/{project}/provisionings/{provisioning}", manage(204), Make(F::ProvisioningDelete)),
+        row("GET /v1/projects/{project}/provisioning-history", read(), Fixed("/v1/projects/p1/provisioning-history")),
+        row("GET /v1/projects/{project}/provisioning-history/{event}/log", read(), Make(F::HistoryLog)),
         row("GET /v1/connections/{connection}/capabilities", system(200), Fixed("/v1/connections/fast/capabilities")),
         row("POST /v1/connections/{connection}/verify", system(200), Fixed("/v1/connections/fast/verify")),
         // Authorized callers get past authorization to the check that nothing is there.

@@ -15,6 +15,19 @@ pub(super) fn id(v: &Value) -> String {
     v["id"].as_str().unwrap_or_else(|| panic!("no id in {v}")).to_string()
 }
 
+/// A one-VM static web site on the shared network.
+pub(super) fn stack_body(name: &str) -> Value {
+    json!({"name": name, "template": "static-website",
+           "parameters": {"vpc": "net", "subnet": "net", "key_pair": "kp", "node_count": 1}})
+}
+
+/// A library template named `name`.
+pub(super) fn template_body(name: &str) -> Value {
+    let doc =
+        format!("name: {name}\ntitle: T\nversion: '1'\noverview: o\nresources:\n  sg: {{kind: security_group}}\n");
+    json!({ "document": doc })
+}
+
 pub(super) fn rule_body() -> Value {
     json!({"direction": "inbound", "protocol": "tcp", "port_from": 22, "port_to": 22})
 }
@@ -67,6 +80,8 @@ impl World {
         adm.settle("p1", &v).await;
         let img = adm.get(&format!("{P1}/images/img")).await;
         assert_eq!(img["state"], "Active", "{img}");
+        let stack = adm.expect(202, Method::POST, &format!("{P1}/provisionings"), Some(stack_body("stack"))).await;
+        adm.settle("p1", &stack).await;
         let ops = adm.get(&format!("{P1}/operations")).await;
         let op = ops["items"][0]["id"].as_str().expect("an operation").to_string();
         // A pool of a connection of its own, so that placement leaves `fast` alone.
@@ -114,6 +129,19 @@ impl World {
     pub(super) async fn volume(&self) -> Value {
         let name = format!("vol-f{}", self.uniq());
         self.adm().create("p1", &format!("{P1}/volumes"), json!({"name": name, "size_gb": 1, "connection": FAST})).await
+    }
+
+    /// A provisioned stack; with `returned`, returned too.
+    pub(super) async fn stack(&self, returned: bool) -> String {
+        let (adm, name) = (self.adm(), format!("st-f{}", self.uniq()));
+        let s = adm.expect(202, Method::POST, &format!("{P1}/provisionings"), Some(stack_body(&name))).await;
+        adm.settle("p1", &s).await;
+        if returned {
+            let body = json!({ "confirm": name });
+            let r = adm.expect(202, Method::POST, &format!("{P1}/provisionings/{name}/return"), Some(body)).await;
+            adm.settle("p1", &r).await;
+        }
+        name
     }
 
     pub(super) async fn instance(&self) -> Value {
@@ -325,6 +353,23 @@ impl World {
                 let node = json!({"name": format!("n-d{u}"), "vcpus": 1, "memory_mib": 1, "disk_gb": 1});
                 sys.expect(201, Method::POST, "/v1/pools/pl/nodes", Some(node)).await;
                 (format!("/v1/pools/pl/nodes/n-d{u}"), None)
+            }
+            Fresh::TemplateDelete => {
+                let name = format!("tpl-f{u}");
+                sys.expect(201, Method::POST, "/v1/library/templates", Some(template_body(&name))).await;
+                (format!("/v1/library/templates/{name}"), None)
+            }
+            Fresh::ProvisioningReturn => {
+                let name = self.stack(false).await;
+                (format!("{P1}/provisionings/{name}/return"), Some(json!({ "confirm": name })))
+            }
+            Fresh::ProvisioningDelete => {
+                let name = self.stack(true).await;
+                (format!("{P1}/provisionings/{name}?confirm={name}"), None)
+            }
+            Fresh::HistoryLog => {
+                let events = adm.get(&format!("{P1}/provisioning-history?provisioning=stack")).await;
+                (format!("{P1}/provisioning-history/{}/log", id(&events["items"][0])), None)
             }
             Fresh::ConnectionDelete => {
                 let name = format!("conn-f{u}");

@@ -6,6 +6,9 @@ use super::*;
 /// What a successful run must leave (beyond [`H::world`]). `target` is the workflow's
 /// target record.
 pub async fn check_succeeded(h: &H, s: Scenario, p: &str, target: Uuid, r: &mut Report) {
+    if s.is_stack() {
+        return super::stacks::check_succeeded(h, s, p, r).await;
+    }
     let (e, a) = (h.engine(), h.admin());
     if let Some(g) = s.generic() {
         let state = generic_state(h, s, p, g.name).await;
@@ -145,6 +148,9 @@ pub async fn check_succeeded(h: &H, s: Scenario, p: &str, target: Uuid, r: &mut 
 /// What a failed run must leave (beyond [`H::world`]); then recovers as a user would
 /// (deleting what failed) and checks that works too.
 pub async fn check_failed(h: &H, s: Scenario, p: &str, target: Uuid, r: &mut Report) {
+    if s.is_stack() {
+        return super::stacks::check_failed(h, s, p, r).await;
+    }
     let (e, a) = (h.engine(), h.admin());
     if let Some(g) = s.generic() {
         let state = generic_state(h, s, p, g.name).await;

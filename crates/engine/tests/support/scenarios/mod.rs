@@ -45,6 +45,8 @@ pub enum Scenario {
     VolumeSnapshot,
     PublicIpAttach,
     PublicIpDetach,
+    StackExecute,
+    StackReturn,
 }
 
 use Scenario as S;
@@ -97,6 +99,8 @@ impl Scenario {
         S::VolumeSnapshot,
         S::PublicIpAttach,
         S::PublicIpDetach,
+        S::StackExecute,
+        S::StackReturn,
     ];
 
     /// The workflow kind the scenario runs (checked against the operation it starts).
@@ -136,6 +140,8 @@ impl Scenario {
             S::VolumeSnapshot => "volume_snapshot",
             S::PublicIpAttach => "public_ip_attach",
             S::PublicIpDetach => "public_ip_detach",
+            S::StackExecute => "provisioning_execute",
+            S::StackReturn => "provisioning_return",
         }
     }
 
@@ -169,6 +175,10 @@ impl Scenario {
         }
     }
 
+    pub(super) fn is_stack(self) -> bool {
+        self.kind().starts_with("provisioning_")
+    }
+
     pub(super) fn is_generic_create(self) -> bool {
         self.kind() == "resource_create"
     }
@@ -182,4 +192,5 @@ impl Scenario {
 }
 
 pub mod checks;
+pub mod stacks;
 pub mod start;

@@ -44,7 +44,11 @@ pub async fn prepare(h: &H, s: Scenario, p: &str) {
             h.network(p, C).await;
             h.volume(p, "data", C).await;
         }
-        S::InstanceCreateStaticIp => h.network(p, C).await,
+        S::InstanceCreateStaticIp | S::StackExecute => h.network(p, C).await,
+        S::StackReturn => {
+            h.network(p, C).await;
+            super::stacks::provisioned(h, p).await;
+        }
         S::InstanceDeleteWithVolumes => {
             h.network(p, C).await;
             h.volume(p, "data", C).await;
@@ -198,6 +202,8 @@ pub async fn start(h: &H, s: Scenario, p: &str) -> Uuid {
             e.public_ip_attach(a, p, "ip", PublicIpAttach { instance: "vm".into() }).await.map(|x| x.operation_id)
         }
         S::PublicIpDetach => e.public_ip_detach(a, p, "ip").await.map(|x| x.operation_id),
+        S::StackExecute => e.provisioning_create(a, p, super::stacks::request()).await.map(|x| x.operation_id),
+        S::StackReturn => e.provisioning_return(a, p, "st", super::stacks::confirm()).await.map(|x| x.operation_id),
     };
     let op = op.unwrap_or_else(|e| panic!("{s:?}: starting the workflow failed: {e}")).expect("an operation");
     let kind = h.workflow(op).await.kind;
