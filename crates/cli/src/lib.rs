@@ -9,6 +9,7 @@ mod cmd_iam;
 mod cmd_network;
 mod cmd_ops;
 mod cmd_pools;
+mod cmd_provisioning;
 mod cmd_storage;
 pub mod config;
 mod ctx;
@@ -28,6 +29,7 @@ pub use cmd_iam::{MemberCmd, ProjectCmd, TokenCmd, UserCmd};
 pub use cmd_network::{PublicIpCmd, SecurityGroupCmd, SubnetCmd, VpcCmd};
 pub use cmd_ops::{ConnectionCmd, OperationCmd, UsageArgs};
 pub use cmd_pools::{NodeCmd, PoolCmd};
+pub use cmd_provisioning::{LibraryCmd, ProvisioningCmd};
 pub use cmd_storage::VolumeCmd;
 pub use output::Output;
 
@@ -116,6 +118,12 @@ pub enum Command {
     /// Nodes (hosts) of the pools, with capacity and what is allocated
     #[command(subcommand)]
     Node(NodeCmd),
+    /// The template library: whole application stacks to provision
+    #[command(subcommand)]
+    Library(LibraryCmd),
+    /// Stacks provisioned from library templates, and their history
+    #[command(subcommand)]
+    Provisioning(ProvisioningCmd),
 }
 
 /// `--wait`, on every long action.
@@ -274,6 +282,8 @@ async fn run_inner(cmd: Command, mut global: GlobalArgs) -> anyhow::Result<()> {
         Command::SecurityGroup(c) => cmd_network::security_group(&ctx, c).await,
         Command::PublicIp(c) => cmd_network::public_ip(&ctx, c).await,
         Command::Volume(c) => cmd_storage::volume(&ctx, c).await,
+        Command::Library(c) => cmd_provisioning::library(&ctx, c).await,
+        Command::Provisioning(c) => cmd_provisioning::provisioning(&ctx, c).await,
         Command::Instance(c) => cmd_compute::instance(&ctx, c).await,
         Command::Operation(c) => cmd_ops::operation(&ctx, c).await,
         Command::Usage(a) => cmd_ops::usage(&ctx, a).await,

@@ -36,4 +36,5 @@ mod iam;
 mod network;
 mod ops;
 mod pools;
+mod provisioning;
 mod storage;
