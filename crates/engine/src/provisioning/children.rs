@@ -23,6 +23,8 @@ pub(crate) struct Child {
     pub provider_id: Option<String>,
     /// An operation is still running on it.
     pub busy: bool,
+    /// That operation, to be woken when it ends.
+    pub op: Option<Uuid>,
     /// Made and settled as the stack needs it.
     pub ready: bool,
     /// Why it failed, when it is in an error state.
@@ -69,6 +71,7 @@ impl Engine {
                 failed: failed(r.state.as_str(), &r.state_reason),
                 ready: r.state == InstanceState::Active && r.op_id.is_none(),
                 busy: r.op_id.is_some(),
+                op: r.op_id,
                 state: r.state.as_str().into(),
                 provider_id: r.provider_id,
             }),
@@ -76,6 +79,7 @@ impl Engine {
                 failed: failed(r.state.as_str(), &r.state_reason),
                 ready: matches!(r.state, VolumeState::Available | VolumeState::InUse) && r.op_id.is_none(),
                 busy: r.op_id.is_some(),
+                op: r.op_id,
                 state: r.state.as_str().into(),
                 provider_id: r.provider_id,
             }),
@@ -91,12 +95,27 @@ impl Engine {
                         }),
                         ready: r.state == LifecycleState::Available && r.op_id.is_none() && !rules_busy,
                         busy: r.op_id.is_some() || rules_busy,
+                        op: r.op_id.or_else(|| rules.iter().find_map(|x| x.op_id)),
                         state: r.state.as_str().into(),
                         provider_id: r.provider_id,
                     })
                 }
             },
         })
+    }
+
+    /// Until the operation on a child ends (woken by this server's executor), or a poll
+    /// interval passes (another server may run it; it may have ended already).
+    pub(crate) async fn child_wait(&self, child: Option<&Child>) {
+        match child.and_then(|c| c.op) {
+            Some(op) => {
+                let mut ended = self.executor().subscribe(op);
+                if ended.borrow().is_none() {
+                    let _ = tokio::time::timeout(super::stack::POLL, ended.changed()).await;
+                }
+            }
+            None => tokio::time::sleep(super::stack::POLL).await,
+        }
     }
 
     /// The resource of `kind` named `name` in the project: one an interrupted run made

@@ -184,7 +184,7 @@ impl StackRun {
                         self.engine.config().wait_timeout
                     ));
                 }
-                Some(_) => tokio::time::sleep(POLL).await,
+                Some(c) => self.engine.child_wait(Some(&c)).await,
             }
         }
     }

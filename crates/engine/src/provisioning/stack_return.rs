@@ -3,7 +3,7 @@
 //! and, if it still fails, the branch above it kept while the others go on. The end
 //! lists exactly what remains.
 
-use super::stack::{POLL, StackParams, StackRun, settle};
+use super::stack::{StackParams, StackRun, settle};
 use crate::workflow::{Failure, StepCtx, StepDef, StepError, StepOut, WorkflowDef};
 use crate::{Error, on_failure, step};
 use futures::StreamExt;
@@ -139,16 +139,21 @@ impl StackRun {
         let mut asked = false;
         loop {
             let child = self.engine.child(row.kind, id).await.map_err(|e| e.to_string())?;
-            match child {
+            match &child {
                 None => return Ok(()),
                 Some(c) if c.state == "Deleting" => {}
+                // An instance's delete interrupts what runs on it; other kinds wait it out.
                 Some(c) if !c.busy || row.kind == gureum_model::provisioning::StackResourceKind::Instance => {
-                    if asked && let Some(f) = c.failed {
-                        return Err(f);
+                    if asked && let Some(f) = &c.failed {
+                        return Err(f.clone());
                     }
                     if !asked {
                         match self.engine.child_delete(&self.ctx, self.prov.project_id, row.kind, id).await {
-                            Ok(()) | Err(Error::NotFound { .. }) => asked = true,
+                            // Read again at once: the delete's operation is what to wait on.
+                            Ok(()) | Err(Error::NotFound { .. }) => {
+                                asked = true;
+                                continue;
+                            }
                             Err(e) => return Err(e.to_string()),
                         }
                     }
@@ -163,7 +168,7 @@ impl StackRun {
                     self.engine.config().wait_timeout
                 ));
             }
-            tokio::time::sleep(POLL).await;
+            self.engine.child_wait(child.as_ref()).await;
         }
     }
 }

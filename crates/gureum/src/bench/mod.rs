@@ -25,6 +25,9 @@ pub enum BenchTarget {
     /// Boot real VMs on this host's QEMU: API create → guest ready against a bare QEMU
     /// booting the same guest, and the memory of an idle VM.
     Qemu(crate::bench_qemu::QemuBenchArgs),
+    /// The template library on the simulated cloud: a 10-VM stack against its critical
+    /// paths, the plan of a 50-resource template, 20 stacks at once.
+    Stack(stack::StackBenchArgs),
 }
 
 /// The simulated cloud's figures (the default `gureum bench`).
@@ -49,6 +52,7 @@ pub struct SimBenchArgs {
 
 mod reads;
 mod server;
+mod stack;
 
 pub(crate) use server::{Api, ConsoleSession, Server, cpu_seconds};
 
@@ -110,6 +114,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
     match args.target {
         None => runtime.block_on(bench(args.sim)),
         Some(BenchTarget::Qemu(args)) => runtime.block_on(crate::bench_qemu::bench(args)),
+        Some(BenchTarget::Stack(args)) => runtime.block_on(stack::bench(args)),
     }
 }
 
