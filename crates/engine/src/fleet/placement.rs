@@ -106,6 +106,23 @@ impl Engine {
             .ok_or_else(|| Error::Capacity(format!("no node of pool {} is ready", pool.name)))
     }
 
+    /// What the ready nodes of the connection's pool can still hand out, summed, with the
+    /// pool's name (`None`: the connection has no pool). A stack that needs more cannot be
+    /// placed whatever the order.
+    pub(crate) async fn pool_free(&self, connection_id: Uuid) -> Result<Option<(String, Resources)>> {
+        let Some(pool) = self.pool_of_connection(connection_id).await? else {
+            return Ok(None);
+        };
+        let nodes = self.store().list_all::<NodeRecord>(&[("pool_id", pool.id.into())]).await?;
+        let mut total = Resources::default();
+        for (_, free, _) in self.free_of(&pool, nodes).await?.into_iter().filter(|(_, _, s)| *s == NodeState::Ready) {
+            total.vcpus += free.vcpus;
+            total.memory_mib += free.memory_mib;
+            total.disk_gb += free.disk_gb;
+        }
+        Ok(Some((pool.name, total)))
+    }
+
     /// Picks a ready node of the connection's pool with room for `need` (only `on`, when
     /// the instance must stay on a node) and returns it with the batch reserving it (to
     /// write with the change that needs it). `None`: the connection has no pool, so

@@ -160,6 +160,21 @@ impl Engine {
                 self.node_spec(scope, &mut checks, resource, &node, &ctx, subnet.as_ref(), connection.as_ref()).await?;
             prepared.push(PreparedNode { node, name, spec });
         }
+        if let Some(c) = &connection {
+            let field = match template.doc.resources.values().find_map(|r| match r {
+                ResourceDoc::Instance {
+                    count: Some(gureum_model::provisioning::template::Count::Parameter(p)),
+                    ..
+                } => Some(p.clone()),
+                _ => None,
+            }) {
+                Some(p) => format!("parameters.{p}"),
+                None => "template".to_string(),
+            };
+            if let Some(verdict) = self.capacity_check(scope, c, &prepared).await? {
+                checks.add("capacity", &field, verdict);
+            }
+        }
         Ok(Prepared {
             template,
             name: req.name.clone(),
@@ -171,6 +186,34 @@ impl Engine {
             nodes: prepared,
             checks: checks.0,
         })
+    }
+
+    /// Whether the stack's instances fit in what the connection's pool has free (`None`:
+    /// the connection has no pool to check).
+    async fn capacity_check(
+        &self,
+        scope: &ProjectScope,
+        connection: &ConnectionRecord,
+        nodes: &[PreparedNode],
+    ) -> Result<Option<std::result::Result<String, String>>> {
+        let Some((pool, free)) = self.pool_free(connection.id).await? else {
+            return Ok(None);
+        };
+        let mut need = gureum_store::Resources::default();
+        for n in nodes.iter().filter(|n| n.node.kind == StackResourceKind::Instance) {
+            let itype = self.instance_type_record(n.spec["instance_type"].as_str().unwrap_or_default()).await?;
+            let image = self.image_for("image", scope.id, n.spec["image"].as_str().unwrap_or_default()).await.ok();
+            let (Some(t), Some(i)) = (itype, image) else { return Ok(None) };
+            need.vcpus += t.vcpus;
+            need.memory_mib += t.memory_mib;
+            need.disk_gb += i.min_disk_gb;
+        }
+        let short = need.vcpus > free.vcpus || need.memory_mib > free.memory_mib || need.disk_gb > free.disk_gb;
+        let what = format!(
+            "the stack needs {} vCPUs, {} MiB and {} GB; pool {pool}'s ready nodes have {} vCPUs, {} MiB and {} GB free",
+            need.vcpus, need.memory_mib, need.disk_gb, free.vcpus, free.memory_mib, free.disk_gb
+        );
+        Ok(Some(if short { Err(what) } else { Ok(what) }))
     }
 
     async fn name_taken(&self, scope: &ProjectScope, kind: StackResourceKind, name: &str) -> Result<bool> {

@@ -48,3 +48,27 @@ async fn bad_input_names_the_field_and_makes_nothing() {
     assert!(m.starts_with("document.resources.a.depends_on") && m.contains("cycle"), "{m}");
     assert_eq!(send(&c, Method::GET, "/v1/library/templates/loop", None).await.status, 404);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_stack_that_does_not_fit_the_pool_is_refused_before_anything_is_made() {
+    let api = crate::support::Api::start().await;
+    let c = api.admin();
+    world(&c).await;
+    let pool = json!({"name": "fp", "connection": FAST, "cpu_overcommit": 1.0});
+    c.expect(201, Method::POST, "/v1/pools", Some(pool)).await;
+    let node = json!({"name": "n1", "vcpus": 4, "memory_mib": 16384, "disk_gb": 1000});
+    c.expect(201, Method::POST, "/v1/pools/fp/nodes", Some(node)).await;
+
+    // Four one-vCPU VMs fit the node's four vCPUs; five do not.
+    let plan = c
+        .expect(
+            200,
+            Method::POST,
+            &format!("{P}/provisionings/plan"),
+            Some(body("s", "static-website", json!({"node_count": 4}))),
+        )
+        .await;
+    assert_eq!(plan["ok"], true, "{plan}");
+    failed_check(&c, body("s", "static-website", json!({"node_count": 5})), "parameters.node_count").await;
+    assert_eq!(counts(&c).await, (0, 0, 1), "nothing was made");
+}
