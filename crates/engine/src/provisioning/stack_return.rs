@@ -85,19 +85,16 @@ impl StackRun {
             state.insert(key, s);
         }
         let rows = self.rows().await.map_err(|e| e.to_string())?;
-        let remaining: Vec<String> = rows
-            .iter()
-            .filter(|r| present(r.state))
-            .map(|r| {
-                let why = r.state_reason.as_deref().map(|m| format!(": {m}")).unwrap_or_default();
-                format!(
-                    "{} ({}, id {}){why}",
-                    r.name,
-                    r.kind,
-                    r.resource_id.map(|i| i.to_string()).unwrap_or_else(|| "unknown".into())
-                )
-            })
-            .collect();
+        let mut remaining = vec![];
+        for r in rows.iter().filter(|r| present(r.state)) {
+            let child = match r.resource_id {
+                Some(id) => self.engine.child(r.kind, id).await.map_err(|e| e.to_string())?,
+                None => None,
+            };
+            let provider_id = child.and_then(|c| c.provider_id).unwrap_or_else(|| "none recorded".into());
+            let why = r.state_reason.as_deref().map(|m| format!(": {m}")).unwrap_or_default();
+            remaining.push(format!("{} ({}, provider id {provider_id}){why}", r.name, r.kind));
+        }
         match remaining.len() {
             0 => Ok(()),
             n => Err(format!("{n} resource(s) remain: {}", remaining.join("; "))),

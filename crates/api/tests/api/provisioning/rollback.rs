@@ -43,3 +43,59 @@ async fn with_keep_a_failed_stack_keeps_what_it_made_until_returned() {
     assert_eq!(p["state"], "Returned", "{p}");
     assert_eq!(counts(&c).await, (0, 0, 1), "the return removed what was kept");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_return_that_cannot_delete_lists_what_remains_and_may_be_retried() {
+    let api = crate::support::Api::start().await;
+    let c = api.admin();
+    world(&c).await;
+    c.expect(
+        202,
+        Method::POST,
+        &format!("{P}/provisionings"),
+        Some(body("site", "static-website", json!({"node_count": 2}))),
+    )
+    .await;
+    assert_eq!(settled(&c, "site").await["state"], "Provisioned");
+    // The provider refuses to delete security groups: the VMs go, the group stays.
+    let flaky = json!({"settings": {"latency_ms": 0, "fault_rate": {"security_group_delete": 1}}});
+    c.expect(200, Method::PATCH, &format!("/v1/connections/{FAST}"), Some(flaky)).await;
+    c.expect(202, Method::POST, &format!("{P}/provisionings/site/return"), Some(json!({"confirm": "site"}))).await;
+    let p = settled(&c, "site").await;
+    assert_eq!(p["state"], "Return_failed", "{p}");
+    let reason = p["state_reason"].as_str().unwrap();
+    let sg = p["resources"].as_array().unwrap().iter().find(|r| r["key"] == "web-sg").unwrap().clone();
+    assert!(reason.contains("1 resource(s) remain: site-web-sg (security_group, provider id"), "{reason}");
+    assert!(reason.contains(sg["provider_id"].as_str().unwrap()), "names the provider id: {reason}");
+    assert_eq!(sg["state"], "Delete_failed", "{p}");
+    assert_eq!(counts(&c).await, (0, 0, 2), "the VMs went; the group remains");
+    let refused = send(&c, Method::DELETE, &format!("{P}/provisionings/site?confirm=site"), None).await;
+    assert_eq!(refused.status, 204, "a failed return's status may be deleted: {}", refused.text);
+
+    // Same again, but retried once the provider recovers.
+    c.expect(200, Method::PATCH, &format!("/v1/connections/{FAST}"), Some(json!({"settings": {"latency_ms": 0}})))
+        .await;
+    c.expect(
+        202,
+        Method::POST,
+        &format!("{P}/provisionings"),
+        Some(body("again", "static-website", json!({"node_count": 1}))),
+    )
+    .await;
+    assert_eq!(settled(&c, "again").await["state"], "Provisioned");
+    let flaky = json!({"settings": {"latency_ms": 0, "fault_rate": {"security_group_delete": 1}}});
+    c.expect(200, Method::PATCH, &format!("/v1/connections/{FAST}"), Some(flaky)).await;
+    c.expect(202, Method::POST, &format!("{P}/provisionings/again/return"), Some(json!({"confirm": "again"}))).await;
+    assert_eq!(settled(&c, "again").await["state"], "Return_failed");
+    c.expect(200, Method::PATCH, &format!("/v1/connections/{FAST}"), Some(json!({"settings": {"latency_ms": 0}})))
+        .await;
+    c.expect(202, Method::POST, &format!("{P}/provisionings/again/return"), Some(json!({"confirm": "again"}))).await;
+    assert_eq!(settled(&c, "again").await["state"], "Returned");
+    let groups = c.list_all(&format!("{P}/security-groups")).await;
+    let names: Vec<&str> = groups.iter().filter_map(|g| g["name"].as_str()).collect();
+    assert_eq!(
+        names,
+        ["sg", "site-web-sg"],
+        "the retried return removed its group; the first stack's is left to remove by hand"
+    );
+}
