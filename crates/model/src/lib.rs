@@ -7,6 +7,7 @@ pub mod billing;
 pub mod catalog;
 pub mod image;
 pub mod instance;
+pub mod lean;
 pub mod name;
 pub mod network;
 pub mod node;
