@@ -14,6 +14,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use gureum_api_types::{Provisioning, ProvisioningAction, ProvisioningConfirm, ProvisioningState, StackResource};
 use gureum_engine::Error;
+use gureum_model::authz::Permission;
 
 fn progress(p: &Provisioning) -> Cell {
     Cell::num(p.progress.ready as i64, format!("{}/{} ready", p.progress.ready, p.progress.total))
@@ -151,6 +152,7 @@ pub async fn info(State(st): State<AppState>, s: Session, Path((project, id)): P
     let (l, _) = Layout::project(&st, &s, &project, "provisionings").await?;
     let p = st.engine.provisioning_get(&s.ctx, &project, &id).await?;
     let i = st.engine.provisioning_info(&s.ctx, &project, &id).await?;
+    let may_see_credentials = l.may(Permission::ViewCredentials);
     let here = format!("{}/{}", provisionings(&project), p.id);
     let mut access = Table::new("installation-access", &["Name", "URL", "Address", "Port", "Instance"])
         .caption("Access")
@@ -168,7 +170,9 @@ pub async fn info(State(st): State<AppState>, s: Session, Path((project, id)): P
         .crumb("Provisionings", provisionings(&project))
         .crumb(&p.name, &here)
         .block(render(&access));
-    if i.credentials_hidden {
+    // By role rather than `credentials_hidden`, which is set only when there are some: a
+    // reader never gets the credentials table.
+    if !may_see_credentials {
         page = page.block(Para::note("The initial credentials are shown to the project's admins and members only."));
     } else {
         let mut creds = Table::new("installation-credentials", &["Name", "Value"])
