@@ -78,6 +78,7 @@ async fn the_template_library_in_a_real_browser() {
     let checks = c.find("#plan-checks").await.text().await.unwrap();
     assert!(!checks.contains("failed"), "{checks}");
     assert_eq!(c.find("[name='parameters.node_count']").await.value().await.unwrap().as_deref(), Some("1"));
+    c.chrome.js("document.getElementById('plan-summary').scrollIntoView()").await;
     c.chrome.screenshot(&shots, "execute-plan").await;
     c.click("#execute button[name=intent][value=run]").await;
     c.wait_path("the status list", |path| path == format!("{p}/provisionings")).await;
