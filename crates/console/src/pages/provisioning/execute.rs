@@ -192,6 +192,8 @@ pub async fn submit(
     match result {
         Ok(None) => see_other(provisionings(&project)),
         Ok(Some(plan)) => {
+            // Every value comes back, passwords included, so that Run runs what was planned
+            // (the page is never cached).
             let mut state = FormState { values: p.form.values(), ..Default::default() };
             for c in plan.checks.iter().filter(|c| !c.passed) {
                 if let Some(f) = c.field.as_deref().filter(|f| names.contains(f)) {

@@ -9,7 +9,7 @@ use gureum_model::provisioning::COMMON_PARAMETERS;
 use serde_json::{Map, Value};
 
 /// One parameter of a template.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct Param {
     pub name: String,
     pub title: String,
