@@ -57,6 +57,7 @@ impl IntoResponse for PageError {
                 let status = status_of(&e);
                 let title = match status {
                     StatusCode::NOT_FOUND => "Not found",
+                    StatusCode::GONE => "No longer kept",
                     StatusCode::FORBIDDEN => "Not allowed",
                     StatusCode::CONFLICT => "Not possible now",
                     StatusCode::BAD_REQUEST => "Invalid request",

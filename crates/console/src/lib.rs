@@ -6,7 +6,8 @@
 //! Routes: `/` (to the sign-in page or the first project's instances), `/login`,
 //! `/logout`, `/static/*`, `/switch`, the global pages (`/projects`, `/instance-types`,
 //! `/connections`, `/users`, `/account`) and everything of a project under
-//! `/projects/{project}/…`. Resources are addressed by id in URLs.
+//! `/projects/{project}/…` (the template library under `library`, `provisionings` and
+//! `provisioning-history`). Resources are addressed by id in URLs.
 
 mod auth;
 mod error;
@@ -119,6 +120,17 @@ pub fn router(engine: Engine) -> Router {
         .route(&p("/public-ips/{id}"), get(public_ips::detail))
         .route(&p("/public-ips/{id}/action"), post(public_ips::action))
         .route(&p("/public-ips/{id}/delete"), post(public_ips::delete))
+        // The template library and provisionings
+        .route(&p("/library"), get(provisioning::library::list))
+        .route(&p("/library/{template}"), get(provisioning::library::detail))
+        .route(&p("/library/{template}/execute"), get(provisioning::execute::form).post(provisioning::execute::submit))
+        .route(&p("/provisionings"), get(provisioning::status::list))
+        .route(&p("/provisionings/{id}"), get(provisioning::status::detail))
+        .route(&p("/provisionings/{id}/info"), get(provisioning::status::info))
+        .route(&p("/provisionings/{id}/return"), post(provisioning::status::return_))
+        .route(&p("/provisionings/{id}/delete"), post(provisioning::status::delete))
+        .route(&p("/provisioning-history"), get(provisioning::history::list))
+        .route(&p("/provisioning-history/{event}/log"), get(provisioning::history::log))
         // Operations, usage, members
         .route(&p("/operations"), get(operations::list))
         .route(&p("/operations/{id}"), get(operations::detail))

@@ -1,16 +1,19 @@
 //! Small presentation rules shared by every page: the colour of a state, ages, sizes.
 
 /// The colour class of any state the console shows (instances, volumes, images, public
-/// IPs, lifecycle states, operations and their steps). The one place this is decided:
+/// IPs, lifecycle states, operations and their steps, provisionings, their resources and
+/// plan checks). The one place this is decided:
 /// grey settled-and-idle, green running or done, red failed, amber everything else (work
 /// in progress).
 pub fn state_class(state: &str) -> &'static str {
     match state {
-        "Stopped" | "Shelved_offloaded" | "Pending" | "pending" | "Reserved" | "cancelled" | "skipped" | "undone" => {
-            "st-grey"
+        "Stopped" | "Shelved_offloaded" | "Pending" | "pending" | "Reserved" | "cancelled" | "skipped" | "undone"
+        | "Returned" | "Deleted" => "st-grey",
+        "Active" | "Available" | "In-use" | "completed" | "Completed" | "succeeded" | "done" | "mapped"
+        | "Provisioned" | "Ready" | "passed" => "st-green",
+        "Error" | "failed" | "Failed" | "undo_failed" | "Provisioning_failed" | "Return_failed" | "Delete_failed" => {
+            "st-red"
         }
-        "Active" | "Available" | "In-use" | "completed" | "Completed" | "succeeded" | "done" | "mapped" => "st-green",
-        "Error" | "failed" | "Failed" | "undo_failed" => "st-red",
         _ => "st-amber",
     }
 }
@@ -79,6 +82,15 @@ mod tests {
         }
         for s in ["Building", "Powering-off", "Resize_prep", "Deleting", "Creating", "Attaching", "running"] {
             assert_eq!(state_class(s), "st-amber", "{s}");
+        }
+        // A provisioning is followed live exactly while the model calls it transitional.
+        use gureum_model::provisioning::{ProvisioningState, StackResourceState};
+        for s in ProvisioningState::ALL {
+            assert_eq!(state_class(s.as_str()) == "st-amber", s.is_transitional(), "{s}");
+        }
+        for s in StackResourceState::ALL {
+            let amber = matches!(s, StackResourceState::Creating | StackResourceState::Deleting);
+            assert_eq!(state_class(s.as_str()) == "st-amber", amber, "{s}");
         }
         // Every instance state has a colour, and only the settled ones are not amber.
         use gureum_model::instance::InstanceState;

@@ -1,7 +1,8 @@
 //! The console against a real engine and database, in-process: sign-in and sessions,
 //! CSRF, what readers are offered, field errors, typed-name deletes, disabled actions,
-//! lists, and pages of a project with 10,000 instances.
+//! lists, pages of a project with 10,000 instances, and the template library.
 
+mod library;
 mod pages;
 mod support;
 

@@ -9,6 +9,7 @@ pub mod members;
 pub mod network;
 pub mod operations;
 pub mod projects;
+pub mod provisioning;
 pub mod public_ips;
 pub mod security_groups;
 pub mod usage;

@@ -20,6 +20,7 @@ fn target_href(base: &str, o: &Operation) -> Option<String> {
         "key pair" => "key-pairs",
         "public IP" => "public-ips",
         "image" => "images",
+        "provisioning" => "provisionings",
         _ => return None,
     };
     Some(format!("{base}/{collection}/{}", o.target.id))

@@ -157,3 +157,29 @@ impl Chart {
         }
     }
 }
+
+/// A titled list of short texts (a template's features, prerequisites…).
+#[derive(Template)]
+#[template(path = "frag/bullets.html")]
+pub struct Bullets {
+    pub id: String,
+    pub title: String,
+    pub items: Vec<String>,
+    pub empty: String,
+}
+
+/// Things to choose from, each a card with a title, a line under it and a text.
+#[derive(Template)]
+#[template(path = "frag/cards.html")]
+pub struct Cards {
+    pub id: String,
+    pub cards: Vec<Card>,
+    pub empty: String,
+}
+
+pub struct Card {
+    pub title: String,
+    pub href: String,
+    pub meta: String,
+    pub text: String,
+}

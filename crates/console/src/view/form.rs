@@ -110,6 +110,10 @@ pub struct Form {
     pub cancel_href: Option<String>,
     /// Lay the fields out on one line (small forms inside detail pages).
     pub inline: bool,
+    /// A GET form (a filter): no CSRF token, nothing changes.
+    pub get: bool,
+    /// A second submit button, `(label, value)`: posts `intent=value` (plan or run).
+    pub second: Option<(String, String)>,
 }
 
 impl Form {
@@ -125,7 +129,19 @@ impl Form {
             intro: None,
             cancel_href: None,
             inline: false,
+            get: false,
+            second: None,
         }
+    }
+
+    /// A form that only reads (filters): submitted with GET.
+    pub fn get(id: &str, action: impl Into<String>, submit: &str) -> Form {
+        Form { get: true, ..Form::new(id, action, "", submit) }
+    }
+
+    pub fn second(mut self, label: &str, intent: &str) -> Form {
+        self.second = Some((label.into(), intent.into()));
+        self
     }
 
     pub fn title(mut self, t: &str) -> Form {

@@ -90,6 +90,11 @@ async fn every_page_renders_and_missing_things_are_404_pages() {
         "/projects/demo/usage".into(),
         "/projects/demo/usage?from=2026-01-01&to=2026-01-01".into(),
         "/projects/demo/members".into(),
+        "/projects/demo/library".into(),
+        "/projects/demo/library/static-website".into(),
+        "/projects/demo/library/static-website/execute".into(),
+        "/projects/demo/provisionings".into(),
+        "/projects/demo/provisioning-history".into(),
     ];
     for p in &pages {
         let r = b.page(p).await;
@@ -102,7 +107,8 @@ async fn every_page_renders_and_missing_things_are_404_pages() {
             r.body.contains("<label")
                 || p.ends_with("/console")
                 || p.contains("instance-types")
-                || p.contains("/images/"),
+                || p.contains("/images/")
+                || p.contains("/library"),
             "{p} has no labelled input"
         );
     }

@@ -2,10 +2,11 @@
 //! `gureum serve`: an admin builds a network and an instance through the forms, watches it
 //! become Active live without a reload, stops it, meets a field error, deletes it by typing
 //! its name; a reader is offered nothing to create. Screenshots of the main pages go to
-//! target/screenshots/.
+//! target/screenshots/. The template library's flow is in `browser/library.rs`.
 
 #[path = "support/chrome.rs"]
 mod chrome;
+mod library;
 use crate::support;
 
 use chrome::Chrome;
