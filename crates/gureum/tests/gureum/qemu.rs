@@ -150,7 +150,7 @@ async fn a_tiny_linux_vm_follows_every_lifecycle_action() {
     assert_eq!(rule(&ssh["id"])["applied"], true, "{sg}");
     let dns = rule(&dns["id"]);
     assert_eq!(dns["applied"], false, "{sg}");
-    assert!(dns["note"].as_str().unwrap().contains("only on port 22"), "the note says why: {dns}");
+    assert!(dns["note"].as_str().unwrap().contains("TCP ports only"), "the note says why: {dns}");
     assert_eq!(banner(&address).as_deref(), Some("SSH-2.0-tiny-linux web"), "the forward reaches the guest's port 22");
 
     // A volume hot-plugged, grown and unplugged while the guest runs.
