@@ -11,3 +11,4 @@ mod lifecycle;
 mod nodes;
 mod qemu;
 mod qemu_restart;
+mod static_website;
