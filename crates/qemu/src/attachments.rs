@@ -3,7 +3,7 @@
 use crate::disks;
 use crate::driver::{conflict, new_id, view};
 use crate::files::{DataDisk, DiskRecord, IpRecord, Layout, VmRecord, io_error};
-use crate::vm::{self, Disk, HOTPLUG_PORTS, ImageFiles, VmFiles};
+use crate::vm::{Disk, HOTPLUG_PORTS, ImageFiles, VmFiles};
 use crate::{QemuDriver, ZONE, now_ms};
 use gureum_driver::{
     CreateSpec, DiskSource, DriverError, DriverResult, ProviderResource, ProviderStatus, ResourceKind,
@@ -12,13 +12,6 @@ use serde_json::json;
 
 pub(crate) fn address(port: u16) -> String {
     format!("127.0.0.1:{port}")
-}
-
-/// A port of 127.0.0.1 nothing listens on now.
-pub(crate) fn free_port() -> DriverResult<u16> {
-    let l = std::net::TcpListener::bind("127.0.0.1:0")
-        .map_err(|e| DriverError::Capacity(format!("no free port on 127.0.0.1: {e}")))?;
-    Ok(l.local_addr().map_err(|e| DriverError::Capacity(e.to_string()))?.port())
 }
 
 impl QemuDriver {
@@ -108,7 +101,8 @@ impl QemuDriver {
                 "zone": ip.zone,
                 "address": address(ip.port),
                 "attached_to": ip.attached_to,
-                "forwards_to_port": 22,
+                // Guest TCP port → port of 127.0.0.1.
+                "forwards": ip.forwards,
             }),
         )
     }
@@ -166,8 +160,8 @@ impl QemuDriver {
         layout.save(ResourceKind::Vm, vm_id, &rec)
     }
 
-    /// Binds or unbinds the IP's port forward (when the VM's security groups allow port
-    /// 22 from it), on the running process too.
+    /// Binds or unbinds the IP's port forwards (the ports the VM's security groups open),
+    /// on the running process too.
     pub(crate) async fn set_ip(&self, ip_id: &str, vm_id: &str, attach: bool) -> DriverResult<()> {
         let layout = self.layout();
         let _vm = self.lock_vm(vm_id).await;
@@ -180,10 +174,7 @@ impl QemuDriver {
             (true, None, Some(other)) => return Err(conflict(format!("vm {vm_id} already has public IP {other}"))),
             (false, _, _) => return Err(conflict(format!("public IP {ip_id} is not attached to {vm_id}"))),
         }
-        let files = VmFiles::new(&layout, vm_id);
-        if files.pid().is_some() {
-            vm::set_forward(&files, ip.port, attach && self.policy(&rec)?.ssh_forward).await?;
-        }
+        self.apply_forwards(&rec, &mut ip, attach).await?;
         ip.attached_to = attach.then(|| vm_id.to_string());
         rec.public_ip = attach.then(|| ip_id.to_string());
         layout.save(ResourceKind::PublicIp, ip_id, &ip)?;

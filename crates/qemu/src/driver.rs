@@ -1,6 +1,5 @@
 //! The [`Driver`] trait over QEMU processes and the records in the connection directory.
 
-use crate::attachments::free_port;
 use crate::disks;
 use crate::files::{DiskRecord, IpRecord, VmRecord};
 use crate::vm::{HOTPLUG_PORTS, VmFiles};
@@ -98,9 +97,11 @@ impl Driver for QemuDriver {
                 "accel": self.accel.as_str(),
                 "images_dir": self.settings.images_dir,
                 "images": crate::images(&self.settings.images_dir),
-                "public_ips": "ports of 127.0.0.1 forwarded to the guest's port 22",
+                "public_ips": "ports of 127.0.0.1 forwarded to the guest's TCP ports its security groups open \
+                               (at most 32; port 22 from the IP's address)",
                 "hotplug_ports": HOTPLUG_PORTS,
-                "security_groups": "inbound: the port 22 forward; outbound: all (restrict=off) or nothing",
+                "security_groups": "inbound: the public IP's forwards of single TCP ports and ranges of at most 32; \
+                                    outbound: all (restrict=off) or nothing",
                 "snapshots": "standalone qcow2 copies: qemu-img convert of a disk no running VM has open, \
                               a QMP blockdev-backup (sync=full, crash-consistent, the guest keeps running) \
                               of a running VM's disk; disks from a snapshot are overlays of it",
@@ -120,7 +121,8 @@ impl Driver for QemuDriver {
                     name,
                     tag,
                     zone,
-                    port: free_port()?,
+                    port: Self::fresh_port(&mut self.held_ports())?,
+                    forwards: Default::default(),
                     attached_to: None,
                     created_ms: now_ms(),
                 };

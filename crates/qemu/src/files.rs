@@ -3,6 +3,7 @@
 
 use gureum_driver::{DiskSource, DriverError, DriverResult, ProviderStatus, ResourceKind, RuleSpec, VmSpec};
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// What the user last asked of a VM's power; with the process's liveness it gives the
@@ -105,7 +106,7 @@ pub(crate) struct SnapshotRecord {
     pub created_ms: u64,
 }
 
-/// A security group: its rules decide a VM's port 22 forward and outbound access.
+/// A security group: its rules decide a VM's port forwards and outbound access.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct SgRecord {
     pub id: String,
@@ -115,14 +116,22 @@ pub(crate) struct SgRecord {
     pub created_ms: u64,
 }
 
+/// Guest TCP port → the port of 127.0.0.1 forwarded to it.
+pub(crate) type Forwards = BTreeMap<u16, u16>;
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct IpRecord {
     pub id: String,
     pub name: String,
     pub tag: String,
     pub zone: String,
-    /// The host port on 127.0.0.1 forwarded to the guest's port 22.
+    /// The IP's own port on 127.0.0.1 (its address), the one forwarded to the guest's
+    /// port 22.
     pub port: u16,
+    /// What the IP forwards while its VM runs: guest TCP port → port on 127.0.0.1, one
+    /// per port the VM's security groups open (port 22's is `port`); empty when detached.
+    #[serde(default)]
+    pub forwards: Forwards,
     pub attached_to: Option<String>,
     pub created_ms: u64,
 }

@@ -3,8 +3,9 @@
 //! Everything lives under the connection's directory, so a restarted gureum finds its
 //! VMs again: `vms/<id>/` holds a VM's record (`vm.json`), serial log, QMP socket and
 //! pidfile; `disks/<id>.qcow2` are disks (a root disk is an overlay on its image);
-//! `ips/<id>.json` are "public IPs", which on one host are forwards from a port of
-//! 127.0.0.1 to the guest's port 22; `images/<id>.qcow2` are my-images, flattened
+//! `ips/<id>.json` are "public IPs", which on one host are forwards from ports of
+//! 127.0.0.1 to the guest's TCP ports its security groups open (port 22 from the IP's
+//! own port); `images/<id>.qcow2` are my-images, flattened
 //! copies of root disks; `snapshots/<id>.qcow2` are snapshots, standalone copies of
 //! disks; `sgs/<id>.json` are security groups and their rules. A VM's process is alive
 //! when its pidfile names a process started with that pidfile; a VM meant to run whose
@@ -20,6 +21,7 @@ mod driver;
 mod factory;
 mod files;
 mod firewall;
+mod forwards;
 mod lifecycle;
 mod my_images;
 mod qmp;

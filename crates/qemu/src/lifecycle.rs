@@ -78,13 +78,19 @@ impl QemuDriver {
             rec.data_disks.iter().map(|d| Disk { id: &d.disk, path: layout.disk_image(&d.disk), port: Some(d.port) });
         let disks = std::iter::once(root).chain(data).collect();
         let policy = self.policy(rec)?;
-        let forward_port = match &rec.public_ip {
-            Some(ip) if policy.ssh_forward => Some(layout.load::<IpRecord>(ResourceKind::PublicIp, ip)?.port),
-            _ => None,
+        let forwards = match &rec.public_ip {
+            Some(id) => {
+                // The rules may have changed while the VM was stopped.
+                let mut ip: IpRecord = layout.load(ResourceKind::PublicIp, id)?;
+                self.apply_forwards(rec, &mut ip, true).await?;
+                layout.save(ResourceKind::PublicIp, id, &ip)?;
+                ip.forwards
+            }
+            None => Default::default(),
         };
         let files = VmFiles::new(&layout, &rec.id);
         let restrict = !policy.outbound;
-        vm::launch(rec, &files, Launch { image: &image, disks, forward_port, restrict, accel: self.accel }).await
+        vm::launch(rec, &files, Launch { image: &image, disks, forwards, restrict, accel: self.accel }).await
     }
 
     /// The VM's status from its record and process. Only reads: ending a process whose
@@ -236,7 +242,9 @@ impl QemuDriver {
         if let Some(ip) = &rec.public_ip
             && let Ok(mut r) = layout.load::<IpRecord>(ResourceKind::PublicIp, ip)
         {
+            // The forwards ended with the process.
             r.attached_to = None;
+            r.forwards.clear();
             layout.save(ResourceKind::PublicIp, ip, &r)?;
         }
         std::fs::remove_dir_all(&files.dir).map_err(|e| io_error(&files.dir, e))?;

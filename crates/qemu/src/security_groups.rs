@@ -4,7 +4,6 @@
 use crate::driver::{conflict, new_id, view};
 use crate::files::{IpRecord, SgRecord, VmRecord, io_error};
 use crate::firewall::{self, Policy};
-use crate::vm::{self, VmFiles};
 use crate::{QemuDriver, now_ms};
 use gureum_driver::{DriverError, DriverResult, ProviderResource, ProviderStatus, ResourceKind, RuleOutcome, RuleSpec};
 use serde_json::json;
@@ -30,7 +29,8 @@ impl QemuDriver {
         Ok(Policy::of(groups.iter().flat_map(|g| &g.rules)))
     }
 
-    /// Replaces a group's rules and makes the forwards of its running VMs follow them.
+    /// Replaces a group's rules and makes the forwards of its VMs' public IPs follow them
+    /// (a stopped VM's are recorded, to listen when it starts).
     pub(crate) async fn set_rules(&self, sg_id: &str, rules: &[RuleSpec]) -> DriverResult<Vec<RuleOutcome>> {
         let layout = self.layout();
         let mut sg: SgRecord = layout.load(ResourceKind::SecurityGroup, sg_id)?;
@@ -39,13 +39,13 @@ impl QemuDriver {
         for vm in layout.ids(ResourceKind::Vm) {
             let _vm = self.lock_vm(&vm).await;
             let rec: VmRecord = layout.load(ResourceKind::Vm, &vm)?;
-            let files = VmFiles::new(&layout, &vm);
-            if !rec.spec.security_groups.iter().any(|g| g == sg_id) || files.pid().is_none() {
+            if !rec.spec.security_groups.iter().any(|g| g == sg_id) {
                 continue;
             }
-            if let Some(ip) = &rec.public_ip {
-                let port = layout.load::<IpRecord>(ResourceKind::PublicIp, ip)?.port;
-                vm::set_forward(&files, port, self.policy(&rec)?.ssh_forward).await?;
+            if let Some(id) = &rec.public_ip {
+                let mut ip: IpRecord = layout.load(ResourceKind::PublicIp, id)?;
+                self.apply_forwards(&rec, &mut ip, true).await?;
+                layout.save(ResourceKind::PublicIp, id, &ip)?;
             }
         }
         Ok(firewall::outcomes(rules))

@@ -1,6 +1,6 @@
 //! A VM's QEMU process: its command line, liveness, readiness and end.
 
-use crate::files::{Layout, VmRecord, io_error};
+use crate::files::{Forwards, Layout, VmRecord, io_error};
 use crate::{Accel, QEMU_SYSTEM, READY_MARKER, qmp};
 use gureum_driver::{DriverError, DriverResult};
 use serde_json::{Value, json};
@@ -124,7 +124,8 @@ pub(crate) struct Launch<'a> {
     pub image: &'a ImageFiles,
     /// The root disk first.
     pub disks: Vec<Disk<'a>>,
-    pub forward_port: Option<u16>,
+    /// The public IP's forwards, if it has one.
+    pub forwards: Forwards,
     /// Cut the guest off from the outside (no outbound rule allows it).
     pub restrict: bool,
     pub accel: Accel,
@@ -154,10 +155,12 @@ fn guest_args(vcpus: i64, memory_mib: i64, launch: &Launch<'_>) -> Vec<String> {
         "-append".into(),
         "console=ttyS0 panic=-1".into(),
         "-netdev".into(),
-        match launch.forward_port {
-            Some(port) => format!("user,id=net0,restrict={},hostfwd={}-:22", on_off(launch.restrict), forward(port)),
-            None => format!("user,id=net0,restrict={}", on_off(launch.restrict)),
-        },
+        launch
+            .forwards
+            .iter()
+            .fold(format!("user,id=net0,restrict={}", on_off(launch.restrict)), |netdev, (guest, host)| {
+                format!("{netdev},hostfwd={}-:{guest}", forward(*host))
+            }),
         "-device".into(),
         "virtio-net-pci,netdev=net0".into(),
     ];
@@ -217,7 +220,7 @@ pub fn bare_command(
     std::fs::write(&hostname_file, hostname)?;
     let root = Disk { id: "root", path: disk.to_path_buf(), port: None };
     let accel = if crate::hardware_kvm() { Accel::Kvm } else { Accel::Tcg };
-    let launch = Launch { image, disks: vec![root], forward_port: None, restrict: true, accel };
+    let launch = Launch { image, disks: vec![root], forwards: Forwards::new(), restrict: true, accel };
     let mut args = guest_args(vcpus, memory_mib, &launch);
     args.extend(["-serial".into(), "stdio".into(), "-fw_cfg".into()]);
     args.push(format!("name=opt/gureum/hostname,file={}", opt(&hostname_file)));
@@ -286,23 +289,36 @@ fn forward(port: u16) -> String {
     format!("tcp:127.0.0.1:{port}")
 }
 
-/// Makes the running VM's forward from `port` to its port 22 exist or not, as `wanted`
-/// says; what is already so is left alone.
-pub(crate) async fn set_forward(files: &VmFiles, port: u16, wanted: bool) -> DriverResult<()> {
-    let rule = forward(port);
-    // `info usernet` lists forwards as "TCP[HOST_FORWARD] <fd> 127.0.0.1 <port> …".
+/// Makes the running VM's forwards exactly `wanted`: the ones no longer wanted are
+/// removed, new ones added, the rest left alone (their connections go on).
+pub(crate) async fn set_forwards(files: &VmFiles, wanted: &Forwards) -> DriverResult<()> {
+    // `info usernet` lists forwards as
+    // "TCP[HOST_FORWARD] <fd> 127.0.0.1 <host port> 10.0.2.15 <guest port> …".
     let table = qmp::human(&files.qmp(), "info usernet").await?;
-    let exists = table.lines().any(|l| {
-        let words: Vec<&str> = l.split_whitespace().collect();
-        words.first() == Some(&"TCP[HOST_FORWARD]") && words.get(3) == Some(&port.to_string().as_str())
-    });
-    let command = match (wanted, exists) {
-        (true, false) => format!("hostfwd_add net0 {rule}-:22"),
-        (false, true) => format!("hostfwd_remove net0 {rule}"),
-        _ => return Ok(()),
-    };
+    let existing: Vec<(u16, u16)> = table
+        .lines()
+        .filter_map(|l| {
+            let words: Vec<&str> = l.split_whitespace().collect();
+            if words.first() != Some(&"TCP[HOST_FORWARD]") {
+                return None;
+            }
+            Some((words.get(3)?.parse().ok()?, words.get(5)?.parse().ok()?))
+        })
+        .collect();
+    let wanted: Vec<(u16, u16)> = wanted.iter().map(|(guest, host)| (*host, *guest)).collect();
+    for (host, _) in existing.iter().filter(|f| !wanted.contains(f)) {
+        monitor(files, &format!("hostfwd_remove net0 {}", forward(*host))).await?;
+    }
+    for (host, guest) in wanted.iter().filter(|f| !existing.contains(f)) {
+        monitor(files, &format!("hostfwd_add net0 {}-:{guest}", forward(*host))).await?;
+    }
+    Ok(())
+}
+
+/// A monitor command that changes a forward.
+async fn monitor(files: &VmFiles, command: &str) -> DriverResult<()> {
     // hostfwd_add is silent when it works; hostfwd_remove says "… removed".
-    let said = qmp::human(&files.qmp(), &command).await?;
+    let said = qmp::human(&files.qmp(), command).await?;
     if !(said.is_empty() || said.ends_with("removed")) {
         return Err(DriverError::Provider { code: "monitor".into(), message: format!("{command}: {said}") });
     }

@@ -4,6 +4,7 @@
 
 use crate::{Engine, Error, OpContext, Result};
 use gureum_api_types::{InstanceCreate, SecurityGroupCreate, SecurityGroupRuleCreate, VolumeCreate};
+use gureum_driver::ResourceKind;
 use gureum_model::instance::InstanceState;
 use gureum_model::provisioning::StackResourceKind;
 use gureum_model::provisioning::template::RuleDoc;
@@ -215,11 +216,28 @@ impl Engine {
     }
 
     /// Where an instance is reached on `port`: its public IP's address, else its private
-    /// address.
+    /// address. On QEMU a public IP is ports of 127.0.0.1, one forwarded to each guest
+    /// port its security groups open: there it is the port the IP shows it forwards to
+    /// `port` (read from the provider, which allocates them).
     pub(crate) async fn child_address(&self, id: Uuid, port: u16) -> Result<(String, u16)> {
         let inst =
             self.store().get_by_id::<InstanceRecord>(id).await?.ok_or_else(|| Error::not_found("instance", id))?;
         let ip = self.store().list_all::<PublicIpRecord>(&[("instance_id", id.into())]).await?.into_iter().next();
-        Ok((ip.and_then(|i| i.address).or(inst.private_ip).unwrap_or_default(), port))
+        let cloud = self.instance_cloud(inst.connection_id, id).await?;
+        let Some(provider_id) =
+            ip.as_ref().and_then(|i| i.provider_id.as_ref()).filter(|_| cloud.info().driver == "qemu")
+        else {
+            return Ok((ip.and_then(|i| i.address).or(inst.private_ip).unwrap_or_default(), port));
+        };
+        let view = cloud.get(ResourceKind::PublicIp, provider_id).await?;
+        let forwarded = view.attrs.get("forwards").and_then(|f| f.get(port.to_string())).and_then(|p| p.as_u64());
+        match forwarded.and_then(|p| u16::try_from(p).ok()) {
+            Some(host) => Ok(("127.0.0.1".into(), host)),
+            None => Err(Error::Conflict(format!(
+                "the public IP of instance {} forwards nothing to its port {port} (no security group rule \
+                 lets TCP port {port} in from 127.0.0.1)",
+                inst.name
+            ))),
+        }
     }
 }

@@ -29,20 +29,24 @@ pub(crate) async fn wait(run: &StackRun) -> Result<(), String> {
     let deadline = tokio::time::Instant::now() + run.engine.config().wait_timeout;
     for r in rows.iter().filter(|r| r.kind == StackResourceKind::Instance && r.resource == http.resource) {
         let id = r.resource_id.ok_or_else(|| format!("{} was never made", r.name))?;
-        let (address, port) = run.engine.child_address(id, http.port).await.map_err(|e| e.to_string())?;
         loop {
-            match get_status(&address, port, &http.path).await {
-                Ok(status) if (200..300).contains(&status) => break,
-                outcome if tokio::time::Instant::now() > deadline => {
-                    return Err(format!(
-                        "{} did not answer http://{address}:{port}{} within {:?} (last: {outcome:?})",
-                        r.name,
-                        http.path,
-                        run.engine.config().wait_timeout
-                    ));
-                }
-                _ => tokio::time::sleep(POLL * 5).await,
+            // Asked again each time: a forward may appear only once the rules reach the VM.
+            let outcome = match run.engine.child_address(id, http.port).await {
+                Ok((address, port)) => match get_status(&address, port, &http.path).await {
+                    Ok(status) if (200..300).contains(&status) => break,
+                    outcome => format!("http://{address}:{port}{}: {outcome:?}", http.path),
+                },
+                Err(e) => e.to_string(),
+            };
+            if tokio::time::Instant::now() > deadline {
+                return Err(format!(
+                    "{} did not answer on port {} within {:?} (last: {outcome})",
+                    r.name,
+                    http.port,
+                    run.engine.config().wait_timeout
+                ));
             }
+            tokio::time::sleep(POLL * 5).await;
         }
     }
     Ok(())

@@ -12,3 +12,4 @@ mod nodes;
 mod qemu;
 mod qemu_restart;
 mod stack_crash;
+mod static_website;

@@ -13,7 +13,7 @@ use support::{Client, QemuHost, Server, banner, eventually};
 const P: &str = "vms";
 
 /// The pids of the QEMU processes under the server's data directory that are alive.
-fn qemu_processes(data_dir: &Path) -> Vec<u32> {
+pub(crate) fn qemu_processes(data_dir: &Path) -> Vec<u32> {
     let mut pids = vec![];
     for conn in std::fs::read_dir(data_dir.join("qemu")).into_iter().flatten().flatten() {
         for vm in std::fs::read_dir(conn.path().join("vms")).into_iter().flatten().flatten() {
@@ -29,7 +29,7 @@ fn qemu_processes(data_dir: &Path) -> Vec<u32> {
 
 /// Files the driver keeps (VM directories, disks, port forwards, images, snapshots), by
 /// connection.
-fn provider_files(data_dir: &Path) -> Vec<PathBuf> {
+pub(crate) fn provider_files(data_dir: &Path) -> Vec<PathBuf> {
     let mut files = vec![];
     for conn in std::fs::read_dir(data_dir.join("qemu")).into_iter().flatten().flatten() {
         for sub in ["vms", "disks", "ips", "images", "snapshots"] {
@@ -150,7 +150,7 @@ async fn a_tiny_linux_vm_follows_every_lifecycle_action() {
     assert_eq!(rule(&ssh["id"])["applied"], true, "{sg}");
     let dns = rule(&dns["id"]);
     assert_eq!(dns["applied"], false, "{sg}");
-    assert!(dns["note"].as_str().unwrap().contains("only on port 22"), "the note says why: {dns}");
+    assert!(dns["note"].as_str().unwrap().contains("TCP ports only"), "the note says why: {dns}");
     assert_eq!(banner(&address).as_deref(), Some("SSH-2.0-tiny-linux web"), "the forward reaches the guest's port 22");
 
     // A volume hot-plugged, grown and unplugged while the guest runs.

@@ -3,6 +3,7 @@
 
 mod common;
 
+mod forwards;
 mod reattach;
 mod snapshots;
 mod transfer;
