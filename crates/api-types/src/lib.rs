@@ -26,6 +26,7 @@ pub use gureum_model::instance::{InstanceAction, InstanceState};
 pub use gureum_model::network::{Direction, Protocol};
 pub use gureum_model::node::NodeState;
 pub use gureum_model::operation::{OperationStatus, StepStatus};
+pub use gureum_model::pool::PoolPurpose;
 pub use gureum_model::provisioning::{
     HistoryType, OnFailure, ProvisioningAction, ProvisioningState, StackResourceKind, StackResourceState,
 };

@@ -1,5 +1,6 @@
 use crate::Links;
 use gureum_model::node::NodeState;
+use gureum_model::pool::PoolPurpose;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -22,6 +23,11 @@ pub struct Pool {
     pub cpu_overcommit: f64,
     pub memory_overcommit: f64,
     pub disk_overcommit: f64,
+    /// `general` (instances are placed here), `template` or `persistent`.
+    pub purpose: PoolPurpose,
+    /// Systems placed in the pool are named `<name_prefix>-0001.<domain>` in sequence.
+    pub name_prefix: String,
+    pub domain: String,
     pub nodes: usize,
     pub created_at: String,
     pub links: Links,
@@ -33,8 +39,17 @@ pub struct PoolCreate {
     /// 1–63 characters: a letter, then letters, digits, `-`, `_` or `.` (not shaped like a UUID).
     #[schema(pattern = "^[A-Za-z][A-Za-z0-9._-]*$", min_length = 1, max_length = 63)]
     pub name: String,
-    /// Connection name or id; a connection has at most one pool.
+    /// Connection name or id; a connection has at most one `general` pool.
     pub connection: String,
+    /// `general` (default), `template` or `persistent`.
+    #[serde(default)]
+    pub purpose: Option<PoolPurpose>,
+    /// Default `kvm`: 1–50 lowercase letters, digits and '-', starting with a letter.
+    #[serde(default)]
+    pub name_prefix: Option<String>,
+    /// Default `gureum.internal`.
+    #[serde(default)]
+    pub domain: Option<String>,
     /// Default 4.0.
     #[serde(default)]
     pub cpu_overcommit: Option<f64>,

@@ -24,6 +24,15 @@ pub enum PoolCmd {
         /// [default: 1.0]
         #[arg(long)]
         disk_overcommit: Option<f64>,
+        /// general (instances are placed here), template or persistent [default: general]
+        #[arg(long)]
+        purpose: Option<String>,
+        /// Systems in the pool are named <prefix>-0001.<domain> [default: kvm]
+        #[arg(long)]
+        name_prefix: Option<String>,
+        /// [default: gureum.internal]
+        #[arg(long)]
+        domain: Option<String>,
     },
     /// Show a pool
     Show { pool: String },
@@ -95,8 +104,32 @@ pub async fn pool(ctx: &Ctx, cmd: PoolCmd) -> anyhow::Result<()> {
     let c = &ctx.client;
     match cmd {
         PoolCmd::List => print_list(ctx.output, &c.pool_list().await?),
-        PoolCmd::Create { name, connection, cpu_overcommit, memory_overcommit, disk_overcommit } => {
-            let req = PoolCreate { name, connection, cpu_overcommit, memory_overcommit, disk_overcommit };
+        PoolCmd::Create {
+            name,
+            connection,
+            cpu_overcommit,
+            memory_overcommit,
+            disk_overcommit,
+            purpose,
+            name_prefix,
+            domain,
+        } => {
+            let purpose = match purpose.as_deref() {
+                None => None,
+                Some(p) => Some(PoolPurpose::parse(p).ok_or_else(|| {
+                    anyhow::anyhow!("--purpose must be one of {}, got {p:?}", PoolPurpose::spellings())
+                })?),
+            };
+            let req = PoolCreate {
+                name,
+                connection,
+                cpu_overcommit,
+                memory_overcommit,
+                disk_overcommit,
+                purpose,
+                name_prefix,
+                domain,
+            };
             ctx.print(&c.pool_create(&req).await?);
         }
         PoolCmd::Show { pool } => ctx.print(&c.pool_get(&pool).await?),

@@ -113,6 +113,10 @@ impl Engine {
                     generation: 1,
                     created_at: t,
                     updated_at: t,
+                    purpose: gureum_model::pool::PoolPurpose::General,
+                    name_prefix: gureum_model::pool::DEFAULT_NAME_PREFIX.into(),
+                    domain: gureum_model::pool::DEFAULT_DOMAIN.into(),
+                    next_name: 1,
                 };
                 self.store().write(pool.insert()).await?;
                 pool

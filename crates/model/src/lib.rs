@@ -12,6 +12,7 @@ pub mod name;
 pub mod network;
 pub mod node;
 pub mod operation;
+pub mod pool;
 pub mod provisioning;
 pub mod public_ip;
 pub mod state;

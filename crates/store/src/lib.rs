@@ -63,6 +63,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (5, "workflow_definitions", include_str!("../migrations/0005_workflow_definitions.sql")),
     (6, "instance_provider_views", include_str!("../migrations/0006_instance_provider_views.sql")),
     (7, "provisioning", include_str!("../migrations/0007_provisioning.sql")),
+    (8, "pool_purposes", include_str!("../migrations/0008_pool_purposes.sql")),
 ];
 
 /// Microseconds since the Unix epoch.

@@ -19,6 +19,12 @@ record! {
         pub generation: i64,
         pub created_at: i64,
         pub updated_at: i64,
+        pub purpose: gureum_model::pool::PoolPurpose,
+        /// Systems placed in the pool are named `<name_prefix>-0001.<domain>`, …
+        pub name_prefix: String,
+        pub domain: String,
+        /// The number the next system name takes; it only grows.
+        pub next_name: i64,
     }
 }
 

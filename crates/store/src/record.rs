@@ -110,7 +110,8 @@ spelled_columns!(
     gureum_model::provisioning::StackResourceState,
     gureum_model::provisioning::StackResourceKind,
     gureum_model::provisioning::HistoryType,
-    gureum_model::provisioning::OnFailure
+    gureum_model::provisioning::OnFailure,
+    gureum_model::pool::PoolPurpose
 );
 
 /// A table row.

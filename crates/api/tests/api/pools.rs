@@ -202,3 +202,34 @@ async fn an_agent_joins_once_with_its_token_and_heartbeats_with_its_secret() {
     let wrong = json!({"secret": "gns_wrong", "capacity": cap});
     assert_eq!(anon.send(Method::POST, "/v1/nodes/heartbeat", Some(&wrong)).await.status, 401);
 }
+
+#[tokio::test]
+async fn a_connection_has_one_general_pool_and_any_number_of_template_and_persistent_ones() {
+    let (_api, c) = world(4).await;
+    let general = c.get("/v1/pools/fp").await;
+    assert_eq!(
+        (general["purpose"].as_str(), general["name_prefix"].as_str()),
+        (Some("general"), Some("kvm")),
+        "{general}"
+    );
+    let r = c.send(Method::POST, "/v1/pools", Some(&json!({"name": "fp2", "connection": FAST}))).await;
+    assert_eq!(r.status, 409, "a second general pool: {}", r.text);
+    for (name, purpose) in [("tpl", "template"), ("pvm", "persistent"), ("pvm2", "persistent")] {
+        let body =
+            json!({"name": name, "connection": FAST, "purpose": purpose, "name_prefix": "vm", "domain": "example.net"});
+        let p = c.expect(201, Method::POST, "/v1/pools", Some(body)).await;
+        assert_eq!((p["purpose"].as_str(), p["domain"].as_str()), (Some(purpose), Some("example.net")), "{p}");
+    }
+    for (field, body) in [
+        ("name_prefix", json!({"name": "x1", "connection": FAST, "purpose": "template", "name_prefix": "Kvm"})),
+        ("domain", json!({"name": "x2", "connection": FAST, "purpose": "template", "domain": "bad..net"})),
+        ("purpose", json!({"name": "x3", "connection": FAST, "purpose": "gpu"})),
+    ] {
+        let r = c.send(Method::POST, "/v1/pools", Some(&body)).await;
+        assert_eq!(r.status, 400, "{field}: {}", r.text);
+        assert!(r.error()["message"].as_str().unwrap().starts_with(field), "{field}: {}", r.text);
+    }
+    // Instances are still placed on the general pool's node.
+    let a = c.create("p", &format!("{P}/instances"), create_body("a")).await;
+    assert_eq!(a["node"], "n1", "{a}");
+}

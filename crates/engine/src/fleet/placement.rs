@@ -61,8 +61,11 @@ fn describe_need(need: Resources, short: &[Resources]) -> String {
 }
 
 impl Engine {
+    /// The connection's general pool: where its instances are placed.
     pub(crate) async fn pool_of_connection(&self, connection_id: Uuid) -> Result<Option<PoolRecord>> {
-        Ok(self.store().list_all::<PoolRecord>(&[("connection_id", connection_id.into())]).await?.pop())
+        let general = gureum_model::pool::PoolPurpose::General.as_str();
+        let filter = [("connection_id", connection_id.into()), ("purpose", general.into())];
+        Ok(self.store().list_all::<PoolRecord>(&filter).await?.pop())
     }
 
     pub(crate) fn node_state(&self, n: &NodeRecord, at: i64) -> NodeState {

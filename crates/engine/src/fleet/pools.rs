@@ -12,6 +12,7 @@ use gureum_api_types::{
     PoolUpdate,
 };
 use gureum_model::Name;
+use gureum_model::pool::{self, PoolPurpose};
 use gureum_store::{
     Batch, ConnectionRecord, JoinTokenRecord, Key, NodeRecord, PoolRecord, Record, Resources, Store, Update, Val,
     new_id, now,
@@ -66,6 +67,9 @@ impl Engine {
             cpu_overcommit: p.cpu_overcommit,
             memory_overcommit: p.memory_overcommit,
             disk_overcommit: p.disk_overcommit,
+            purpose: p.purpose,
+            name_prefix: p.name_prefix,
+            domain: p.domain,
             nodes,
         })
     }
@@ -120,7 +124,7 @@ impl Engine {
         let rec = self.new_pool(&req).await?;
         self.store().write(rec.insert()).await.map_err(crate::error::on_unique(|| {
             Error::Conflict(format!(
-                "a pool named {} or a pool of connection {} already exists",
+                "a pool named {} or a general pool of connection {} already exists",
                 req.name, req.connection
             ))
         }))?;
@@ -146,6 +150,13 @@ impl Engine {
             generation: 1,
             created_at: t,
             updated_at: t,
+            purpose: req.purpose.unwrap_or(PoolPurpose::General),
+            name_prefix: pool::name_prefix(
+                "name_prefix",
+                req.name_prefix.as_deref().unwrap_or(pool::DEFAULT_NAME_PREFIX),
+            )?,
+            domain: pool::domain("domain", req.domain.as_deref().unwrap_or(pool::DEFAULT_DOMAIN))?,
+            next_name: 1,
         })
     }
 
