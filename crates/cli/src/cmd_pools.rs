@@ -2,6 +2,7 @@
 
 use crate::ctx::Ctx;
 use crate::output::{Output, print_list};
+use crate::spelled;
 use clap::Subcommand;
 use gureum_api_types::*;
 
@@ -9,31 +10,8 @@ use gureum_api_types::*;
 pub enum PoolCmd {
     /// Pools and their connections
     List,
-    /// Make a pool of a connection's hosts (one pool per connection)
-    Create {
-        name: String,
-        /// The connection whose instances go to this pool's nodes
-        #[arg(long)]
-        connection: String,
-        /// Allocatable vCPUs per physical one [default: 4.0]
-        #[arg(long)]
-        cpu_overcommit: Option<f64>,
-        /// [default: 1.0]
-        #[arg(long)]
-        memory_overcommit: Option<f64>,
-        /// [default: 1.0]
-        #[arg(long)]
-        disk_overcommit: Option<f64>,
-        /// general (instances are placed here), template or persistent [default: general]
-        #[arg(long)]
-        purpose: Option<String>,
-        /// Systems in the pool are named <prefix>-0001.<domain> [default: kvm]
-        #[arg(long)]
-        name_prefix: Option<String>,
-        /// [default: gureum.internal]
-        #[arg(long)]
-        domain: Option<String>,
-    },
+    /// Make a pool of a connection's hosts (one general pool per connection)
+    Create(PoolCreateArgs),
     /// Show a pool
     Show { pool: String },
     /// Change a pool's overcommit ratios
@@ -100,38 +78,52 @@ pub enum NodeCmd {
     },
 }
 
+#[derive(clap::Args, Debug)]
+pub struct PoolCreateArgs {
+    name: String,
+    /// The connection whose instances go to this pool's nodes
+    #[arg(long)]
+    connection: String,
+    /// Allocatable vCPUs per physical one [default: 4.0]
+    #[arg(long)]
+    cpu_overcommit: Option<f64>,
+    /// [default: 1.0]
+    #[arg(long)]
+    memory_overcommit: Option<f64>,
+    /// [default: 1.0]
+    #[arg(long)]
+    disk_overcommit: Option<f64>,
+    /// general (instances are placed here), template or persistent [default: general]
+    #[arg(long, value_parser = spelled::<PoolPurpose>)]
+    purpose: Option<PoolPurpose>,
+    /// Systems in the pool are named <prefix>-0001.<domain> [default: kvm]
+    #[arg(long)]
+    name_prefix: Option<String>,
+    /// [default: gureum.internal]
+    #[arg(long)]
+    domain: Option<String>,
+}
+
+impl From<PoolCreateArgs> for PoolCreate {
+    fn from(a: PoolCreateArgs) -> Self {
+        PoolCreate {
+            name: a.name,
+            connection: a.connection,
+            cpu_overcommit: a.cpu_overcommit,
+            memory_overcommit: a.memory_overcommit,
+            disk_overcommit: a.disk_overcommit,
+            purpose: a.purpose,
+            name_prefix: a.name_prefix,
+            domain: a.domain,
+        }
+    }
+}
+
 pub async fn pool(ctx: &Ctx, cmd: PoolCmd) -> anyhow::Result<()> {
     let c = &ctx.client;
     match cmd {
         PoolCmd::List => print_list(ctx.output, &c.pool_list().await?),
-        PoolCmd::Create {
-            name,
-            connection,
-            cpu_overcommit,
-            memory_overcommit,
-            disk_overcommit,
-            purpose,
-            name_prefix,
-            domain,
-        } => {
-            let purpose = match purpose.as_deref() {
-                None => None,
-                Some(p) => Some(PoolPurpose::parse(p).ok_or_else(|| {
-                    anyhow::anyhow!("--purpose must be one of {}, got {p:?}", PoolPurpose::spellings())
-                })?),
-            };
-            let req = PoolCreate {
-                name,
-                connection,
-                cpu_overcommit,
-                memory_overcommit,
-                disk_overcommit,
-                purpose,
-                name_prefix,
-                domain,
-            };
-            ctx.print(&c.pool_create(&req).await?);
-        }
+        PoolCmd::Create(req) => ctx.print(&c.pool_create(&req.into()).await?),
         PoolCmd::Show { pool } => ctx.print(&c.pool_get(&pool).await?),
         PoolCmd::Update { pool, cpu_overcommit, memory_overcommit, disk_overcommit } => {
             let req = PoolUpdate { cpu_overcommit, memory_overcommit, disk_overcommit };

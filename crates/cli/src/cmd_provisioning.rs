@@ -2,7 +2,7 @@
 
 use crate::ctx::Ctx;
 use crate::output::{Output, Row, age, opt, print_list};
-use crate::{ListArgs, PageArgs, WaitArg, fetch_list};
+use crate::{ListArgs, PageArgs, WaitArg, fetch_list, spelled};
 use clap::Subcommand;
 use gureum_api_types::*;
 use std::collections::HashMap;
@@ -31,9 +31,9 @@ pub struct StackArgs {
     /// A parameter, `key=value` (a number or true/false is sent as such); repeatable
     #[arg(long = "param", value_name = "KEY=VALUE")]
     params: Vec<String>,
-    /// What a failure does with what was made
-    #[arg(long, value_parser = ["rollback", "keep"])]
-    on_failure: Option<String>,
+    /// What a failure does with what was made: rollback (default) or keep
+    #[arg(long, value_parser = spelled::<OnFailure>)]
+    on_failure: Option<OnFailure>,
 }
 
 impl StackArgs {
@@ -47,8 +47,12 @@ impl StackArgs {
                 .unwrap_or_else(|| serde_json::Value::from(v));
             parameters.insert(k.to_string(), value);
         }
-        let on_failure = self.on_failure.as_deref().and_then(OnFailure::parse);
-        Ok(ProvisioningCreate { name: self.name, template: self.template, parameters: parameters.into(), on_failure })
+        Ok(ProvisioningCreate {
+            name: self.name,
+            template: self.template,
+            parameters: parameters.into(),
+            on_failure: self.on_failure,
+        })
     }
 }
 
@@ -92,8 +96,8 @@ pub enum ProvisioningCmd {
         #[arg(long)]
         provisioning: Option<String>,
         /// Only events of this type (e.g. provisioning_failed)
-        #[arg(long = "type")]
-        event_type: Option<String>,
+        #[arg(long = "type", value_parser = spelled::<HistoryType>)]
+        event_type: Option<HistoryType>,
         #[command(flatten)]
         page: PageArgs,
     },
@@ -178,13 +182,6 @@ pub async fn provisioning(ctx: &Ctx, cmd: ProvisioningCmd) -> anyhow::Result<()>
             }
         }
         ProvisioningCmd::History { provisioning, event_type, page } => {
-            let event_type =
-                match event_type.as_deref() {
-                    None => None,
-                    Some(t) => Some(HistoryType::parse(t).ok_or_else(|| {
-                        anyhow::anyhow!("--type must be one of {}, got {t:?}", HistoryType::spellings())
-                    })?),
-                };
             let q = HistoryQuery { provisioning, event_type, limit: page.limit, cursor: page.cursor.clone() };
             let page = c.provisioning_history(p, &q).await?;
             print_list(ctx.output, &page.items);

@@ -6,7 +6,7 @@ use crate::support;
 
 use serde_json::{Value, json};
 use std::time::Duration;
-use support::{Client, Server, connection_body, eventually};
+use support::{Client, Server, assert_no_drift, connection_body, eventually};
 
 const INSTANCES: usize = 60;
 const PROJECT: &str = "crash";
@@ -26,13 +26,6 @@ async fn converged(c: &Client) -> Result<Vec<Value>, String> {
         .map(|i| format!("{}={}", i["name"], i["state"]))
         .collect();
     if busy.is_empty() { Ok(all) } else { Err(format!("{} busy: {}", busy.len(), busy.join(" "))) }
-}
-
-async fn assert_no_drift(c: &Client) -> Value {
-    let drift = c.get("/v1/connections/slow/drift").await;
-    assert_eq!(drift["only_in_provider"], json!([]), "provider resources gureum does not know: {drift}");
-    assert_eq!(drift["only_in_gureum"], json!([]), "records whose provider resource is gone: {drift}");
-    drift
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -78,7 +71,7 @@ async fn kill_9_during_creates_and_deletes_converges_without_drift() {
     assert!(all.len() >= accepted, "{} instances, {accepted} creates accepted", all.len());
     let active = all.iter().filter(|i| i["state"] == "Active").count();
     assert_eq!(active, all.len(), "resumed creates finish: {:?}", states(&all));
-    assert_no_drift(&c).await;
+    assert_no_drift(&c, "slow").await;
 
     // Now delete everything and kill the server in the middle of it.
     for i in &all {
@@ -118,7 +111,7 @@ async fn kill_9_during_creates_and_deletes_converges_without_drift() {
         if n == 0 { Ok(()) } else { Err(format!("{n} left")) }
     })
     .await;
-    let drift = assert_no_drift(&c).await;
+    let drift = assert_no_drift(&c, "slow").await;
     let vms = drift["mapped"].as_array().unwrap().iter().filter(|m| m["kind"] == "vm" || m["kind"] == "disk").count();
     assert_eq!(vms, 0, "no VM or disk may remain: {drift}");
     let volumes = c.list_all(&format!("/v1/projects/{PROJECT}/volumes")).await;

@@ -6,7 +6,7 @@ use crate::support;
 
 use serde_json::{Value, json};
 use std::time::Duration;
-use support::{Client, Server, connection_body, eventually};
+use support::{Client, Server, assert_no_drift, connection_body, eventually};
 
 const PROJECT: &str = "stacks";
 const P: &str = "/v1/projects/stacks";
@@ -31,13 +31,6 @@ async fn settled_in(c: &Client, want: &str) -> Value {
         }
     })
     .await
-}
-
-async fn assert_no_drift(c: &Client) -> Value {
-    let drift = c.get("/v1/connections/slow/drift").await;
-    assert_eq!(drift["only_in_provider"], json!([]), "provider resources gureum does not know: {drift}");
-    assert_eq!(drift["only_in_gureum"], json!([]), "records whose provider resource is gone: {drift}");
-    drift
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -69,7 +62,7 @@ async fn kill_9_during_provisioning_and_return_finishes_without_leak_or_duplicat
     assert_eq!(in_state(&s, "Ready"), NODES + 1, "{s}");
     let vms = c.list_all(&format!("{P}/instances")).await;
     assert_eq!(vms.len(), NODES, "one VM per node, none twice: {vms:?}");
-    let drift = assert_no_drift(&c).await;
+    let drift = assert_no_drift(&c, "slow").await;
     let at_provider = drift["mapped"].as_array().unwrap().iter().filter(|m| m["kind"] == "vm").count();
     assert_eq!(at_provider, NODES, "one VM per node at the provider: {drift}");
 
@@ -89,7 +82,7 @@ async fn kill_9_during_provisioning_and_return_finishes_without_leak_or_duplicat
     assert!(c.list_all(&format!("{P}/volumes")).await.is_empty(), "no disk left");
     let groups = c.list_all(&format!("{P}/security-groups")).await;
     assert_eq!(groups.len(), 1, "only the project's own group is left: {groups:?}");
-    let drift = assert_no_drift(&c).await;
+    let drift = assert_no_drift(&c, "slow").await;
     let left = drift["mapped"]
         .as_array()
         .unwrap()

@@ -191,6 +191,15 @@ pub async fn eventually<T>(timeout: Duration, what: &str, mut check: impl AsyncF
     }
 }
 
+/// The connection's drift view, asserted empty: gureum and the provider agree on every
+/// resource.
+pub async fn assert_no_drift(c: &Client, connection: &str) -> Value {
+    let drift = c.get(&format!("/v1/connections/{connection}/drift")).await;
+    assert_eq!(drift["only_in_provider"], json!([]), "provider resources gureum does not know: {drift}");
+    assert_eq!(drift["only_in_gureum"], json!([]), "records whose provider resource is gone: {drift}");
+    drift
+}
+
 pub fn connection_body(name: &str, settings: Value) -> Value {
     json!({ "name": name, "driver": "sim", "settings": settings })
 }
