@@ -6,6 +6,7 @@
 mod cmd_catalog;
 mod cmd_compute;
 mod cmd_iam;
+mod cmd_lean;
 mod cmd_network;
 mod cmd_ops;
 mod cmd_pools;
@@ -26,6 +27,7 @@ use std::io::{BufRead, IsTerminal};
 pub use cmd_catalog::{ImageCmd, InstanceTypeCmd};
 pub use cmd_compute::{InstanceCmd, KeyPairCmd};
 pub use cmd_iam::{MemberCmd, ProjectCmd, TokenCmd, UserCmd};
+pub use cmd_lean::{SoftwareStackCmd, VmProfileCmd};
 pub use cmd_network::{PublicIpCmd, SecurityGroupCmd, SubnetCmd, VpcCmd};
 pub use cmd_ops::{ConnectionCmd, OperationCmd, UsageArgs};
 pub use cmd_pools::{NodeCmd, PoolCmd};
@@ -124,6 +126,12 @@ pub enum Command {
     /// Stacks provisioned from library templates, and their history
     #[command(subcommand)]
     Provisioning(ProvisioningCmd),
+    /// VM profiles: machines described once (lean provisioning; system administrators write)
+    #[command(subcommand)]
+    VmProfile(VmProfileCmd),
+    /// Software stacks persistent VMs may be given (system administrators write)
+    #[command(subcommand)]
+    SoftwareStack(SoftwareStackCmd),
 }
 
 /// `--wait`, on every long action.
@@ -284,6 +292,8 @@ async fn run_inner(cmd: Command, mut global: GlobalArgs) -> anyhow::Result<()> {
         Command::Volume(c) => cmd_storage::volume(&ctx, c).await,
         Command::Library(c) => cmd_provisioning::library(&ctx, c).await,
         Command::Provisioning(c) => cmd_provisioning::provisioning(&ctx, c).await,
+        Command::VmProfile(c) => cmd_lean::vm_profile(&ctx, c).await,
+        Command::SoftwareStack(c) => cmd_lean::software_stack(&ctx, c).await,
         Command::Instance(c) => cmd_compute::instance(&ctx, c).await,
         Command::Operation(c) => cmd_ops::operation(&ctx, c).await,
         Command::Usage(a) => cmd_ops::usage(&ctx, a).await,

@@ -9,6 +9,7 @@ mod context;
 mod error;
 pub mod fleet;
 pub mod iam;
+pub mod lean;
 mod names;
 pub mod network;
 pub mod provider;

@@ -59,3 +59,13 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    /// Clap's own checks of every subcommand (duplicate flags, clashing short options),
+    /// which otherwise only fire when a user runs the broken subcommand.
+    #[test]
+    fn the_command_line_is_well_formed() {
+        <super::Cli as clap::CommandFactory>::command().debug_assert();
+    }
+}

@@ -14,6 +14,7 @@ mod images;
 mod instance_views;
 mod instances;
 mod key_pairs;
+mod lean;
 mod pools;
 mod projects;
 mod provider_rows;
@@ -35,6 +36,7 @@ pub use images::*;
 pub use instance_views::*;
 pub use instances::*;
 pub use key_pairs::*;
+pub use lean::*;
 pub use pools::*;
 pub use projects::*;
 pub use provider_rows::*;
@@ -64,6 +66,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (6, "instance_provider_views", include_str!("../migrations/0006_instance_provider_views.sql")),
     (7, "provisioning", include_str!("../migrations/0007_provisioning.sql")),
     (8, "pool_purposes", include_str!("../migrations/0008_pool_purposes.sql")),
+    (9, "lean", include_str!("../migrations/0009_lean.sql")),
 ];
 
 /// Microseconds since the Unix epoch.

@@ -111,7 +111,8 @@ spelled_columns!(
     gureum_model::provisioning::StackResourceKind,
     gureum_model::provisioning::HistoryType,
     gureum_model::provisioning::OnFailure,
-    gureum_model::pool::PoolPurpose
+    gureum_model::pool::PoolPurpose,
+    gureum_model::lean::ClockOffset
 );
 
 /// A table row.

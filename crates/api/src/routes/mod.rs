@@ -5,6 +5,7 @@ mod mod_macros;
 mod catalog;
 mod iam;
 mod instances;
+mod lean;
 mod network;
 mod ops;
 mod pools;
@@ -64,6 +65,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(ops::router())
         .merge(pools::router())
         .merge(provisioning::router())
+        .merge(lean::router())
 }
 
 pub fn system_router() -> axum::Router<AppState> {

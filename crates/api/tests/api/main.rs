@@ -7,6 +7,7 @@ mod authz;
 mod contract;
 mod idempotency;
 mod invalid_input;
+mod lean;
 mod pagination;
 mod pools;
 mod providers;

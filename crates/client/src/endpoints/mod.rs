@@ -33,6 +33,7 @@ mod catalog;
 mod compute;
 mod connections;
 mod iam;
+mod lean;
 mod network;
 mod ops;
 mod pools;

@@ -155,6 +155,8 @@ enum Fresh {
     },
     ConnectionDelete,
     TemplateDelete,
+    ProfileDelete,
+    SoftwareStackDelete,
     ProvisioningReturn,
     ProvisioningDelete,
     HistoryLog,

@@ -73,6 +73,16 @@ pub(super) fn rows() -> Vec<Row> {
             Body("/v1/connections/fast", |_| json!({"settings": {"latency_ms": 0}})),
         ),
         row("GET /v1/drivers", system(200), Fixed("/v1/drivers")),
+        // Lean provisioning: profiles and software stacks.
+        row("GET /v1/vm-profiles", anyone(200), Fixed("/v1/vm-profiles")),
+        row("POST /v1/vm-profiles", system(201), Body("/v1/vm-profiles", |u| profile_body(&format!("prof-{u}")))),
+        row("GET /v1/vm-profiles/{profile}", anyone(200), Fixed("/v1/vm-profiles/prof")),
+        row("PATCH /v1/vm-profiles/{profile}", system(200), Body("/v1/vm-profiles/prof", |_| json!({"vcpus": 2}))),
+        row("DELETE /v1/vm-profiles/{profile}", system(204), Make(F::ProfileDelete)),
+        row("GET /v1/software-stacks", anyone(200), Fixed("/v1/software-stacks")),
+        row("POST /v1/software-stacks", system(201), Body("/v1/software-stacks", |u| stack_def(&format!("st-{u}")))),
+        row("GET /v1/software-stacks/{stack}", anyone(200), Fixed("/v1/software-stacks/django")),
+        row("DELETE /v1/software-stacks/{stack}", system(204), Make(F::SoftwareStackDelete)),
         // The template library.
         row("GET /v1/library/templates", anyone(200), Fixed("/v1/library/templates")),
         row(

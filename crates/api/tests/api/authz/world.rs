@@ -21,6 +21,18 @@ pub(super) fn stack_body(name: &str) -> Value {
            "parameters": {"vpc": "net", "subnet": "net", "key_pair": "kp", "node_count": 1}})
 }
 
+/// A Linux VM profile named `name`.
+pub(super) fn profile_body(name: &str) -> Value {
+    json!({"name": name, "base_profile": "linux", "install_media": "ubuntu-22.04", "os_type": "Ubuntu",
+           "os_version": "22.04", "memory_mib": 1024, "disk_gb": 20, "vcpus": 1})
+}
+
+/// A software stack named `name` for Ubuntu 22.04.
+pub(super) fn stack_def(name: &str) -> Value {
+    json!({"name": name, "version": "1", "fits": [{"os_type": "Ubuntu", "os_version": "22.04"}],
+           "environments": ["test"], "install_script": "#!/bin/sh\ntrue\n"})
+}
+
 /// A library template named `name`.
 pub(super) fn template_body(name: &str) -> Value {
     let doc =
@@ -80,6 +92,8 @@ impl World {
         adm.settle("p1", &v).await;
         let img = adm.get(&format!("{P1}/images/img")).await;
         assert_eq!(img["state"], "Active", "{img}");
+        sys.expect(201, Method::POST, "/v1/vm-profiles", Some(profile_body("prof"))).await;
+        sys.expect(201, Method::POST, "/v1/software-stacks", Some(stack_def("django"))).await;
         let stack = adm.expect(202, Method::POST, &format!("{P1}/provisionings"), Some(stack_body("stack"))).await;
         adm.settle("p1", &stack).await;
         let ops = adm.get(&format!("{P1}/operations")).await;
@@ -353,6 +367,16 @@ impl World {
                 let node = json!({"name": format!("n-d{u}"), "vcpus": 1, "memory_mib": 1, "disk_gb": 1});
                 sys.expect(201, Method::POST, "/v1/pools/pl/nodes", Some(node)).await;
                 (format!("/v1/pools/pl/nodes/n-d{u}"), None)
+            }
+            Fresh::ProfileDelete => {
+                let name = format!("prof-f{u}");
+                sys.expect(201, Method::POST, "/v1/vm-profiles", Some(profile_body(&name))).await;
+                (format!("/v1/vm-profiles/{name}"), None)
+            }
+            Fresh::SoftwareStackDelete => {
+                let name = format!("st-f{u}");
+                sys.expect(201, Method::POST, "/v1/software-stacks", Some(stack_def(&name))).await;
+                (format!("/v1/software-stacks/{name}"), None)
             }
             Fresh::TemplateDelete => {
                 let name = format!("tpl-f{u}");
