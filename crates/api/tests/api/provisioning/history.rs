@@ -7,14 +7,7 @@ async fn logs_are_kept_fifteen_days_then_purged_while_the_events_stay() {
     let api = crate::support::Api::start().await;
     let c = api.admin();
     world(&c).await;
-    c.expect(
-        202,
-        Method::POST,
-        &format!("{P}/provisionings"),
-        Some(body("site", "static-website", json!({"node_count": 1}))),
-    )
-    .await;
-    assert_eq!(settled(&c, "site").await["state"], "Provisioned");
+    website(&c, "site", 1).await;
     let events = c.get(&format!("{P}/provisioning-history?provisioning=site")).await;
     let event = events["items"][0].clone();
     let log = format!("{P}/provisioning-history/{}/log", event["id"].as_str().unwrap());

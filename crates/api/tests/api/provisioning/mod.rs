@@ -39,6 +39,13 @@ pub async fn settled(c: &Client, name: &str) -> Value {
     panic!("provisioning {name} never settled");
 }
 
+/// A `static-website` of `nodes` VMs named `name`, followed until Provisioned.
+pub async fn website(c: &Client, name: &str, nodes: u32) {
+    let req = body(name, "static-website", json!({ "node_count": nodes }));
+    c.expect(202, Method::POST, &format!("{P}/provisionings"), Some(req)).await;
+    assert_eq!(settled(c, name).await["state"], "Provisioned");
+}
+
 /// How many resources of each kind the project holds.
 pub async fn counts(c: &Client) -> (usize, usize, usize) {
     let n = |path: &'static str| async move { c.list_all(&format!("{P}/{path}")).await.len() };

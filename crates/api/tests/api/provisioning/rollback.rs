@@ -49,14 +49,7 @@ async fn a_return_that_cannot_delete_lists_what_remains_and_may_be_retried() {
     let api = crate::support::Api::start().await;
     let c = api.admin();
     world(&c).await;
-    c.expect(
-        202,
-        Method::POST,
-        &format!("{P}/provisionings"),
-        Some(body("site", "static-website", json!({"node_count": 2}))),
-    )
-    .await;
-    assert_eq!(settled(&c, "site").await["state"], "Provisioned");
+    website(&c, "site", 2).await;
     // The provider refuses to delete security groups: the VMs go, the group stays.
     let flaky = json!({"settings": {"latency_ms": 0, "fault_rate": {"security_group_delete": 1}}});
     c.expect(200, Method::PATCH, &format!("/v1/connections/{FAST}"), Some(flaky)).await;
@@ -75,14 +68,7 @@ async fn a_return_that_cannot_delete_lists_what_remains_and_may_be_retried() {
     // Same again, but retried once the provider recovers.
     c.expect(200, Method::PATCH, &format!("/v1/connections/{FAST}"), Some(json!({"settings": {"latency_ms": 0}})))
         .await;
-    c.expect(
-        202,
-        Method::POST,
-        &format!("{P}/provisionings"),
-        Some(body("again", "static-website", json!({"node_count": 1}))),
-    )
-    .await;
-    assert_eq!(settled(&c, "again").await["state"], "Provisioned");
+    website(&c, "again", 1).await;
     let flaky = json!({"settings": {"latency_ms": 0, "fault_rate": {"security_group_delete": 1}}});
     c.expect(200, Method::PATCH, &format!("/v1/connections/{FAST}"), Some(flaky)).await;
     c.expect(202, Method::POST, &format!("{P}/provisionings/again/return"), Some(json!({"confirm": "again"}))).await;
