@@ -172,7 +172,8 @@ impl Engine {
             subnet_id: subnet.id,
             key_pair_id: key_pair.as_ref().map(|k| k.id),
             public_ip_mode,
-            user_data: req.user_data,
+            // It may carry credentials (a provisioning's passwords): sealed at rest.
+            user_data: req.user_data.map(|u| self.config().secret_key.seal_field(&u)),
             zone: subnet.zone.clone(),
             private_ip: None,
             return_state: None,

@@ -27,3 +27,27 @@ async fn logs_are_kept_fifteen_days_then_purged_while_the_events_stay() {
     assert_eq!(after["items"].as_array().unwrap().len(), 2, "{after}");
     assert_eq!(after["items"][0]["log_available"], false, "{after}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_passwords_a_stack_installs_with_are_sealed_at_rest() {
+    let api = crate::support::Api::start().await;
+    let c = api.admin();
+    world(&c).await;
+    let req = body("mq", "message-broker", json!({"admin_password": "correct-horse-battery"}));
+    c.expect(202, Method::POST, &format!("{P}/provisionings"), Some(req)).await;
+    assert_eq!(settled(&c, "mq").await["state"], "Provisioned");
+    let info = c.get(&format!("{P}/provisionings/mq/installation-info")).await;
+    assert!(info.to_string().contains("correct-horse-battery"), "shown to an admin: {info}");
+    // Neither the provisioning's rows nor its instances' user-data hold it in the clear.
+    let store = api.te.engine.store();
+    let leaks = store.db.query("SELECT user_data FROM instances", vec![]).await.unwrap();
+    assert_eq!(leaks.len(), 3, "three brokers");
+    for row in leaks {
+        let ud = row.text(0);
+        assert!(ud.starts_with("sealed:v1:") && !ud.contains("correct-horse-battery"), "{ud}");
+    }
+    let prov = store.db.query("SELECT parameters, secrets, credentials FROM provisionings", vec![]).await.unwrap();
+    for i in 0..3 {
+        assert!(!prov[0].text(i).contains("correct-horse-battery"), "column {i}: {}", prov[0].text(i));
+    }
+}

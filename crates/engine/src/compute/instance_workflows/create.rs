@@ -156,7 +156,12 @@ pub(super) async fn vm_create(ctx: StepCtx) -> Result<StepOut, StepError> {
         security_groups,
         key_pair: key.as_ref().and_then(|k| k.provider_id.clone()),
         public_key: key.map(|k| k.public_key),
-        user_data: inst.user_data.clone(),
+        user_data: inst
+            .user_data
+            .as_deref()
+            .map(|u| ctx.engine.config().secret_key.open_field(u))
+            .transpose()
+            .map_err(StepError::Fail)?,
     };
     let vm = cloud.ensure_created(CreateSpec::Vm(spec), ctx.may_have_run).await?;
     let update = guarded::<InstanceRecord>(&ctx, inst.id).set(common::PROVIDER_ID, vm.id.as_str());
