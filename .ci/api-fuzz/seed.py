@@ -80,13 +80,13 @@ itypes = [t["name"] for t in call("GET", "/v1/instance-types")]
 images = [i["name"] for i in call("GET", "/v1/images")["items"]]
 details = call("GET", "/v1/connections/fast/capabilities")["details"]
 zones = details.get("zones") or ["sim-1a"]
-volume_types = [v["name"] if isinstance(v, dict) else v for v in details.get("volume_types") or []] or ["standard"]
+volume_types = [v["name"] if isinstance(v, dict) else v for v in details.get("volume_types") or []] or ["SSD"]
 instance = None
 for vm in ["vm", "vm-del"]:
     body = {"name": vm, "instance_type": itype, "image": image, "subnet": "net", "security_groups": ["sg"]}
     view = create(f"{P}/instances", dict(body, key_pair="key"))
     instance = instance or view
-user = call("POST", "/v1/users", {"name": "someone"})
+call("POST", "/v1/users", {"name": "someone"})
 call("PUT", f"{P}/members/someone", {"role": "reader"})
 call("POST", "/v1/users", {"name": "member-del"})
 call("PUT", f"{P}/members/member-del", {"role": "reader"})
@@ -260,4 +260,4 @@ with open(OUT, "w") as f:
             "/v1/projects/{project}/security-groups/{security_group}/rules/{rule}", dict(params, rule=rule_del["id"])
         )
     )
-print(f"seeded project fuzz: instance type {itype}, image {image}, template {template}")
+print(f"seeded project fuzz: instance type {itype}, image {image}, template {template}, volume types {volume_types}")
