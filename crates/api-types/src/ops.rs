@@ -207,6 +207,8 @@ pub struct DriftAdopt {
     pub kind: String,
     pub provider_id: String,
     pub project: String,
+    /// The gureum name: 1–63 characters, a letter, then letters, digits, `-`, `_` or `.`.
+    #[schema(pattern = "^[A-Za-z][A-Za-z0-9._-]*$", min_length = 1, max_length = 63)]
     pub name: String,
     /// vm: the subnet gureum records it in (its VPC follows).
     #[serde(default)]
@@ -234,6 +236,8 @@ pub struct DriftUnregister {
     #[schema(value_type = AdoptableKind)]
     pub kind: String,
     pub project: String,
+    /// The gureum name: 1–63 characters, a letter, then letters, digits, `-`, `_` or `.`.
+    #[schema(pattern = "^[A-Za-z][A-Za-z0-9._-]*$", min_length = 1, max_length = 63)]
     pub name: String,
 }
 

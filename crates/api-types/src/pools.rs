@@ -131,9 +131,12 @@ pub struct JoinToken {
 #[serde(deny_unknown_fields)]
 pub struct NodeJoin {
     pub token: String,
+    /// 1–63 characters: a letter, then letters, digits, `-`, `_` or `.` (not shaped like a UUID).
+    #[schema(pattern = "^[A-Za-z][A-Za-z0-9._-]*$", min_length = 1, max_length = 63)]
     pub name: String,
-    /// Where the agent serves driver calls.
+    /// Where the agent serves driver calls: an http(s) URL.
     #[serde(default)]
+    #[schema(pattern = "^https?://")]
     pub agent_url: Option<String>,
     #[schema(value_type = NodeCapacity)]
     pub capacity: NodeResources,
