@@ -138,8 +138,9 @@ pub struct InstanceCreate {
     pub image: String,
     /// Subnet name or id; the instance lives in its VPC and connection.
     pub subnet: String,
-    /// Security group names or ids, of the subnet's VPC.
+    /// Security group names or ids, of the subnet's VPC, each once.
     #[serde(default)]
+    #[schema(schema_with = unique_names)]
     pub security_groups: Vec<String>,
     #[serde(default)]
     pub key_pair: Option<String>,
@@ -147,8 +148,9 @@ pub struct InstanceCreate {
     /// `static` (allocated for the instance and kept until released).
     #[serde(default)]
     pub public_ip: Option<PublicIpMode>,
-    /// Existing Available volumes (names or ids) to attach.
+    /// Existing Available volumes (names or ids) to attach, each once.
     #[serde(default)]
+    #[schema(schema_with = unique_names)]
     pub volumes: Vec<String>,
     /// Root volume size in GB (default: the image's minimum).
     #[serde(default)]
@@ -185,7 +187,9 @@ pub struct InstanceResize {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct InstanceCreateImage {
-    /// Name of the new image in the project.
+    /// Name of the new image in the project (1–63 characters: a letter, then letters,
+    /// digits, `-`, `_` or `.`).
+    #[schema(pattern = "^[A-Za-z][A-Za-z0-9._-]*$", min_length = 1, max_length = 63)]
     pub name: String,
 }
 
@@ -202,4 +206,10 @@ pub struct InstanceDeleteQuery {
 pub struct ConsoleLog {
     pub instance: String,
     pub output: String,
+}
+
+/// A list of names or ids in which each appears once (the server refuses repeats).
+fn unique_names() -> utoipa::openapi::Array {
+    use utoipa::openapi::{ArrayBuilder, ObjectBuilder, Type};
+    ArrayBuilder::new().items(ObjectBuilder::new().schema_type(Type::String)).unique_items(true).build()
 }

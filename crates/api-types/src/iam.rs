@@ -22,6 +22,7 @@ pub struct UserCreate {
     pub name: String,
     /// At least 12 characters; omit for a user who only uses API tokens.
     #[serde(default)]
+    #[schema(min_length = 12)]
     pub password: Option<String>,
     #[serde(default)]
     pub is_admin: bool,
@@ -30,6 +31,8 @@ pub struct UserCreate {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PasswordSet {
+    /// At least 12 characters.
+    #[schema(min_length = 12)]
     pub password: String,
 }
 
@@ -45,9 +48,12 @@ pub struct Token {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TokenCreate {
+    /// 1–63 characters: a letter, then letters, digits, `-`, `_` or `.` (not shaped like a UUID).
+    #[schema(pattern = "^[A-Za-z][A-Za-z0-9._-]*$", min_length = 1, max_length = 63)]
     pub name: String,
     /// Days until the token expires (1–3650); omit for a token that does not expire.
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 3650)]
     pub expires_in_days: Option<i64>,
 }
 

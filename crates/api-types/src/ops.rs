@@ -48,6 +48,7 @@ pub struct Operation {
 #[serde(deny_unknown_fields)]
 pub struct OperationWaitQuery {
     /// Hold the request up to this many seconds (max 60) until the operation finishes.
+    #[param(maximum = 60)]
     pub wait_seconds: Option<u64>,
 }
 
@@ -55,12 +56,22 @@ pub struct OperationWaitQuery {
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct UsageQuery {
-    /// Start of the range, RFC 3339 (default: 30 days before `to`).
+    /// Start of the range, RFC 3339 (default: 30 days before `to`); before `to`.
+    #[param(format = DateTime)]
     pub from: Option<String>,
     /// End of the range, RFC 3339 (default: now).
+    #[param(format = DateTime)]
     pub to: Option<String>,
     /// `json` (default) or `csv`.
-    pub format: Option<String>,
+    pub format: Option<UsageFormat>,
+}
+
+/// The usage report's content type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum UsageFormat {
+    Json,
+    Csv,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -108,9 +119,13 @@ pub struct ConnectionCreate {
     pub name: String,
     /// `sim` (or `qemu` where available).
     pub driver: String,
+    /// Default: the driver's; shaped like a name.
     #[serde(default)]
+    #[schema(pattern = "^[A-Za-z][A-Za-z0-9._-]*$", min_length = 1, max_length = 63)]
     pub region: Option<String>,
+    /// Default: the driver's; shaped like a name.
     #[serde(default)]
+    #[schema(pattern = "^[A-Za-z][A-Za-z0-9._-]*$", min_length = 1, max_length = 63)]
     pub zone: Option<String>,
     /// Provider credentials, encrypted at rest, never returned.
     #[serde(default)]
@@ -188,9 +203,12 @@ pub struct ConnectionVerify {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DriftAdopt {
+    #[schema(value_type = AdoptableKind)]
     pub kind: String,
     pub provider_id: String,
     pub project: String,
+    /// The gureum name: 1–63 characters, a letter, then letters, digits, `-`, `_` or `.`.
+    #[schema(pattern = "^[A-Za-z][A-Za-z0-9._-]*$", min_length = 1, max_length = 63)]
     pub name: String,
     /// vm: the subnet gureum records it in (its VPC follows).
     #[serde(default)]
@@ -205,6 +223,7 @@ pub struct DriftAdopt {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DriftDelete {
+    #[schema(value_type = ProviderKind)]
     pub kind: String,
     pub provider_id: String,
 }
@@ -214,7 +233,41 @@ pub struct DriftDelete {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DriftUnregister {
+    #[schema(value_type = AdoptableKind)]
     pub kind: String,
     pub project: String,
+    /// The gureum name: 1–63 characters, a letter, then letters, digits, `-`, `_` or `.`.
+    #[schema(pattern = "^[A-Za-z][A-Za-z0-9._-]*$", min_length = 1, max_length = 63)]
     pub name: String,
+}
+
+/// The provider resource kinds that can be adopted into gureum or unregistered from it
+/// (the engine checks the string; this names the accepted values in the document).
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case")]
+#[allow(dead_code)]
+pub enum AdoptableKind {
+    Vm,
+    Disk,
+    Vpc,
+    Subnet,
+    SecurityGroup,
+    KeyPair,
+    PublicIp,
+}
+
+/// Every provider resource kind.
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case")]
+#[allow(dead_code)]
+pub enum ProviderKind {
+    Vpc,
+    Subnet,
+    SecurityGroup,
+    KeyPair,
+    Vm,
+    Disk,
+    Snapshot,
+    Image,
+    PublicIp,
 }

@@ -52,12 +52,15 @@ pub struct PoolCreate {
     pub domain: Option<String>,
     /// Default 4.0.
     #[serde(default)]
+    #[schema(exclusive_minimum = 0, maximum = 100)]
     pub cpu_overcommit: Option<f64>,
     /// Default 1.0.
     #[serde(default)]
+    #[schema(exclusive_minimum = 0, maximum = 100)]
     pub memory_overcommit: Option<f64>,
     /// Default 1.0.
     #[serde(default)]
+    #[schema(exclusive_minimum = 0, maximum = 100)]
     pub disk_overcommit: Option<f64>,
 }
 
@@ -65,10 +68,13 @@ pub struct PoolCreate {
 #[serde(deny_unknown_fields)]
 pub struct PoolUpdate {
     #[serde(default)]
+    #[schema(exclusive_minimum = 0, maximum = 100)]
     pub cpu_overcommit: Option<f64>,
     #[serde(default)]
+    #[schema(exclusive_minimum = 0, maximum = 100)]
     pub memory_overcommit: Option<f64>,
     #[serde(default)]
+    #[schema(exclusive_minimum = 0, maximum = 100)]
     pub disk_overcommit: Option<f64>,
 }
 
@@ -99,8 +105,11 @@ pub struct NodeCreate {
     /// 1–63 characters: a letter, then letters, digits, `-`, `_` or `.` (not shaped like a UUID).
     #[schema(pattern = "^[A-Za-z][A-Za-z0-9._-]*$", min_length = 1, max_length = 63)]
     pub name: String,
+    #[schema(minimum = 0, maximum = 1099511627776_i64)]
     pub vcpus: i64,
+    #[schema(minimum = 0, maximum = 1099511627776_i64)]
     pub memory_mib: i64,
+    #[schema(minimum = 0, maximum = 1099511627776_i64)]
     pub disk_gb: i64,
 }
 
@@ -110,10 +119,13 @@ pub struct NodeCreate {
 #[serde(deny_unknown_fields)]
 pub struct NodeUpdate {
     #[serde(default)]
+    #[schema(minimum = 0, maximum = 1099511627776_i64)]
     pub vcpus: Option<i64>,
     #[serde(default)]
+    #[schema(minimum = 0, maximum = 1099511627776_i64)]
     pub memory_mib: Option<i64>,
     #[serde(default)]
+    #[schema(minimum = 0, maximum = 1099511627776_i64)]
     pub disk_gb: Option<i64>,
     /// Default: true when a capacity is given. `false`: the next heartbeat reports the
     /// host's own capacity again.
@@ -134,10 +146,14 @@ pub struct JoinToken {
 #[serde(deny_unknown_fields)]
 pub struct NodeJoin {
     pub token: String,
+    /// 1–63 characters: a letter, then letters, digits, `-`, `_` or `.` (not shaped like a UUID).
+    #[schema(pattern = "^[A-Za-z][A-Za-z0-9._-]*$", min_length = 1, max_length = 63)]
     pub name: String,
-    /// Where the agent serves driver calls.
+    /// Where the agent serves driver calls: an http(s) URL.
     #[serde(default)]
+    #[schema(pattern = "^https?://")]
     pub agent_url: Option<String>,
+    #[schema(value_type = NodeCapacity)]
     pub capacity: NodeResources,
 }
 
@@ -155,5 +171,19 @@ pub struct NodeJoined {
 #[serde(deny_unknown_fields)]
 pub struct NodeHeartbeat {
     pub secret: String,
+    #[schema(value_type = NodeCapacity)]
     pub capacity: NodeResources,
+}
+
+/// A capacity an agent reports: each amount 0–2^40. (`NodeResources` also carries what
+/// is free, which overcommit changes can drive below zero, so it states no bounds.)
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct NodeCapacity {
+    #[schema(minimum = 0, maximum = 1099511627776_i64)]
+    vcpus: i64,
+    #[schema(minimum = 0, maximum = 1099511627776_i64)]
+    memory_mib: i64,
+    #[schema(minimum = 0, maximum = 1099511627776_i64)]
+    disk_gb: i64,
 }

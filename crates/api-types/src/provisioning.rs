@@ -93,6 +93,7 @@ pub struct Plan {
     /// The resources it would make, in the order they would be made.
     pub resources: Vec<PlannedResource>,
     /// `(from, to)`: `from` is made after `to`.
+    #[schema(schema_with = edge_pairs)]
     pub edges: Vec<(String, String)>,
     pub checks: Vec<PlanCheck>,
     /// True when every check passed.
@@ -234,10 +235,21 @@ pub struct HistoryQuery {
     #[serde(default)]
     pub provisioning: Option<String>,
     #[serde(default, rename = "type")]
-    #[param(value_type = Option<String>)]
+    #[param(value_type = Option<HistoryType>)]
     pub event_type: Option<HistoryType>,
+    /// Page size, 1–1000 (default 100).
     #[serde(default)]
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u32>,
     #[serde(default)]
     pub cursor: Option<String>,
+}
+
+/// Pairs as two-item arrays: utoipa writes a tuple with `items: false`, valid JSON Schema
+/// 2020-12 that common client generators cannot read.
+fn edge_pairs() -> utoipa::openapi::Array {
+    use utoipa::openapi::{ArrayBuilder, ObjectBuilder, Type};
+    let pair =
+        ArrayBuilder::new().items(ObjectBuilder::new().schema_type(Type::String)).min_items(Some(2)).max_items(Some(2));
+    ArrayBuilder::new().items(pair).build()
 }

@@ -54,6 +54,7 @@ pub struct VolumeCreate {
     /// A disk type the connection's provider sells (`GET /v1/connections/{c}/capabilities`
     /// lists them); default: its first.
     #[serde(default)]
+    #[schema(pattern = "\\S")]
     pub volume_type: Option<String>,
 }
 
@@ -75,7 +76,9 @@ pub struct VolumeExtend {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VolumeUpload {
-    /// Name of the image made from the volume.
+    /// Name of the image made from the volume (1–63 characters: a letter, then letters,
+    /// digits, `-`, `_` or `.`).
+    #[schema(pattern = "^[A-Za-z][A-Za-z0-9._-]*$", min_length = 1, max_length = 63)]
     pub image_name: String,
 }
 

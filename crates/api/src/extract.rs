@@ -67,18 +67,55 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
         let bytes = axum::body::Bytes::from_request(req, state)
             .await
             .map_err(|e| ApiError(Error::invalid("body", format!("could not be read: {e}"))))?;
-        if !json_type && !bytes.is_empty() {
+        // The document marks every request body required; an empty one would otherwise
+        // read as `{}` and pass for whatever has only optional fields.
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Err(ApiError(Error::invalid("body", "is required: send a JSON object (`{}` for all defaults)")));
+        }
+        if !json_type {
             return Err(ApiError(Error::invalid("body", "must be JSON: send Content-Type: application/json")));
         }
-        let bytes = if bytes.is_empty() { axum::body::Bytes::from_static(b"{}") } else { bytes };
         // serde would also read a struct from a JSON array, field by field in order.
         if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
             return Err(ApiError(Error::invalid("body", "must be a JSON object")));
         }
         let de = &mut serde_json::Deserializer::from_slice(&bytes);
-        let value = serde_path_to_error::deserialize(de).map_err(invalid_json)?;
-        Ok(ApiJson(value))
+        match serde_path_to_error::deserialize(de) {
+            Ok(value) => Ok(ApiJson(value)),
+            Err(e) if e.inner().to_string().starts_with("invalid type: floating point") => {
+                // JSON has one number type: `2.0` is the integer 2 (as JSON Schema's
+                // `integer` says), which serde refuses for an integer field. Read again
+                // with whole numbers written as integers; other errors stay as they were.
+                let Some(value) = integral(&bytes) else { return Err(invalid_json(e)) };
+                serde_path_to_error::deserialize(value).map(ApiJson).map_err(invalid_json)
+            }
+            Err(e) => Err(invalid_json(e)),
+        }
     }
+}
+
+/// The body with every whole-valued float (within f64's exact integers) as an integer,
+/// or `None` when it has none.
+fn integral(bytes: &[u8]) -> Option<serde_json::Value> {
+    fn walk(v: &mut serde_json::Value, changed: &mut bool) {
+        match v {
+            serde_json::Value::Number(n) => {
+                if let Some(f) =
+                    n.as_f64().filter(|f| n.is_f64() && f.fract() == 0.0 && f.abs() <= 9_007_199_254_740_992.0)
+                {
+                    *n = (f as i64).into();
+                    *changed = true;
+                }
+            }
+            serde_json::Value::Array(items) => items.iter_mut().for_each(|i| walk(i, changed)),
+            serde_json::Value::Object(fields) => fields.values_mut().for_each(|f| walk(f, changed)),
+            _ => {}
+        }
+    }
+    let mut value: serde_json::Value = serde_json::from_slice(bytes).ok()?;
+    let mut changed = false;
+    walk(&mut value, &mut changed);
+    changed.then_some(value)
 }
 
 /// Query parameters; errors name the parameter.
@@ -101,6 +138,14 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
 #[cfg(test)]
 mod tests {
     use super::field_of;
+
+    #[test]
+    fn whole_floats_read_as_integers() {
+        let v = super::integral(br#"{"a": 2.0, "b": [3.0, 1.5], "c": {"d": -4.0}, "e": 5}"#).unwrap();
+        assert_eq!(v, serde_json::json!({"a": 2, "b": [3, 1.5], "c": {"d": -4}, "e": 5}));
+        assert!(super::integral(br#"{"a": 1.5, "b": 2}"#).is_none());
+        assert!(super::integral(br#"{"a": 1e300}"#).is_none());
+    }
 
     #[test]
     fn field_names_come_from_serde_messages() {

@@ -23,7 +23,8 @@ use gureum_api_types::ErrorBody;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 
-/// The error responses every `/v1` endpoint may give.
+/// The error responses every `/v1` endpoint may give (409, 413, 429 and 503 are added by
+/// rule in `openapi.rs`).
 #[derive(utoipa::IntoResponses)]
 #[allow(dead_code)]
 pub enum Errors {
@@ -39,9 +40,6 @@ pub enum Errors {
     /// No such resource (also for other projects' resources).
     #[response(status = 404)]
     NotFound(ErrorBody),
-    /// Not allowed in the current state, already exists, or changed concurrently.
-    #[response(status = 409)]
-    Conflict(ErrorBody),
 }
 
 pub(crate) type Created<T> = (StatusCode, Json<T>);

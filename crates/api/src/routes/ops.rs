@@ -60,7 +60,8 @@ async fn operation_get(
 /// `format=csv`.
 #[utoipa::path(get, path = "/v1/projects/{project}/usage", tag = "operations",
     params(("project" = String, Path, description = "Project name or id"), UsageQuery),
-    responses((status = 200, body = Usage), (status = 200, description = "format=csv", content_type = "text/csv", body = String), Errors))]
+    responses((status = 200, description = "JSON, or CSV with `format=csv`",
+        content((Usage = "application/json"), (String = "text/csv"))), Errors))]
 async fn usage(
     State(s): State<AppState>,
     Ctx(ctx): Ctx,
@@ -68,18 +69,15 @@ async fn usage(
     ApiQuery(q): ApiQuery<UsageQuery>,
 ) -> ApiResult<Response> {
     let u = s.engine.usage(&ctx, &project, q.from.as_deref(), q.to.as_deref()).await?;
-    match q.format.as_deref() {
-        None | Some("json") => Ok(Json(u).into_response()),
-        Some("csv") => {
+    match q.format {
+        None | Some(UsageFormat::Json) => Ok(Json(u).into_response()),
+        Some(UsageFormat::Csv) => {
             let disposition = format!("attachment; filename=\"usage-{}.csv\"", u.project);
             Ok((
                 [(header::CONTENT_TYPE, "text/csv".to_string()), (header::CONTENT_DISPOSITION, disposition)],
                 gureum_engine::compute::usage::usage_csv(&u),
             )
                 .into_response())
-        }
-        Some(other) => {
-            Err(gureum_engine::Error::invalid("format", format!("must be json or csv, got {other:?}")).into())
         }
     }
 }

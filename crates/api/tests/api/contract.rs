@@ -189,3 +189,54 @@ fn the_documented_bounds_are_the_validated_ones() {
         (Some(1), Some(u64::from(gureum_engine::MAX_PAGE)))
     );
 }
+
+/// What the document promises beyond the shapes: required bodies, every content type and
+/// status an operation answers, the state filters' values, descriptions, no dangling refs.
+#[test]
+fn the_document_describes_what_the_server_answers() {
+    let text = gureum_api::openapi_json();
+    let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let schemas = doc["components"]["schemas"].as_object().unwrap();
+    for r in text.split("\"#/components/schemas/").skip(1).filter_map(|s| s.split('"').next()) {
+        assert!(schemas.contains_key(r), "a $ref to {r}, which the document does not define");
+    }
+    assert_eq!(doc["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");
+    assert_eq!(doc["security"], serde_json::json!([{"bearer": []}]));
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let what = format!("{method} {path}");
+            if let Some(body) = op.get("requestBody") {
+                assert_eq!(body["required"], true, "{what}: its body is required");
+            }
+            let responses = op["responses"].as_object().unwrap();
+            for (status, r) in responses {
+                assert!(r["description"].as_str().is_some_and(|d| !d.is_empty()), "{what} {status}: no description");
+            }
+            let writes = method != "get";
+            let console = op["operationId"] == "instance_console";
+            assert_eq!(responses.contains_key("409"), writes || console, "{what}: 409");
+            assert_eq!(responses.contains_key("413"), op.get("requestBody").is_some(), "{what}: 413");
+        }
+    }
+    let usage = &doc["paths"]["/v1/projects/{project}/usage"]["get"]["responses"]["200"]["content"];
+    assert!(usage.get("application/json").is_some() && usage.get("text/csv").is_some(), "{usage}");
+    let verify = &doc["paths"]["/v1/connections/{connection}/verify"]["post"]["responses"];
+    assert!(verify.get("429").is_some() && verify.get("503").is_some(), "{verify}");
+    let list = doc["paths"]["/v1/projects/{project}/instances"]["get"]["parameters"].as_array().unwrap();
+    let state = list.iter().find(|p| p["name"] == "state").unwrap();
+    assert_eq!(state["schema"]["$ref"], "#/components/schemas/InstanceState", "{state}");
+}
+
+/// JSON has one number type: `2.0` is the integer the schema asks for.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_whole_number_written_with_a_fraction_is_an_integer() {
+    let api = Api::start().await;
+    let c = api.admin();
+    c.expect(201, Method::POST, "/v1/projects", Some(serde_json::json!({"name": "p1"}))).await;
+    let body = serde_json::json!({"name": "v", "size_gb": 2.0, "connection": FAST});
+    let v = c.expect(202, Method::POST, "/v1/projects/p1/volumes", Some(body)).await;
+    assert_eq!(v["size_gb"], 2, "{v}");
+    let body = serde_json::json!({"name": "w", "size_gb": 2.5, "connection": FAST});
+    let r = c.send(Method::POST, "/v1/projects/p1/volumes", Some(&body)).await;
+    assert_error(&r, 400, "invalid_request", "2.5 GB");
+}

@@ -170,6 +170,12 @@ fn cases() -> Vec<Bad> {
             b"name=bad&cidr=10.3.0.0/16",
             "body",
         ),
+        json_bad(
+            "a blank volume type",
+            &volumes,
+            json!({"name": "bad", "size_gb": 1, "volume_type": " ", "connection": FAST}),
+            "volume_type",
+        ),
         query_bad("limit=0", &format!("{vpcs}?limit=0"), "limit"),
         query_bad("limit=1001", &format!("{vpcs}?limit=1001"), "limit"),
         query_bad("limit=-1", &format!("{vpcs}?limit=-1"), "limit"),
@@ -182,6 +188,23 @@ fn cases() -> Vec<Bad> {
         query_bad("users with a bad cursor", "/v1/users?cursor=%%%", "cursor"),
         query_bad("usage from a non-time", &format!("{P}/usage?from=yesterday"), "from"),
         query_bad("usage as XML", &format!("{P}/usage?format=xml"), "format"),
+        query_bad(
+            "a wait over the documented 60 s",
+            &format!("{P}/operations/01a24362-5ae5-7768-a399-fca6a4fef8d6?wait_seconds=61"),
+            "wait_seconds",
+        ),
+        // Every request body is required (the document says so); `{}` asks for defaults.
+        raw_bad("a create with no body", Method::POST, &vpcs, Some("application/json"), b"", "body"),
+        raw_bad("a connection change with no body", Method::PATCH, "/v1/connections/fast", None, b"", "body"),
+        raw_bad("a reboot with a blank body", Method::POST, &format!("{instances}/vm/reboot"), None, b" \n", "body"),
+        raw_bad(
+            "credentials that are not an object",
+            Method::PATCH,
+            "/v1/connections/fast",
+            Some("application/json"),
+            br#"{"credentials": ["secret"]}"#,
+            "credentials",
+        ),
     ]
 }
 

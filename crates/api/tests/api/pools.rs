@@ -85,6 +85,11 @@ async fn a_full_node_refuses_creates_and_shelve_delete_and_resize_keep_its_alloc
     assert!(r.error()["message"].as_str().unwrap().contains("n1 has 1 vCPUs"), "{}", r.text);
     let p = c.expect(200, Method::PATCH, "/v1/pools/fp", Some(json!({"cpu_overcommit": 2.0}))).await;
     assert_eq!(p["cpu_overcommit"], 2.0);
+    // Just over the bound is over it: numbers are read exactly (serde_json's default
+    // parser could land on 100.0 here and accept it; found by the schema fuzzer).
+    let over = br#"{"cpu_overcommit": 100.00000000000001}"#;
+    let r = c.send_raw(Method::PATCH, "/v1/pools/fp", Some("application/json"), over).await;
+    assert_eq!((r.status, r.error()["field"].as_str()), (400, Some("cpu_overcommit")), "{}", r.text);
     let a = c.act("p", "a", "resize", Some(medium)).await;
     assert_eq!(a["state"], "Resized", "{a}");
     assert_eq!(used(&node(&c).await), (3, 5120, 2 * root_gb));

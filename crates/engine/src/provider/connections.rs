@@ -49,6 +49,14 @@ fn validate_connection(drivers: &DriverRegistry, req: &ConnectionCreate, setting
     Ok(factory.validate(settings, req.region.as_deref(), req.zone.as_deref())?)
 }
 
+/// Credentials as stored: a JSON object, as the document says (drivers read fields of it).
+fn credentials_object(v: &Value) -> Result<String> {
+    if !v.is_object() {
+        return Err(Error::invalid("credentials", "must be a JSON object"));
+    }
+    Ok(v.to_string())
+}
+
 impl Engine {
     pub(crate) fn open_driver(&self, c: &ConnectionRecord) -> Result<Arc<dyn Driver>> {
         let stored: Value = serde_json::from_str(&c.settings).unwrap_or(Value::Null);
@@ -114,7 +122,7 @@ impl Engine {
         let (region, zone) = validate_connection(&self.config().drivers, &req, &settings)?;
         let credentials = match req.credentials {
             None | Some(Value::Null) => None,
-            Some(c) => Some(self.config().secret_key.seal(c.to_string().as_bytes())),
+            Some(c) => Some(self.config().secret_key.seal(credentials_object(&c)?.as_bytes())),
         };
         let t = now();
         let rec = ConnectionRecord {
@@ -162,7 +170,7 @@ impl Engine {
         if let Some(credentials) = req.credentials {
             c.credentials = match credentials {
                 Value::Null => None,
-                v => Some(self.config().secret_key.seal(v.to_string().as_bytes())),
+                v => Some(self.config().secret_key.seal(credentials_object(&v)?.as_bytes())),
             };
             update = update.set(ConnectionRecord::credentials, c.credentials.clone());
         }

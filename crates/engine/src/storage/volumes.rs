@@ -114,6 +114,10 @@ impl Engine {
         }
         let types = self.provider_volume_types(conn.id).await?;
         let volume_type = match req.volume_type {
+            // Every provider needs a type; a blank one would fail only later, in the workflow.
+            Some(t) if t.trim().is_empty() => {
+                return Err(Error::invalid("volume_type", "must not be blank; omit it for the connection's default"));
+            }
             Some(t) => t,
             None => types.first().map_or_else(|| "SSD".into(), |t| t.name.clone()),
         };

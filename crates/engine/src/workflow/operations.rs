@@ -103,7 +103,12 @@ impl Engine {
         let Key::Id(op_id) = Key::parse(id) else {
             return Err(Error::not_found("operation", id));
         };
-        let deadline = tokio::time::Instant::now() + wait.unwrap_or_default().min(MAX_WAIT);
+        // The document states the bound; a longer wait is refused rather than cut short
+        // silently.
+        if wait.is_some_and(|w| w > MAX_WAIT) {
+            return Err(Error::invalid("wait_seconds", format!("must be at most {}", MAX_WAIT.as_secs())));
+        }
+        let deadline = tokio::time::Instant::now() + wait.unwrap_or_default();
         loop {
             let mut finished = self.executor().subscribe(op_id);
             let w = self
