@@ -105,6 +105,14 @@ prov_params = {"vpc": "net", "subnet": "net", "key_pair": "key"}
 create(f"{P}/provisionings", {"name": "prov", "template": "static-website", "parameters": prov_params})
 event = call("GET", f"{P}/provisioning-history")["items"][0]["id"]
 templates = [t["name"] for t in call("GET", "/v1/library/templates")["items"]]
+linux_images = [i["name"] for i in call("GET", "/v1/images")["items"] if i.get("os_family") == "linux"]
+for prof in ["prof", "prof-del"]:
+    call("POST", "/v1/vm-profiles", {"name": prof, "base_profile": "linux", "install_media": linux_images[0],
+                                     "os_type": "Ubuntu", "os_version": "22.04", "memory_mib": 1024,
+                                     "disk_gb": 20, "vcpus": 1})
+for stack in ["stack", "stack-del"]:
+    call("POST", "/v1/software-stacks", {"name": stack, "version": "1", "install_script": "#!/bin/sh\ntrue\n",
+                                         "fits": [{"os_type": "Ubuntu", "os_version": "22.04"}]})
 
 # Fields that name another resource or a server-side thing draw their values from what
 # exists: a JSON Schema can say a name's shape, not that it names something, and a
@@ -130,6 +138,7 @@ dictionaries = {
     "remote_cidr": ["0.0.0.0/0", "10.0.0.0/8", "192.168.1.0/24"],
     "volume_type": volume_types,
     "confirm": ["prov"],
+    "install_media": images,
 }
 
 # Where a request valid by the schema may still be refused with 400 because the rule
@@ -154,6 +163,8 @@ relational = {
     "instance_resize": "the new type differs from the current one",
     # The schema says each once, but a dictionary of the few seeded names repeats them.
     "instance_create": "volumes and security groups name seeded resources, each once",
+    "vm_profile_create": "the install media is an image of the base profile's OS family",
+    "vm_profile_update": "the install media is an image of the profile's OS family",
 }
 
 params = {
@@ -178,6 +189,8 @@ params = {
     "event": event,
     "pool": "pool",
     "node": "node",
+    "profile": "prof",
+    "stack": "stack",
 }
 deleted = dict(
     params,
@@ -192,6 +205,8 @@ deleted = dict(
     public_ip="ip-del",
     instance="vm-del",
     user="member-del",
+    profile="prof-del",
+    stack="stack-del",
 )
 
 

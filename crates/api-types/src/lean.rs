@@ -37,9 +37,11 @@ pub struct VmProfileCreate {
     pub install_media: String,
     #[serde(default)]
     pub description: String,
-    /// e.g. Fedora, Gentoo, Ubuntu, Windows Server: 1–64 characters.
+    /// e.g. Fedora, Gentoo, Ubuntu, Windows Server: 1–64 characters, no control character.
+    #[schema(min_length = 1, max_length = 64, pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]+$")]
     pub os_type: String,
-    /// e.g. 18, 2013.0, 22.04: 1–64 characters.
+    /// e.g. 18, 2013.0, 22.04: 1–64 characters, no control character.
+    #[schema(min_length = 1, max_length = 64, pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]+$")]
     pub os_version: String,
     /// 256–1,048,576.
     #[schema(minimum = 256, maximum = 1048576)]
@@ -64,8 +66,10 @@ pub struct VmProfileUpdate {
     #[serde(default)]
     pub description: Option<String>,
     #[serde(default)]
+    #[schema(min_length = 1, max_length = 64, pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]+$")]
     pub os_type: Option<String>,
     #[serde(default)]
+    #[schema(min_length = 1, max_length = 64, pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]+$")]
     pub os_version: Option<String>,
     #[serde(default)]
     #[schema(minimum = 256, maximum = 1048576)]
@@ -84,7 +88,9 @@ pub struct VmProfileUpdate {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OsFit {
+    #[schema(min_length = 1, max_length = 64, pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]+$")]
     pub os_type: String,
+    #[schema(min_length = 1, max_length = 64, pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]+$")]
     pub os_version: String,
 }
 
@@ -106,12 +112,22 @@ pub struct SoftwareStackCreate {
     /// 1–63 characters: a letter, then letters, digits, `-`, `_` or `.`.
     #[schema(pattern = "^[A-Za-z][A-Za-z0-9._-]*$", min_length = 1, max_length = 63)]
     pub name: String,
+    /// 1–64 characters, no control character.
+    #[schema(min_length = 1, max_length = 64, pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]+$")]
     pub version: String,
-    /// The OS types and versions it can be installed on (at least one).
+    /// The OS types and versions it can be installed on (at least one, each once).
+    #[schema(schema_with = unique_fits)]
     pub fits: Vec<OsFit>,
     /// A subset of test, development, production (may be empty).
     #[serde(default)]
     pub environments: Vec<Environment>,
-    /// A script run in the guest (starts with `#!`), at most 64 KiB.
+    /// A script run in the guest: starts with `#!`, at most 65,536 characters.
+    #[schema(pattern = "^#!", max_length = 65536)]
     pub install_script: String,
+}
+
+/// At least one OS, each once (the server refuses repeats).
+fn unique_fits() -> utoipa::openapi::Array {
+    use utoipa::openapi::{ArrayBuilder, Ref};
+    ArrayBuilder::new().items(Ref::from_schema_name("OsFit")).min_items(Some(1)).unique_items(true).build()
 }

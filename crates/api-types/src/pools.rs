@@ -44,11 +44,18 @@ pub struct PoolCreate {
     /// `general` (default), `template` or `persistent`.
     #[serde(default)]
     pub purpose: Option<PoolPurpose>,
-    /// Default `kvm`: 1–50 lowercase letters, digits and '-', starting with a letter.
+    /// Default `kvm`: 1–50 lowercase letters, digits and '-', starting with a letter and
+    /// not ending with '-'.
     #[serde(default)]
+    #[schema(pattern = "^[a-z]([a-z0-9-]{0,48}[a-z0-9])?$", max_length = 50)]
     pub name_prefix: Option<String>,
-    /// Default `gureum.internal`.
+    /// Default `gureum.internal`: DNS labels (lowercase letters, digits, inner '-')
+    /// separated by dots, at most 200 characters.
     #[serde(default)]
+    #[schema(
+        pattern = "^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$",
+        max_length = 200
+    )]
     pub domain: Option<String>,
     /// Default 4.0.
     #[serde(default)]

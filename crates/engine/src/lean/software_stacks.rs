@@ -9,8 +9,8 @@ use gureum_model::lean::Environment;
 use gureum_model::lean::profile::label;
 use gureum_store::{Key, Record, SoftwareStackRecord, new_id, now};
 
-/// The most an install script may hold.
-const SCRIPT_MAX: usize = 64 * 1024;
+/// The most characters an install script may hold.
+const SCRIPT_MAX: usize = 65_536;
 
 impl Engine {
     fn stack_view(r: SoftwareStackRecord) -> SoftwareStack {

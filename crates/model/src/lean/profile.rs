@@ -37,13 +37,13 @@ impl MachineSize {
     }
 }
 
-/// A short free-text field (an OS type, a version): 1–64 printable characters.
+/// A short free-text field (an OS type, a version): 1–64 characters, none a control
+/// character.
 pub fn label(field: &str, s: &str) -> Result<String, FieldError> {
-    let t = s.trim();
-    if t.is_empty() || t.chars().count() > 64 || t.chars().any(char::is_control) {
-        return Err(FieldError::new(field, "must be 1–64 printable characters"));
+    if s.is_empty() || s.chars().count() > 64 || s.chars().any(char::is_control) {
+        return Err(FieldError::new(field, "must be 1–64 characters, none of them a control character"));
     }
-    Ok(t.to_string())
+    Ok(s.to_string())
 }
 
 #[cfg(test)]
@@ -67,8 +67,9 @@ mod tests {
 
     #[test]
     fn labels_are_short_and_printable() {
-        assert_eq!(label("os_type", " Fedora "), Ok("Fedora".to_string()));
+        assert_eq!(label("os_type", "Fedora"), Ok("Fedora".to_string()));
         assert!(label("os_type", "").is_err());
+        assert!(label("os_type", "a\tb").is_err());
         assert!(label("os_version", &"x".repeat(65)).is_err());
     }
 }
