@@ -164,10 +164,16 @@ pub struct ConnectionUpdate {
     #[serde(default)]
     #[schema(value_type = Option<Object>)]
     pub settings: Option<serde_json::Value>,
-    /// Replaces the stored credentials; `null` removes them.
-    #[serde(default)]
+    /// Replaces the stored credentials; `null` removes them (left out: kept).
+    #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<Object>)]
     pub credentials: Option<serde_json::Value>,
+}
+
+/// A field that is there, even as `null` (`Some(Value::Null)`); only a missing one is
+/// `None` (serde reads `null` as `None` otherwise, and "remove" would read as "keep").
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<serde_json::Value>, D::Error> {
+    serde_json::Value::deserialize(d).map(Some)
 }
 
 /// What a driver (or a connection's driver) can do.

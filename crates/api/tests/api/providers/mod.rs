@@ -164,6 +164,11 @@ async fn capabilities_list_kinds_limits_and_the_call_budget() {
     let c = admin.get("/v1/connections/kt").await;
     assert_eq!(c["has_credentials"], true);
     assert!(!c.to_string().contains("s3cret"), "credentials are never returned: {c}");
+    // Left out they are kept; `null` removes them.
+    let c = admin.expect(200, Method::PATCH, "/v1/connections/kt", Some(json!({"settings": settings}))).await;
+    assert_eq!(c["has_credentials"], true, "{c}");
+    let c = admin.expect(200, Method::PATCH, "/v1/connections/kt", Some(json!({"credentials": null}))).await;
+    assert_eq!(c["has_credentials"], false, "{c}");
 }
 
 /// Under a limit of N concurrent calls, a burst of 500 creates never has more than N
