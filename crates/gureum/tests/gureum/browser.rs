@@ -121,21 +121,39 @@ impl Console {
     }
 }
 
+/// A real server on a fresh database whose `admin` signs in with [`PASSWORD`], with the
+/// sim connection `connection` of `latency`. Fields drop in order: the server stops before
+/// its directories go.
+struct Site {
+    server: Server,
+    api: support::Client,
+    _db: tempfile::TempDir,
+    _dir: tempfile::TempDir,
+}
+
+impl Site {
+    async fn start(connection: &str, latency: serde_json::Value) -> Site {
+        let dir = tempfile::tempdir().unwrap();
+        let (db, db_dir) = gureum_store::testing::fresh_database().await.unwrap();
+        let server = Server::start(dir.path(), &db);
+        let api = server.client();
+        let (status, v) =
+            api.call(reqwest::Method::PUT, "/v1/users/admin/password", Some(json!({ "password": PASSWORD }))).await;
+        assert_eq!(status, 200, "{v}");
+        api.post("/v1/connections", connection_body(connection, latency)).await;
+        Site { server, api, _db: db_dir, _dir: dir }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_console_in_a_real_browser() {
     if !chrome::available() {
         return;
     }
     let shots = screenshot_dir();
-    let dir = tempfile::tempdir().unwrap();
-    let (db, _g) = gureum_store::testing::fresh_database().await.unwrap();
-    let server = Server::start(dir.path(), &db);
-    let api = server.client();
-    let (status, v) =
-        api.call(reqwest::Method::PUT, "/v1/users/admin/password", Some(json!({ "password": PASSWORD }))).await;
-    assert_eq!(status, 200, "{v}");
     let latency = json!({ "latency_ms": { "default": 150, "vm_create": 1500, "vm_stop": 1000, "vm_delete": 1000 } });
-    api.post("/v1/connections", connection_body(SLOW_CONNECTION, latency)).await;
+    let site = Site::start(SLOW_CONNECTION, latency).await;
+    let (server, api) = (&site.server, &site.api);
     api.post("/v1/projects", json!({ "name": PROJECT })).await;
     api.post("/v1/users", json!({ "name": "rita", "password": PASSWORD })).await;
     let (status, m) = api

@@ -4,8 +4,8 @@
 //! web site; a return by typing the name, followed live to Returned; the history lists
 //! every step and shows and serves a log; the status is deleted by typing the name.
 
-use super::{Console, PASSWORD, WAIT, chrome, screenshot_dir};
-use crate::support::{Server, connection_body, eventually};
+use super::{Console, Site, WAIT, chrome, screenshot_dir};
+use crate::support::eventually;
 use chrome::Chrome;
 use serde_json::json;
 use thirtyfour::prelude::*;
@@ -20,15 +20,9 @@ async fn the_template_library_in_a_real_browser() {
         return;
     }
     let shots = screenshot_dir();
-    let dir = tempfile::tempdir().unwrap();
-    let (db, _g) = gureum_store::testing::fresh_database().await.unwrap();
-    let server = Server::start(dir.path(), &db);
-    let api = server.client();
-    let (status, v) =
-        api.call(reqwest::Method::PUT, "/v1/users/admin/password", Some(json!({ "password": PASSWORD }))).await;
-    assert_eq!(status, 200, "{v}");
     let latency = json!({ "latency_ms": { "default": 50, "vm_create": 600, "vm_delete": 300 } });
-    api.post("/v1/connections", connection_body(FAST_CONNECTION, latency)).await;
+    let site = Site::start(FAST_CONNECTION, latency).await;
+    let (server, api) = (&site.server, &site.api);
     // The prerequisites, made through the API: the console's own forms for them are the
     // other browser test's subject.
     api.network(PROJECT, FAST_CONNECTION).await;
