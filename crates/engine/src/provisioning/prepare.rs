@@ -199,14 +199,21 @@ impl Engine {
         let Some((pool, free)) = self.pool_free(connection.id).await? else {
             return Ok(None);
         };
-        let mut need = gureum_store::Resources::default();
+        // Counted instances share their spec: each instance type and image is read once.
+        let mut specs: std::collections::BTreeMap<(&str, &str), i64> = Default::default();
         for n in nodes.iter().filter(|n| n.node.kind == StackResourceKind::Instance) {
-            let itype = self.instance_type_record(n.spec["instance_type"].as_str().unwrap_or_default()).await?;
-            let image = self.image_for("image", scope.id, n.spec["image"].as_str().unwrap_or_default()).await.ok();
+            let spec =
+                (n.spec["instance_type"].as_str().unwrap_or_default(), n.spec["image"].as_str().unwrap_or_default());
+            *specs.entry(spec).or_default() += 1;
+        }
+        let mut need = gureum_store::Resources::default();
+        for ((itype, image), count) in specs {
+            let itype = self.instance_type_record(itype).await?;
+            let image = self.image_for("image", scope.id, image).await.ok();
             let (Some(t), Some(i)) = (itype, image) else { return Ok(None) };
-            need.vcpus += t.vcpus;
-            need.memory_mib += t.memory_mib;
-            need.disk_gb += i.min_disk_gb;
+            need.vcpus += t.vcpus * count;
+            need.memory_mib += t.memory_mib * count;
+            need.disk_gb += i.min_disk_gb * count;
         }
         let short = need.vcpus > free.vcpus || need.memory_mib > free.memory_mib || need.disk_gb > free.disk_gb;
         let what = format!(

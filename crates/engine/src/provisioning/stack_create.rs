@@ -101,8 +101,7 @@ impl StackRun {
                 for r in &rows {
                     let waiting = matches!(r.state, StackResourceState::Pending | StackResourceState::Creating);
                     let needs_ready = r.needed().iter().all(|n| state.get(n) == Some(&StackResourceState::Ready));
-                    if waiting && needs_ready && !started.contains(&r.key) && state[&r.key] != StackResourceState::Ready
-                    {
+                    if waiting && needs_ready && !started.contains(&r.key) {
                         started.push(r.key.clone());
                         running.push(async move { (r.key.clone(), self.create_node(r).await) });
                     }

@@ -59,11 +59,6 @@ async fn return_failed(ctx: StepCtx, failure: Failure) -> Result<Batch, StepErro
     Ok(batch)
 }
 
-/// A row whose resource may exist.
-fn present(state: StackResourceState) -> bool {
-    state.may_exist()
-}
-
 impl StackRun {
     /// Deletes every resource of the stack that may exist; `Err` lists what remains.
     pub async fn delete_all(&self) -> Result<(), String> {
@@ -74,8 +69,8 @@ impl StackRun {
         loop {
             for r in &rows {
                 let dependents_gone =
-                    rows.iter().filter(|d| d.needed().contains(&r.key)).all(|d| !present(state[&d.key]));
-                if present(state[&r.key]) && dependents_gone && !started.contains(&r.key) {
+                    rows.iter().filter(|d| d.needed().contains(&r.key)).all(|d| !state[&d.key].may_exist());
+                if state[&r.key].may_exist() && dependents_gone && !started.contains(&r.key) {
                     started.push(r.key.clone());
                     running.push(async move { (r.key.clone(), self.delete_node(r).await) });
                 }
@@ -86,7 +81,7 @@ impl StackRun {
         }
         let rows = self.rows().await.map_err(|e| e.to_string())?;
         let mut remaining = vec![];
-        for r in rows.iter().filter(|r| present(r.state)) {
+        for r in rows.iter().filter(|r| r.state.may_exist()) {
             let child = match r.resource_id {
                 Some(id) => self.engine.child(r.kind, id).await.map_err(|e| e.to_string())?,
                 None => None,
