@@ -123,6 +123,18 @@ pub struct Instance {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Object>)]
     pub provider: Option<serde_json::Value>,
+    /// A persistent VM's template (§1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub template: Option<String>,
+    /// The template version a persistent VM was cloned from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub template_version: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub software_stack: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub environment: Option<gureum_model::lean::Environment>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer: Option<String>,
     pub links: Links,
 }
 
@@ -209,7 +221,7 @@ pub struct ConsoleLog {
 }
 
 /// A list of names or ids in which each appears once (the server refuses repeats).
-fn unique_names() -> utoipa::openapi::Array {
+pub(crate) fn unique_names() -> utoipa::openapi::Array {
     use utoipa::openapi::{ArrayBuilder, ObjectBuilder, Type};
     ArrayBuilder::new().items(ObjectBuilder::new().schema_type(Type::String)).unique_items(true).build()
 }

@@ -25,7 +25,9 @@ pub use storage::*;
 pub use gureum_model::authz::Role;
 pub use gureum_model::image::{ImageState, ImageVisibility, OsFamily};
 pub use gureum_model::instance::{InstanceAction, InstanceState};
-pub use gureum_model::lean::{ClockOffset, Environment};
+pub use gureum_model::lean::{
+    ClockOffset, ConfigurationManagement, Environment, PersistentVmType, TemplateAction, TemplateMode, TemplateState,
+};
 pub use gureum_model::network::{Direction, Protocol};
 pub use gureum_model::node::NodeState;
 pub use gureum_model::operation::{OperationStatus, StepStatus};

@@ -188,6 +188,9 @@ pub enum VmAction {
         vcpus: i64,
         memory_mib: i64,
     },
+    /// Generalize the guest's installed system (hostname, host keys, machine id, logs)
+    /// and power it off: what a VM template gets before it is released.
+    Sysprep,
 }
 
 /// A security-group rule as drivers see it.

@@ -128,6 +128,7 @@ impl Engine {
     pub fn start(&self) {
         self.inner.executor.start_background(self);
         worker::reconciler::start(self);
+        lean::template_heal::start(self);
         provisioning::start_history_purge(self);
     }
 

@@ -155,3 +155,9 @@ async fn failing_provisionings_unwind_cleanly() {
     use Scenario::*;
     fail_after_every_step("st", &[StackExecute, StackReturn]).await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn failing_template_workflows_unwind_cleanly() {
+    use Scenario::*;
+    fail_after_every_step("tp", &[TemplateCreate, TemplateSysprep, TemplateRelease, TemplateDelete]).await;
+}

@@ -298,6 +298,11 @@ impl QemuDriver {
                     qmp::execute(&files.qmp(), "send-key", json!({ "keys": keys })).await?;
                 }
             }
+            VmAction::Sysprep => {
+                return Err(gureum_driver::DriverError::InvalidRequest(format!(
+                    "vm {id}: sysprep is not supported yet"
+                )));
+            }
             VmAction::Resize { .. } if alive && rec.power != Power::Running => {
                 return Err(conflict(format!("vm {id} is stopping or restarting")));
             }

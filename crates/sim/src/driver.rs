@@ -62,7 +62,7 @@ impl SimDriver {
 fn vm_operation(action: &VmAction) -> Operation {
     match action {
         VmAction::Start => Operation::VmStart,
-        VmAction::Stop { .. } => Operation::VmStop,
+        VmAction::Stop { .. } | VmAction::Sysprep => Operation::VmStop,
         VmAction::Reboot { .. } => Operation::VmReboot,
         VmAction::Resize { .. } => Operation::VmResize,
     }

@@ -67,6 +67,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (7, "provisioning", include_str!("../migrations/0007_provisioning.sql")),
     (8, "pool_purposes", include_str!("../migrations/0008_pool_purposes.sql")),
     (9, "lean", include_str!("../migrations/0009_lean.sql")),
+    (11, "vm_templates", include_str!("../migrations/0011_vm_templates.sql")),
 ];
 
 /// Microseconds since the Unix epoch.

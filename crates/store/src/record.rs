@@ -112,7 +112,11 @@ spelled_columns!(
     gureum_model::provisioning::HistoryType,
     gureum_model::provisioning::OnFailure,
     gureum_model::pool::PoolPurpose,
-    gureum_model::lean::ClockOffset
+    gureum_model::lean::ClockOffset,
+    gureum_model::lean::TemplateState,
+    gureum_model::lean::PersistentVmType,
+    gureum_model::lean::ConfigurationManagement,
+    gureum_model::lean::Environment
 );
 
 /// A table row.

@@ -8,9 +8,11 @@ mod instances;
 mod lean;
 mod network;
 mod ops;
+mod persistent_vms;
 mod pools;
 mod provisioning;
 mod storage;
+mod vm_templates;
 
 use crate::AppState;
 use crate::error::{ApiError, ApiResult};
@@ -64,6 +66,8 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(pools::router())
         .merge(provisioning::router())
         .merge(lean::router())
+        .merge(vm_templates::router())
+        .merge(persistent_vms::router())
 }
 
 pub fn system_router() -> axum::Router<AppState> {

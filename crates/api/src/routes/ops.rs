@@ -16,6 +16,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(operation_list))
         .routes(routes!(operation_get))
         .routes(routes!(usage))
+        .routes(routes!(system_operation_get))
         .routes(routes!(connection_list, connection_create))
         .routes(routes!(connection_get, connection_update, connection_delete))
         .routes(routes!(connection_drift))
@@ -54,6 +55,21 @@ async fn operation_get(
 ) -> ApiResult<Json<Operation>> {
     let wait = q.wait_seconds.map(Duration::from_secs);
     Ok(Json(s.engine.operation_get(&ctx, &project, &op, wait).await?))
+}
+
+/// An operation of no project (a VM template's), for system administrators; waits like
+/// a project's.
+#[utoipa::path(get, path = "/v1/operations/{operation}", tag = "operations",
+    params(("operation" = String, Path, description = "Operation id"), OperationWaitQuery),
+    responses((status = 200, body = Operation), Errors))]
+async fn system_operation_get(
+    State(s): State<AppState>,
+    Ctx(ctx): Ctx,
+    Path(op): Path<String>,
+    ApiQuery(q): ApiQuery<OperationWaitQuery>,
+) -> ApiResult<Json<Operation>> {
+    let wait = q.wait_seconds.map(Duration::from_secs);
+    Ok(Json(s.engine.system_operation_get(&ctx, &op, wait).await?))
 }
 
 /// Billed seconds and cost per instance and instance type over a time range; CSV with

@@ -42,6 +42,31 @@ impl Engine {
         })
     }
 
+    /// The cheapest instance type without a GPU that holds `size` (what a template's
+    /// machine and its clones are billed as); a 400 on `vcpus` when none is that large.
+    pub(crate) async fn fitting_instance_type(
+        &self,
+        size: gureum_model::lean::MachineSize,
+    ) -> Result<InstanceTypeRecord> {
+        let mut fits: Vec<InstanceTypeRecord> = self
+            .store()
+            .list_all::<InstanceTypeRecord>(&[])
+            .await?
+            .into_iter()
+            .filter(|t| t.gpu.is_none() && t.vcpus >= size.vcpus && t.memory_mib >= size.memory_mib)
+            .collect();
+        fits.sort_by(|a, b| a.price_per_hour.total_cmp(&b.price_per_hour).then(a.vcpus.cmp(&b.vcpus)));
+        fits.into_iter().next().ok_or_else(|| {
+            Error::invalid(
+                "vcpus",
+                format!(
+                    "no instance type holds {} vCPUs and {} MiB; GET /v1/instance-types lists them",
+                    size.vcpus, size.memory_mib
+                ),
+            )
+        })
+    }
+
     /// An image a request names: the project's own images first, then the public ones.
     pub(crate) async fn image_for(&self, field: &str, project_id: Uuid, key: &str) -> Result<ImageRecord> {
         let k = Key::parse(key);

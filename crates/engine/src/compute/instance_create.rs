@@ -23,8 +23,34 @@ pub const USER_DATA_MAX: usize = 64 * 1024;
 /// How often a create is placed again after losing a node's last room to another one.
 const PLACEMENT_TRIES: usize = 3;
 
+/// Where an instance made for another resource goes, and what is written with it.
+pub(crate) struct InstanceExtras {
+    pub id: Uuid,
+    /// Placed in this pool (else the connection's general pool), on this node if given.
+    pub pool: Option<gureum_store::PoolRecord>,
+    pub node: Option<Uuid>,
+    /// Written in the same transaction as the instance (a persistent VM's row).
+    pub batch: Batch,
+}
+
+impl Default for InstanceExtras {
+    fn default() -> Self {
+        InstanceExtras { id: new_id(), pool: None, node: None, batch: Batch::new() }
+    }
+}
+
 impl Engine {
     pub async fn instance_create(&self, ctx: &OpContext, project: &str, req: InstanceCreate) -> Result<Instance> {
+        self.instance_create_with(ctx, project, req, InstanceExtras::default()).await
+    }
+
+    pub(crate) async fn instance_create_with(
+        &self,
+        ctx: &OpContext,
+        project: &str,
+        req: InstanceCreate,
+        extras: InstanceExtras,
+    ) -> Result<Instance> {
         let scope = self.authorize(ctx, project, Permission::ManageResources).await?;
         let name = Name::parse("name", &req.name)?;
         // A provider spec may carry a disk size (`m1.large_disk100GB`); the instance type is
@@ -158,7 +184,7 @@ impl Engine {
 
         self.precheck_vm(subnet.connection_id, &req.instance_type, &itype, &image, &subnet.zone, root_size).await?;
 
-        let (id, op_id, t) = (new_id(), new_id(), now());
+        let (id, op_id, t) = (extras.id, new_id(), now());
         let rec = InstanceRecord {
             id,
             project_id: scope.id,
@@ -187,6 +213,7 @@ impl Engine {
             launched_at: None,
         };
         let mut batch = Batch::from(rec.insert());
+        batch.extend(extras.batch);
         let root = VolumeRecord {
             id: new_id(),
             project_id: scope.id,
@@ -253,8 +280,11 @@ impl Engine {
         let need = Resources { vcpus: itype.vcpus, memory_mib: itype.memory_mib, disk_gb };
         // A reservation that lost a race for a node's last room is placed again.
         for _ in 0..PLACEMENT_TRIES {
-            let mut placed =
-                self.place(subnet.connection_id, id, need, None).await?.map(|(_, b)| b).unwrap_or_default();
+            let placed = match &extras.pool {
+                Some(pool) => Some(self.place_in(pool, id, need, extras.node).await?),
+                None => self.place(subnet.connection_id, id, need, None).await?,
+            };
+            let mut placed = placed.map(|(_, b)| b).unwrap_or_default();
             placed.extend(batch.clone());
             match self.launch(op.clone(), placed).await {
                 Err(e) if Store::is_reservation_conflict(&e) => continue,

@@ -34,6 +34,7 @@ impl Engine {
         let mut ips = self.store().instances_public_ips(&ids).await?;
         let allocations = self.store().instances_allocations(&ids).await?;
         let nodes = self.nodes_of(&allocations).await?;
+        let persistent = self.persistent_vms_of(&rows).await?;
         let t = now();
         let mut views = Vec::with_capacity(rows.len());
         for r in rows {
@@ -50,7 +51,13 @@ impl Engine {
                 .iter()
                 .find(|a| a.instance_id == r.id)
                 .and_then(|a| nodes.iter().find(|n| n.id == a.node_id));
+            let lean = self.persistent_fields(persistent.iter().find(|p| p.id == r.id)).await;
             views.push(Instance {
+                template: lean.template,
+                template_version: lean.template_version,
+                software_stack: lean.software_stack,
+                environment: lean.environment,
+                customer: lean.customer,
                 node: node.map(|n| n.name.clone()),
                 node_state: node.map(|n| self.node_state(n, t)),
                 links: links_of(project_path(r.project_id, "instances", r.id), r.op_id.map(|o| (r.project_id, o))),

@@ -140,6 +140,19 @@ impl Engine {
         let Some(pool) = self.pool_of_connection(connection_id).await? else {
             return Ok(None);
         };
+        self.place_in(&pool, instance_id, need, on).await.map(Some)
+    }
+
+    /// Picks a ready node of `pool` with room for `need` (only `on`, when given) and
+    /// returns it with the batch reserving it. `instance_id` is what holds the room: an
+    /// instance, or a VM template's machine.
+    pub(crate) async fn place_in(
+        &self,
+        pool: &PoolRecord,
+        instance_id: Uuid,
+        need: Resources,
+        on: Option<Uuid>,
+    ) -> Result<(Uuid, Batch)> {
         let mut nodes = self.store().list_all::<NodeRecord>(&[("pool_id", pool.id.into())]).await?;
         if let Some(on) = on {
             nodes.retain(|n| n.id == on);
@@ -151,7 +164,7 @@ impl Engine {
         let mut refusals = vec![];
         let mut short = vec![];
         let mut candidates = vec![];
-        for (n, mut free, state) in self.free_of(&pool, nodes).await? {
+        for (n, mut free, state) in self.free_of(pool, nodes).await? {
             // The instance's own allocation is replaced by the new one.
             if let Some(a) = own.as_ref().filter(|a| a.node_id == n.id) {
                 free.vcpus += a.vcpus;
@@ -170,7 +183,7 @@ impl Engine {
         // The emptiest node first (by free vCPUs, then memory) spreads instances out.
         candidates.sort_by_key(|(_, f)| std::cmp::Reverse((f.vcpus, f.memory_mib)));
         match candidates.first() {
-            Some((n, _)) => Ok(Some((n.id, Store::allocation_set(instance_id, n.id, need, now())))),
+            Some((n, _)) => Ok((n.id, Store::allocation_set(instance_id, n.id, need, now()))),
             None if short.is_empty() => {
                 Err(Error::Capacity(format!("no node of pool {} is ready: {}", pool.name, refusals.join("; "))))
             }

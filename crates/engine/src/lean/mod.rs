@@ -1,5 +1,9 @@
-//! Lean provisioning (SPEC §1): VM profiles and software stacks so far; VM templates
-//! and persistent VMs build on them.
+//! Lean provisioning (SPEC §1): VM profiles, software stacks, VM templates with their
+//! modes and versions, and persistent VMs cloned from them.
 
+pub(crate) mod persistent_vms;
 mod profiles;
 mod software_stacks;
+pub(crate) mod template_heal;
+pub(crate) mod template_workflows;
+pub(crate) mod templates;

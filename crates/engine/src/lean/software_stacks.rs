@@ -13,7 +13,7 @@ use gureum_store::{Key, Record, SoftwareStackRecord, new_id, now};
 const SCRIPT_MAX: usize = 65_536;
 
 impl Engine {
-    fn stack_view(r: SoftwareStackRecord) -> SoftwareStack {
+    pub(crate) fn stack_view(r: SoftwareStackRecord) -> SoftwareStack {
         SoftwareStack {
             links: links(format!("/v1/software-stacks/{}", r.id), None),
             fits: serde_json::from_str(&r.fits).unwrap_or_default(),

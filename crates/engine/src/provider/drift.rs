@@ -44,7 +44,11 @@ impl Engine {
             if info.support(*kind) != Support::Native {
                 continue;
             }
-            let rows = self.store().provider_rows(*table, conn.id).await?;
+            let mut rows = self.store().provider_rows(*table, conn.id).await?;
+            // Template machines and disks are records too, of no project.
+            let templates = self.template_provider_rows(conn.id, *kind).await?;
+            let template_ids: HashSet<Uuid> = templates.iter().map(|r| r.id).collect();
+            rows.extend(templates);
             let mut provider: Vec<ProviderResource> = clouds[0].list(*kind).await?;
             let mut copies: Vec<ProviderResource> = vec![];
             for cloud in &clouds[1..] {
@@ -71,7 +75,7 @@ impl Engine {
                     kind: kind.as_str().into(),
                     provider_id: r.provider_id.clone(),
                     name: r.name.clone(),
-                    gureum_type: Some(label.to_string()),
+                    gureum_type: Some(if template_ids.contains(&r.id) { "VM template" } else { label }.to_string()),
                     gureum_id: Some(r.id),
                     project,
                     state: Some(r.state.clone()),

@@ -27,6 +27,10 @@ static ALL: &[&WorkflowDef] = &[
     &crate::network::public_ips::PUBLIC_IP_DETACH,
     &crate::provisioning::stack_create::PROVISIONING_EXECUTE,
     &crate::provisioning::stack_return::PROVISIONING_RETURN,
+    &crate::lean::template_workflows::VM_TEMPLATE_CREATE,
+    &crate::lean::template_workflows::VM_TEMPLATE_POWER,
+    &crate::lean::template_workflows::VM_TEMPLATE_RELEASE,
+    &crate::lean::template_workflows::VM_TEMPLATE_DELETE,
 ];
 
 pub(crate) fn find(kind: &str) -> Option<&'static WorkflowDef> {

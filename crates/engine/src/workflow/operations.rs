@@ -100,6 +100,22 @@ impl Engine {
         wait: Option<Duration>,
     ) -> Result<Operation> {
         let scope = self.authorize(ctx, project, Permission::View).await?;
+        self.operation_wait(&scope.filter(), id, wait).await
+    }
+
+    /// An operation of no project (a VM template's), for system administrators.
+    pub async fn system_operation_get(&self, ctx: &OpContext, id: &str, wait: Option<Duration>) -> Result<Operation> {
+        self.require_admin(ctx, "follow system operations")?;
+        self.operation_wait(&[("project_id", gureum_store::Val::Null)], id, wait).await
+    }
+
+    /// The operation `id` among `filters`, once finished or after `wait`.
+    async fn operation_wait(
+        &self,
+        filters: &[gureum_store::Filter],
+        id: &str,
+        wait: Option<Duration>,
+    ) -> Result<Operation> {
         let Key::Id(op_id) = Key::parse(id) else {
             return Err(Error::not_found("operation", id));
         };
@@ -113,7 +129,7 @@ impl Engine {
             let mut finished = self.executor().subscribe(op_id);
             let w = self
                 .store()
-                .get::<WorkflowRecord>(&scope.filter(), &Key::Id(op_id))
+                .get::<WorkflowRecord>(filters, &Key::Id(op_id))
                 .await?
                 .ok_or_else(|| Error::not_found("operation", id))?;
             if w.status.is_finished() || tokio::time::Instant::now() >= deadline {

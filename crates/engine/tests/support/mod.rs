@@ -138,8 +138,13 @@ impl H {
 
     /// Waits until the operation has finished and returns it.
     pub async fn finish(&self, project: &str, op: Option<Uuid>) -> Operation {
-        let op = op.expect("the call started an operation");
-        let o = self.engine().operation_get(self.admin(), project, &op.to_string(), Some(OP_WAIT)).await.expect("op");
+        let op = op.expect("the call started an operation").to_string();
+        // A VM template's operation belongs to no project.
+        let o = match self.engine().operation_get(self.admin(), project, &op, Some(OP_WAIT)).await {
+            Err(Error::NotFound { .. }) => self.engine().system_operation_get(self.admin(), &op, Some(OP_WAIT)).await,
+            found => found,
+        }
+        .expect("op");
         assert!(o.status.is_finished(), "{} {} still {} after {OP_WAIT:?}: {:?}", o.kind, o.id, o.status, o.steps);
         o
     }

@@ -73,6 +73,7 @@ impl H {
             ("security_groups", &["Creating", "Deleting"]),
             ("key_pairs", &["Creating", "Deleting"]),
             ("security_group_rules", &["Creating", "Deleting"]),
+            ("vm_templates", &["Building", "Starting", "Stopping", "Sysprepping", "Releasing", "Deleting"]),
         ];
         for (table, transitional) in TABLES {
             let name = if *table == "security_group_rules" { "protocol" } else { "name" };

@@ -126,7 +126,8 @@ impl State {
                 require(rec, &[Stopped], "start")?;
                 (Operation::VmStart, Starting, Running)
             }
-            VmAction::Stop { .. } => {
+            // The simulated guest generalizes itself as it powers off.
+            VmAction::Stop { .. } | VmAction::Sysprep => {
                 require(rec, &[Running], "stop")?;
                 (Operation::VmStop, Stopping, Stopped)
             }

@@ -1,4 +1,7 @@
-//! Lean provisioning's rows (migration 9).
+//! Lean provisioning's rows (migrations 9 and 11).
+
+mod templates;
+pub use templates::*;
 
 use crate::record;
 use gureum_model::image::OsFamily;

@@ -94,6 +94,7 @@ impl World {
         assert_eq!(img["state"], "Active", "{img}");
         sys.expect(201, Method::POST, "/v1/vm-profiles", Some(profile_body("prof"))).await;
         sys.expect(201, Method::POST, "/v1/software-stacks", Some(stack_def("django"))).await;
+        World::lean_fixtures(&sys, &adm).await;
         let stack = adm.expect(202, Method::POST, &format!("{P1}/provisionings"), Some(stack_body("stack"))).await;
         adm.settle("p1", &stack).await;
         let ops = adm.get(&format!("{P1}/operations")).await;
@@ -180,6 +181,9 @@ impl World {
         let adm = self.adm();
         let sys = self.sys();
         match fresh {
+            Fresh::VmTemplate { .. } | Fresh::SystemOperation | Fresh::PersistentVmDelete => {
+                self.lean_fresh(fresh).await
+            }
             Fresh::VpcDelete => (format!("{P1}/vpcs/{}", id(&self.vpc().await)), None),
             Fresh::SubnetCreate => (
                 format!("{P1}/vpcs/{}/subnets", id(&self.vpc().await)),

@@ -9,6 +9,9 @@ pub async fn check_succeeded(h: &H, s: Scenario, p: &str, target: Uuid, r: &mut 
     if s.is_stack() {
         return super::stacks::check_succeeded(h, s, p, r).await;
     }
+    if s.is_template() {
+        return super::templates::check_succeeded(h, s, p, target, r).await;
+    }
     let (e, a) = (h.engine(), h.admin());
     if let Some(g) = s.generic() {
         let state = generic_state(h, s, p, g.name).await;
@@ -150,6 +153,9 @@ pub async fn check_succeeded(h: &H, s: Scenario, p: &str, target: Uuid, r: &mut 
 pub async fn check_failed(h: &H, s: Scenario, p: &str, target: Uuid, r: &mut Report) {
     if s.is_stack() {
         return super::stacks::check_failed(h, s, p, r).await;
+    }
+    if s.is_template() {
+        return super::templates::check_failed(h, s, p, target, r).await;
     }
     let (e, a) = (h.engine(), h.admin());
     if let Some(g) = s.generic() {

@@ -47,6 +47,10 @@ pub enum Scenario {
     PublicIpDetach,
     StackExecute,
     StackReturn,
+    TemplateCreate,
+    TemplateSysprep,
+    TemplateRelease,
+    TemplateDelete,
 }
 
 use Scenario as S;
@@ -101,6 +105,10 @@ impl Scenario {
         S::PublicIpDetach,
         S::StackExecute,
         S::StackReturn,
+        S::TemplateCreate,
+        S::TemplateSysprep,
+        S::TemplateRelease,
+        S::TemplateDelete,
     ];
 
     /// The workflow kind the scenario runs (checked against the operation it starts).
@@ -142,6 +150,10 @@ impl Scenario {
             S::PublicIpDetach => "public_ip_detach",
             S::StackExecute => "provisioning_execute",
             S::StackReturn => "provisioning_return",
+            S::TemplateCreate => "vm_template_create",
+            S::TemplateSysprep => "vm_template_power",
+            S::TemplateRelease => "vm_template_release",
+            S::TemplateDelete => "vm_template_delete",
         }
     }
 
@@ -175,6 +187,10 @@ impl Scenario {
         }
     }
 
+    pub(super) fn is_template(self) -> bool {
+        self.kind().starts_with("vm_template_")
+    }
+
     pub(super) fn is_stack(self) -> bool {
         self.kind().starts_with("provisioning_")
     }
@@ -194,3 +210,4 @@ impl Scenario {
 pub mod checks;
 pub mod stacks;
 pub mod start;
+pub mod templates;

@@ -8,6 +8,9 @@ pub async fn prepare(h: &H, s: Scenario, p: &str) {
     let (e, a) = (h.engine(), h.admin());
     match s {
         S::VpcCreate | S::KeyPairCreate | S::VolumeCreate | S::PublicIpCreate => {}
+        S::TemplateCreate | S::TemplateSysprep | S::TemplateRelease | S::TemplateDelete => {
+            super::templates::prepare(h, s, p).await
+        }
         S::SubnetCreate | S::SecurityGroupCreate | S::VpcDelete => h.vpc(p, C).await,
         S::SubnetDelete => {
             h.vpc(p, C).await;
@@ -204,6 +207,9 @@ pub async fn start(h: &H, s: Scenario, p: &str) -> Uuid {
         S::PublicIpDetach => e.public_ip_detach(a, p, "ip").await.map(|x| x.operation_id),
         S::StackExecute => e.provisioning_create(a, p, super::stacks::request()).await.map(|x| x.operation_id),
         S::StackReturn => e.provisioning_return(a, p, "st", super::stacks::confirm()).await.map(|x| x.operation_id),
+        S::TemplateCreate | S::TemplateSysprep | S::TemplateRelease | S::TemplateDelete => {
+            super::templates::start(h, s, p).await
+        }
     };
     let op = op.unwrap_or_else(|e| panic!("{s:?}: starting the workflow failed: {e}")).expect("an operation");
     let kind = h.workflow(op).await.kind;
