@@ -145,7 +145,19 @@ macro_rules! tracked {
     };
 }
 
-tracked!(Vpc, Subnet, SecurityGroup, SecurityGroupRule, PublicIp, Volume, Snapshot, KeyPair, Instance, Image);
+tracked!(
+    Vpc,
+    Subnet,
+    SecurityGroup,
+    SecurityGroupRule,
+    PublicIp,
+    Volume,
+    Snapshot,
+    KeyPair,
+    Instance,
+    Image,
+    PersistentVm
+);
 
 /// Progress on stderr: a spinner line when it is a terminal, else one line per change.
 struct ProgressUi {

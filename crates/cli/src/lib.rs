@@ -7,6 +7,7 @@ mod cmd_catalog;
 mod cmd_compute;
 mod cmd_iam;
 mod cmd_lean;
+mod cmd_lean_vms;
 mod cmd_network;
 mod cmd_ops;
 mod cmd_pools;
@@ -28,6 +29,7 @@ pub use cmd_catalog::{ImageCmd, InstanceTypeCmd};
 pub use cmd_compute::{InstanceCmd, KeyPairCmd};
 pub use cmd_iam::{MemberCmd, ProjectCmd, TokenCmd, UserCmd};
 pub use cmd_lean::{SoftwareStackCmd, VmProfileCmd};
+pub use cmd_lean_vms::{PersistentVmCmd, VmTemplateCmd};
 pub use cmd_network::{PublicIpCmd, SecurityGroupCmd, SubnetCmd, VpcCmd};
 pub use cmd_ops::{ConnectionCmd, OperationCmd, UsageArgs};
 pub use cmd_pools::{NodeCmd, PoolCmd};
@@ -132,6 +134,12 @@ pub enum Command {
     /// Software stacks persistent VMs may be given (system administrators write)
     #[command(subcommand)]
     SoftwareStack(SoftwareStackCmd),
+    /// VM templates: machines installed once, released as versions (system administrators)
+    #[command(subcommand)]
+    VmTemplate(VmTemplateCmd),
+    /// Persistent VMs cloned from released templates
+    #[command(subcommand)]
+    PersistentVm(PersistentVmCmd),
 }
 
 /// `--wait`, on every long action.
@@ -294,6 +302,8 @@ async fn run_inner(cmd: Command, mut global: GlobalArgs) -> anyhow::Result<()> {
         Command::Provisioning(c) => cmd_provisioning::provisioning(&ctx, c).await,
         Command::VmProfile(c) => cmd_lean::vm_profile(&ctx, c).await,
         Command::SoftwareStack(c) => cmd_lean::software_stack(&ctx, c).await,
+        Command::VmTemplate(c) => cmd_lean_vms::vm_template(&ctx, c).await,
+        Command::PersistentVm(c) => cmd_lean_vms::persistent_vm(&ctx, c).await,
         Command::Instance(c) => cmd_compute::instance(&ctx, c).await,
         Command::Operation(c) => cmd_ops::operation(&ctx, c).await,
         Command::Usage(a) => cmd_ops::usage(&ctx, a).await,

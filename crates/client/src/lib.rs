@@ -18,6 +18,7 @@ mod endpoints;
 mod error;
 mod progress;
 
+pub use endpoints::SYSTEM_OPERATIONS;
 pub use error::ClientError;
 pub use gureum_api_types as types;
 pub use progress::OperationProgress;

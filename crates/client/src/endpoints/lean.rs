@@ -1,4 +1,4 @@
-//! Lean provisioning: VM profiles and software stacks.
+//! Lean provisioning: VM profiles, software stacks, VM templates and persistent VMs.
 
 use super::*;
 
@@ -37,5 +37,49 @@ impl Client {
 
     pub async fn software_stack_delete(&self, stack: &str) -> Result<()> {
         self.delete_no_content(&format!("/v1/software-stacks/{}", seg(stack))).await
+    }
+}
+
+/// VM templates (system administrators act on them) and persistent VMs.
+impl Client {
+    pub async fn vm_template_list(&self) -> Result<Vec<VmTemplate>> {
+        self.get("/v1/vm-templates").await
+    }
+
+    pub async fn vm_template_create(&self, req: &VmTemplateCreate) -> Result<VmTemplate> {
+        self.post("/v1/vm-templates", req).await
+    }
+
+    pub async fn vm_template_get(&self, template: &str) -> Result<VmTemplate> {
+        self.get(&format!("/v1/vm-templates/{}", seg(template))).await
+    }
+
+    pub async fn vm_template_update(&self, template: &str, req: &VmTemplateUpdate) -> Result<VmTemplate> {
+        self.patch(&format!("/v1/vm-templates/{}", seg(template)), req).await
+    }
+
+    pub async fn vm_template_delete(&self, template: &str) -> Result<VmTemplate> {
+        self.delete(&format!("/v1/vm-templates/{}", seg(template)), &()).await
+    }
+
+    /// `action`: start, stop, sysprep, release or maintenance.
+    pub async fn vm_template_action(&self, template: &str, action: TemplateAction) -> Result<VmTemplate> {
+        self.post_empty(&format!("/v1/vm-templates/{}/{}", seg(template), action.as_str())).await
+    }
+
+    pub async fn persistent_vm_list(&self, project: &str) -> Result<Vec<PersistentVm>> {
+        self.get(&project_path(project, "/persistent-vms")).await
+    }
+
+    pub async fn persistent_vm_create(&self, project: &str, req: &PersistentVmCreate) -> Result<PersistentVm> {
+        self.post(&project_path(project, "/persistent-vms"), req).await
+    }
+
+    pub async fn persistent_vm_get(&self, project: &str, vm: &str) -> Result<PersistentVm> {
+        self.get(&project_path(project, &format!("/persistent-vms/{}", seg(vm)))).await
+    }
+
+    pub async fn persistent_vm_delete(&self, project: &str, vm: &str) -> Result<Instance> {
+        self.delete(&project_path(project, &format!("/persistent-vms/{}", seg(vm))), &()).await
     }
 }

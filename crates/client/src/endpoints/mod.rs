@@ -36,6 +36,7 @@ mod iam;
 mod lean;
 mod network;
 mod ops;
+pub use ops::SYSTEM_OPERATIONS;
 mod pools;
 mod provisioning;
 mod storage;

@@ -2,6 +2,10 @@
 
 use super::*;
 
+/// What to pass as the project of an operation of no project (a VM template's), which
+/// `GET /v1/operations/{id}` serves to system administrators.
+pub const SYSTEM_OPERATIONS: &str = "";
+
 impl Client {
     /// An operation; with `wait_seconds` the server holds the request (at most 60 s)
     /// until the operation finishes.
@@ -12,7 +16,9 @@ impl Client {
         wait_seconds: Option<u64>,
     ) -> Result<Operation> {
         let q = WaitQuery { wait_seconds };
-        self.get_query(&project_path(project, &format!("/operations/{}", seg(operation_id))), &q).await
+        let path = format!("/operations/{}", seg(operation_id));
+        let path = if project == SYSTEM_OPERATIONS { format!("/v1{path}") } else { project_path(project, &path) };
+        self.get_query(&path, &q).await
     }
 
     /// The project's operations, newest first.
