@@ -91,6 +91,45 @@ pub enum VmTemplateCmd {
     },
 }
 
+#[derive(clap::Args, Debug)]
+pub struct PersistentVmCreateArgs {
+    #[arg(long)]
+    template: String,
+    /// A persistent pool of the template's connection
+    #[arg(long)]
+    pool: String,
+    /// A node of the pool [default: placement picks one]
+    #[arg(long)]
+    node: Option<String>,
+    #[arg(long)]
+    description: Option<String>,
+    /// server or desktop [default: server]
+    #[arg(long = "type", value_parser = spelled::<PersistentVmType>)]
+    vm_type: Option<PersistentVmType>,
+    /// A software stack that fits the template's OS
+    #[arg(long)]
+    software_stack: Option<String>,
+    /// test, development or production (one the stack offers)
+    #[arg(long, value_parser = spelled::<Environment>)]
+    environment: Option<Environment>,
+    /// none, install_only or install_and_maintain [default: none]
+    #[arg(long, value_parser = spelled::<ConfigurationManagement>)]
+    configuration_management: Option<ConfigurationManagement>,
+    #[arg(long)]
+    reseller: Option<String>,
+    #[arg(long)]
+    customer: Option<String>,
+    #[arg(long)]
+    subnet: String,
+    /// Security group of the subnet's VPC (repeatable)
+    #[arg(long = "security-group", value_name = "SECURITY_GROUP")]
+    security_groups: Vec<String>,
+    #[arg(long)]
+    key_pair: Option<String>,
+    #[command(flatten)]
+    wait: WaitArg,
+}
+
 #[derive(Subcommand, Debug)]
 pub enum PersistentVmCmd {
     /// The project's persistent VMs
@@ -99,43 +138,7 @@ pub enum PersistentVmCmd {
         vm: String,
     },
     /// Clone a persistent VM from a ready_for_use template (its name is assigned)
-    Create {
-        #[arg(long)]
-        template: String,
-        /// A persistent pool of the template's connection
-        #[arg(long)]
-        pool: String,
-        /// A node of the pool [default: placement picks one]
-        #[arg(long)]
-        node: Option<String>,
-        #[arg(long)]
-        description: Option<String>,
-        /// server or desktop [default: server]
-        #[arg(long = "type", value_parser = spelled::<PersistentVmType>)]
-        vm_type: Option<PersistentVmType>,
-        /// A software stack that fits the template's OS
-        #[arg(long)]
-        software_stack: Option<String>,
-        /// test, development or production (one the stack offers)
-        #[arg(long, value_parser = spelled::<Environment>)]
-        environment: Option<Environment>,
-        /// none, install_only or install_and_maintain [default: none]
-        #[arg(long, value_parser = spelled::<ConfigurationManagement>)]
-        configuration_management: Option<ConfigurationManagement>,
-        #[arg(long)]
-        reseller: Option<String>,
-        #[arg(long)]
-        customer: Option<String>,
-        #[arg(long)]
-        subnet: String,
-        /// Security group of the subnet's VPC (repeatable)
-        #[arg(long = "security-group", value_name = "SECURITY_GROUP")]
-        security_groups: Vec<String>,
-        #[arg(long)]
-        key_pair: Option<String>,
-        #[command(flatten)]
-        wait: WaitArg,
-    },
+    Create(Box<PersistentVmCreateArgs>),
     /// Delete a persistent VM (the template's version it was cloned from is untouched)
     Delete {
         vm: String,
@@ -251,22 +254,23 @@ pub async fn persistent_vm(ctx: &Ctx, cmd: PersistentVmCmd) -> anyhow::Result<()
     match cmd {
         PersistentVmCmd::List => print_list(ctx.output, &c.persistent_vm_list(p).await?),
         PersistentVmCmd::Show { vm } => ctx.print(&c.persistent_vm_get(p, &vm).await?),
-        PersistentVmCmd::Create {
-            template,
-            pool,
-            node,
-            description,
-            vm_type,
-            software_stack,
-            environment,
-            configuration_management,
-            reseller,
-            customer,
-            subnet,
-            security_groups,
-            key_pair,
-            wait,
-        } => {
+        PersistentVmCmd::Create(args) => {
+            let PersistentVmCreateArgs {
+                template,
+                pool,
+                node,
+                description,
+                vm_type,
+                software_stack,
+                environment,
+                configuration_management,
+                reseller,
+                customer,
+                subnet,
+                security_groups,
+                key_pair,
+                wait,
+            } = *args;
             let req = PersistentVmCreate {
                 template,
                 pool,
