@@ -113,6 +113,36 @@ for prof in ["prof", "prof-del"]:
 for stack in ["stack", "stack-del"]:
     call("POST", "/v1/software-stacks", {"name": stack, "version": "1", "install_script": "#!/bin/sh\ntrue\n",
                                          "fits": [{"os_type": "Ubuntu", "os_version": "22.04"}]})
+# Lean provisioning: a template pool and a persistent pool on `fast`, a released VM
+# template to act on and one to delete, and a persistent VM to read and one to delete.
+for pool, purpose, prefix in [("tplpool", "template", "tt"), ("pvmpool", "persistent", "pv")]:
+    call("POST", "/v1/pools", {"name": pool, "connection": "fast", "purpose": purpose, "name_prefix": prefix,
+                               "domain": "fuzz.net"})
+    call("POST", f"/v1/pools/{pool}/nodes", {"name": f"{pool}-node", "vcpus": 1 << 20, "memory_mib": 1 << 40,
+                                             "disk_gb": 1 << 40})
+
+
+def template_settled(name):
+    for _ in range(600):
+        view = call("GET", f"/v1/vm-templates/{name}")
+        if view["operation_id"] is None:
+            return view
+        time.sleep(0.05)
+    sys.exit(f"template {name} did not settle")
+
+
+vm_templates = []
+for _ in range(2):
+    name = call("POST", "/v1/vm-templates", {"profile": "prof", "pool": "tplpool"})["name"]
+    template_settled(name)
+    for action in ["sysprep", "release"]:
+        call("POST", f"/v1/vm-templates/{name}/{action}")
+        template_settled(name)
+    vm_templates.append(name)
+persistent_vms = [
+    create(f"{P}/persistent-vms", {"template": vm_templates[0], "pool": "pvmpool", "subnet": "net"})["name"]
+    for _ in range(2)
+]
 
 # Fields that name another resource or a server-side thing draw their values from what
 # exists: a JSON Schema can say a name's shape, not that it names something, and a
@@ -139,6 +169,7 @@ dictionaries = {
     "volume_type": volume_types,
     "confirm": ["prov"],
     "install_media": images,
+    "profile": ["prof"],
 }
 
 # Where a request valid by the schema may still be refused with 400 because the rule
@@ -165,6 +196,9 @@ relational = {
     "instance_create": "volumes and security groups name seeded resources, each once",
     "vm_profile_create": "the install media is an image of the base profile's OS family",
     "vm_profile_update": "the install media is an image of the profile's OS family",
+    "vm_template_create": "a template pool, a node of it, a profile's sizes",
+    "vm_template_update": "a disk only grows; only do_not_use is set directly",
+    "persistent_vm_create": "a released template; a persistent pool and node; a stack and environment that fit",
 }
 
 params = {
@@ -191,6 +225,8 @@ params = {
     "node": "node",
     "profile": "prof",
     "stack": "stack",
+    "vm_template": vm_templates[0],
+    "vm": persistent_vms[0],
 }
 deleted = dict(
     params,
@@ -253,6 +289,8 @@ with open(OUT, "w") as f:
     f.write(delete_op("/v1/connections/{connection}", deleted))
     f.write(delete_op("/v1/pools/{pool}", dict(params, pool="pool-del")))
     f.write(delete_op("/v1/pools/{pool}/nodes/{node}", dict(params, node="node-del")))
+    f.write(delete_op("/v1/vm-templates/{vm_template}", dict(params, vm_template=vm_templates[1])))
+    f.write(delete_op("/v1/projects/{project}/persistent-vms/{vm}", dict(params, vm=persistent_vms[1])))
     f.write(delete_op("/v1/projects/{project}/images/{image}", dict(params, image="img-del")))
     f.write(f'[[operations]]\ninclude-path = "/v1/projects/{{project}}/images/{{image}}"\n')
     f.write(f"parameters = {table(dict(params, image='img'))}\n")

@@ -36,6 +36,7 @@ pub struct Layout {
 
 const PROJECT_NAV: &[(&str, &str)] = &[
     ("instances", "Instances"),
+    ("persistent-vms", "Persistent VMs"),
     ("volumes", "Volumes"),
     ("images", "Images"),
     ("key-pairs", "Key pairs"),
@@ -68,6 +69,7 @@ impl Layout {
         };
         let mut global =
             vec![("projects", "Projects", "/projects"), ("instance-types", "Instance types", "/instance-types")];
+        global.push(("vm-templates", "VM templates", "/vm-templates"));
         global.push(("connections", "Connections", "/connections"));
         if s.ctx.is_admin {
             global.push(("users", "Users", "/users"));

@@ -1,6 +1,7 @@
 // gureum console: progressive enhancement only. Every form works without this file;
 // it adds the project switcher's auto-submit, the typed-name guard of destructive
-// actions (the server checks the name again), and live updates of transitional states.
+// actions (the server checks the name again), selects whose options follow another
+// field, and live updates of transitional states.
 (function () {
   "use strict";
 
@@ -26,9 +27,37 @@
     });
   }
 
+  // A select[data-depends-on] offers only the options whose data-when lists the
+  // controlling field's value; with none left it is disabled (and so is whatever
+  // depends on it, through the change event it sends).
+  function dependents(root) {
+    root.querySelectorAll("select[data-depends-on]").forEach(function (sel) {
+      var control = sel.form && sel.form.elements[sel.getAttribute("data-depends-on")];
+      if (!control) return;
+      var sync = function () {
+        var value = control.disabled ? null : control.value;
+        var any = false;
+        Array.prototype.forEach.call(sel.options, function (o) {
+          var when = o.getAttribute("data-when");
+          if (when === null) return;
+          var on = value !== null && when.split(" ").indexOf(value) >= 0;
+          o.hidden = !on;
+          o.disabled = !on;
+          if (on) any = true;
+          else if (o.selected) sel.value = "";
+        });
+        sel.disabled = !any;
+        sel.dispatchEvent(new Event("change"));
+      };
+      control.addEventListener("change", sync);
+      sync();
+    });
+  }
+
   function enhance(root) {
     switcher(root);
     confirmations(root);
+    dependents(root);
   }
 
   // Live status: while anything on the page is in a transitional (amber) state, the

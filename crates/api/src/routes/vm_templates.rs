@@ -39,8 +39,8 @@ async fn vm_template_create(
     Ok(accepted(s.engine.vm_template_create(&ctx, req).await?))
 }
 
-#[utoipa::path(get, path = "/v1/vm-templates/{template}", tag = "lean",
-    params(("template" = String, Path, description = "Template name or id")), responses((status = 200, body = VmTemplate), Errors))]
+#[utoipa::path(get, path = "/v1/vm-templates/{vm_template}", tag = "lean",
+    params(("vm_template" = String, Path, description = "Template name or id")), responses((status = 200, body = VmTemplate), Errors))]
 async fn vm_template_get(
     State(s): State<AppState>,
     Ctx(ctx): Ctx,
@@ -50,8 +50,8 @@ async fn vm_template_get(
 }
 
 /// Changes the description, size or clock, or flags the template `do_not_use`.
-#[utoipa::path(patch, path = "/v1/vm-templates/{template}", tag = "lean", request_body = VmTemplateUpdate,
-    params(("template" = String, Path, description = "Template name or id")), responses((status = 200, body = VmTemplate), Errors))]
+#[utoipa::path(patch, path = "/v1/vm-templates/{vm_template}", tag = "lean", request_body = VmTemplateUpdate,
+    params(("vm_template" = String, Path, description = "Template name or id")), responses((status = 200, body = VmTemplate), Errors))]
 async fn vm_template_update(
     State(s): State<AppState>,
     Ctx(ctx): Ctx,
@@ -63,8 +63,8 @@ async fn vm_template_update(
 
 /// Deletes the template, its machine and its versions; refused (409) while persistent
 /// VMs cloned from it exist.
-#[utoipa::path(delete, path = "/v1/vm-templates/{template}", tag = "lean",
-    params(("template" = String, Path, description = "Template name or id")),
+#[utoipa::path(delete, path = "/v1/vm-templates/{vm_template}", tag = "lean",
+    params(("vm_template" = String, Path, description = "Template name or id")),
     responses((status = 202, description = "Deleting", body = VmTemplate), Errors))]
 async fn vm_template_delete(
     State(s): State<AppState>,
@@ -74,12 +74,12 @@ async fn vm_template_delete(
     Ok(accepted(s.engine.vm_template_delete(&ctx, &key).await?))
 }
 
-/// One template action: `POST /v1/vm-templates/{template}/<verb>`.
+/// One template action: `POST /v1/vm-templates/{vm_template}/<verb>`.
 macro_rules! template_action {
     ($name:ident, $path:literal, $action:expr, $doc:literal) => {
         #[doc = $doc]
         #[utoipa::path(post, path = $path, tag = "lean",
-            params(("template" = String, Path, description = "Template name or id")),
+            params(("vm_template" = String, Path, description = "Template name or id")),
             responses((status = 202, description = "Accepted; the template shows its state", body = VmTemplate), Errors))]
         async fn $name(
             State(s): State<AppState>,
@@ -93,31 +93,31 @@ macro_rules! template_action {
 
 template_action!(
     vm_template_start,
-    "/v1/vm-templates/{template}/start",
+    "/v1/vm-templates/{vm_template}/start",
     TemplateAction::Start,
     "Boots the template's machine (first_installation or maintenance_mode only)."
 );
 template_action!(
     vm_template_stop,
-    "/v1/vm-templates/{template}/stop",
+    "/v1/vm-templates/{vm_template}/stop",
     TemplateAction::Stop,
     "Powers the template's machine off."
 );
 template_action!(
     vm_template_sysprep,
-    "/v1/vm-templates/{template}/sysprep",
+    "/v1/vm-templates/{vm_template}/sysprep",
     TemplateAction::Sysprep,
     "Generalizes the running machine (hostname, SSH host keys, machine id, logs) and powers it off."
 );
 template_action!(
     vm_template_release,
-    "/v1/vm-templates/{template}/release",
+    "/v1/vm-templates/{vm_template}/release",
     TemplateAction::Release,
     "Freezes a sysprepped, stopped template into its next version: mode ready_for_use."
 );
 /// Takes a template back for updates: mode maintenance_mode (at once: nothing runs).
-#[utoipa::path(post, path = "/v1/vm-templates/{template}/maintenance", tag = "lean",
-    params(("template" = String, Path, description = "Template name or id")),
+#[utoipa::path(post, path = "/v1/vm-templates/{vm_template}/maintenance", tag = "lean",
+    params(("vm_template" = String, Path, description = "Template name or id")),
     responses((status = 200, body = VmTemplate), Errors))]
 async fn vm_template_maintenance(
     State(s): State<AppState>,

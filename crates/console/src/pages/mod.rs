@@ -5,6 +5,7 @@ pub mod catalog;
 pub mod connections;
 pub mod instances;
 pub mod key_pairs;
+pub mod lean;
 pub mod members;
 pub mod network;
 pub mod operations;
@@ -62,3 +63,16 @@ pub fn fresh() -> FormState {
 
 /// A read-only note shown instead of what a reader may not use.
 pub const READ_ONLY: &str = "You have read-only access to this project.";
+
+/// An optional form field spelled as one of an enum's API spellings.
+pub fn spelled<T>(
+    f: &crate::forms::FormData,
+    field: &str,
+    parse: fn(&str) -> Option<T>,
+    spellings: &str,
+) -> Result<Option<T>, Error> {
+    match f.opt(field) {
+        None => Ok(None),
+        Some(v) => parse(&v).map(Some).ok_or_else(|| Error::invalid(field, format!("must be one of {spellings}"))),
+    }
+}

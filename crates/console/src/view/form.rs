@@ -46,6 +46,13 @@ pub struct Field {
     pub placeholder: Option<String>,
     /// The id of the element (form id + name).
     pub id: String,
+    /// A select whose options follow another field of the form: each option is offered
+    /// only while that field's value is one of its `when` values (the script hides the
+    /// others and disables the select when none is left; the server checks again).
+    pub depends_on: Option<String>,
+    /// Per option, the space-separated values of `depends_on` it goes with; an option
+    /// without one (the blank choice) is always offered.
+    pub when: Vec<Option<String>>,
 }
 
 impl Field {
@@ -82,6 +89,18 @@ impl Field {
     pub fn value(mut self, v: impl Into<String>) -> Field {
         self.value = v.into();
         self
+    }
+
+    /// Options offered by the value of `field`: `(value, label, values of field)`.
+    pub fn depends_on(mut self, field: &str, options: Vec<(String, String, Option<String>)>) -> Field {
+        self.depends_on = Some(field.into());
+        (self.options, self.when) = options.into_iter().map(|(v, l, w)| ((v, l), w)).unzip();
+        self
+    }
+
+    /// Each option with the `when` it goes with (for the template).
+    pub fn options_when(&self) -> Vec<(&(String, String), Option<&str>)> {
+        self.options.iter().enumerate().map(|(i, o)| (o, self.when.get(i).and_then(|w| w.as_deref()))).collect()
     }
 
     pub fn placeholder(mut self, p: &str) -> Field {

@@ -6,6 +6,7 @@
 
 #[path = "support/chrome.rs"]
 mod chrome;
+mod lean;
 mod library;
 use crate::support;
 
