@@ -139,6 +139,10 @@ for _ in range(2):
         call("POST", f"/v1/vm-templates/{name}/{action}")
         template_settled(name)
     vm_templates.append(name)
+# A pool of the node pool's connection that shares its node, and one to stop sharing.
+for pool in ["share", "share-del"]:
+    call("POST", "/v1/pools", {"name": pool, "connection": "pool-conn", "purpose": "persistent"})
+    call("POST", f"/v1/pools/{pool}/shared-nodes", {"node": "node"})
 persistent_vms = [
     create(f"{P}/persistent-vms", {"template": vm_templates[0], "pool": "pvmpool", "subnet": "net"})["name"]
     for _ in range(2)
@@ -199,6 +203,7 @@ relational = {
     "vm_template_create": "a template pool, a node of it, a profile's sizes",
     "vm_template_update": "a disk only grows; only do_not_use is set directly",
     "persistent_vm_create": "a released template; a persistent pool and node; a stack and environment that fit",
+    "node_share": "a node of another pool of the same connection, not shared yet",
 }
 
 params = {
@@ -290,6 +295,7 @@ with open(OUT, "w") as f:
     f.write(delete_op("/v1/pools/{pool}", dict(params, pool="pool-del")))
     f.write(delete_op("/v1/pools/{pool}/nodes/{node}", dict(params, node="node-del")))
     f.write(delete_op("/v1/vm-templates/{vm_template}", dict(params, vm_template=vm_templates[1])))
+    f.write(delete_op("/v1/pools/{pool}/shared-nodes/{node}", dict(params, pool="share-del")))
     f.write(delete_op("/v1/projects/{project}/persistent-vms/{vm}", dict(params, vm=persistent_vms[1])))
     f.write(delete_op("/v1/projects/{project}/images/{image}", dict(params, image="img-del")))
     f.write(f'[[operations]]\ninclude-path = "/v1/projects/{{project}}/images/{{image}}"\n')

@@ -101,9 +101,20 @@ pub struct Node {
     /// capacity × the pool's overcommit − allocated.
     pub free: NodeResources,
     pub instances: i64,
+    /// The other pools the node serves (its capacity is shared, never double-booked).
+    #[serde(default)]
+    pub shared_with: Vec<String>,
     pub last_heartbeat_at: Option<String>,
     pub created_at: String,
     pub links: Links,
+}
+
+/// A node of another pool of the same connection, to serve this pool too.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NodeShare {
+    /// The node (name or id).
+    pub node: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]

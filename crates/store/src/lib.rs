@@ -68,6 +68,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (8, "pool_purposes", include_str!("../migrations/0008_pool_purposes.sql")),
     (9, "lean", include_str!("../migrations/0009_lean.sql")),
     (11, "vm_templates", include_str!("../migrations/0011_vm_templates.sql")),
+    (12, "shared_nodes", include_str!("../migrations/0012_shared_nodes.sql")),
 ];
 
 /// Microseconds since the Unix epoch.

@@ -53,6 +53,16 @@ record! {
 }
 
 record! {
+    /// A node serving a pool besides its home pool.
+    pub struct PoolNodeRecord in "pool_nodes" {
+        pub id: Uuid,
+        pub pool_id: Uuid,
+        pub node_id: Uuid,
+        pub created_at: i64,
+    }
+}
+
+record! {
     /// What one instance holds on its node.
     pub struct NodeAllocationRecord in "node_allocations" {
         pub instance_id: Uuid,
@@ -166,6 +176,11 @@ impl Store {
         matches!(e, crate::DbError::Conflict { sql, .. } if sql.starts_with(RESERVE_SQL_START))
     }
 
+    /// The pool no longer places on the node it shared.
+    pub fn pool_node_unshare(pool_id: Uuid, node_id: Uuid) -> Stmt {
+        Stmt::new("DELETE FROM pool_nodes WHERE pool_id = $1 AND node_id = $2", args![pool_id, node_id])
+    }
+
     /// Forgets the instance's allocation (the instance is gone, or a new one replaces it).
     pub fn allocation_release(instance_id: Uuid) -> Stmt {
         Stmt::new("DELETE FROM node_allocations WHERE instance_id = $1", args![instance_id])
@@ -208,6 +223,14 @@ impl Store {
     pub fn pool_forget(pool_id: Uuid) -> Batch {
         let mut batch = Batch::from(crate::record::delete::<PoolRecord>(pool_id));
         batch.push(Stmt::new("DELETE FROM join_tokens WHERE pool_id = $1", args![pool_id]));
+        batch.push(Stmt::new("DELETE FROM pool_nodes WHERE pool_id = $1", args![pool_id]));
+        batch
+    }
+
+    /// A node being removed, with the pools it served besides its own.
+    pub fn node_forget(node_id: Uuid) -> Batch {
+        let mut batch = Batch::from(crate::record::delete::<NodeRecord>(node_id));
+        batch.push(Stmt::new("DELETE FROM pool_nodes WHERE node_id = $1", args![node_id]));
         batch
     }
 }

@@ -19,6 +19,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(pool_node_list, node_create))
         .routes(routes!(node_get, node_update, node_delete))
         .routes(routes!(node_list))
+        .routes(routes!(node_share))
+        .routes(routes!(node_unshare))
         .routes(routes!(join_token_create))
         .routes(routes!(node_join))
         .routes(routes!(node_heartbeat))
@@ -155,5 +157,31 @@ async fn node_join(State(s): State<AppState>, ApiJson(req): ApiJson<NodeJoin>) -
     responses((status = 204), Errors))]
 async fn node_heartbeat(State(s): State<AppState>, ApiJson(req): ApiJson<NodeHeartbeat>) -> ApiResult<StatusCode> {
     s.engine.node_heartbeat(req).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Lets the pool place on a node of another pool of its connection: the host serves
+/// both, its capacity booked once.
+#[utoipa::path(post, path = "/v1/pools/{pool}/shared-nodes", tag = "pools", request_body = NodeShare,
+    params(("pool" = String, Path, description = "Pool name or id")), responses((status = 201, body = Node), Errors))]
+async fn node_share(
+    State(s): State<AppState>,
+    Ctx(ctx): Ctx,
+    Path(pool): Path<String>,
+    ApiJson(req): ApiJson<NodeShare>,
+) -> ApiResult<Created<Node>> {
+    Ok(created(s.engine.node_share(&ctx, &pool, req).await?))
+}
+
+/// Stops the pool placing on a node it shares (refused while its systems are on it).
+#[utoipa::path(delete, path = "/v1/pools/{pool}/shared-nodes/{node}", tag = "pools",
+    params(("pool" = String, Path, description = "Pool name or id"), ("node" = String, Path, description = "Node name or id")),
+    responses((status = 204), Errors))]
+async fn node_unshare(
+    State(s): State<AppState>,
+    Ctx(ctx): Ctx,
+    Path((pool, node)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
+    s.engine.node_unshare(&ctx, &pool, &node).await?;
     Ok(StatusCode::NO_CONTENT)
 }

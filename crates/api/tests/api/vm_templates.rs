@@ -269,3 +269,46 @@ async fn bad_persistent_vm_fields_are_named_and_create_nothing() {
         "{v}"
     );
 }
+
+#[tokio::test]
+async fn a_host_shared_by_two_pools_is_booked_once() {
+    let (_api, c) = world().await;
+    let cap = json!({"vcpus": 2, "capacity_pinned": true});
+    c.expect(200, Method::PATCH, "/v1/pools/tpl/nodes/t1", Some(cap)).await;
+    c.expect(200, Method::PATCH, "/v1/pools/tpl", Some(json!({"cpu_overcommit": 1.0}))).await;
+    let n = c.expect(201, Method::POST, "/v1/pools/pvm/shared-nodes", Some(json!({"node": "t1"}))).await;
+    assert_eq!(n["shared_with"], json!(["pvm"]), "{n}");
+    let nodes: Vec<String> = c
+        .get("/v1/pools/pvm/nodes")
+        .await
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["name"].as_str().unwrap().into())
+        .collect();
+    assert_eq!(nodes, ["p1", "t1"], "the pool lists the node it shares");
+    c.expect(201, Method::POST, "/v1/connections", Some(json!({"name": "elsewhere", "driver": "sim"}))).await;
+    c.expect(201, Method::POST, "/v1/pools", Some(json!({"name": "ep", "connection": "elsewhere"}))).await;
+    let e1 = json!({"name": "e1", "vcpus": 8, "memory_mib": 8192, "disk_gb": 100});
+    c.expect(201, Method::POST, "/v1/pools/ep/nodes", Some(e1)).await;
+    let r = c.send(Method::POST, "/v1/pools/pvm/shared-nodes", Some(&json!({"node": "e1"}))).await;
+    assert_eq!(r.status, 400, "a node of a pool of another connection is refused: {}", r.text);
+    let name = released(&c).await;
+
+    // The template holds 1 of t1's 2 vCPUs; a VM placed on t1 through the persistent pool
+    // takes the other; the next one finds no room there.
+    let mut body = vm_body(&name);
+    body["node"] = json!("t1");
+    let vm = c.expect(202, Method::POST, &format!("{P}/persistent-vms"), Some(body.clone())).await;
+    c.settle("p", &vm).await;
+    let t1 = c.get("/v1/pools/tpl/nodes/t1").await;
+    assert_eq!((t1["allocated"]["vcpus"].as_i64(), t1["instances"].as_i64()), (Some(2), Some(2)), "{t1}");
+    let r = c.send(Method::POST, &format!("{P}/persistent-vms"), Some(&body)).await;
+    assert!(r.status >= 400, "the shared host is full: {}", r.text);
+    assert!(r.text.contains("t1"), "{}", r.text);
+    let t1 = c.get("/v1/pools/tpl/nodes/t1").await;
+    assert_eq!(t1["allocated"]["vcpus"].as_i64(), Some(2), "never double-booked: {t1}");
+
+    let r = c.send(Method::DELETE, "/v1/pools/pvm/shared-nodes/t1", None).await;
+    assert_eq!(r.status, 409, "the pool's VM is still on it: {}", r.text);
+}

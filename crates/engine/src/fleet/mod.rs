@@ -3,3 +3,4 @@
 pub(crate) mod disk_moves;
 pub(crate) mod placement;
 pub(crate) mod pools;
+mod shared_nodes;

@@ -82,15 +82,20 @@ impl Engine {
         let ids: Vec<Uuid> = nodes.iter().map(|n| n.id).collect();
         let usage = self.store().node_usage(&ids).await?;
         let t = now();
-        Ok(nodes
-            .into_iter()
-            .map(|n| {
-                let allocated = usage.iter().find(|u| u.node_id == n.id).map(|u| u.allocated).unwrap_or_default();
-                let free = free_on(&n, pool, allocated);
-                let state = self.node_state(&n, t);
-                (n, free, state)
-            })
-            .collect())
+        let mut out = Vec::with_capacity(nodes.len());
+        for n in nodes {
+            let allocated = usage.iter().find(|u| u.node_id == n.id).map(|u| u.allocated).unwrap_or_default();
+            // A node shared with this pool is overcommitted as its home pool says, which
+            // is what its reservations are checked against.
+            let home = match n.pool_id == pool.id {
+                true => None,
+                false => self.store().get_by_id::<PoolRecord>(n.pool_id).await?,
+            };
+            let free = free_on(&n, home.as_ref().unwrap_or(pool), allocated);
+            let state = self.node_state(&n, t);
+            out.push((n, free, state));
+        }
+        Ok(out)
     }
 
     /// The node a new standalone disk or public IP of the connection lives on: the ready
@@ -153,7 +158,7 @@ impl Engine {
         need: Resources,
         on: Option<Uuid>,
     ) -> Result<(Uuid, Batch)> {
-        let mut nodes = self.store().list_all::<NodeRecord>(&[("pool_id", pool.id.into())]).await?;
+        let mut nodes = self.nodes_serving(pool).await?;
         if let Some(on) = on {
             nodes.retain(|n| n.id == on);
         }

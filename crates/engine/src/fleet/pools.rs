@@ -14,8 +14,8 @@ use gureum_api_types::{
 use gureum_model::Name;
 use gureum_model::pool::{self, PoolPurpose};
 use gureum_store::{
-    Batch, ConnectionRecord, JoinTokenRecord, Key, NodeRecord, PoolRecord, Record, Resources, Store, Update, Val,
-    new_id, now,
+    Batch, ConnectionRecord, JoinTokenRecord, Key, NodeRecord, PoolRecord, Record, Resources, Store, Update, new_id,
+    now,
 };
 use uuid::Uuid;
 
@@ -85,7 +85,12 @@ impl Engine {
             let pool = pools.iter().find(|p| p.id == n.pool_id).ok_or_else(|| Error::not_found("pool", n.pool_id))?;
             let used = usage.iter().find(|u| u.node_id == n.id);
             let allocated = used.map(|u| u.allocated).unwrap_or_default();
+            let mut shared_with = vec![];
+            for p in self.pools_shared_by(n.id).await? {
+                shared_with.push(self.name_of::<PoolRecord>(p).await);
+            }
             views.push(Node {
+                shared_with,
                 id: n.id,
                 state: self.node_state(&n, t),
                 pool: pool.name.clone(),
@@ -196,17 +201,25 @@ impl Engine {
         if nodes > 0 {
             return Err(Error::Conflict(format!("pool {} still has {nodes} nodes; delete them first", p.name)));
         }
+        let systems = self.store().count::<gureum_store::VmTemplateRecord>(&[("pool_id", p.id.into())]).await?
+            + self.store().count::<gureum_store::PersistentVmRecord>(&[("pool_id", p.id.into())]).await?;
+        if systems > 0 {
+            return Err(Error::Conflict(format!(
+                "pool {} still has {systems} VM templates or persistent VMs; delete them first",
+                p.name
+            )));
+        }
         self.store().write(gureum_store::Store::pool_forget(p.id)).await?;
         Ok(())
     }
 
     /// Nodes of one pool, or of every pool.
     pub async fn node_list(&self, _ctx: &OpContext, pool: Option<&str>) -> Result<Vec<Node>> {
-        let filters = match pool {
-            Some(key) => vec![("pool_id", Val::from(self.pool_record(key).await?.id))],
-            None => vec![],
+        let nodes = match pool {
+            Some(key) => self.nodes_serving(&self.pool_record(key).await?).await?,
+            None => self.store().list_all::<NodeRecord>(&[]).await?,
         };
-        self.node_views(self.store().list_all::<NodeRecord>(&filters).await?).await
+        self.node_views(nodes).await
     }
 
     pub async fn node_get(&self, _ctx: &OpContext, pool: &str, key: &str) -> Result<Node> {
@@ -261,7 +274,7 @@ impl Engine {
                 return Err(Error::Conflict(format!("node {} still holds {held} {what}; delete them first", n.name)));
             }
         }
-        self.store().write(gureum_store::record::delete::<NodeRecord>(n.id)).await?;
+        self.store().write(gureum_store::Store::node_forget(n.id)).await?;
         Ok(())
     }
 

@@ -105,7 +105,7 @@ impl Engine {
             .get::<NodeRecord>(&[], &Key::parse(key))
             .await?
             .ok_or_else(|| Error::invalid(field, format!("no node {key:?}")))?;
-        if node.pool_id != pool.id {
+        if node.pool_id != pool.id && !self.pools_shared_by(node.id).await?.contains(&pool.id) {
             return Err(Error::invalid(field, format!("node {} is not a node of pool {}", node.name, pool.name)));
         }
         Ok(Some(node.id))
@@ -237,7 +237,7 @@ impl Engine {
     }
 
     async fn pool_is_empty(&self, pool: &PoolRecord) -> Result<bool> {
-        Ok(self.store().count::<NodeRecord>(&[("pool_id", pool.id.into())]).await? == 0)
+        Ok(self.nodes_serving(pool).await?.is_empty())
     }
 
     /// Starts a template workflow with the changes that begin it, in one write.

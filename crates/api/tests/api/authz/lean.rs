@@ -34,6 +34,8 @@ pub(super) fn rows() -> Vec<Row> {
         row("POST /v1/vm-templates/{vm_template}/release", system(202), action("release")),
         row("POST /v1/vm-templates/{vm_template}/maintenance", system(200), action("maintenance")),
         row("GET /v1/operations/{operation}", system(200), Make(Fresh::SystemOperation)),
+        row("POST /v1/pools/{pool}/shared-nodes", system(201), Make(Fresh::NodeShare { unshare: false })),
+        row("DELETE /v1/pools/{pool}/shared-nodes/{node}", system(204), Make(Fresh::NodeShare { unshare: true })),
         row("GET /v1/projects/{project}/persistent-vms", read(), Fixed("/v1/projects/p1/persistent-vms")),
         row(
             "POST /v1/projects/{project}/persistent-vms",
@@ -116,6 +118,18 @@ impl World {
                     .expect(202, Method::POST, "/v1/vm-templates", Some(json!({"profile": "prof", "pool": "tp"})))
                     .await;
                 (format!("/v1/operations/{}", t["operation_id"].as_str().expect("an operation")), None)
+            }
+            Fresh::NodeShare { unshare } => {
+                // A pool of its own on `pooled`, served by pool pl's node too.
+                let pool = format!("sp-{}", self.uniq());
+                let body = json!({"name": pool, "connection": "pooled", "purpose": "persistent"});
+                sys.expect(201, Method::POST, "/v1/pools", Some(body)).await;
+                let share = json!({"node": "pl-n1"});
+                if !unshare {
+                    return (format!("/v1/pools/{pool}/shared-nodes"), Some(share));
+                }
+                sys.expect(201, Method::POST, &format!("/v1/pools/{pool}/shared-nodes"), Some(share)).await;
+                (format!("/v1/pools/{pool}/shared-nodes/pl-n1"), None)
             }
             Fresh::PersistentVmDelete => {
                 let vm = self.adm().expect(202, Method::POST, &format!("{P1}/persistent-vms"), Some(vm_body())).await;

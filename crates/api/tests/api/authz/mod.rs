@@ -167,6 +167,10 @@ enum Fresh {
     },
     SystemOperation,
     PersistentVmDelete,
+    /// A pool of its own sharing a node (to share, or to stop sharing).
+    NodeShare {
+        unshare: bool,
+    },
 }
 
 struct Row {

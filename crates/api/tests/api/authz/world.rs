@@ -181,7 +181,7 @@ impl World {
         let adm = self.adm();
         let sys = self.sys();
         match fresh {
-            Fresh::VmTemplate { .. } | Fresh::SystemOperation | Fresh::PersistentVmDelete => {
+            Fresh::VmTemplate { .. } | Fresh::SystemOperation | Fresh::PersistentVmDelete | Fresh::NodeShare { .. } => {
                 self.lean_fresh(fresh).await
             }
             Fresh::VpcDelete => (format!("{P1}/vpcs/{}", id(&self.vpc().await)), None),

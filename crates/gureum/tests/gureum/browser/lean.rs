@@ -89,7 +89,8 @@ async fn persistent_vm_form_fields_follow_each_other() {
     c.go(&format!("/vm-templates/{ubuntu}")).await;
     let start = c.find("#vm-template-actions button[data-action=start]").await;
     assert!(!start.is_enabled().await.unwrap(), "a ready template cannot be started");
-    let why = c.find("#vm-template-actions button[data-action=start]").await.attr("title").await.unwrap().unwrap_or_default();
+    let why =
+        c.find("#vm-template-actions button[data-action=start]").await.attr("title").await.unwrap().unwrap_or_default();
     assert!(why.contains("maintenance_mode"), "the reason is shown: {why:?}");
     assert!(c.find("#vm-template-actions button[data-action=maintenance]").await.is_enabled().await.unwrap());
     c.chrome.screenshot(&shots, "vm-template").await;
