@@ -116,7 +116,7 @@ pub async fn project(ctx: &Ctx, cmd: ProjectCmd) -> anyhow::Result<()> {
             print_list(ctx.output, &items);
         }
         ProjectCmd::Create { name, description } => {
-            ctx.print(&c.project_create(&ProjectCreate { name, description }).await?)
+            ctx.print(&c.project_create(&ProjectCreate { name, description, ..Default::default() }).await?)
         }
         ProjectCmd::Show { project } => ctx.print(&c.project_get(&project).await?),
         ProjectCmd::Delete { project } => {
@@ -154,7 +154,7 @@ pub async fn user(ctx: &Ctx, cmd: UserCmd) -> anyhow::Result<()> {
         }
         UserCmd::Create { name, password_stdin, admin } => {
             let password = if password_stdin { Some(read_secret("Password", true)?) } else { None };
-            ctx.print(&c.user_create(&UserCreate { name, password, is_admin: admin }).await?);
+            ctx.print(&c.user_create(&UserCreate { name, password, is_admin: admin, ..Default::default() }).await?);
         }
         UserCmd::Show { user } => ctx.print(&c.user_get(&user).await?),
         UserCmd::Delete { user } => {

@@ -112,7 +112,8 @@ spelled_columns!(
     gureum_model::provisioning::HistoryType,
     gureum_model::provisioning::OnFailure,
     gureum_model::pool::PoolPurpose,
-    gureum_model::lean::ClockOffset
+    gureum_model::lean::ClockOffset,
+    gureum_model::tenancy::TenancyRole
 );
 
 /// A table row.

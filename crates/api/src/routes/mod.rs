@@ -11,6 +11,7 @@ mod ops;
 mod pools;
 mod provisioning;
 mod storage;
+mod tenancy;
 
 use crate::AppState;
 use crate::error::{ApiError, ApiResult};
@@ -64,6 +65,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(pools::router())
         .merge(provisioning::router())
         .merge(lean::router())
+        .merge(tenancy::router())
 }
 
 pub fn system_router() -> axum::Router<AppState> {

@@ -14,3 +14,4 @@ mod providers;
 mod provisioning;
 mod reads;
 mod state_machine;
+mod tenancy;

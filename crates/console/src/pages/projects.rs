@@ -42,7 +42,8 @@ pub async fn list(State(st): State<AppState>, s: Session) -> PageResult {
 }
 
 pub async fn create(State(st): State<AppState>, p: Posted) -> PageResult {
-    let req = ProjectCreate { name: p.form.get("name").into(), description: p.form.opt("description") };
+    let req =
+        ProjectCreate { name: p.form.get("name").into(), description: p.form.opt("description"), ..Default::default() };
     match st.engine.project_create(&p.session.ctx, req).await {
         Ok(pr) => see_other(format!("/projects/{}/instances", enc(&pr.name))),
         Err(e) => {

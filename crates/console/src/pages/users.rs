@@ -56,7 +56,12 @@ pub async fn list(State(st): State<AppState>, s: Session) -> PageResult {
 
 pub async fn create(State(st): State<AppState>, p: Posted) -> PageResult {
     let f = &p.form;
-    let req = UserCreate { name: f.get("name").into(), password: f.opt("password"), is_admin: f.checked("is_admin") };
+    let req = UserCreate {
+        name: f.get("name").into(),
+        password: f.opt("password"),
+        is_admin: f.checked("is_admin"),
+        ..Default::default()
+    };
     match st.engine.user_create(&p.session.ctx, req).await {
         Ok(_) => see_other("/users"),
         Err(e) => {

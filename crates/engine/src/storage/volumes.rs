@@ -17,6 +17,7 @@ use gureum_model::authz::Permission;
 use gureum_model::image::ImageState;
 use gureum_model::instance::InstanceState;
 use gureum_model::state::LifecycleState;
+use gureum_model::tenancy::QuotaAmounts;
 use gureum_model::volume::{VolumeAction, VolumeKind, VolumeState, validate_extend, validate_size};
 use gureum_store::{
     Batch, ConnectionRecord, ImageRecord, InstanceRecord, Key, NodeRecord, Record, SnapshotRecord, VolumeRecord,
@@ -162,7 +163,13 @@ impl Engine {
             volume_type: rec.volume_type.clone(),
             source,
         };
-        self.start_create(ctx, &scope, &rec, spec, VolumeState::Available.as_str(), gureum_store::Batch::new()).await?;
+        // Tenancy quotas: the volume holds its size until it is deleted.
+        let held = QuotaAmounts { volume_gb: rec.size_gb, ..Default::default() };
+        let reserve = crate::iam::quotas::reserve(id, scope.id, held);
+        match self.start_create(ctx, &scope, &rec, spec, VolumeState::Available.as_str(), reserve).await {
+            Err(Error::QuotaExceeded(_)) => return Err(self.quota_refusal(scope.id, held).await),
+            done => done?,
+        }
         Ok(self.volume_view(rec).await)
     }
 

@@ -11,9 +11,11 @@
 use crate::support;
 
 mod rows;
+mod tenancy_rows;
 mod world;
 
 use rows::*;
+use tenancy_rows::*;
 use world::*;
 
 use futures::StreamExt;
@@ -154,6 +156,8 @@ enum Fresh {
         own: bool,
     },
     ConnectionDelete,
+    ResellerDelete,
+    CustomerDelete,
     TemplateDelete,
     ProfileDelete,
     SoftwareStackDelete,
@@ -270,7 +274,7 @@ fn render(rows: &[Row], outcomes: &[Vec<Outcome>]) -> String {
 #[tokio::test(flavor = "multi_thread")]
 async fn every_endpoint_answers_every_role_as_the_matrix_says() {
     let world = World::build().await;
-    let rows = rows();
+    let rows: Vec<Row> = rows().into_iter().chain(tenancy_rows()).collect();
 
     // The table covers the document, and only the document.
     let documented = documented_operations(&world.api).await;
