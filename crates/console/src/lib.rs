@@ -5,7 +5,7 @@
 //!
 //! Routes: `/` (to the sign-in page or the first project's instances), `/login`,
 //! `/logout`, `/static/*`, `/switch`, the global pages (`/projects`, `/instance-types`,
-//! `/connections`, `/users`, `/account`) and everything of a project under
+//! `/connections`, `/resellers`, `/resellers/{reseller}/customers`, `/users`, `/account`) and everything of a project under
 //! `/projects/{project}/…` (the template library under `library`, `provisionings` and
 //! `provisioning-history`). Resources are addressed by id in URLs.
 
@@ -74,6 +74,8 @@ pub fn router(engine: Engine) -> Router {
         .route("/connections", get(connections::list).post(connections::create))
         .route("/connections/{connection}", get(connections::detail))
         .route("/connections/{connection}/delete", post(connections::delete))
+        .route("/resellers", get(resellers::list).post(resellers::create))
+        .route("/resellers/{reseller}/customers", get(customers::list).post(customers::create))
         .route("/users", get(users::list).post(users::create))
         .route("/users/{user}/password", post(users::set_password))
         .route("/account", get(users::account).post(users::account_password))

@@ -39,3 +39,4 @@ mod ops;
 mod pools;
 mod provisioning;
 mod storage;
+mod tenancy;

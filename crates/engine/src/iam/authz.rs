@@ -140,6 +140,11 @@ impl Tenancy {
         }
     }
 
+    /// Administers users and projects beyond their own memberships.
+    pub fn is_tenant_admin(&self) -> bool {
+        self.system_admin || self.role != TenancyRole::None
+    }
+
     pub fn administers_reseller(&self, reseller_id: Uuid) -> bool {
         self.system_admin || (self.role == TenancyRole::ResellerAdmin && self.reseller_id == reseller_id)
     }

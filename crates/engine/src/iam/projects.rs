@@ -7,7 +7,6 @@ use crate::{Engine, Error, OpContext, Result};
 use gureum_api_types::{Member, MemberSet, Page, Project, ProjectCreate};
 use gureum_model::Name;
 use gureum_model::authz::{Permission, Role};
-use gureum_model::tenancy::TenancyRole;
 use gureum_store::{Batch, Key, ProjectRecord, Record, Store, UserRecord, new_id, now};
 
 /// Tables that hold a project's resources, as users know them.
@@ -40,7 +39,7 @@ impl Engine {
     /// Creates a project in a customer the caller administers (default: their own).
     pub async fn project_create(&self, ctx: &OpContext, req: ProjectCreate) -> Result<Project> {
         let tenancy = self.tenancy_of(ctx).await?;
-        if !tenancy.system_admin && tenancy.role == TenancyRole::None {
+        if !tenancy.is_tenant_admin() {
             return Err(Error::Forbidden(
                 "only a system administrator or a reseller or customer admin may create projects".into(),
             ));

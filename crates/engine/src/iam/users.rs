@@ -10,7 +10,7 @@ use gureum_api_types::{Me, Page, PasswordSet, ProjectMembership, Token, TokenCre
 use gureum_model::Name;
 use gureum_model::authz::Permission;
 use gureum_model::tenancy::TenancyRole;
-use gureum_store::{Key, Reach, Record, TokenRecord, Update, UserRecord, new_id, now};
+use gureum_store::{Key, Record, TokenRecord, Update, UserRecord, new_id, now};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
@@ -145,7 +145,7 @@ impl Engine {
     /// own), with at most the caller's own tenancy role.
     pub async fn user_create(&self, ctx: &OpContext, req: UserCreate) -> Result<User> {
         let tenancy = self.tenancy_of(ctx).await?;
-        if !tenancy.system_admin && tenancy.role == TenancyRole::None {
+        if !tenancy.is_tenant_admin() {
             return Err(Error::Forbidden(
                 "only a system administrator or a reseller or customer admin may create users".into(),
             ));
@@ -178,14 +178,14 @@ impl Engine {
 
     /// The users of every customer the caller administers (all for a system administrator).
     pub async fn user_list(&self, ctx: &OpContext, limit: Option<u32>, cursor: Option<&str>) -> Result<Page<User>> {
-        let reach = self.tenancy_of(ctx).await?.reach();
-        if reach == Reach::Members {
+        let tenancy = self.tenancy_of(ctx).await?;
+        if !tenancy.is_tenant_admin() {
             return Err(Error::Forbidden(
                 "only a system administrator or a reseller or customer admin may list users".into(),
             ));
         }
         let page = page_request(limit, cursor)?;
-        let rows = self.store().users_visible(reach, &page).await?;
+        let rows = self.store().users_visible(tenancy.reach(), &page).await?;
         let next_cursor =
             (rows.len() as u32 == page.limit).then(|| rows.last().map(|r| crate::views::encode_cursor(r.id))).flatten();
         let mut items = Vec::with_capacity(rows.len());
@@ -202,7 +202,7 @@ impl Engine {
 
     pub async fn user_delete(&self, ctx: &OpContext, key: &str) -> Result<()> {
         let u = self.user_for(ctx, key).await?;
-        if !ctx.is_admin && (u.is_admin || self.tenancy_of(ctx).await?.reach() == Reach::Members) {
+        if !ctx.is_admin && (u.is_admin || !self.tenancy_of(ctx).await?.is_tenant_admin()) {
             return Err(Error::Forbidden(format!("you may not delete user {}", u.name)));
         }
         if u.id == ctx.user_id {
