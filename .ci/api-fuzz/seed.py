@@ -113,6 +113,11 @@ for prof in ["prof", "prof-del"]:
 for stack in ["stack", "stack-del"]:
     call("POST", "/v1/software-stacks", {"name": stack, "version": "1", "install_script": "#!/bin/sh\ntrue\n",
                                          "fits": [{"os_type": "Ubuntu", "os_version": "22.04"}]})
+# Tenancy: a reseller with a customer to address, and one of each to delete.
+for reseller in ["res", "res-del"]:
+    call("POST", "/v1/resellers", {"name": reseller})
+for customer in ["cus", "cus-del"]:
+    call("POST", "/v1/resellers/res/customers", {"name": customer})
 
 # Fields that name another resource or a server-side thing draw their values from what
 # exists: a JSON Schema can say a name's shape, not that it names something, and a
@@ -139,6 +144,8 @@ dictionaries = {
     "volume_type": volume_types,
     "confirm": ["prov"],
     "install_media": images,
+    "reseller": ["default", "res"],
+    "customer": ["default", "cus"],
 }
 
 # Where a request valid by the schema may still be refused with 400 because the rule
@@ -147,6 +154,10 @@ dictionaries = {
 ACCEPTED = ["2xx", "401", "403", "404", "409", "429"]
 relational = {
     "usage": "`from` must be before `to`",
+    "reseller_usage": "`from` must be before `to`",
+    "customer_usage": "`from` must be before `to`",
+    "project_create": "the customer must be one of the reseller's",
+    "user_create": "the customer must be one of the reseller's",
     "history_list": "`provisioning` names a provisioning in the history",
     "connection_create": "settings, region and zone are the driver's to check",
     "connection_update": "settings are the driver's to check",
@@ -191,6 +202,8 @@ params = {
     "node": "node",
     "profile": "prof",
     "stack": "stack",
+    "reseller": "res",
+    "customer": "cus",
 }
 deleted = dict(
     params,
@@ -207,6 +220,7 @@ deleted = dict(
     user="member-del",
     profile="prof-del",
     stack="stack-del",
+    reseller="res-del",
 )
 
 
@@ -251,6 +265,8 @@ with open(OUT, "w") as f:
     # project and take the doomed resource.
     f.write(delete_op("/v1/projects/{project}", deleted))
     f.write(delete_op("/v1/connections/{connection}", deleted))
+    f.write(delete_op("/v1/resellers/{reseller}", deleted))
+    f.write(delete_op("/v1/resellers/{reseller}/customers/{customer}", dict(params, customer="cus-del")))
     f.write(delete_op("/v1/pools/{pool}", dict(params, pool="pool-del")))
     f.write(delete_op("/v1/pools/{pool}/nodes/{node}", dict(params, node="node-del")))
     f.write(delete_op("/v1/projects/{project}/images/{image}", dict(params, image="img-del")))

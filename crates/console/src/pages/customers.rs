@@ -34,20 +34,16 @@ async fn customers_page(st: &AppState, s: &Session, reseller: &str, state: FormS
             Cell::age(&c.created_at),
         ]);
     }
-    let mut page = Page::new(l, &format!("Customers of {reseller}")).block(render(&t));
+    let mut page = Page::new(l, format!("Customers of {reseller}")).block(render(&t));
     page.status = code.as_u16();
     let (tenancy, r) = st.engine.reseller_for(&s.ctx, reseller, false).await?;
     if tenancy.administers_reseller(r.id) {
-        let form = Form::new(
-            "create-customer",
-            &format!("/resellers/{}/customers", enc(reseller)),
-            &s.csrf,
-            "Create customer",
-        )
-        .title("Create a customer")
-        .field(Field::text("name", "Name").required())
-        .field(Field::text("description", "Description"))
-        .with_state(&state);
+        let form =
+            Form::new("create-customer", format!("/resellers/{}/customers", enc(reseller)), &s.csrf, "Create customer")
+                .title("Create a customer")
+                .field(Field::text("name", "Name").required())
+                .field(Field::text("description", "Description"))
+                .with_state(&state);
         page = page.block(render(&form));
     }
     page.respond()
