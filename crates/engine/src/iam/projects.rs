@@ -143,6 +143,18 @@ impl Engine {
             .get::<UserRecord>(&[], &Key::parse(user))
             .await?
             .ok_or_else(|| Error::not_found("user", user))?;
+        // Members come from the project's customer, or from a subtree the caller
+        // administers: a user elsewhere does not exist for the caller.
+        let p = self
+            .store()
+            .get_by_id::<ProjectRecord>(scope.id)
+            .await?
+            .ok_or_else(|| Error::not_found("project", project))?;
+        if u.customer_id != p.customer_id
+            && !self.tenancy_of(ctx).await?.administers_customer(self, u.customer_id).await?
+        {
+            return Err(Error::not_found("user", user));
+        }
         let t = now();
         self.store().write(Store::member_upsert(scope.id, u.id, req.role, t)).await?;
         Ok(Member { user_id: u.id, user: u.name, role: req.role, created_at: ts(t) })

@@ -116,11 +116,19 @@ async fn a_reseller_admin_sees_its_subtree_and_nothing_else() {
     let r = a1.send(Method::POST, "/v1/resellers", Some(&json!({"name": "r3"}))).await;
     assert_eq!(r.status, 403, "only system administrators make resellers: {}", r.text);
 
+    // Nobody adds a member from outside the project's customer and their own subtree.
+    let r = ca.send(Method::PUT, "/v1/projects/pb/members/a2", Some(&json!({"role": "reader"}))).await;
+    assert_eq!(r.status, 404, "{}", r.text);
+    let r = a1.send(Method::PUT, "/v1/projects/p1/members/a2", Some(&json!({"role": "reader"}))).await;
+    assert_eq!(r.status, 404, "{}", r.text);
+
     // A plain user of the customer sees only what they are a member of.
     let plain = tenant_user(&api, &ca, "plain", "r1", "c1b", "none").await;
     assert!(plain.list_all("/v1/projects").await.is_empty());
     let r = plain.send(Method::GET, "/v1/projects/pb", None).await;
     assert_eq!(r.status, 404, "{}", r.text);
+    ca.expect(200, Method::PUT, "/v1/projects/pb/members/plain", Some(json!({"role": "reader"}))).await;
+    assert_eq!(plain.get("/v1/projects/pb").await["role"], "reader");
 }
 
 #[tokio::test]
