@@ -37,10 +37,10 @@ pub struct QuotaRow {
 
 /// The levels a project's reservation passes, innermost first: each is one guarded
 /// statement, always in this order (so concurrent batches lock the rows alike).
-const LEVELS: [(&str, &str); 3] = [
-    ("project", "$1"),
-    ("customer", "(SELECT customer_id FROM projects WHERE id = $1)"),
-    ("reseller", "(SELECT c.reseller_id FROM customers c JOIN projects p ON p.customer_id = c.id WHERE p.id = $1)"),
+const LEVELS: [&str; 3] = [
+    "$1",
+    "(SELECT customer_id FROM projects WHERE id = $1)",
+    "(SELECT c.reseller_id FROM customers c JOIN projects p ON p.customer_id = c.id WHERE p.id = $1)",
 ];
 const HOLD_LEVELS: [&str; 3] = ["project_id", "customer_id", "reseller_id"];
 const RESERVE_SQL_START: &str = "UPDATE quotas SET /* reserve */";
@@ -48,6 +48,27 @@ const COUNTERS: [&str; 4] = ["vcpus", "memory_mib", "instances", "volume_gb"];
 
 fn amounts_args(a: QuotaAmounts) -> Vec<crate::Val> {
     args![a.vcpus, a.memory_mib, a.instances, a.volume_gb]
+}
+
+/// The guarded counter updates of every level of project `project_id` (`$1`), with the
+/// amounts as `$2`–`$5`.
+fn level_reservations(project_id: Uuid, amounts: QuotaAmounts) -> Batch {
+    let mut batch = Batch::new();
+    for scope in LEVELS {
+        let sets: Vec<String> = COUNTERS.iter().zip(2..).map(|(c, i)| format!("{c}_used = {c}_used + ${i}")).collect();
+        // Asking none of a resource passes even where the limit was lowered below use.
+        let guards: Vec<String> = COUNTERS
+            .iter()
+            .zip(2..)
+            .map(|(c, i)| format!("(${i} = 0 OR {c} IS NULL OR {c}_used + ${i} <= {c})"))
+            .collect();
+        let sql =
+            format!("{RESERVE_SQL_START} {} WHERE scope_id = {scope} AND {}", sets.join(", "), guards.join(" AND "));
+        let mut args = args![project_id];
+        args.extend(amounts_args(amounts));
+        batch.push(Stmt::one(sql, args));
+    }
+    batch
 }
 
 impl Store {
@@ -94,25 +115,7 @@ impl Store {
     /// while the level has room, and must apply, so a batch that would overshoot any
     /// level fails as a whole ([`Store::is_quota_conflict`]).
     pub fn quota_reserve(holder_id: Uuid, project_id: Uuid, amounts: QuotaAmounts) -> Batch {
-        let mut batch = Batch::new();
-        for (_, scope) in LEVELS {
-            let sets: Vec<String> =
-                COUNTERS.iter().zip(2..).map(|(c, i)| format!("{c}_used = {c}_used + ${i}")).collect();
-            // Asking none of a resource passes even where the limit was lowered below use.
-            let guards: Vec<String> = COUNTERS
-                .iter()
-                .zip(2..)
-                .map(|(c, i)| format!("(${i} = 0 OR {c} IS NULL OR {c}_used + ${i} <= {c})"))
-                .collect();
-            let sql = format!(
-                "{RESERVE_SQL_START} {} WHERE scope_id = {scope} AND {}",
-                sets.join(", "),
-                guards.join(" AND ")
-            );
-            let mut args = args![project_id];
-            args.extend(amounts_args(amounts));
-            batch.push(Stmt::one(sql, args));
-        }
+        let mut batch = level_reservations(project_id, amounts);
         let mut args = args![holder_id, project_id];
         args.extend(amounts_args(amounts));
         batch.push(Stmt::new(
@@ -122,6 +125,47 @@ impl Store {
             args,
         ));
         batch
+    }
+
+    /// Adds `amounts` to what `holder_id` already holds (a volume grown), guarded at
+    /// every level like [`Store::quota_reserve`].
+    pub fn quota_grow(holder_id: Uuid, project_id: Uuid, amounts: QuotaAmounts) -> Batch {
+        let mut batch = level_reservations(project_id, amounts);
+        let mut args = args![holder_id];
+        args.extend(amounts_args(amounts));
+        batch.push(Stmt::one(
+            "UPDATE quota_holds SET vcpus = vcpus + $2, memory_mib = memory_mib + $3, instances = instances + $4, \
+             volume_gb = volume_gb + $5 WHERE holder_id = $1",
+            args,
+        ));
+        batch
+    }
+
+    /// Gives back part of what `holder_id` holds (a grow that did not happen).
+    pub fn quota_shrink(holder_id: Uuid, amounts: QuotaAmounts) -> Batch {
+        let mut batch = Batch::new();
+        for level in HOLD_LEVELS {
+            let sets: Vec<String> =
+                COUNTERS.iter().zip(2..).map(|(c, i)| format!("{c}_used = {c}_used - ${i}")).collect();
+            let mut args = args![holder_id];
+            args.extend(amounts_args(amounts));
+            batch.push(Stmt::new(
+                format!(
+                    "UPDATE quotas SET {} WHERE scope_id = (SELECT {level} FROM quota_holds WHERE holder_id = $1)",
+                    sets.join(", ")
+                ),
+                args,
+            ));
+        }
+        let sets: Vec<String> = COUNTERS.iter().zip(2..).map(|(c, i)| format!("{c} = {c} - ${i}")).collect();
+        let mut args = args![holder_id];
+        args.extend(amounts_args(amounts));
+        batch.push(Stmt::new(format!("UPDATE quota_holds SET {} WHERE holder_id = $1", sets.join(", ")), args));
+        batch
+    }
+
+    pub async fn quota_holds(&self, holder_id: Uuid) -> DbResult<bool> {
+        Ok(self.db.query_opt("SELECT 1 FROM quota_holds WHERE holder_id = $1", args![holder_id]).await?.is_some())
     }
 
     /// Frees what `holder_id` reserved, at every level; nothing if it holds nothing (so

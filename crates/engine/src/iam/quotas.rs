@@ -22,6 +22,17 @@ pub(crate) fn release(holder_id: Uuid) -> Batch {
     Store::quota_release(holder_id)
 }
 
+/// The statements that add `amounts` to what `holder_id` holds (a volume extended),
+/// guarded like [`reserve`].
+pub(crate) fn grow(holder_id: Uuid, project_id: Uuid, amounts: QuotaAmounts) -> Batch {
+    Store::quota_grow(holder_id, project_id, amounts)
+}
+
+/// The statements that give back part of what `holder_id` holds (a grow undone).
+pub(crate) fn shrink(holder_id: Uuid, amounts: QuotaAmounts) -> Batch {
+    Store::quota_shrink(holder_id, amounts)
+}
+
 fn quota_view(scope: &str, name: String, q: QuotaRow) -> Quota {
     let line = |limit, used| QuotaLine { limit, used };
     Quota {

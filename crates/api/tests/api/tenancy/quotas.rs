@@ -122,6 +122,13 @@ async fn a_volume_beyond_its_quota_is_refused_naming_the_level() {
         r.text
     );
     assert_eq!(admin.list_all("/v1/projects/p/volumes").await.len(), 1, "nothing was made");
+    // Growing a volume holds the growth too.
+    let r = admin.send(Method::POST, "/v1/projects/p/volumes/a/extend", Some(&json!({"size_gb": 31}))).await;
+    assert_eq!(r.status, 409, "{}", r.text);
+    assert_eq!(r.error()["message"], "project p's quota of 30 GB of volumes is used up: 20 in use, 11 asked");
+    let v = admin.expect(202, Method::POST, "/v1/projects/p/volumes/a/extend", Some(json!({"size_gb": 30}))).await;
+    admin.settle("p", &v).await;
+    assert_eq!(admin.get("/v1/projects/p/quota").await["volume_gb"], json!({"limit": 30, "used": 30}));
     let d = admin.expect(202, Method::DELETE, "/v1/projects/p/volumes/a", None).await;
     admin.settle("p", &d).await;
     assert_eq!(admin.get("/v1/projects/p/quota").await["volume_gb"], json!({"limit": 30, "used": 0}));
