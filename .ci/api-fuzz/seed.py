@@ -147,6 +147,11 @@ persistent_vms = [
     create(f"{P}/persistent-vms", {"template": vm_templates[0], "pool": "pvmpool", "subnet": "net"})["name"]
     for _ in range(2)
 ]
+# Tenancy: a reseller with a customer to address, and one of each to delete.
+for reseller in ["res", "res-del"]:
+    call("POST", "/v1/resellers", {"name": reseller})
+for customer in ["cus", "cus-del"]:
+    call("POST", "/v1/resellers/res/customers", {"name": customer})
 
 # Fields that name another resource or a server-side thing draw their values from what
 # exists: a JSON Schema can say a name's shape, not that it names something, and a
@@ -174,6 +179,8 @@ dictionaries = {
     "confirm": ["prov"],
     "install_media": images,
     "profile": ["prof"],
+    "reseller": ["default", "res"],
+    "customer": ["default", "cus"],
 }
 
 # Where a request valid by the schema may still be refused with 400 because the rule
@@ -182,6 +189,10 @@ dictionaries = {
 ACCEPTED = ["2xx", "401", "403", "404", "409", "429"]
 relational = {
     "usage": "`from` must be before `to`",
+    "reseller_usage": "`from` must be before `to`",
+    "customer_usage": "`from` must be before `to`",
+    "project_create": "the customer must be one of the reseller's",
+    "user_create": "the customer must be one of the reseller's",
     "history_list": "`provisioning` names a provisioning in the history",
     "connection_create": "settings, region and zone are the driver's to check",
     "connection_update": "settings are the driver's to check",
@@ -232,6 +243,8 @@ params = {
     "stack": "stack",
     "vm_template": vm_templates[0],
     "vm": persistent_vms[0],
+    "reseller": "res",
+    "customer": "cus",
 }
 deleted = dict(
     params,
@@ -248,6 +261,7 @@ deleted = dict(
     user="member-del",
     profile="prof-del",
     stack="stack-del",
+    reseller="res-del",
 )
 
 
@@ -292,6 +306,8 @@ with open(OUT, "w") as f:
     # project and take the doomed resource.
     f.write(delete_op("/v1/projects/{project}", deleted))
     f.write(delete_op("/v1/connections/{connection}", deleted))
+    f.write(delete_op("/v1/resellers/{reseller}", deleted))
+    f.write(delete_op("/v1/resellers/{reseller}/customers/{customer}", dict(params, customer="cus-del")))
     f.write(delete_op("/v1/pools/{pool}", dict(params, pool="pool-del")))
     f.write(delete_op("/v1/pools/{pool}/nodes/{node}", dict(params, node="node-del")))
     f.write(delete_op("/v1/vm-templates/{vm_template}", dict(params, vm_template=vm_templates[1])))

@@ -1,5 +1,6 @@
 use crate::Links;
 use gureum_model::authz::Role;
+use gureum_model::tenancy::TenancyRole;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -9,12 +10,16 @@ pub struct User {
     pub id: Uuid,
     pub name: String,
     pub is_admin: bool,
+    /// The home reseller and customer, by name.
+    pub reseller: String,
+    pub customer: String,
+    pub tenancy_role: TenancyRole,
     pub has_password: bool,
     pub created_at: String,
     pub links: Links,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UserCreate {
     /// 1–63 characters: a letter, then letters, digits, `-`, `_` or `.` (not shaped like a UUID).
@@ -26,6 +31,15 @@ pub struct UserCreate {
     pub password: Option<String>,
     #[serde(default)]
     pub is_admin: bool,
+    /// The home reseller (name or id); default: yours.
+    #[serde(default)]
+    pub reseller: Option<String>,
+    /// The home customer (name or id, of that reseller); default: yours.
+    #[serde(default)]
+    pub customer: Option<String>,
+    /// `none` (default), `customer_admin` or `reseller_admin`; at most your own.
+    #[serde(default)]
+    pub tenancy_role: Option<TenancyRole>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -84,11 +98,14 @@ pub struct Project {
     pub description: String,
     /// The caller's role in the project.
     pub role: Role,
+    /// The reseller and customer the project belongs to, by name.
+    pub reseller: String,
+    pub customer: String,
     pub created_at: String,
     pub links: Links,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProjectCreate {
     /// 1–63 characters: a letter, then letters, digits, `-`, `_` or `.` (not shaped like a UUID).
@@ -96,6 +113,12 @@ pub struct ProjectCreate {
     pub name: String,
     #[serde(default)]
     pub description: Option<String>,
+    /// The reseller (name or id); default: yours.
+    #[serde(default)]
+    pub reseller: Option<String>,
+    /// The customer (name or id, of that reseller); default: yours.
+    #[serde(default)]
+    pub customer: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]

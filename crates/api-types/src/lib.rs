@@ -11,6 +11,7 @@ mod ops;
 mod pools;
 mod provisioning;
 mod storage;
+mod tenancy;
 
 pub use common::*;
 pub use compute::*;
@@ -21,6 +22,7 @@ pub use ops::*;
 pub use pools::*;
 pub use provisioning::*;
 pub use storage::*;
+pub use tenancy::*;
 
 pub use gureum_model::authz::Role;
 pub use gureum_model::image::{ImageState, ImageVisibility, OsFamily};
@@ -37,4 +39,5 @@ pub use gureum_model::provisioning::{
 };
 pub use gureum_model::public_ip::{PublicIpKind, PublicIpMode, PublicIpState};
 pub use gureum_model::state::LifecycleState;
+pub use gureum_model::tenancy::TenancyRole;
 pub use gureum_model::volume::{VolumeAction, VolumeKind, VolumeState};

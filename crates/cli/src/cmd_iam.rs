@@ -1,5 +1,6 @@
 //! me, project, member, user, token.
 
+use crate::cmd_tenancy::{QuotaArgs, print_quota};
 use crate::ctx::Ctx;
 use crate::output::{Output, print_list};
 use crate::{PageArgs, fetch_list, read_secret, spelled};
@@ -8,21 +9,34 @@ use gureum_api_types::*;
 
 #[derive(Subcommand, Debug)]
 pub enum ProjectCmd {
-    /// Projects you are a member of (all, for a system administrator)
+    /// Projects you are a member of or administer (all, for a system administrator)
     List {
         #[command(flatten)]
         page: PageArgs,
     },
-    /// Create a project (system administrators); you become its admin
+    /// Create a project (system administrators, reseller and customer admins); you
+    /// become its admin
     Create {
         name: String,
         #[arg(long)]
         description: Option<String>,
+        /// Reseller (default: yours)
+        #[arg(long)]
+        reseller: Option<String>,
+        /// Customer of that reseller (default: yours)
+        #[arg(long)]
+        customer: Option<String>,
     },
     /// Show a project
     Show { project: String },
-    /// Delete an empty project (system administrators)
+    /// Delete an empty project (its customer's admins)
     Delete { project: String },
+    /// Show the project's quota, or set it with limits (the others become unlimited)
+    Quota {
+        project: String,
+        #[command(flatten)]
+        limits: QuotaArgs,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -41,7 +55,7 @@ pub enum MemberCmd {
 
 #[derive(Subcommand, Debug)]
 pub enum UserCmd {
-    /// All users
+    /// Users of the customers you administer (all, for a system administrator)
     List {
         #[command(flatten)]
         page: PageArgs,
@@ -55,6 +69,15 @@ pub enum UserCmd {
         /// Make the user a system administrator
         #[arg(long)]
         admin: bool,
+        /// Home reseller (default: yours)
+        #[arg(long)]
+        reseller: Option<String>,
+        /// Home customer of that reseller (default: yours)
+        #[arg(long)]
+        customer: Option<String>,
+        /// none, customer_admin or reseller_admin (at most yours)
+        #[arg(long, value_parser = spelled::<TenancyRole>)]
+        tenancy_role: Option<TenancyRole>,
     },
     /// Show a user
     Show { user: String },
@@ -115,8 +138,8 @@ pub async fn project(ctx: &Ctx, cmd: ProjectCmd) -> anyhow::Result<()> {
             let items = fetch_list(&page, page.query(), async |q| c.project_list(&q.into()).await).await?;
             print_list(ctx.output, &items);
         }
-        ProjectCmd::Create { name, description } => {
-            ctx.print(&c.project_create(&ProjectCreate { name, description }).await?)
+        ProjectCmd::Create { name, description, reseller, customer } => {
+            ctx.print(&c.project_create(&ProjectCreate { name, description, reseller, customer }).await?)
         }
         ProjectCmd::Show { project } => ctx.print(&c.project_get(&project).await?),
         ProjectCmd::Delete { project } => {
@@ -124,6 +147,13 @@ pub async fn project(ctx: &Ctx, cmd: ProjectCmd) -> anyhow::Result<()> {
             if ctx.output == Output::Table {
                 println!("Deleted project {project}.");
             }
+        }
+        ProjectCmd::Quota { project, limits } => {
+            let q = match limits.to_set() {
+                Some(set) => c.project_quota_set(&project, &set).await?,
+                None => c.project_quota_get(&project).await?,
+            };
+            print_quota(ctx, &q);
         }
     }
     Ok(())
@@ -152,9 +182,10 @@ pub async fn user(ctx: &Ctx, cmd: UserCmd) -> anyhow::Result<()> {
             let items = fetch_list(&page, page.query(), async |q| c.user_list(&q.into()).await).await?;
             print_list(ctx.output, &items);
         }
-        UserCmd::Create { name, password_stdin, admin } => {
+        UserCmd::Create { name, password_stdin, admin, reseller, customer, tenancy_role } => {
             let password = if password_stdin { Some(read_secret("Password", true)?) } else { None };
-            ctx.print(&c.user_create(&UserCreate { name, password, is_admin: admin }).await?);
+            let req = UserCreate { name, password, is_admin: admin, reseller, customer, tenancy_role };
+            ctx.print(&c.user_create(&req).await?);
         }
         UserCmd::Show { user } => ctx.print(&c.user_get(&user).await?),
         UserCmd::Delete { user } => {

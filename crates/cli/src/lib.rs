@@ -13,6 +13,7 @@ mod cmd_ops;
 mod cmd_pools;
 mod cmd_provisioning;
 mod cmd_storage;
+mod cmd_tenancy;
 pub mod config;
 mod ctx;
 pub mod output;
@@ -35,6 +36,7 @@ pub use cmd_ops::{ConnectionCmd, OperationCmd, UsageArgs};
 pub use cmd_pools::{NodeCmd, PoolCmd};
 pub use cmd_provisioning::{LibraryCmd, ProvisioningCmd};
 pub use cmd_storage::VolumeCmd;
+pub use cmd_tenancy::{CustomerCmd, ResellerCmd};
 pub use output::Output;
 
 /// The server used when neither `--server`, `GUREUM_SERVER` nor the config file name one.
@@ -75,9 +77,15 @@ pub enum Command {
     /// Members of the project and their roles
     #[command(subcommand)]
     Member(MemberCmd),
-    /// Users (system administrators)
+    /// Users (system administrators, reseller and customer admins)
     #[command(subcommand)]
     User(UserCmd),
+    /// Resellers: the top of the tenancy, with their quotas and usage
+    #[command(subcommand)]
+    Reseller(ResellerCmd),
+    /// Customers of a reseller, with their quotas and usage
+    #[command(subcommand)]
+    Customer(CustomerCmd),
     /// API tokens
     #[command(subcommand)]
     Token(TokenCmd),
@@ -289,6 +297,8 @@ async fn run_inner(cmd: Command, mut global: GlobalArgs) -> anyhow::Result<()> {
         Command::Project(c) => cmd_iam::project(&ctx, c).await,
         Command::Member(c) => cmd_iam::member(&ctx, c).await,
         Command::User(c) => cmd_iam::user(&ctx, c).await,
+        Command::Reseller(c) => cmd_tenancy::reseller(&ctx, c).await,
+        Command::Customer(c) => cmd_tenancy::customer(&ctx, c).await,
         Command::Token(c) => cmd_iam::token(&ctx, c).await,
         Command::InstanceType(c) => cmd_catalog::instance_type(&ctx, c).await,
         Command::Image(c) => cmd_catalog::image(&ctx, c).await,

@@ -12,9 +12,46 @@ fn ports(from: Option<i64>, to: Option<i64>) -> String {
 }
 
 impl Row for Project {
-    const HEADERS: &'static [&'static str] = &["NAME", "ROLE", "DESCRIPTION", "AGE"];
+    const HEADERS: &'static [&'static str] = &["NAME", "ROLE", "RESELLER", "CUSTOMER", "DESCRIPTION", "AGE"];
     fn row(&self) -> Vec<String> {
-        vec![self.name.clone(), self.role.to_string(), self.description.clone(), age(&self.created_at)]
+        vec![
+            self.name.clone(),
+            self.role.to_string(),
+            self.reseller.clone(),
+            self.customer.clone(),
+            self.description.clone(),
+            age(&self.created_at),
+        ]
+    }
+}
+
+impl Row for Reseller {
+    const HEADERS: &'static [&'static str] = &["NAME", "DESCRIPTION", "AGE"];
+    fn row(&self) -> Vec<String> {
+        vec![self.name.clone(), self.description.clone(), age(&self.created_at)]
+    }
+}
+
+impl Row for Customer {
+    const HEADERS: &'static [&'static str] = &["NAME", "RESELLER", "DESCRIPTION", "AGE"];
+    fn row(&self) -> Vec<String> {
+        vec![self.name.clone(), self.reseller.clone(), self.description.clone(), age(&self.created_at)]
+    }
+}
+
+impl Row for TenantUsageLine {
+    const HEADERS: &'static [&'static str] =
+        &["CUSTOMER", "PROJECT", "INSTANCE", "TYPE", "SECONDS", "PRICE/HOUR", "COST"];
+    fn row(&self) -> Vec<String> {
+        vec![
+            self.customer.clone(),
+            self.project.clone(),
+            self.instance.clone(),
+            self.instance_type.clone(),
+            self.seconds.to_string(),
+            format!("{:.4}", self.price_per_hour),
+            format!("{:.6}", self.cost),
+        ]
     }
 }
 
@@ -26,10 +63,19 @@ impl Row for Member {
 }
 
 impl Row for User {
-    const HEADERS: &'static [&'static str] = &["NAME", "ADMIN", "PASSWORD", "AGE"];
+    const HEADERS: &'static [&'static str] =
+        &["NAME", "ADMIN", "RESELLER", "CUSTOMER", "TENANCY ROLE", "PASSWORD", "AGE"];
     fn row(&self) -> Vec<String> {
         let yn = |b: bool| if b { "yes" } else { "no" }.to_string();
-        vec![self.name.clone(), yn(self.is_admin), yn(self.has_password), age(&self.created_at)]
+        vec![
+            self.name.clone(),
+            yn(self.is_admin),
+            self.reseller.clone(),
+            self.customer.clone(),
+            self.tenancy_role.to_string(),
+            yn(self.has_password),
+            age(&self.created_at),
+        ]
     }
 }
 

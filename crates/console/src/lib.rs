@@ -5,7 +5,7 @@
 //!
 //! Routes: `/` (to the sign-in page or the first project's instances), `/login`,
 //! `/logout`, `/static/*`, `/switch`, the global pages (`/projects`, `/instance-types`,
-//! `/connections`, `/users`, `/account`) and everything of a project under
+//! `/connections`, `/resellers`, `/resellers/{reseller}/customers`, `/users`, `/account`) and everything of a project under
 //! `/projects/{project}/…` (the template library under `library`, `provisionings` and
 //! `provisioning-history`). Resources are addressed by id in URLs.
 
@@ -80,6 +80,8 @@ pub fn router(engine: Engine) -> Router {
         .route("/vm-templates/{template}/delete", post(lean::vm_templates::delete))
         .route(&p("/persistent-vms"), get(lean::persistent_vms::list).post(lean::persistent_vms::create))
         .route(&p("/persistent-vms/new"), get(lean::persistent_vms::new))
+        .route("/resellers", get(resellers::list).post(resellers::create))
+        .route("/resellers/{reseller}/customers", get(customers::list).post(customers::create))
         .route("/users", get(users::list).post(users::create))
         .route("/users/{user}/password", post(users::set_password))
         .route("/account", get(users::account).post(users::account_password))

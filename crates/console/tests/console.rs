@@ -5,6 +5,7 @@
 mod library;
 mod pages;
 mod support;
+mod tenancy;
 
 use axum::http::StatusCode;
 use gureum_api_types::{

@@ -58,6 +58,8 @@ impl Engine {
                 name: ADMIN_USER.into(),
                 password_hash: None,
                 is_admin: true,
+                customer_id: gureum_model::tenancy::DEFAULT_CUSTOMER_ID,
+                tenancy_role: gureum_model::tenancy::TenancyRole::None,
                 generation: 1,
                 created_at: t,
                 updated_at: t,

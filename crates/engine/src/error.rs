@@ -34,6 +34,9 @@ pub enum Error {
     /// The provider has no room (capacity or quota).
     #[error("{0}")]
     Capacity(String),
+    /// A reseller's, customer's or project's quota has no room for what was asked.
+    #[error("{0}")]
+    QuotaExceeded(String),
     #[error("{0}")]
     RateLimited(String),
     #[error("{0}")]
@@ -59,6 +62,7 @@ impl Error {
             Error::TooLarge(_) => (413, "payload_too_large"),
             Error::Gone(_) => (410, "gone"),
             Error::Capacity(_) => (409, "capacity"),
+            Error::QuotaExceeded(_) => (409, "quota_exceeded"),
             Error::RateLimited(_) => (429, "rate_limited"),
             Error::Unavailable(_) => (503, "unavailable"),
             Error::Internal(_) => (500, "internal"),
@@ -89,6 +93,9 @@ impl From<Refusal> for Error {
 impl From<DbError> for Error {
     fn from(e: DbError) -> Self {
         match e {
+            DbError::Conflict { .. } if gureum_store::Store::is_quota_conflict(&e) => {
+                Error::QuotaExceeded("a quota of the project, its customer or its reseller has no room for this".into())
+            }
             DbError::Conflict { .. } => {
                 Error::Conflict("the resource was changed by another request; retry with its current state".into())
             }

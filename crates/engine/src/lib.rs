@@ -26,7 +26,7 @@ pub use context::OpContext;
 pub use error::{Error, Result};
 pub use gureum_driver::DriverRegistry;
 pub use gureum_store::Resources;
-pub use iam::authz::ProjectScope;
+pub use iam::authz::{ProjectScope, Tenancy};
 pub use iam::secrets::SecretKey;
 pub use provider::cloud::{CallLimits, Cloud};
 /// The largest page a list gives.

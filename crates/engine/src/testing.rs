@@ -62,7 +62,7 @@ impl TestEngine {
     /// Creates a project (the admin becomes its admin).
     pub async fn project(&self, name: &str) {
         self.engine
-            .project_create(&self.admin, ProjectCreate { name: name.into(), description: None })
+            .project_create(&self.admin, ProjectCreate { name: name.into(), description: None, ..Default::default() })
             .await
             .expect("project");
     }

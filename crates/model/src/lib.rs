@@ -16,6 +16,7 @@ pub mod pool;
 pub mod provisioning;
 pub mod public_ip;
 pub mod state;
+pub mod tenancy;
 pub mod validation;
 pub mod volume;
 

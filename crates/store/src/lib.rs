@@ -24,6 +24,7 @@ mod security_groups;
 mod sessions;
 mod snapshots;
 mod subnets;
+mod tenancy;
 mod usage;
 mod users;
 mod volumes;
@@ -46,6 +47,7 @@ pub use security_groups::*;
 pub use sessions::*;
 pub use snapshots::*;
 pub use subnets::*;
+pub use tenancy::*;
 pub use usage::*;
 pub use users::*;
 pub use volumes::*;
@@ -67,6 +69,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (7, "provisioning", include_str!("../migrations/0007_provisioning.sql")),
     (8, "pool_purposes", include_str!("../migrations/0008_pool_purposes.sql")),
     (9, "lean", include_str!("../migrations/0009_lean.sql")),
+    (10, "tenancy", include_str!("../migrations/0010_tenancy.sql")),
     (11, "vm_templates", include_str!("../migrations/0011_vm_templates.sql")),
     (12, "shared_nodes", include_str!("../migrations/0012_shared_nodes.sql")),
 ];

@@ -8,6 +8,7 @@ record! {
         pub id: Uuid,
         pub name: String,
         pub description: String,
+        pub customer_id: Uuid,
         pub generation: i64,
         pub created_at: i64,
         pub updated_at: i64,
@@ -21,6 +22,19 @@ record! {
         pub role: Role,
         pub created_at: i64,
     }
+}
+
+/// How far a user sees beyond the projects they are a member of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reach {
+    /// A system administrator: everything.
+    All,
+    /// A reseller admin: every project of the reseller's customers.
+    Reseller(Uuid),
+    /// A customer admin: every project of the customer.
+    Customer(Uuid),
+    /// Only the projects the user is a member of.
+    Members,
 }
 
 /// A member with the user's name, for listings.
@@ -63,25 +77,34 @@ impl Store {
             .collect())
     }
 
-    /// Projects a user is a member of (all projects for a system administrator).
-    pub async fn projects_visible(&self, user_id: Uuid, all: bool, page: &crate::Page) -> DbResult<Vec<ProjectRecord>> {
+    /// Projects a user may see: those they are a member of, and those their tenancy
+    /// role administers (all projects for a system administrator).
+    pub async fn projects_visible(
+        &self,
+        user_id: Uuid,
+        reach: Reach,
+        page: &crate::Page,
+    ) -> DbResult<Vec<ProjectRecord>> {
         use crate::Record;
         let after = page.after.map(|a| a.to_string()).unwrap_or_default();
-        let sql = if all {
-            format!(
-                "SELECT {} FROM projects WHERE id > $1 AND $2 = $2 ORDER BY id LIMIT {}",
-                ProjectRecord::select_list(),
-                page.limit
-            )
-        } else {
-            format!(
-                "SELECT {} FROM projects WHERE id > $1 AND id IN (SELECT project_id FROM members WHERE user_id = $2) \
-                 ORDER BY id LIMIT {}",
-                ProjectRecord::select_list(),
-                page.limit
-            )
+        let (filter, scope) = match reach {
+            Reach::All => ("$2 = $2 AND $3 = $3", Uuid::nil()),
+            Reach::Reseller(r) => (
+                "(id IN (SELECT project_id FROM members WHERE user_id = $2) \
+                  OR customer_id IN (SELECT id FROM customers WHERE reseller_id = $3))",
+                r,
+            ),
+            Reach::Customer(c) => {
+                ("(id IN (SELECT project_id FROM members WHERE user_id = $2) OR customer_id = $3)", c)
+            }
+            Reach::Members => ("id IN (SELECT project_id FROM members WHERE user_id = $2) AND $3 = $3", Uuid::nil()),
         };
-        let rows = self.db.query(&sql, args![after, user_id]).await?;
+        let sql = format!(
+            "SELECT {} FROM projects WHERE id > $1 AND {filter} ORDER BY id LIMIT {}",
+            ProjectRecord::select_list(),
+            page.limit
+        );
+        let rows = self.db.query(&sql, args![after, user_id, scope]).await?;
         Ok(rows.iter().map(ProjectRecord::from_row).collect())
     }
 

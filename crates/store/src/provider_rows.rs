@@ -134,6 +134,10 @@ pub fn forget_row(table: &'static str, id: Uuid) -> Batch {
     if table == ProviderTable::SecurityGroups.name() {
         batch.push(Stmt::new("DELETE FROM security_group_rules WHERE security_group_id = $1", args![id]));
     }
+    if table == "volumes" {
+        // A data volume frees what it held of its quotas.
+        batch.extend(crate::Store::quota_release(id));
+    }
     batch.push(crate::record::delete_from(table, id));
     batch
 }

@@ -116,7 +116,8 @@ spelled_columns!(
     gureum_model::lean::TemplateState,
     gureum_model::lean::PersistentVmType,
     gureum_model::lean::ConfigurationManagement,
-    gureum_model::lean::Environment
+    gureum_model::lean::Environment,
+    gureum_model::tenancy::TenancyRole
 );
 
 /// A table row.

@@ -1,5 +1,6 @@
 use crate::db::Stmt;
 use crate::{DbResult, Store, args, record};
+use gureum_model::tenancy::TenancyRole;
 use uuid::Uuid;
 
 record! {
@@ -10,6 +11,9 @@ record! {
         pub password_hash: Option<String>,
         /// System administrator: manages users, projects and connections.
         pub is_admin: bool,
+        /// The home customer (the reseller follows from it).
+        pub customer_id: Uuid,
+        pub tenancy_role: TenancyRole,
         pub generation: i64,
         pub created_at: i64,
         pub updated_at: i64,
@@ -54,6 +58,25 @@ impl Store {
 
     pub fn token_touch(token_id: Uuid, at: i64) -> Stmt {
         Stmt::new("UPDATE tokens SET last_used_at = $1 WHERE id = $2", args![at, token_id])
+    }
+
+    /// Users whose home customer `reach` covers.
+    pub async fn users_visible(&self, reach: crate::Reach, page: &crate::Page) -> DbResult<Vec<UserRecord>> {
+        use crate::{Reach, Record};
+        let after = page.after.map(|a| a.to_string()).unwrap_or_default();
+        let (filter, scope) = match reach {
+            Reach::All => ("$2 = $2", Uuid::nil()),
+            Reach::Reseller(r) => ("customer_id IN (SELECT id FROM customers WHERE reseller_id = $2)", r),
+            Reach::Customer(c) => ("customer_id = $2", c),
+            Reach::Members => ("id = $2", Uuid::nil()),
+        };
+        let sql = format!(
+            "SELECT {} FROM users WHERE id > $1 AND {filter} ORDER BY id LIMIT {}",
+            UserRecord::select_list(),
+            page.limit
+        );
+        let rows = self.db.query(&sql, args![after, scope]).await?;
+        Ok(rows.iter().map(UserRecord::from_row).collect())
     }
 
     /// Deletes a user with its tokens and memberships.

@@ -21,6 +21,7 @@ fn project(name: &str) -> ProjectRecord {
         id: new_id(),
         name: name.into(),
         description: String::new(),
+        customer_id: gureum_model::tenancy::DEFAULT_CUSTOMER_ID,
         generation: 1,
         created_at: t,
         updated_at: t,

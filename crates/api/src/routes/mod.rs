@@ -12,6 +12,7 @@ mod persistent_vms;
 mod pools;
 mod provisioning;
 mod storage;
+mod tenancy;
 mod vm_templates;
 
 use crate::AppState;
@@ -68,6 +69,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(lean::router())
         .merge(vm_templates::router())
         .merge(persistent_vms::router())
+        .merge(tenancy::router())
 }
 
 pub fn system_router() -> axum::Router<AppState> {

@@ -14,4 +14,5 @@ mod providers;
 mod provisioning;
 mod reads;
 mod state_machine;
+mod tenancy;
 mod vm_templates;

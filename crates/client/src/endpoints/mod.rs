@@ -40,3 +40,4 @@ pub use ops::SYSTEM_OPERATIONS;
 mod pools;
 mod provisioning;
 mod storage;
+mod tenancy;

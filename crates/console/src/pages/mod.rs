@@ -3,6 +3,7 @@
 
 pub mod catalog;
 pub mod connections;
+pub mod customers;
 pub mod instances;
 pub mod key_pairs;
 pub mod lean;
@@ -12,6 +13,7 @@ pub mod operations;
 pub mod projects;
 pub mod provisioning;
 pub mod public_ips;
+pub mod resellers;
 pub mod security_groups;
 pub mod usage;
 pub mod users;

@@ -1,4 +1,5 @@
-//! Users (system administrators) and the signed-in user's own password.
+//! Users (system administrators and tenancy admins, in their subtree) and the signed-in
+//! user's own password.
 
 use crate::AppState;
 use crate::error::PageResult;
@@ -9,7 +10,7 @@ use crate::session::{Posted, Session};
 use crate::view::{Cell, Field, Fields, Form, Table, render};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use gureum_api_types::{PasswordSet, UserCreate};
+use gureum_api_types::{PasswordSet, TenancyRole, UserCreate};
 use gureum_engine::Error;
 
 async fn users_page(
@@ -21,11 +22,18 @@ async fn users_page(
 ) -> PageResult {
     let l = Layout::global(st, s, "users").await?;
     let users = st.engine.user_list(&s.ctx, Some(1000), None).await?.items;
-    let mut t = Table::new("users", &["Name", "System admin", "Console password", "Created"]);
+    let me = st.engine.me(&s.ctx).await?.user;
+    let mut t = Table::new(
+        "users",
+        &["Name", "System admin", "Reseller", "Customer", "Tenancy role", "Console password", "Created"],
+    );
     for u in &users {
         t.row(vec![
             Cell::text(&u.name),
             Cell::text(if u.is_admin { "yes" } else { "no" }),
+            Cell::text(&u.reseller),
+            Cell::text(&u.customer),
+            Cell::text(u.tenancy_role.as_str()),
             Cell::text(if u.has_password { "set" } else { "not set" }),
             Cell::age(&u.created_at),
         ]);
@@ -38,6 +46,14 @@ async fn users_page(
                 .help("At least 12 characters; leave empty for an API-only user."),
         )
         .field(Field::new("checkbox", "is_admin", "System administrator"))
+        // Preselected: the caller's own reseller and customer.
+        .field(Field::text("reseller", "Reseller").value(me.reseller))
+        .field(Field::text("customer", "Customer").value(me.customer))
+        .field(Field::select(
+            "tenancy_role",
+            "Tenancy role",
+            crate::view::options(TenancyRole::ALL.iter().map(|r| r.as_str())),
+        ))
         .with_state(&create);
     let names: Vec<String> = users.iter().map(|u| u.name.clone()).collect();
     let password_form = Form::new("set-password", "/users/-/password", &s.csrf, "Set password")
@@ -56,11 +72,29 @@ pub async fn list(State(st): State<AppState>, s: Session) -> PageResult {
 
 pub async fn create(State(st): State<AppState>, p: Posted) -> PageResult {
     let f = &p.form;
-    let req = UserCreate { name: f.get("name").into(), password: f.opt("password"), is_admin: f.checked("is_admin") };
+    let req = UserCreate {
+        name: f.get("name").into(),
+        password: f.opt("password"),
+        is_admin: f.checked("is_admin"),
+        reseller: f.opt("reseller"),
+        customer: f.opt("customer"),
+        tenancy_role: match f.opt("tenancy_role") {
+            None => None,
+            Some(r) => match TenancyRole::parse(&r) {
+                Some(role) => Some(role),
+                None => {
+                    let e = Error::invalid("tenancy_role", format!("must be one of {}", TenancyRole::spellings()));
+                    let (state, code) = form_state(&p.form, e, &["tenancy_role"])?;
+                    return users_page(&st, &p.session, state, fresh(), code).await;
+                }
+            },
+        },
+    };
     match st.engine.user_create(&p.session.ctx, req).await {
         Ok(_) => see_other("/users"),
         Err(e) => {
-            let (state, code) = form_state(&p.form, e, &["name", "password", "is_admin"])?;
+            let (state, code) =
+                form_state(&p.form, e, &["name", "password", "is_admin", "reseller", "customer", "tenancy_role"])?;
             users_page(&st, &p.session, state, fresh(), code).await
         }
     }

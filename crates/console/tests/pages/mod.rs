@@ -127,7 +127,10 @@ async fn every_page_renders_and_missing_things_are_404_pages() {
     // Another user sees another project as missing, not forbidden.
     member(&t, "mia", Role::Member).await;
     t.engine
-        .project_create(&t.admin, gureum_api_types::ProjectCreate { name: "other".into(), description: None })
+        .project_create(
+            &t.admin,
+            gureum_api_types::ProjectCreate { name: "other".into(), description: None, ..Default::default() },
+        )
         .await
         .unwrap();
     let mut m = Browser::new(&t);

@@ -115,7 +115,7 @@ pub async fn setup() -> TestEngine {
 
 /// A user with a password and `role` in `demo`.
 pub async fn member(t: &TestEngine, name: &str, role: Role) {
-    let u = UserCreate { name: name.into(), password: Some(PASSWORD.into()), is_admin: false };
+    let u = UserCreate { name: name.into(), password: Some(PASSWORD.into()), is_admin: false, ..Default::default() };
     t.engine.user_create(&t.admin, u).await.unwrap();
     t.engine.member_set(&t.admin, "demo", name, MemberSet { role }).await.unwrap();
 }

@@ -11,6 +11,7 @@ use gureum_model::image::ImageState;
 use gureum_model::instance::InstanceState;
 use gureum_model::public_ip::{PublicIpKind, PublicIpMode, PublicIpState};
 use gureum_model::state::LifecycleState;
+use gureum_model::tenancy::QuotaAmounts;
 use gureum_model::volume::{VolumeKind, VolumeState, validate_size};
 use gureum_store::record::common;
 use gureum_store::{
@@ -278,6 +279,10 @@ impl Engine {
         self.remember_name(id, &rec.name);
         let disk_gb = root_size + data_volumes.iter().map(|v| v.size_gb).sum::<i64>();
         let need = Resources { vcpus: itype.vcpus, memory_mib: itype.memory_mib, disk_gb };
+        // Tenancy quotas: the instance holds its type and root volume until it is deleted.
+        let held =
+            QuotaAmounts { vcpus: itype.vcpus, memory_mib: itype.memory_mib, instances: 1, volume_gb: root_size };
+        batch.extend(crate::iam::quotas::reserve(id, scope.id, held));
         // A reservation that lost a race for a node's last room is placed again.
         for _ in 0..PLACEMENT_TRIES {
             let placed = match &extras.pool {
@@ -288,6 +293,7 @@ impl Engine {
             placed.extend(batch.clone());
             match self.launch(op.clone(), placed).await {
                 Err(e) if Store::is_reservation_conflict(&e) => continue,
+                Err(e) if Store::is_quota_conflict(&e) => return Err(self.quota_refusal(scope.id, held).await),
                 done => done.map_err(name_taken("instance", &rec.name))?,
             }
             return self.instance_view(rec).await;

@@ -12,22 +12,41 @@ use uuid::Uuid;
 
 const DEFAULT_RANGE_MICROS: i64 = 30 * 24 * 3600 * 1_000_000;
 
+/// The `from`..`to` range of a usage report (default: the last 30 days).
+pub(crate) fn usage_range(from: Option<&str>, to: Option<&str>) -> Result<(i64, i64)> {
+    let to = match to {
+        Some(s) => parse_ts("to", s)?,
+        None => now(),
+    };
+    let from = match from {
+        Some(s) => parse_ts("from", s)?,
+        None => to - DEFAULT_RANGE_MICROS,
+    };
+    if from >= to {
+        return Err(Error::invalid("from", "must be before to"));
+    }
+    Ok((from, to))
+}
+
 impl Engine {
     pub async fn usage(&self, ctx: &OpContext, project: &str, from: Option<&str>, to: Option<&str>) -> Result<Usage> {
         let scope = self.authorize(ctx, project, Permission::View).await?;
+        let (from, to) = usage_range(from, to)?;
+        let lines = self.usage_lines(scope.id, from, to).await?;
+        Ok(Usage {
+            project: scope.name,
+            from: ts(from),
+            to: ts(to),
+            total_seconds: lines.iter().map(|l| l.seconds).sum(),
+            total_cost: lines.iter().map(|l| l.cost).sum(),
+            lines,
+        })
+    }
+
+    /// A project's billed seconds and cost per instance and type within `from`..`to`.
+    pub(crate) async fn usage_lines(&self, project_id: Uuid, from: i64, to: i64) -> Result<Vec<UsageLine>> {
         let t = now();
-        let to = match to {
-            Some(s) => parse_ts("to", s)?,
-            None => t,
-        };
-        let from = match from {
-            Some(s) => parse_ts("from", s)?,
-            None => to - DEFAULT_RANGE_MICROS,
-        };
-        if from >= to {
-            return Err(Error::invalid("from", "must be before to"));
-        }
-        let intervals = self.store().usage_intervals(scope.id, from, to).await?;
+        let intervals = self.store().usage_intervals(project_id, from, to).await?;
         // (instance, type) -> (instance name, billed microseconds)
         let mut per: BTreeMap<(Uuid, Uuid), (String, i64)> = BTreeMap::new();
         for i in intervals {
@@ -55,14 +74,7 @@ impl Engine {
             })
             .collect();
         lines.sort_by(|a, b| (&a.instance, &a.instance_type).cmp(&(&b.instance, &b.instance_type)));
-        Ok(Usage {
-            project: scope.name,
-            from: ts(from),
-            to: ts(to),
-            total_seconds: lines.iter().map(|l| l.seconds).sum(),
-            total_cost: lines.iter().map(|l| l.cost).sum(),
-            lines,
-        })
+        Ok(lines)
     }
 }
 

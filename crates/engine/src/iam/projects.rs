@@ -1,6 +1,7 @@
-//! Projects and their members. System administrators create projects; a project admin
-//! manages its members.
+//! Projects and their members. System administrators and the admins of a customer (or
+//! of its reseller) create the customer's projects; a project admin manages its members.
 
+use super::resellers::parse_description;
 use crate::views::{links, page_request, ts};
 use crate::{Engine, Error, OpContext, Result};
 use gureum_api_types::{Member, MemberSet, Page, Project, ProjectCreate};
@@ -20,30 +21,38 @@ const PROJECT_RESOURCES: &[(&str, &str)] = &[
     ("images", "images"),
 ];
 
-fn project_view(p: ProjectRecord, role: Role) -> Project {
-    Project {
-        links: links(format!("/v1/projects/{}", p.id), None),
-        id: p.id,
-        name: p.name,
-        description: p.description,
-        role,
-        created_at: ts(p.created_at),
-    }
-}
-
 impl Engine {
+    async fn project_view(&self, p: ProjectRecord, role: Role) -> Result<Project> {
+        let (reseller, customer) = self.tenant_names(p.customer_id).await?;
+        Ok(Project {
+            links: links(format!("/v1/projects/{}", p.id), None),
+            id: p.id,
+            name: p.name,
+            description: p.description,
+            role,
+            reseller,
+            customer,
+            created_at: ts(p.created_at),
+        })
+    }
+
+    /// Creates a project in a customer the caller administers (default: their own).
     pub async fn project_create(&self, ctx: &OpContext, req: ProjectCreate) -> Result<Project> {
-        self.require_admin(ctx, "create projects")?;
-        let name = Name::parse("name", &req.name)?;
-        let description = req.description.unwrap_or_default();
-        if description.len() > 1024 {
-            return Err(Error::invalid("description", "must be at most 1024 characters"));
+        let tenancy = self.tenancy_of(ctx).await?;
+        if !tenancy.is_tenant_admin() {
+            return Err(Error::Forbidden(
+                "only a system administrator or a reseller or customer admin may create projects".into(),
+            ));
         }
+        let name = Name::parse("name", &req.name)?;
+        let description = parse_description(req.description)?;
+        let (_, customer) = self.tenant_for_new(&tenancy, req.reseller.as_deref(), req.customer.as_deref()).await?;
         let t = now();
         let p = ProjectRecord {
             id: new_id(),
             name: name.to_string(),
             description,
+            customer_id: customer.id,
             generation: 1,
             created_at: t,
             updated_at: t,
@@ -51,8 +60,9 @@ impl Engine {
         let mut batch = Batch::from(p.insert());
         // The creator is the project's first admin.
         batch.push(Store::member_upsert(p.id, ctx.user_id, Role::Admin, t));
+        batch.push(Store::quota_init(p.id));
         self.store().write(batch).await.map_err(crate::workflow::operations::name_taken("project", name.as_str()))?;
-        Ok(project_view(p, Role::Admin))
+        self.project_view(p, Role::Admin).await
     }
 
     pub async fn project_list(
@@ -62,17 +72,14 @@ impl Engine {
         cursor: Option<&str>,
     ) -> Result<Page<Project>> {
         let page = page_request(limit, cursor)?;
-        let rows = self.store().projects_visible(ctx.user_id, ctx.is_admin, &page).await?;
+        let reach = self.tenancy_of(ctx).await?.reach();
+        let rows = self.store().projects_visible(ctx.user_id, reach, &page).await?;
         let next_cursor =
             (rows.len() as u32 == page.limit).then(|| rows.last().map(|r| crate::views::encode_cursor(r.id))).flatten();
         let mut items = Vec::with_capacity(rows.len());
         for p in rows {
-            let role = if ctx.is_admin {
-                Role::Admin
-            } else {
-                self.store().member_role(p.id, ctx.user_id).await?.unwrap_or(Role::Reader)
-            };
-            items.push(project_view(p, role));
+            let role = self.authorize(ctx, &p.id.to_string(), Permission::View).await?.role;
+            items.push(self.project_view(p, role).await?);
         }
         Ok(Page { items, next_cursor })
     }
@@ -84,13 +91,20 @@ impl Engine {
             .get_by_id::<ProjectRecord>(scope.id)
             .await?
             .ok_or_else(|| Error::not_found("project", project))?;
-        Ok(project_view(p, scope.role))
+        self.project_view(p, scope.role).await
     }
 
     /// Deletes an empty project.
     pub async fn project_delete(&self, ctx: &OpContext, project: &str) -> Result<()> {
         let scope = self.authorize(ctx, project, Permission::View).await?;
-        self.require_admin(ctx, "delete projects")?;
+        let p = self
+            .store()
+            .get_by_id::<ProjectRecord>(scope.id)
+            .await?
+            .ok_or_else(|| Error::not_found("project", project))?;
+        if !self.tenancy_of(ctx).await?.administers_customer(self, p.customer_id).await? {
+            return Err(Error::Forbidden(format!("only the admins of project {}'s customer may delete it", p.name)));
+        }
         let mut left = vec![];
         for (table, what) in PROJECT_RESOURCES {
             let n = self.store().count_in(table, &[("project_id", scope.id.into())]).await?;
@@ -105,7 +119,9 @@ impl Engine {
                 left.join(", ")
             )));
         }
-        self.store().write(gureum_store::Store::project_forget(scope.id)).await?;
+        let mut batch = Store::project_forget(scope.id);
+        batch.push(Store::quota_forget(scope.id));
+        self.store().write(batch).await?;
         Ok(())
     }
 
@@ -127,6 +143,18 @@ impl Engine {
             .get::<UserRecord>(&[], &Key::parse(user))
             .await?
             .ok_or_else(|| Error::not_found("user", user))?;
+        // Members come from the project's customer, or from a subtree the caller
+        // administers: a user elsewhere does not exist for the caller.
+        let p = self
+            .store()
+            .get_by_id::<ProjectRecord>(scope.id)
+            .await?
+            .ok_or_else(|| Error::not_found("project", project))?;
+        if u.customer_id != p.customer_id
+            && !self.tenancy_of(ctx).await?.administers_customer(self, u.customer_id).await?
+        {
+            return Err(Error::not_found("user", user));
+        }
         let t = now();
         self.store().write(Store::member_upsert(scope.id, u.id, req.role, t)).await?;
         Ok(Member { user_id: u.id, user: u.name, role: req.role, created_at: ts(t) })

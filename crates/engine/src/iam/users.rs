@@ -8,7 +8,8 @@ use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use base64::Engine as _;
 use gureum_api_types::{Me, Page, PasswordSet, ProjectMembership, Token, TokenCreate, TokenCreated, User, UserCreate};
 use gureum_model::Name;
-use gureum_model::authz::Role;
+use gureum_model::authz::Permission;
+use gureum_model::tenancy::TenancyRole;
 use gureum_store::{Key, Record, TokenRecord, Update, UserRecord, new_id, now};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
@@ -53,17 +54,6 @@ fn hash_password(password: &str) -> Result<String> {
         .hash_password(password.as_bytes())
         .map_err(|e| Error::Internal(format!("hashing the password failed: {e}")))?;
     Ok(hash.to_string())
-}
-
-fn user_view(u: UserRecord) -> User {
-    User {
-        links: links(format!("/v1/users/{}", u.id), None),
-        has_password: u.password_hash.is_some(),
-        id: u.id,
-        name: u.name,
-        is_admin: u.is_admin,
-        created_at: ts(u.created_at),
-    }
 }
 
 fn token_view(t: TokenRecord) -> Token {
@@ -122,53 +112,99 @@ impl Engine {
         Ok(OpContext { user_id: user.id, user_name: user.name, is_admin: user.is_admin, request_id: request_id.into() })
     }
 
+    async fn user_view(&self, u: UserRecord) -> Result<User> {
+        let (reseller, customer) = self.tenant_names(u.customer_id).await?;
+        Ok(User {
+            links: links(format!("/v1/users/{}", u.id), None),
+            has_password: u.password_hash.is_some(),
+            id: u.id,
+            name: u.name,
+            is_admin: u.is_admin,
+            reseller,
+            customer,
+            tenancy_role: u.tenancy_role,
+            created_at: ts(u.created_at),
+        })
+    }
+
     async fn user_record(&self, key: &str) -> Result<UserRecord> {
         self.store().get::<UserRecord>(&[], &Key::parse(key)).await?.ok_or_else(|| Error::not_found("user", key))
     }
 
-    /// A user the caller may manage: themselves, or anyone for a system administrator.
+    /// A user the caller may manage: themselves, anyone for a system administrator, and
+    /// the users of the customers a reseller or customer admin administers.
     async fn user_for(&self, ctx: &OpContext, key: &str) -> Result<UserRecord> {
         let u = self.user_record(key).await?;
-        if u.id != ctx.user_id && !ctx.is_admin {
+        if u.id != ctx.user_id && !self.tenancy_of(ctx).await?.administers_customer(self, u.customer_id).await? {
             return Err(Error::not_found("user", key));
         }
         Ok(u)
     }
 
+    /// Creates a user whose home is a customer the caller administers (default: their
+    /// own), with at most the caller's own tenancy role.
     pub async fn user_create(&self, ctx: &OpContext, req: UserCreate) -> Result<User> {
-        self.require_admin(ctx, "create users")?;
+        let tenancy = self.tenancy_of(ctx).await?;
+        if !tenancy.is_tenant_admin() {
+            return Err(Error::Forbidden(
+                "only a system administrator or a reseller or customer admin may create users".into(),
+            ));
+        }
+        if req.is_admin {
+            self.require_admin(ctx, "make system administrators")?;
+        }
         let name = Name::parse("name", &req.name)?;
+        let tenancy_role = req.tenancy_role.unwrap_or(TenancyRole::None);
+        if !tenancy.system_admin && tenancy_role > tenancy.role {
+            return Err(Error::invalid("tenancy_role", format!("must be at most yours, {}", tenancy.role)));
+        }
         let password_hash = req.password.as_deref().map(hash_password).transpose()?;
+        let (_, customer) = self.tenant_for_new(&tenancy, req.reseller.as_deref(), req.customer.as_deref()).await?;
         let t = now();
         let u = UserRecord {
             id: new_id(),
             name: name.to_string(),
             password_hash,
             is_admin: req.is_admin,
+            customer_id: customer.id,
+            tenancy_role,
             generation: 1,
             created_at: t,
             updated_at: t,
         };
         self.store().write(u.insert()).await.map_err(crate::workflow::operations::name_taken("user", name.as_str()))?;
-        Ok(user_view(u))
+        self.user_view(u).await
     }
 
+    /// The users of every customer the caller administers (all for a system administrator).
     pub async fn user_list(&self, ctx: &OpContext, limit: Option<u32>, cursor: Option<&str>) -> Result<Page<User>> {
-        self.require_admin(ctx, "list users")?;
+        let tenancy = self.tenancy_of(ctx).await?;
+        if !tenancy.is_tenant_admin() {
+            return Err(Error::Forbidden(
+                "only a system administrator or a reseller or customer admin may list users".into(),
+            ));
+        }
         let page = page_request(limit, cursor)?;
-        let rows = self.store().list::<UserRecord>(&[], &page).await?;
+        let rows = self.store().users_visible(tenancy.reach(), &page).await?;
         let next_cursor =
             (rows.len() as u32 == page.limit).then(|| rows.last().map(|r| crate::views::encode_cursor(r.id))).flatten();
-        Ok(Page { items: rows.into_iter().map(user_view).collect(), next_cursor })
+        let mut items = Vec::with_capacity(rows.len());
+        for u in rows {
+            items.push(self.user_view(u).await?);
+        }
+        Ok(Page { items, next_cursor })
     }
 
     pub async fn user_get(&self, ctx: &OpContext, key: &str) -> Result<User> {
-        Ok(user_view(self.user_for(ctx, key).await?))
+        let u = self.user_for(ctx, key).await?;
+        self.user_view(u).await
     }
 
     pub async fn user_delete(&self, ctx: &OpContext, key: &str) -> Result<()> {
-        self.require_admin(ctx, "delete users")?;
-        let u = self.user_record(key).await?;
+        let u = self.user_for(ctx, key).await?;
+        if !ctx.is_admin && (u.is_admin || !self.tenancy_of(ctx).await?.is_tenant_admin()) {
+            return Err(Error::Forbidden(format!("you may not delete user {}", u.name)));
+        }
         if u.id == ctx.user_id {
             return Err(Error::Conflict("you cannot delete yourself".into()));
         }
@@ -182,7 +218,7 @@ impl Engine {
         self.store()
             .write(Update::<UserRecord>::of(u.id).set(UserRecord::password_hash, hash.as_str()).stmt(now()))
             .await?;
-        Ok(user_view(UserRecord { password_hash: Some(hash), ..u }))
+        self.user_view(UserRecord { password_hash: Some(hash), ..u }).await
     }
 
     pub async fn token_create(&self, ctx: &OpContext, user: &str, req: TokenCreate) -> Result<TokenCreated> {
@@ -227,19 +263,16 @@ impl Engine {
 
     pub async fn me(&self, ctx: &OpContext) -> Result<Me> {
         let user = self.user_record(&ctx.user_id.to_string()).await?;
+        let reach = self.tenancy_of(ctx).await?.reach();
         let projects = self
             .store()
-            .projects_visible(ctx.user_id, ctx.is_admin, &gureum_store::Page { limit: 10_000, after: None })
+            .projects_visible(ctx.user_id, reach, &gureum_store::Page { limit: 10_000, after: None })
             .await?;
         let mut memberships = Vec::with_capacity(projects.len());
         for p in projects {
-            let role = if ctx.is_admin {
-                Role::Admin
-            } else {
-                self.store().member_role(p.id, ctx.user_id).await?.unwrap_or(Role::Reader)
-            };
+            let role = self.authorize(ctx, &p.id.to_string(), Permission::View).await?.role;
             memberships.push(ProjectMembership { id: p.id, name: p.name, role });
         }
-        Ok(Me { user: user_view(user), projects: memberships })
+        Ok(Me { user: self.user_view(user).await?, projects: memberships })
     }
 }

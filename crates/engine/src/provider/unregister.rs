@@ -44,9 +44,11 @@ impl Engine {
                 batch.push(Store::instance_security_groups_unlink(inst.id));
                 batch.push(Store::usage_close(inst.id, t));
                 for v in volumes {
+                    batch.extend(crate::iam::quotas::release(v.id));
                     batch.push(delete::<VolumeRecord>(v.id));
                 }
                 batch.push(Store::provider_view_forget(inst.id));
+                batch.extend(crate::iam::quotas::release(inst.id));
                 batch.push(delete::<InstanceRecord>(inst.id));
             }
             ResourceKind::Disk => {
@@ -60,6 +62,7 @@ impl Engine {
                         v.name, v.state
                     )));
                 }
+                batch.extend(crate::iam::quotas::release(v.id));
                 batch.push(delete::<VolumeRecord>(v.id));
             }
             _ => self.unregister_row(&scope, &conn, kind, &req.name, &mut batch).await?,

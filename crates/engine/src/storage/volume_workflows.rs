@@ -6,6 +6,7 @@ use crate::{on_failure, step};
 use gureum_driver::{CreateSpec, DriverError, ProviderStatus, ResourceKind};
 use gureum_model::image::ImageState;
 use gureum_model::instance::InstanceState;
+use gureum_model::tenancy::QuotaAmounts;
 use gureum_model::volume::VolumeState;
 use gureum_store::record::common;
 use gureum_store::{Batch, ImageRecord, InstanceRecord, SnapshotRecord, Update, Val, VolumeRecord, now};
@@ -37,6 +38,10 @@ pub(crate) struct ExtendParams {
     #[serde(default)]
     pub instance_id: Option<Uuid>,
     pub size_gb: i64,
+    /// What holds the growth against the quotas (the volume, or the instance of a root
+    /// volume), if it was reserved: a failed extend gives back what did not grow.
+    #[serde(default)]
+    pub quota_holder: Option<Uuid>,
 }
 
 /// volume_upload: the image row being made.
@@ -299,7 +304,24 @@ async fn detach_failed(ctx: StepCtx, failure: Failure) -> Result<Batch, StepErro
 }
 
 async fn extend_failed(ctx: StepCtx, failure: Failure) -> Result<Batch, StepError> {
-    volume_failed(ctx, failure, Unattach::Never, Making::Nothing).await
+    let p: ExtendParams = ctx.params()?;
+    let mut give_back = Batch::new();
+    if let Some(holder) = p.quota_holder {
+        // The disk may have grown before the failure (a grow cannot be undone): only
+        // what did not grow goes back.
+        let v = volume(&ctx).await?;
+        let grown = match (&v.provider_id, volume_cloud(&ctx, &v).await) {
+            (Some(d), Ok(cloud)) => cloud.get(ResourceKind::Disk, d).await.ok().and_then(|r| r.attr_i64("size_gb")),
+            _ => None,
+        };
+        let missing = p.size_gb - grown.unwrap_or(v.size_gb).max(v.size_gb);
+        if missing > 0 {
+            give_back = crate::iam::quotas::shrink(holder, QuotaAmounts { volume_gb: missing, ..Default::default() });
+        }
+    }
+    let mut batch = volume_failed(ctx, failure, Unattach::Never, Making::Nothing).await?;
+    batch.extend(give_back);
+    Ok(batch)
 }
 
 async fn upload_failed(ctx: StepCtx, failure: Failure) -> Result<Batch, StepError> {

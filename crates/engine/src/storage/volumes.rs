@@ -17,6 +17,7 @@ use gureum_model::authz::Permission;
 use gureum_model::image::ImageState;
 use gureum_model::instance::InstanceState;
 use gureum_model::state::LifecycleState;
+use gureum_model::tenancy::QuotaAmounts;
 use gureum_model::volume::{VolumeAction, VolumeKind, VolumeState, validate_extend, validate_size};
 use gureum_store::{
     Batch, ConnectionRecord, ImageRecord, InstanceRecord, Key, NodeRecord, Record, SnapshotRecord, VolumeRecord,
@@ -162,7 +163,13 @@ impl Engine {
             volume_type: rec.volume_type.clone(),
             source,
         };
-        self.start_create(ctx, &scope, &rec, spec, VolumeState::Available.as_str(), gureum_store::Batch::new()).await?;
+        // Tenancy quotas: the volume holds its size until it is deleted.
+        let held = QuotaAmounts { volume_gb: rec.size_gb, ..Default::default() };
+        let reserve = crate::iam::quotas::reserve(id, scope.id, held);
+        match self.start_create(ctx, &scope, &rec, spec, VolumeState::Available.as_str(), reserve).await {
+            Err(Error::QuotaExceeded(_)) => return Err(self.quota_refusal(scope.id, held).await),
+            done => done?,
+        }
         Ok(self.volume_view(rec).await)
     }
 
@@ -292,8 +299,21 @@ impl Engine {
             }
         }
         let enters = Self::volume_check(&r, VolumeAction::Extend)?;
-        let params = ExtendParams { connection_id: r.connection_id, instance_id: r.instance_id, size_gb: req.size_gb };
-        self.start_volume_workflow(ctx, &scope, r, enters, &VOLUME_EXTEND, params, None, Batch::new()).await
+        // Tenancy quotas: the growth is held from now on (by the instance, for a root).
+        let holder = if r.kind == VolumeKind::Root { r.instance_id.unwrap_or(r.id) } else { r.id };
+        let grown = QuotaAmounts { volume_gb: req.size_gb - r.size_gb, ..Default::default() };
+        let quota_holder = self.store().quota_holds(holder).await?.then_some(holder);
+        let reserve = quota_holder.map_or_else(Batch::new, |h| crate::iam::quotas::grow(h, scope.id, grown));
+        let params = ExtendParams {
+            connection_id: r.connection_id,
+            instance_id: r.instance_id,
+            size_gb: req.size_gb,
+            quota_holder,
+        };
+        match self.start_volume_workflow(ctx, &scope, r, enters, &VOLUME_EXTEND, params, None, reserve).await {
+            Err(Error::QuotaExceeded(_)) => Err(self.quota_refusal(scope.id, grown).await),
+            done => done,
+        }
     }
 
     /// Saves the volume as a project image.

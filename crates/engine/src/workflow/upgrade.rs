@@ -153,7 +153,8 @@ pub(crate) mod tests {
                 attempts: 0,
             })
             .collect();
-        let params = ExtendParams { connection_id: v.connection_id, instance_id: None, size_gb: 20 };
+        let params =
+            ExtendParams { connection_id: v.connection_id, instance_id: None, size_gb: 20, quota_holder: None };
         let rec = WorkflowRecord {
             id,
             project_id: Some(v.project_id),

@@ -96,7 +96,7 @@ impl H {
 
     pub async fn project(&self, name: &str) {
         self.engine
-            .project_create(&self.admin, ProjectCreate { name: name.into(), description: None })
+            .project_create(&self.admin, ProjectCreate { name: name.into(), description: None, ..Default::default() })
             .await
             .expect("project");
     }

@@ -24,7 +24,8 @@ pub(super) fn rows() -> Vec<Row> {
         row("POST /v1/users", system(201), Body("/v1/users", |u| json!({"name": format!("user-{u}")}))),
         variant("GET /v1/users/{user}", "own", anyone(200), own("")),
         variant("GET /v1/users/{user}", "another user", others_account(200), theirs("")),
-        row("DELETE /v1/users/{user}", system(204), Make(F::UserDelete)),
+        // Another user is outside the subtree of everyone but the system administrator.
+        row("DELETE /v1/users/{user}", others_account(204), Make(F::UserDelete)),
         variant(
             "PUT /v1/users/{user}/password",
             "own",

@@ -404,6 +404,16 @@ impl World {
                 sys.expect(201, Method::POST, "/v1/connections", Some(json!({"name": name, "driver": "sim"}))).await;
                 (format!("/v1/connections/{name}"), None)
             }
+            Fresh::ResellerDelete => {
+                let name = format!("res-f{u}");
+                sys.expect(201, Method::POST, "/v1/resellers", Some(json!({ "name": name }))).await;
+                (format!("/v1/resellers/{name}"), None)
+            }
+            Fresh::CustomerDelete => {
+                let name = format!("cus-f{u}");
+                sys.expect(201, Method::POST, "/v1/resellers/default/customers", Some(json!({ "name": name }))).await;
+                (format!("/v1/resellers/default/customers/{name}"), None)
+            }
         }
     }
 }

@@ -113,6 +113,7 @@ pub(super) async fn data_volumes_release(ctx: StepCtx) -> Result<StepOut, StepEr
     for v in data {
         if p.delete_volumes || v.delete_with_instance {
             cloud.ensure_deleted(ResourceKind::Disk, v.provider_id.as_deref(), &v.id.to_string()).await?;
+            batch.extend(crate::iam::quotas::release(v.id));
             batch.push(delete::<VolumeRecord>(v.id));
         } else {
             if let Some(disk) = &v.provider_id {
@@ -142,6 +143,7 @@ pub(super) async fn forget(ctx: StepCtx) -> Result<StepOut, StepError> {
     let mut batch = Batch::from(Store::instance_security_groups_unlink(ctx.target_id));
     batch.push(Store::usage_close(ctx.target_id, now()));
     batch.push(Store::allocation_release(ctx.target_id));
+    batch.extend(crate::iam::quotas::release(ctx.target_id));
     batch.push(Store::provider_view_forget(ctx.target_id));
     batch.push(Store::persistent_vm_forget(ctx.target_id));
     batch.push(delete::<InstanceRecord>(ctx.target_id));

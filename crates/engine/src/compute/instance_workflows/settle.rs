@@ -90,6 +90,7 @@ pub(super) async fn resync(ctx: StepCtx, failure: Failure) -> Result<Batch, Step
             && let Some(disk) = &v.provider_id
             && let Err(DriverError::NotFound { .. }) = cloud.get(ResourceKind::Disk, disk).await
         {
+            batch.extend(crate::iam::quotas::release(v.id));
             batch.push(delete::<VolumeRecord>(v.id));
         }
     }

@@ -19,7 +19,7 @@ fn client_library_against_a_real_server() {
             settings: Some(serde_json::json!({"latency_ms": 0})),
         };
         c.connection_create(&conn).await.unwrap();
-        c.project_create(&ProjectCreate { name: "lib".into(), description: None }).await.unwrap();
+        c.project_create(&ProjectCreate { name: "lib".into(), description: None, ..Default::default() }).await.unwrap();
 
         let bad = VpcCreate { name: "bad".into(), cidr: "10.0.0.1/16".into(), connection: Some("fast".into()) };
         let e = c.vpc_create("lib", &bad).await.unwrap_err();

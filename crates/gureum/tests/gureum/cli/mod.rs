@@ -382,3 +382,4 @@ fn cli_covers_volumes_ips_actions_and_iam() {
 
 mod client_and_pools;
 mod provisioning;
+mod tenancy;
