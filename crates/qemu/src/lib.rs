@@ -15,6 +15,7 @@
 //! `disk.qcow2` (see images/tiny-linux/build.sh): the kernel boots directly, and the
 //! guest reports readiness by printing [`READY_MARKER`] on its serial console.
 
+mod agent;
 mod attachments;
 mod disks;
 mod driver;
@@ -31,7 +32,7 @@ mod transfer;
 mod vm;
 
 pub use factory::{QemuFactory, factory};
-pub use vm::{ImageFiles, bare_command};
+pub use vm::{ImageFiles, bare_command, mac_of};
 
 use gureum_driver::ResourceKind;
 use gureum_model::validation::FieldError;
@@ -177,8 +178,8 @@ impl QemuDriver {
         if let Some(why) = host_unusable() {
             return Err(why);
         }
-        // A QMP socket path must fit a sockaddr_un (108 bytes with its NUL).
-        let longest_socket = dir.join("vms").join("vm-000000000000").join("qmp.sock");
+        // A socket path (QMP's, the agent's) must fit a sockaddr_un (108 bytes with its NUL).
+        let longest_socket = dir.join("vms").join("vm-000000000000").join("agent.sock");
         if longest_socket.as_os_str().len() >= 108 {
             return Err(format!(
                 "{} is too deep for QEMU's control sockets; use a shorter data directory",
