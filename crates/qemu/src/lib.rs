@@ -326,4 +326,11 @@ mod tests {
             assert!(e.rule.contains(rule), "{value}: {}", e.rule);
         }
     }
+
+    #[test]
+    fn a_vms_mac_is_its_own_and_the_same_in_every_build() {
+        // A literal: a MAC that changed with the toolchain would renumber every guest's card.
+        assert_eq!(mac_of("vm-000000000001"), "52:54:00:ee:4b:e2");
+        assert_ne!(mac_of("vm-000000000001"), mac_of("vm-000000000002"));
+    }
 }
