@@ -15,7 +15,7 @@ out=${1:-$here/../../target/guest/tiny-linux}
 # Absolute, because the build runs in a temp dir.
 mkdir -p "$out" && out=$(cd "$out" && pwd)
 # Modules the guest loads at boot (their dependencies come along through modules.dep).
-modules="virtio_pci virtio_blk virtio_net qemu_fw_cfg button evdev"
+modules="virtio_pci virtio_blk virtio_net virtio_console qemu_fw_cfg button evdev"
 
 kernel_pkg=$(apt-cache depends linux-image-cloud-amd64 | awk '/Depends: linux-image-[0-9]/ {print $2; exit}')
 [ -n "$kernel_pkg" ] || { echo "build.sh: apt-cache knows no linux-image-cloud-amd64 (run apt-get update)" >&2; exit 1; }
@@ -44,7 +44,6 @@ for applet in $("$root/bin/busybox" --list); do
     [ -e "$root/bin/$applet" ] || ln -s busybox "$root/bin/$applet"
 done
 ln -s ../bin/busybox "$root/sbin/init"
-ln -s bin/busybox "$root/init"
 echo "$modules" | tr ' ' '\n' > "$root/etc/modules"
 
 # Each wanted module and what modules.dep says it needs.

@@ -188,8 +188,10 @@ pub enum VmAction {
         vcpus: i64,
         memory_mib: i64,
     },
-    /// Generalize the guest's installed system (hostname, host keys, machine id, logs)
-    /// and power it off: what a VM template gets before it is released.
+    /// Generalize the guest's installed system and power it off: no hostname, SSH host
+    /// keys, machine id or logs are left, so that its root disk can become an image
+    /// whose VMs each get their own identity at their first boot: what a VM template gets
+    /// before it is released. Needs the VM running.
     Sysprep,
 }
 

@@ -15,12 +15,15 @@ pub const TINY_LINUX: &str = gureum_model::catalog::TINY_LINUX.name;
 /// images/tiny-linux as the binary carries it: (path, executable, contents).
 const SOURCES: &[(&str, bool, &str)] = &[
     ("build.sh", true, include_str!("../../../images/tiny-linux/build.sh")),
+    ("rootfs/bin/agent", true, include_str!("../../../images/tiny-linux/rootfs/bin/agent")),
     ("rootfs/bin/banner", true, include_str!("../../../images/tiny-linux/rootfs/bin/banner")),
     ("rootfs/bin/disk-watch", true, include_str!("../../../images/tiny-linux/rootfs/bin/disk-watch")),
     ("rootfs/etc/acpi/PWRF/00000080", true, include_str!("../../../images/tiny-linux/rootfs/etc/acpi/PWRF/00000080")),
     ("rootfs/etc/init.d/rcK", true, include_str!("../../../images/tiny-linux/rootfs/etc/init.d/rcK")),
     ("rootfs/etc/init.d/rcS", true, include_str!("../../../images/tiny-linux/rootfs/etc/init.d/rcS")),
     ("rootfs/etc/inittab", false, include_str!("../../../images/tiny-linux/rootfs/etc/inittab")),
+    ("rootfs/init", true, include_str!("../../../images/tiny-linux/rootfs/init")),
+    ("rootfs/lib/tiny-linux/system", false, include_str!("../../../images/tiny-linux/rootfs/lib/tiny-linux/system")),
 ];
 
 /// What a built image holds; `stamp` is written last, so it marks a finished build.

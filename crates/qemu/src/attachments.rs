@@ -58,6 +58,7 @@ impl QemuDriver {
             volume_type,
             source,
             base_image,
+            installed_by: None,
             attached_to: None,
             created_ms: now_ms(),
         };
@@ -81,6 +82,7 @@ impl QemuDriver {
                 "volume_type": d.volume_type,
                 "source": d.source,
                 "base_image": d.base_image,
+                "installed_by": d.installed_by,
                 "attached_to": d.attached_to,
                 "path": self.layout().disk_image(&d.id),
             }),

@@ -105,6 +105,10 @@ impl Driver for QemuDriver {
                 "snapshots": "standalone qcow2 copies: qemu-img convert of a disk no running VM has open, \
                               a QMP blockdev-backup (sync=full, crash-consistent, the guest keeps running) \
                               of a running VM's disk; disks from a snapshot are overlays of it",
+                "templates": "a VM whose root disk is blank boots its image as install media (fw_cfg \
+                              opt/gureum/install=1) and runs the system installed there from then on; \
+                              sysprep (guest agent port org.gureum.agent) generalizes it and powers off; \
+                              my-images are read-only and disks from them are overlays (linked clones)",
             }),
         }
     }

@@ -75,6 +75,10 @@ pub(crate) struct DiskRecord {
     pub volume_type: String,
     pub source: DiskSource,
     pub base_image: Option<String>,
+    /// The directory image a blank disk was booted with as a VM's root disk, asked to
+    /// install a system on it (a template's disk): its kernel boots that system.
+    #[serde(default)]
+    pub installed_by: Option<String>,
     pub attached_to: Option<String>,
     pub created_ms: u64,
 }

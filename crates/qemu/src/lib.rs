@@ -15,6 +15,7 @@
 //! `disk.qcow2` (see images/tiny-linux/build.sh): the kernel boots directly, and the
 //! guest reports readiness by printing [`READY_MARKER`] on its serial console.
 
+mod agent;
 mod attachments;
 mod disks;
 mod driver;
@@ -31,7 +32,7 @@ mod transfer;
 mod vm;
 
 pub use factory::{QemuFactory, factory};
-pub use vm::{ImageFiles, bare_command};
+pub use vm::{ImageFiles, bare_command, mac_of};
 
 use gureum_driver::ResourceKind;
 use gureum_model::validation::FieldError;
@@ -177,8 +178,8 @@ impl QemuDriver {
         if let Some(why) = host_unusable() {
             return Err(why);
         }
-        // A QMP socket path must fit a sockaddr_un (108 bytes with its NUL).
-        let longest_socket = dir.join("vms").join("vm-000000000000").join("qmp.sock");
+        // A socket path (QMP's, the agent's) must fit a sockaddr_un (108 bytes with its NUL).
+        let longest_socket = dir.join("vms").join("vm-000000000000").join("agent.sock");
         if longest_socket.as_os_str().len() >= 108 {
             return Err(format!(
                 "{} is too deep for QEMU's control sockets; use a shorter data directory",
@@ -324,5 +325,12 @@ mod tests {
             assert_eq!(e.field, field, "{value}");
             assert!(e.rule.contains(rule), "{value}: {}", e.rule);
         }
+    }
+
+    #[test]
+    fn a_vms_mac_is_its_own_and_the_same_in_every_build() {
+        // A literal: a MAC that changed with the toolchain would renumber every guest's card.
+        assert_eq!(mac_of("vm-000000000001"), "52:54:00:ee:4b:e2");
+        assert_ne!(mac_of("vm-000000000001"), mac_of("vm-000000000002"));
     }
 }

@@ -5,13 +5,19 @@ use crate::attachments::address;
 use crate::driver::{conflict, new_id, view};
 use crate::files::{DiskRecord, IpRecord, Power, VmRecord, io_error};
 use crate::vm::{self, Disk, GUEST_IP, Launch, VmFiles};
-use crate::{QemuDriver, now_ms, qmp};
+use crate::{QemuDriver, agent, now_ms, qmp};
 use gureum_driver::{DriverResult, ProviderResource, ProviderStatus, ResourceKind, VmAction, VmSpec};
 use serde_json::{Value, json};
 use std::time::Duration;
 
 /// How long a guest has to power off after ACPI power-down before its process is ended.
 const STOP_GRACE: Duration = Duration::from_secs(30);
+/// How long a guest has to generalize its system and power off once its agent took a
+/// sysprep (seconds; more on a busy host under TCG).
+const SYSPREP_GRACE: Duration = Duration::from_secs(120);
+/// How long a guest's agent has to take a command: a guest still booting takes it once
+/// its agent is up.
+const AGENT_ANSWER: Duration = Duration::from_secs(60);
 /// How often a VM stopping or restarting is looked at to carry it through.
 const SETTLE_EVERY: Duration = Duration::from_millis(100);
 
@@ -29,9 +35,15 @@ impl QemuDriver {
         if let Some(vm) = &root.attached_to {
             return Err(conflict(format!("disk {} is attached to {vm}", root.id)));
         }
-        // The root disk's image boots the VM; a blank root disk boots the named image.
-        let (_, boot_image) = self.base_of(root.base_image.as_deref().unwrap_or(&spec.image))?;
+        // The root disk's image boots the VM. A blank root disk boots the named image as
+        // install media: the guest installs a system on it (a template's disk), which
+        // that image's kernel boots from then on.
+        let boot_image = match self.boot_image_of(&root)? {
+            Some(image) => image,
+            None => self.base_of(&spec.image)?.1,
+        };
         self.image(&boot_image)?;
+        let install = root.base_image.is_none();
         let id = new_id("vm");
         let _vm = self.lock_vm(&id).await;
         let files = VmFiles::new(&layout, &id);
@@ -39,6 +51,7 @@ impl QemuDriver {
         vm::write_guest_config(&files, "hostname", Some(&spec.hostname))?;
         vm::write_guest_config(&files, "ssh_key", spec.public_key.as_deref())?;
         vm::write_guest_config(&files, "user_data", spec.user_data.as_deref())?;
+        vm::write_guest_config(&files, "install", install.then_some("1"))?;
         let rec = VmRecord {
             id: id.clone(),
             spec: VmSpec { public_key: None, user_data: None, ..spec },
@@ -52,6 +65,9 @@ impl QemuDriver {
         };
         layout.save(ResourceKind::Vm, &id, &rec)?;
         root.attached_to = Some(id.clone());
+        if install {
+            root.installed_by = Some(rec.boot_image.clone());
+        }
         layout.save(ResourceKind::Disk, &root.id, &root)?;
         drop(records);
         if let Err(e) = self.launch(&rec).await {
@@ -90,7 +106,9 @@ impl QemuDriver {
         };
         let files = VmFiles::new(&layout, &rec.id);
         let restrict = !policy.outbound;
-        vm::launch(rec, &files, Launch { image: &image, disks, forwards, restrict, accel: self.accel }).await
+        let (mac, agent) = (vm::mac_of(&rec.id), files.agent());
+        vm::launch(rec, &files, Launch { image: &image, disks, forwards, restrict, accel: self.accel, mac, agent })
+            .await
     }
 
     /// The VM's status from its record and process. Only reads: ending a process whose
@@ -156,6 +174,7 @@ impl QemuDriver {
                 "public_ip_id": rec.public_ip,
                 "pid": pid,
                 "accel": self.accel.as_str(),
+                "mac": vm::mac_of(&rec.id),
             }),
         ))
     }
@@ -298,10 +317,15 @@ impl QemuDriver {
                     qmp::execute(&files.qmp(), "send-key", json!({ "keys": keys })).await?;
                 }
             }
+            VmAction::Sysprep if !alive || rec.power != Power::Running => {
+                return Err(conflict(format!("vm {id} is not running; sysprep needs it running")));
+            }
+            // The guest powers itself off when done: carried through as a stop is.
             VmAction::Sysprep => {
-                return Err(gureum_driver::DriverError::InvalidRequest(format!(
-                    "vm {id}: sysprep is not supported yet"
-                )));
+                agent::ask(&files, id, "sysprep", AGENT_ANSWER).await?;
+                rec.power = Power::Stopping { deadline_ms: now_ms() + SYSPREP_GRACE.as_millis() as u64 };
+                layout.save(ResourceKind::Vm, id, &rec)?;
+                self.watch(id);
             }
             VmAction::Resize { .. } if alive && rec.power != Power::Running => {
                 return Err(conflict(format!("vm {id} is stopping or restarting")));

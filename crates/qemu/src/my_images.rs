@@ -9,6 +9,7 @@ use crate::now_ms;
 use crate::vm::VmFiles;
 use gureum_driver::{DriverError, DriverResult, ProviderResource, ProviderStatus, ResourceKind};
 use serde_json::json;
+use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
 
 impl QemuDriver {
@@ -22,8 +23,19 @@ impl QemuDriver {
         Ok((self.image(image)?.disk, image.to_string()))
     }
 
+    /// The directory image whose kernel boots the disk, if it boots: its image's, or the
+    /// one that installed a system on it.
+    pub(crate) fn boot_image_of(&self, disk: &DiskRecord) -> DriverResult<Option<String>> {
+        match &disk.base_image {
+            Some(base) => self.base_of(base).map(|(_, boot)| Some(boot)),
+            None => Ok(disk.installed_by.clone()),
+        }
+    }
+
     /// A my-image: the VM's root disk flattened into the image store, so it does not
-    /// depend on the image the disk was made from. The disk must not be in use.
+    /// depend on the image the disk was made from (a template's version, when the disk
+    /// is a template's installed one). The disk must not be in use. The image's file is
+    /// read-only: the disks made from it are overlays of it (linked clones).
     pub(crate) async fn create_image(
         &self,
         name: String,
@@ -42,14 +54,15 @@ impl QemuDriver {
         {
             return Err(conflict(format!("disk {disk_id} is in use by running vm {vm}; stop it first")));
         }
-        let Some(base) = &disk.base_image else {
+        let Some(boot_image) = self.boot_image_of(&disk)? else {
             return Err(DriverError::InvalidRequest(format!(
-                "disk {disk_id} was not made from an image: it cannot boot"
+                "disk {disk_id} was neither made from an image nor installed by a VM: it cannot boot"
             )));
         };
-        let (_, boot_image) = self.base_of(base)?;
         let id = new_id("img");
-        disks::flatten_disk(&layout.disk_image(disk_id), &layout.image_file(&id)).await?;
+        let file = layout.image_file(&id);
+        disks::flatten_disk(&layout.disk_image(disk_id), &file).await?;
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o444)).map_err(|e| io_error(&file, e))?;
         let rec = ImageRecord {
             id: id.clone(),
             name,

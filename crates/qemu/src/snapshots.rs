@@ -30,7 +30,7 @@ impl QemuDriver {
         let layout = self.layout();
         let disk: DiskRecord = layout.load(ResourceKind::Disk, disk_id)?;
         // A volume made from a root disk's snapshot boots as the root disk did.
-        let boot_image = disk.base_image.as_deref().map(|i| self.base_of(i)).transpose()?.map(|(_, boot)| boot);
+        let boot_image = self.boot_image_of(&disk)?;
         let vm_lock = match disk.attached_to.as_deref() {
             Some(vm) => Some(self.lock_vm(vm).await),
             None => None,

@@ -26,7 +26,7 @@ impl QemuDriver {
         if let Some(vm) = &disk.attached_to {
             return Err(conflict(format!("disk {disk_id} is attached to {vm}; only a detached disk can move")));
         }
-        let boot_image = disk.base_image.as_deref().map(|i| self.base_of(i).map(|(_, boot)| boot)).transpose()?;
+        let boot_image = self.boot_image_of(&disk)?;
         let path = layout.disk_image(disk_id);
         let file = if backing_file(&disks::image_info(&path).await?).is_some() {
             let flat = layout.disk_image(&format!("{disk_id}.export-{}", new_id("tmp")));
@@ -82,6 +82,7 @@ impl QemuDriver {
             volume_type: manifest.volume_type,
             source,
             base_image: manifest.boot_image,
+            installed_by: None,
             attached_to: None,
             created_ms: now_ms(),
         };

@@ -49,6 +49,10 @@ impl VmFiles {
     pub fn serial(&self) -> PathBuf {
         self.dir.join("serial.log")
     }
+    /// The host end of the guest agent's port (see agent.rs).
+    pub fn agent(&self) -> PathBuf {
+        self.dir.join("agent.sock")
+    }
     /// A file the guest reads through fw_cfg as `opt/gureum/<name>`.
     pub fn guest_config(&self, name: &str) -> PathBuf {
         self.dir.join(format!("fw_cfg-{name}"))
@@ -129,11 +133,25 @@ pub(crate) struct Launch<'a> {
     /// Cut the guest off from the outside (no outbound rule allows it).
     pub restrict: bool,
     pub accel: Accel,
+    /// The guest's network card's address (see [`mac_of`]).
+    pub mac: String,
+    /// Where the guest agent's socket is made.
+    pub agent: PathBuf,
 }
 
-/// The guest itself as QEMU runs it: machine, shape, kernel, network, hot-plug ports and
-/// disks, without how gureum controls the process (serial log, QMP, pidfile). A bare
-/// QEMU booting the same guest (the benchmark's floor) uses exactly these.
+/// A VM's own MAC address, the same at every launch: QEMU's prefix 52:54:00 (locally
+/// administered) and 3 bytes of a hash of `id` (FNV-1a, stable across builds, unlike
+/// std's hasher). Without it every guest has QEMU's one default address.
+pub fn mac_of(id: &str) -> String {
+    let hash = id.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
+    let [a, b, c, ..] = hash.to_be_bytes();
+    format!("52:54:00:{a:02x}:{b:02x}:{c:02x}")
+}
+
+/// The guest itself as QEMU runs it: machine, shape, kernel, network, hot-plug ports,
+/// disks and the guest agent's port, without how gureum controls the process (serial
+/// log, QMP, pidfile). A bare QEMU booting the same guest (the benchmark's floor) uses
+/// exactly these.
 fn guest_args(vcpus: i64, memory_mib: i64, launch: &Launch<'_>) -> Vec<String> {
     let mut args: Vec<String> = vec![
         "-machine".into(),
@@ -162,7 +180,13 @@ fn guest_args(vcpus: i64, memory_mib: i64, launch: &Launch<'_>) -> Vec<String> {
                 format!("{netdev},hostfwd={}-:{guest}", forward(*host))
             }),
         "-device".into(),
-        "virtio-net-pci,netdev=net0".into(),
+        format!("virtio-net-pci,netdev=net0,mac={}", launch.mac),
+        "-device".into(),
+        "virtio-serial-pci".into(),
+        "-chardev".into(),
+        format!("socket,id=agent,path={},server=on,wait=off", opt(&launch.agent)),
+        "-device".into(),
+        format!("virtserialport,chardev=agent,name={}", crate::agent::PORT_NAME),
     ];
     if launch.accel == Accel::Kvm {
         args.extend(["-cpu".into(), "host".into()]);
@@ -194,7 +218,7 @@ pub(crate) async fn launch(vm: &VmRecord, files: &VmFiles, launch: Launch<'_>) -
         "-no-shutdown".into(),
         "-daemonize".into(),
     ]);
-    for name in ["hostname", "ssh_key", "user_data"] {
+    for name in ["hostname", "ssh_key", "user_data", "install"] {
         let file = files.guest_config(name);
         if file.is_file() {
             args.extend(["-fw_cfg".into(), format!("name=opt/gureum/{name},file={}", opt(&file))]);
@@ -207,8 +231,9 @@ pub(crate) async fn launch(vm: &VmRecord, files: &VmFiles, launch: Launch<'_>) -
 }
 
 /// The command of a bare QEMU booting `image` as gureum boots it (the same machine,
-/// shape, kernel, network, ports and root disk `disk`, the hostname through fw_cfg in
-/// `dir`), its serial console on stdout: the floor a VM's boot time is measured against.
+/// shape, kernel, network, ports, agent port and root disk `disk`, the hostname through
+/// fw_cfg and the agent's socket in `dir`), its serial console on stdout: the floor a
+/// VM's boot time is measured against.
 pub fn bare_command(
     image: &ImageFiles,
     disk: &Path,
@@ -220,7 +245,8 @@ pub fn bare_command(
     std::fs::write(&hostname_file, hostname)?;
     let root = Disk { id: "root", path: disk.to_path_buf(), port: None };
     let accel = if crate::hardware_kvm() { Accel::Kvm } else { Accel::Tcg };
-    let launch = Launch { image, disks: vec![root], forwards: Forwards::new(), restrict: true, accel };
+    let (mac, agent) = (mac_of(hostname), dir.join("agent.sock"));
+    let launch = Launch { image, disks: vec![root], forwards: Forwards::new(), restrict: true, accel, mac, agent };
     let mut args = guest_args(vcpus, memory_mib, &launch);
     args.extend(["-serial".into(), "stdio".into(), "-fw_cfg".into()]);
     args.push(format!("name=opt/gureum/hostname,file={}", opt(&hostname_file)));

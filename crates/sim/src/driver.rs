@@ -62,9 +62,10 @@ impl SimDriver {
 fn vm_operation(action: &VmAction) -> Operation {
     match action {
         VmAction::Start => Operation::VmStart,
-        VmAction::Stop { .. } | VmAction::Sysprep => Operation::VmStop,
+        VmAction::Stop { .. } => Operation::VmStop,
         VmAction::Reboot { .. } => Operation::VmReboot,
         VmAction::Resize { .. } => Operation::VmResize,
+        VmAction::Sysprep => Operation::VmSysprep,
     }
 }
 

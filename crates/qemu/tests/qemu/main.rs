@@ -6,4 +6,5 @@ mod common;
 mod forwards;
 mod reattach;
 mod snapshots;
+mod templates;
 mod transfer;

@@ -126,8 +126,7 @@ impl State {
                 require(rec, &[Stopped], "start")?;
                 (Operation::VmStart, Starting, Running)
             }
-            // The simulated guest generalizes itself as it powers off.
-            VmAction::Stop { .. } | VmAction::Sysprep => {
+            VmAction::Stop { .. } => {
                 require(rec, &[Running], "stop")?;
                 (Operation::VmStop, Stopping, Stopped)
             }
@@ -147,6 +146,11 @@ impl State {
                     Usage { vcpus: vcpus - vm.vcpus, memory_mib: memory_mib - vm.memory_mib, ..Usage::default() };
                 self.reserve(&vm.zone, more, &ctx.settings.capacity)?;
                 (Operation::VmResize, Resizing, rec.status)
+            }
+            // The guest generalizes its system, then powers off as a stop does.
+            VmAction::Sysprep => {
+                require(rec, &[Running], "sysprep")?;
+                (Operation::VmSysprep, Stopping, Stopped)
             }
         };
         let pending = ctx.pending(op, Some(to));

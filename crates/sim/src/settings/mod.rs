@@ -78,6 +78,8 @@ operations! {
     VmStop => "vm_stop", 1500;
     VmReboot => "vm_reboot", 2000;
     VmResize => "vm_resize", 3000;
+    // Cleaning the guest's system, then its power-off.
+    VmSysprep => "vm_sysprep", 8000;
     DiskCreate => "disk_create", 1500;
     DiskDelete => "disk_delete", 1000;
     DiskAttach => "disk_attach", 1000;

@@ -208,6 +208,18 @@ async fn vm_actions_follow_the_status() {
 }
 
 #[tokio::test]
+async fn sysprep_takes_a_running_vm_to_stopped() {
+    let dir = tempfile::tempdir().unwrap();
+    let sim = open(dir.path(), latency(json!({"vm_sysprep": 300})));
+    let vm = vm(&sim, "tmpl").await;
+    sim.vm_action(&vm.id, VmAction::Sysprep).await.unwrap();
+    assert_eq!(status(&sim, ResourceKind::Vm, &vm.id).await, ProviderStatus::Stopping, "the guest is cleaning up");
+    assert!(conflict(sim.vm_action(&vm.id, VmAction::Sysprep).await).contains("is stopping; sysprep needs it running"));
+    sim.wait(ResourceKind::Vm, &vm.id, &[ProviderStatus::Stopped], WAIT).await.unwrap().expect("powered off");
+    assert!(conflict(sim.vm_action(&vm.id, VmAction::Sysprep).await).contains("is stopped; sysprep needs it running"));
+}
+
+#[tokio::test]
 async fn images_and_snapshots_come_from_consistent_disks() {
     let dir = tempfile::tempdir().unwrap();
     let sim = instant(dir.path());
