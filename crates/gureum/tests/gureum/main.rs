@@ -7,6 +7,7 @@ mod browser;
 mod cli;
 mod crash;
 mod first_start;
+mod lean_qemu;
 mod lifecycle;
 mod nodes;
 mod qemu;
