@@ -312,3 +312,31 @@ async fn a_host_shared_by_two_pools_is_booked_once() {
     let r = c.send(Method::DELETE, "/v1/pools/pvm/shared-nodes/t1", None).await;
     assert_eq!(r.status, 409, "the pool's VM is still on it: {}", r.text);
 }
+
+#[tokio::test]
+async fn a_persistent_vm_is_for_a_customer_within_reach() {
+    let (api, c) = world().await;
+    let name = released(&c).await;
+    let v = c.expect(202, Method::POST, &format!("{P}/persistent-vms"), Some(vm_body(&name))).await;
+    assert_eq!((v["reseller"].as_str(), v["customer"].as_str()), (Some("default"), Some("default")), "the project's");
+    c.settle("p", &v).await;
+    let inst = c.get(&format!("{P}/instances/{}", v["id"].as_str().unwrap())).await;
+    assert_eq!(inst["customer"], "default", "{inst}");
+
+    c.expect(201, Method::POST, "/v1/resellers", Some(json!({"name": "acme"}))).await;
+    c.expect(201, Method::POST, "/v1/resellers/acme/customers", Some(json!({"name": "shop"}))).await;
+    let mut other = vm_body(&name);
+    other.as_object_mut().unwrap().extend(json!({"reseller": "acme", "customer": "shop"}).as_object().unwrap().clone());
+    let v = c.expect(202, Method::POST, &format!("{P}/persistent-vms"), Some(other.clone())).await;
+    assert_eq!(v["customer"], "shop", "a system administrator reaches every customer: {v}");
+
+    let member = api.user("m").await;
+    c.expect(200, Method::PUT, "/v1/projects/p/members/m", Some(json!({"role": "member"}))).await;
+    let before = c.get(&format!("{P}/persistent-vms")).await.as_array().unwrap().len();
+    let r = member.send(Method::POST, &format!("{P}/persistent-vms"), Some(&other)).await;
+    assert_eq!(r.status, 400, "{}", r.text);
+    assert!(r.text.contains("reseller"), "{}", r.text);
+    assert_eq!(c.get(&format!("{P}/persistent-vms")).await.as_array().unwrap().len(), before, "nothing created");
+    let v = member.expect(202, Method::POST, &format!("{P}/persistent-vms"), Some(vm_body(&name))).await;
+    assert_eq!(v["customer"], "default", "{v}");
+}

@@ -12,9 +12,10 @@ use gureum_model::authz::Permission;
 use gureum_model::lean::{ConfigurationManagement, Environment, MachineSize, PersistentVmType, TemplateAction};
 use gureum_model::pool::PoolPurpose;
 use gureum_store::{
-    InstanceRecord, Key, NodeRecord, PersistentVmRecord, PoolRecord, Record, SoftwareStackRecord, VmTemplateRecord,
-    VmTemplateVersionRecord, new_id, now,
+    CustomerRecord, InstanceRecord, Key, NodeRecord, PersistentVmRecord, PoolRecord, ProjectRecord, Record,
+    ResellerRecord, SoftwareStackRecord, VmTemplateRecord, VmTemplateVersionRecord, new_id, now,
 };
+use uuid::Uuid;
 
 /// The lean fields an instance view shows when the instance is a persistent VM.
 #[derive(Default)]
@@ -40,7 +41,7 @@ impl Engine {
             template_version: Some(p.template_version),
             software_stack: self.name_of_opt::<SoftwareStackRecord>(p.software_stack_id).await,
             environment: p.environment,
-            customer: None,
+            customer: self.name_of_opt::<CustomerRecord>(p.customer_id).await,
         }
     }
 
@@ -118,6 +119,63 @@ impl Engine {
         Ok((stack, environment))
     }
 
+    /// The reseller and customer a persistent VM is for: the project's customer unless
+    /// named; a named one must be the project's, the caller's own, or one the caller
+    /// administers (400 naming the field otherwise).
+    async fn vm_tenant(
+        &self,
+        ctx: &OpContext,
+        project: Uuid,
+        req: &PersistentVmCreate,
+    ) -> Result<(ResellerRecord, CustomerRecord)> {
+        let tenancy = self.tenancy_of(ctx).await?;
+        let project = self
+            .store()
+            .get_by_id::<ProjectRecord>(project)
+            .await?
+            .ok_or_else(|| Error::not_found("project", project))?;
+        let home = self
+            .store()
+            .get_by_id::<CustomerRecord>(project.customer_id)
+            .await?
+            .ok_or_else(|| Error::Internal(format!("project {} has no customer", project.name)))?;
+        let reseller_id = match &req.reseller {
+            None => home.reseller_id,
+            Some(key) => {
+                self.store()
+                    .get::<ResellerRecord>(&[], &Key::parse(key))
+                    .await?
+                    .filter(|r| {
+                        r.id == home.reseller_id || r.id == tenancy.reseller_id || tenancy.administers_reseller(r.id)
+                    })
+                    .ok_or_else(|| Error::invalid("reseller", format!("no reseller {key:?} within your reach")))?
+                    .id
+            }
+        };
+        let customer = match &req.customer {
+            None if reseller_id == home.reseller_id => home,
+            None => return Err(Error::invalid("customer", "name a customer of the reseller you chose")),
+            Some(key) => self
+                .store()
+                .get::<CustomerRecord>(&[("reseller_id", reseller_id.into())], &Key::parse(key))
+                .await?
+                .filter(|c| {
+                    c.id == home.id
+                        || c.id == tenancy.customer_id
+                        || tenancy.administers_customer_of(c.id, c.reseller_id)
+                })
+                .ok_or_else(|| {
+                    Error::invalid("customer", format!("no customer {key:?} of that reseller within your reach"))
+                })?,
+        };
+        let reseller = self
+            .store()
+            .get_by_id::<ResellerRecord>(customer.reseller_id)
+            .await?
+            .ok_or_else(|| Error::Internal(format!("customer {} has no reseller", customer.name)))?;
+        Ok((reseller, customer))
+    }
+
     pub async fn persistent_vm_create(
         &self,
         ctx: &OpContext,
@@ -146,6 +204,7 @@ impl Engine {
         }
         let node = self.node_of_pool("node", &pool, req.node.as_deref()).await?;
         let (stack, environment) = self.stack_choice(&template, &req).await?;
+        let (reseller, customer) = self.vm_tenant(ctx, scope.id, &req).await?;
         let management = req.configuration_management.unwrap_or(ConfigurationManagement::None);
         let user_data = match (&stack, management) {
             (None, ConfigurationManagement::None) => req.user_data.clone(),
@@ -186,8 +245,8 @@ impl Engine {
             software_stack_id: stack.as_ref().map(|s| s.id),
             environment,
             configuration_management: management,
-            reseller_id: None,
-            customer_id: None,
+            reseller_id: Some(reseller.id),
+            customer_id: Some(customer.id),
             created_at: now(),
         };
         let create = InstanceCreate {
@@ -220,8 +279,8 @@ impl Engine {
             pool: self.name_of::<PoolRecord>(p.pool_id).await,
             node: view.node.clone().or(self.name_of_opt::<NodeRecord>(p.node_id).await),
             software_stack: self.name_of_opt::<SoftwareStackRecord>(p.software_stack_id).await,
-            reseller: None,
-            customer: None,
+            reseller: self.name_of_opt::<ResellerRecord>(p.reseller_id).await,
+            customer: self.name_of_opt::<CustomerRecord>(p.customer_id).await,
             created_at: ts(p.created_at),
             id: p.id,
             name: view.name,

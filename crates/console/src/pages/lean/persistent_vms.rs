@@ -27,6 +27,8 @@ const FIELDS: &[&str] = &[
     "software_stack",
     "environment",
     "configuration_management",
+    "reseller",
+    "customer",
     "subnet",
     "security_groups",
     "key_pair",
@@ -85,6 +87,22 @@ async fn create_form(st: &AppState, s: &Session, project: &str, state: FormState
     let subnets = e.subnet_list(&s.ctx, project, None, &all).await?.items;
     let groups = e.security_group_list(&s.ctx, project, &all).await?.items;
     let key_pairs = e.key_pair_list(&s.ctx, project, &all).await?.items;
+    // Preselected: the project's reseller and customer; offered: those the caller reaches.
+    let home = e.project_get(&s.ctx, project).await?;
+    let mut tenants: Vec<(String, Vec<String>)> = vec![(home.customer.clone(), vec![home.reseller.clone()])];
+    for r in e.reseller_list(&s.ctx, Some(1000), None).await.map(|p| p.items).unwrap_or_default() {
+        for c in e.customer_list(&s.ctx, &r.name, Some(1000), None).await.map(|p| p.items).unwrap_or_default() {
+            if !(c.name == home.customer && r.name == home.reseller) {
+                tenants.push((c.name, vec![r.name.clone()]));
+            }
+        }
+    }
+    let mut resellers: Vec<String> = vec![];
+    for r in tenants.iter().flat_map(|(_, r)| r) {
+        if !resellers.contains(r) {
+            resellers.push(r.clone());
+        }
+    }
 
     let node_items = nodes
         .iter()
@@ -132,6 +150,12 @@ async fn create_form(st: &AppState, s: &Session, project: &str, state: FormState
                 .depends_on("software_stack", dependent("none", env_items))
                 .help("Offered only when the chosen stack has environments."),
         )
+        .field(Field::select("reseller", "Reseller", options(resellers)).value(&home.reseller))
+        .field(
+            Field::select("customer", "Customer", vec![])
+                .depends_on("reseller", tenants.into_iter().map(|(c, r)| (c.clone(), c, Some(r.join(" ")))).collect())
+                .value(&home.customer),
+        )
         .field(Field::select(
             "configuration_management",
             "Configuration management",
@@ -163,8 +187,8 @@ fn create_request(f: &FormData) -> Result<PersistentVmCreate, Error> {
         vm_type: spelled(f, "type", PersistentVmType::parse, &PersistentVmType::spellings())?,
         software_stack: f.opt("software_stack"),
         environment: spelled(f, "environment", Environment::parse, &Environment::spellings())?,
-        reseller: None,
-        customer: None,
+        reseller: f.opt("reseller"),
+        customer: f.opt("customer"),
         configuration_management: spelled(
             f,
             "configuration_management",

@@ -98,6 +98,10 @@ async fn persistent_vm_form_fields_follow_each_other() {
     // The persistent-VM form.
     let p = format!("/projects/{PROJECT}");
     c.go(&format!("{p}/persistent-vms/new")).await;
+    for (field, want) in [("reseller", "default"), ("customer", "default")] {
+        let v = c.find(&format!("#create-persistent-vm [name={field}]")).await.value().await.unwrap();
+        assert_eq!(v.as_deref(), Some(want), "the {field} is preselected");
+    }
     c.choose("#create-persistent-vm [name=pool]", "pvm-a").await;
     assert_eq!(offered(&c, "node").await, (vec!["a1".to_string()], false), "pool pvm-a's nodes");
     c.choose("#create-persistent-vm [name=pool]", "pvm-b").await;
@@ -120,8 +124,8 @@ async fn persistent_vm_form_fields_follow_each_other() {
     let vms = api.get(&format!("/v1{p}/persistent-vms")).await;
     let vm = &vms[0];
     assert_eq!(
-        (vm["template"].as_str(), vm["software_stack"].as_str(), vm["environment"].as_str(), vm["pool"].as_str()),
-        (Some(ubuntu.as_str()), Some("django"), Some("production"), Some("pvm-b")),
+        (vm["template"].as_str(), vm["software_stack"].as_str(), vm["environment"].as_str(), vm["customer"].as_str()),
+        (Some(ubuntu.as_str()), Some("django"), Some("production"), Some("default")),
         "{vm}"
     );
     eventually(WAIT, "the VM on node b1, Active", async || {
