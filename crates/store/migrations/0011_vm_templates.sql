@@ -47,7 +47,8 @@ CREATE TABLE vm_template_events (
 );
 CREATE INDEX vm_template_events_template ON vm_template_events (template_id, at);
 
--- The lean side of an instance that is a persistent VM (its id is the instance's).
+-- The lean side of an instance that is a persistent VM (its id is the instance's). Kept
+-- (deleted_at set) when the instance goes: its configuration-management fees stay billed.
 CREATE TABLE persistent_vms (
     id TEXT PRIMARY KEY,
     project_id TEXT NOT NULL,
@@ -62,6 +63,7 @@ CREATE TABLE persistent_vms (
     configuration_management TEXT NOT NULL,
     reseller_id TEXT,
     customer_id TEXT,
-    created_at BIGINT NOT NULL
+    created_at BIGINT NOT NULL,
+    deleted_at BIGINT
 );
 CREATE INDEX persistent_vms_template ON persistent_vms (template_id);

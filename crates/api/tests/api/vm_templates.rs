@@ -340,3 +340,44 @@ async fn a_persistent_vm_is_for_a_customer_within_reach() {
     let v = member.expect(202, Method::POST, &format!("{P}/persistent-vms"), Some(vm_body(&name))).await;
     assert_eq!(v["customer"], "default", "{v}");
 }
+
+#[tokio::test]
+async fn configuration_management_is_billed_and_stays_billed() {
+    let (_api, c) = world().await;
+    let name = released(&c).await;
+    let mut ids = vec![];
+    for management in ["install_only", "install_and_maintain"] {
+        let mut body = vm_body(&name);
+        body.as_object_mut().unwrap().extend(
+            json!({"software_stack": "django", "configuration_management": management}).as_object().unwrap().clone(),
+        );
+        let v = c.expect(202, Method::POST, &format!("{P}/persistent-vms"), Some(body)).await;
+        c.settle("p", &v).await;
+        ids.push(v["id"].as_str().unwrap().to_string());
+    }
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let fee = |usage: &Value, management: &str| -> Option<Value> {
+        usage["lines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["instance_type"] == format!("configuration management: {management}"))
+            .cloned()
+    };
+    let usage = c.get(&format!("{P}/usage")).await;
+    let setup = fee(&usage, "install_only").unwrap_or_else(|| panic!("a setup fee: {usage}"));
+    assert!(setup["cost"].as_f64().unwrap() > 0.0 && setup["seconds"] == 0, "{setup}");
+    let kept = fee(&usage, "install_and_maintain").unwrap_or_else(|| panic!("a recurring fee: {usage}"));
+    assert!(kept["price_per_hour"].as_f64().unwrap() > 0.0 && kept["seconds"].as_i64().unwrap() >= 1, "{kept}");
+
+    // The setup fee stays on the bill after the VM is gone.
+    let gone = c.expect(202, Method::DELETE, &format!("{P}/persistent-vms/{}", ids[0]), None).await;
+    c.settle("p", &gone).await;
+    let usage = c.get(&format!("{P}/usage")).await;
+    assert_eq!(fee(&usage, "install_only").map(|l| l["cost"].clone()), Some(setup["cost"].clone()), "{usage}");
+    assert_eq!(
+        c.get(&format!("{P}/persistent-vms")).await.as_array().unwrap().len(),
+        1,
+        "the deleted one is not listed"
+    );
+}

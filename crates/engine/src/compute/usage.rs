@@ -73,6 +73,8 @@ impl Engine {
                 }
             })
             .collect();
+        let fees = self.management_lines(project_id, from, to, &lines).await?;
+        lines.extend(fees);
         lines.sort_by(|a, b| (&a.instance, &a.instance_type).cmp(&(&b.instance, &b.instance_type)));
         Ok(lines)
     }

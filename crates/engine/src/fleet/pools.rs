@@ -202,7 +202,13 @@ impl Engine {
             return Err(Error::Conflict(format!("pool {} still has {nodes} nodes; delete them first", p.name)));
         }
         let systems = self.store().count::<gureum_store::VmTemplateRecord>(&[("pool_id", p.id.into())]).await?
-            + self.store().count::<gureum_store::PersistentVmRecord>(&[("pool_id", p.id.into())]).await?;
+            + self
+                .store()
+                .count::<gureum_store::PersistentVmRecord>(&[
+                    ("pool_id", p.id.into()),
+                    ("deleted_at", gureum_store::Val::Null),
+                ])
+                .await?;
         if systems > 0 {
             return Err(Error::Conflict(format!(
                 "pool {} still has {systems} VM templates or persistent VMs; delete them first",

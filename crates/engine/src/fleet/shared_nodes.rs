@@ -69,7 +69,11 @@ impl Engine {
         let placed = |r: Option<Uuid>| r == Some(share.id);
         let templates = self.store().list_all::<VmTemplateRecord>(&[("pool_id", pool.id.into())]).await?;
         let mut held = templates.iter().filter(|t| placed(t.node_id)).count();
-        for vm in self.store().list_all::<PersistentVmRecord>(&[("pool_id", pool.id.into())]).await? {
+        for vm in self
+            .store()
+            .list_all::<PersistentVmRecord>(&[("pool_id", pool.id.into()), ("deleted_at", gureum_store::Val::Null)])
+            .await?
+        {
             if self.store().instance_allocation(vm.id).await?.is_some_and(|a| a.node_id == share.id) {
                 held += 1;
             }

@@ -13,7 +13,7 @@ use gureum_model::lean::{ConfigurationManagement, Environment, MachineSize, Pers
 use gureum_model::pool::PoolPurpose;
 use gureum_store::{
     CustomerRecord, InstanceRecord, Key, NodeRecord, PersistentVmRecord, PoolRecord, ProjectRecord, Record,
-    ResellerRecord, SoftwareStackRecord, VmTemplateRecord, VmTemplateVersionRecord, new_id, now,
+    ResellerRecord, SoftwareStackRecord, Val, VmTemplateRecord, VmTemplateVersionRecord, new_id, now,
 };
 use uuid::Uuid;
 
@@ -248,6 +248,7 @@ impl Engine {
             reseller_id: Some(reseller.id),
             customer_id: Some(customer.id),
             created_at: now(),
+            deleted_at: None,
         };
         let create = InstanceCreate {
             name: self.system_name(&pool).await?,
@@ -300,7 +301,11 @@ impl Engine {
     pub async fn persistent_vm_list(&self, ctx: &OpContext, project: &str) -> Result<Vec<PersistentVm>> {
         let scope = self.authorize(ctx, project, Permission::View).await?;
         let mut out = vec![];
-        for p in self.store().list_all::<PersistentVmRecord>(&[("project_id", scope.id.into())]).await? {
+        for p in self
+            .store()
+            .list_all::<PersistentVmRecord>(&[("project_id", scope.id.into()), ("deleted_at", Val::Null)])
+            .await?
+        {
             out.push(self.persistent_vm_view(p).await?);
         }
         Ok(out)

@@ -39,7 +39,8 @@ impl Engine {
     pub(crate) async fn template_view(&self, t: VmTemplateRecord) -> Result<VmTemplate> {
         let store = self.store();
         let profile = store.get_by_id::<VmProfileRecord>(t.profile_id).await?;
-        let clones = store.count::<PersistentVmRecord>(&[("template_id", t.id.into())]).await?;
+        let clones =
+            store.count::<PersistentVmRecord>(&[("template_id", t.id.into()), ("deleted_at", Val::Null)]).await?;
         let mut events = store.list_all::<VmTemplateEventRecord>(&[("template_id", t.id.into())]).await?;
         events.sort_by_key(|e| e.at);
         let skip = events.len().saturating_sub(EVENTS_SHOWN);
@@ -423,7 +424,10 @@ impl Engine {
     pub async fn vm_template_delete(&self, ctx: &OpContext, key: &str) -> Result<VmTemplate> {
         self.require_admin(ctx, "delete VM templates")?;
         let t = self.template_record(key).await?;
-        let clones = self.store().count::<PersistentVmRecord>(&[("template_id", t.id.into())]).await?;
+        let clones = self
+            .store()
+            .count::<PersistentVmRecord>(&[("template_id", t.id.into()), ("deleted_at", Val::Null)])
+            .await?;
         if clones > 0 {
             return Err(Error::Conflict(format!(
                 "template {} has {clones} persistent VM{} cloned from it; delete them first",

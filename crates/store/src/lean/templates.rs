@@ -77,12 +77,18 @@ record! {
         pub reseller_id: Option<Uuid>,
         pub customer_id: Option<Uuid>,
         pub created_at: i64,
+        /// When its instance was deleted (the row stays for billing).
+        pub deleted_at: Option<i64>,
     }
 }
 
 impl Store {
-    /// The persistent-VM row of an instance being forgotten (none for other instances).
-    pub fn persistent_vm_forget(instance_id: Uuid) -> Stmt {
-        Stmt::new("DELETE FROM persistent_vms WHERE id = $1", args![instance_id])
+    /// The persistent-VM row of an instance being forgotten (none for other instances):
+    /// marked deleted, kept for what it was billed.
+    pub fn persistent_vm_forget(instance_id: Uuid, at: i64) -> Stmt {
+        Stmt::new(
+            "UPDATE persistent_vms SET deleted_at = $1 WHERE id = $2 AND deleted_at IS NULL",
+            args![at, instance_id],
+        )
     }
 }

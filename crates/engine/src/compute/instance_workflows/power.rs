@@ -145,7 +145,7 @@ pub(super) async fn forget(ctx: StepCtx) -> Result<StepOut, StepError> {
     batch.push(Store::allocation_release(ctx.target_id));
     batch.extend(crate::iam::quotas::release(ctx.target_id));
     batch.push(Store::provider_view_forget(ctx.target_id));
-    batch.push(Store::persistent_vm_forget(ctx.target_id));
+    batch.push(Store::persistent_vm_forget(ctx.target_id, now()));
     batch.push(delete::<InstanceRecord>(ctx.target_id));
     Ok(StepOut::done().batch(batch))
 }
