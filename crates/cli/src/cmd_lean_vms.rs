@@ -79,6 +79,10 @@ pub enum VmTemplateCmd {
         #[command(flatten)]
         wait: WaitArg,
     },
+    /// What the template's machine printed on its serial console (the installation)
+    Console {
+        template: String,
+    },
     /// Take the template back for updates: maintenance_mode
     Maintenance {
         template: String,
@@ -240,6 +244,7 @@ pub async fn vm_template(ctx: &Ctx, cmd: VmTemplateCmd) -> anyhow::Result<()> {
         VmTemplateCmd::Stop { template, wait } => act(&template, TemplateAction::Stop, wait).await?,
         VmTemplateCmd::Sysprep { template, wait } => act(&template, TemplateAction::Sysprep, wait).await?,
         VmTemplateCmd::Release { template, wait } => act(&template, TemplateAction::Release, wait).await?,
+        VmTemplateCmd::Console { template } => print!("{}", c.vm_template_console(&template).await?.output),
         VmTemplateCmd::Maintenance { template } => {
             ctx.print(&c.vm_template_action(&template, TemplateAction::Maintenance).await?)
         }

@@ -20,6 +20,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(vm_template_sysprep))
         .routes(routes!(vm_template_release))
         .routes(routes!(vm_template_maintenance))
+        .routes(routes!(vm_template_console))
 }
 
 #[utoipa::path(get, path = "/v1/vm-templates", tag = "lean", responses((status = 200, body = Vec<VmTemplate>), Errors))]
@@ -125,4 +126,16 @@ async fn vm_template_maintenance(
     Path(key): Path<String>,
 ) -> ApiResult<Json<VmTemplate>> {
     Ok(Json(s.engine.vm_template_action(&ctx, &key, TemplateAction::Maintenance).await?))
+}
+
+/// What the template's machine printed on its serial console (its installation, for one).
+#[utoipa::path(get, path = "/v1/vm-templates/{vm_template}/console", tag = "lean",
+    params(("vm_template" = String, Path, description = "Template name or id")),
+    responses((status = 200, body = ConsoleLog), Errors))]
+async fn vm_template_console(
+    State(s): State<AppState>,
+    Ctx(ctx): Ctx,
+    Path(key): Path<String>,
+) -> ApiResult<Json<ConsoleLog>> {
+    Ok(Json(s.engine.vm_template_console_log(&ctx, &key).await?))
 }

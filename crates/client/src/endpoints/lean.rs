@@ -67,6 +67,10 @@ impl Client {
         self.post_empty(&format!("/v1/vm-templates/{}/{}", seg(template), action.as_str())).await
     }
 
+    pub async fn vm_template_console(&self, template: &str) -> Result<ConsoleLog> {
+        self.get(&format!("/v1/vm-templates/{}/console", seg(template))).await
+    }
+
     pub async fn persistent_vm_list(&self, project: &str) -> Result<Vec<PersistentVm>> {
         self.get(&project_path(project, "/persistent-vms")).await
     }

@@ -3,6 +3,7 @@
 
 mod management_fees;
 pub(crate) mod persistent_vms;
+mod pools;
 mod profiles;
 mod software_stacks;
 pub(crate) mod template_heal;

@@ -82,57 +82,6 @@ impl Engine {
         })
     }
 
-    /// A pool of `purpose`, named in `field` (400 otherwise).
-    pub(crate) async fn pool_for(&self, field: &str, key: &str, purpose: PoolPurpose) -> Result<PoolRecord> {
-        let pool = self
-            .store()
-            .get::<PoolRecord>(&[], &Key::parse(key))
-            .await?
-            .ok_or_else(|| Error::invalid(field, format!("no pool {key:?}")))?;
-        if pool.purpose != purpose {
-            return Err(Error::invalid(
-                field,
-                format!("pool {} is a {} pool, not a {purpose} one", pool.name, pool.purpose),
-            ));
-        }
-        Ok(pool)
-    }
-
-    /// A node of `pool`, named in `field` (400 when it is another pool's).
-    pub(crate) async fn node_of_pool(&self, field: &str, pool: &PoolRecord, key: Option<&str>) -> Result<Option<Uuid>> {
-        let Some(key) = key else { return Ok(None) };
-        let node = self
-            .store()
-            .get::<NodeRecord>(&[], &Key::parse(key))
-            .await?
-            .ok_or_else(|| Error::invalid(field, format!("no node {key:?}")))?;
-        if node.pool_id != pool.id && !self.pools_shared_by(node.id).await?.contains(&pool.id) {
-            return Err(Error::invalid(field, format!("node {} is not a node of pool {}", node.name, pool.name)));
-        }
-        Ok(Some(node.id))
-    }
-
-    /// The next name of a system of `pool`: `<prefix>-0001.<domain>`, … A number once
-    /// taken is never handed out again, even if what took it is gone.
-    pub(crate) async fn system_name(&self, pool: &PoolRecord) -> Result<String> {
-        for _ in 0..20 {
-            let p = self
-                .store()
-                .get_by_id::<PoolRecord>(pool.id)
-                .await?
-                .ok_or_else(|| Error::not_found("pool", pool.id))?;
-            let taken = Update::<PoolRecord>::of(p.id)
-                .set(PoolRecord::next_name, p.next_name + 1)
-                .guard(PoolRecord::next_name, p.next_name);
-            match self.store().write(taken.stmt(now())).await {
-                Ok(_) => return Ok(format!("{}-{:04}.{}", p.name_prefix, p.next_name, p.domain)),
-                Err(gureum_store::DbError::Conflict { .. }) => continue,
-                Err(e) => return Err(e.into()),
-            }
-        }
-        Err(Error::Conflict(format!("pool {} kept handing its next name to others; try again", pool.name)))
-    }
-
     /// A connection's template machines and disks as drift sees records: the provider
     /// resources they hold are gureum's, not drift.
     pub(crate) async fn template_provider_rows(
@@ -266,6 +215,18 @@ impl Engine {
             }
             other => other.into(),
         })
+    }
+
+    /// What the template's machine printed on its serial console: the installation, and
+    /// what the administrator does while it runs (system administrators).
+    pub async fn vm_template_console_log(&self, ctx: &OpContext, key: &str) -> Result<gureum_api_types::ConsoleLog> {
+        self.require_admin(ctx, "read a VM template's console")?;
+        let t = self.template_record(key).await?;
+        let vm = t.vm_provider_id.as_deref().ok_or_else(|| {
+            Error::Conflict(format!("template {} has no machine now ({}), so no console", t.name, t.state))
+        })?;
+        let output = self.cloud_on(t.connection_id, t.node_id).await?.console_log(vm).await?;
+        Ok(gureum_api_types::ConsoleLog { instance: t.name, output })
     }
 
     pub async fn vm_template_list(&self, _ctx: &OpContext) -> Result<Vec<VmTemplate>> {

@@ -101,6 +101,8 @@ async fn templates_install_release_and_clone_real_vms() {
     assert_eq!((name.as_str(), t["mode"].as_str()), ("tpl-0001.lean.test", Some("first_installation")));
     let t = template_settled(&c, &name).await;
     assert_eq!(t["state"], "Running", "{t}");
+    let installed = c.get(&format!("/v1/vm-templates/{name}/console")).await["output"].as_str().unwrap().to_string();
+    assert!(installed.contains("installed a system on vda"), "the install shows on its console: {installed}");
     let t = template_act(&c, &name, "sysprep").await;
     assert_eq!((t["state"].as_str(), t["sysprepped"].as_bool()), (Some("Stopped"), Some(true)), "{t}");
     let t = template_act(&c, &name, "release").await;

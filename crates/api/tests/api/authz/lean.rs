@@ -28,6 +28,7 @@ pub(super) fn rows() -> Vec<Row> {
             Body("/v1/vm-templates/tt-0001.x.net", |u| json!({"description": format!("d{u}")})),
         ),
         row("DELETE /v1/vm-templates/{vm_template}", system(202), action("delete")),
+        row("GET /v1/vm-templates/{vm_template}/console", system(200), Fixed("/v1/vm-templates/tt-0001.x.net/console")),
         row("POST /v1/vm-templates/{vm_template}/start", system(202), action("start")),
         row("POST /v1/vm-templates/{vm_template}/stop", system(202), action("stop")),
         row("POST /v1/vm-templates/{vm_template}/sysprep", system(202), action("sysprep")),
