@@ -28,6 +28,10 @@ pub enum BenchTarget {
     /// The template library on the simulated cloud: a 10-VM stack against its critical
     /// paths, the plan of a 50-resource template, 20 stacks at once.
     Stack(stack::StackBenchArgs),
+    /// Lean provisioning on this host's QEMU: linked clones of a released template
+    /// version (qemu-img create -b) timed one by one, and persistent VMs API create →
+    /// guest ready against a bare QEMU booting a fresh clone of the same version image.
+    Lean(lean::LeanBenchArgs),
 }
 
 /// The simulated cloud's figures (the default `gureum bench`).
@@ -50,6 +54,7 @@ pub struct SimBenchArgs {
     pub database_url: Option<String>,
 }
 
+mod lean;
 mod reads;
 mod server;
 mod stack;
@@ -115,6 +120,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
         None => runtime.block_on(bench(args.sim)),
         Some(BenchTarget::Qemu(args)) => runtime.block_on(crate::bench_qemu::bench(args)),
         Some(BenchTarget::Stack(args)) => runtime.block_on(stack::bench(args)),
+        Some(BenchTarget::Lean(args)) => runtime.block_on(lean::bench(args)),
     }
 }
 
