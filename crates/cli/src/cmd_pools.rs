@@ -28,6 +28,19 @@ pub enum PoolCmd {
     Delete { pool: String },
     /// Make a one-time token for `gureum agent --join-token` (shown once)
     JoinToken { pool: String },
+    /// Let the pool place on a node of another pool of its connection (the host serves
+    /// both; its capacity is booked once)
+    ShareNode {
+        pool: String,
+        #[arg(long)]
+        node: String,
+    },
+    /// Stop the pool placing on a node it shares
+    UnshareNode {
+        pool: String,
+        #[arg(long)]
+        node: String,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -135,6 +148,8 @@ pub async fn pool(ctx: &Ctx, cmd: PoolCmd) -> anyhow::Result<()> {
                 println!("Deleted pool {pool}.");
             }
         }
+        PoolCmd::ShareNode { pool, node } => ctx.print(&c.node_share(&pool, &NodeShare { node }).await?),
+        PoolCmd::UnshareNode { pool, node } => c.node_unshare(&pool, &node).await?,
         PoolCmd::JoinToken { pool } => {
             let t = c.join_token_create(&pool).await?;
             match ctx.output {

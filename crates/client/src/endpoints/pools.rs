@@ -34,6 +34,15 @@ impl Client {
     }
 
     /// Adds a host without an agent.
+    /// Lets `pool` place on a node of another pool of its connection.
+    pub async fn node_share(&self, pool: &str, req: &NodeShare) -> Result<Node> {
+        self.post(&format!("/v1/pools/{}/shared-nodes", seg(pool)), req).await
+    }
+
+    pub async fn node_unshare(&self, pool: &str, node: &str) -> Result<()> {
+        self.delete_no_content(&format!("/v1/pools/{}/shared-nodes/{}", seg(pool), seg(node))).await
+    }
+
     pub async fn node_create(&self, pool: &str, req: &NodeCreate) -> Result<Node> {
         self.post(&format!("/v1/pools/{}/nodes", seg(pool)), req).await
     }
