@@ -47,26 +47,43 @@ impl Boots {
     }
 }
 
+/// A server on this host's QEMU for a benchmark, with the guest image its VMs boot.
+/// Fields drop in order: the guests are killed before the server's directory goes.
+pub(crate) struct QemuBenchHost {
+    _guests: gureum_qemu::KillGuests,
+    pub api: Api,
+    pub image: gureum_qemu::ImageFiles,
+    pub server: Server,
+}
+
+impl QemuBenchHost {
+    /// `None` (and why, printed) when this host cannot run QEMU guests.
+    pub(crate) async fn start(bench: &str, guest_images: Option<PathBuf>) -> anyhow::Result<Option<QemuBenchHost>> {
+        if let Some(why) = gureum_qemu::host_unusable() {
+            println!("gureum bench {bench}: skipped: {why}");
+            return Ok(None);
+        }
+        let images = match guest_images {
+            Some(dir) => std::path::absolute(dir)?,
+            None => tokio::task::spawn_blocking(crate::guest_image::cached).await??,
+        };
+        let image = gureum_qemu::ImageFiles::of(&images, IMAGE)
+            .with_context(|| format!("no {IMAGE} image (vmlinuz, initrd.img, disk.qcow2) in {}", images.display()))?;
+        let server = Server::start(None, &["--guest-images".as_ref(), images.as_os_str()])?;
+        let _guests = gureum_qemu::KillGuests(server.data_dir().to_path_buf());
+        let api = server.api()?;
+        let _: serde_json::Value = api
+            .get("/v1/connections/local")
+            .await
+            .context("the server offers no connection `local` on this host's QEMU (see what it printed)")?;
+        Ok(Some(QemuBenchHost { _guests, api, image, server }))
+    }
+}
+
 pub async fn bench(args: QemuBenchArgs) -> anyhow::Result<()> {
     anyhow::ensure!(args.vms > 0, "--vms must be at least 1");
-    if let Some(why) = gureum_qemu::host_unusable() {
-        println!("gureum bench qemu: skipped: {why}");
-        return Ok(());
-    }
-    let images = match args.guest_images {
-        Some(dir) => std::path::absolute(dir)?,
-        None => tokio::task::spawn_blocking(crate::guest_image::cached).await??,
-    };
-    let image = gureum_qemu::ImageFiles::of(&images, IMAGE)
-        .with_context(|| format!("no {IMAGE} image (vmlinuz, initrd.img, disk.qcow2) in {}", images.display()))?;
-    let server = Server::start(None, &["--guest-images".as_ref(), images.as_os_str()])?;
-    // Declared after the server, so dropped before its data directory goes.
-    let _guests = gureum_qemu::KillGuests(server.data_dir().to_path_buf());
-    let api = server.api()?;
-    let _: serde_json::Value = api
-        .get("/v1/connections/local")
-        .await
-        .context("the server offers no connection `local` on this host's QEMU (see what it printed)")?;
+    let Some(host) = QemuBenchHost::start("qemu", args.guest_images).await? else { return Ok(()) };
+    let (api, image, server) = (&host.api, &host.image, &host.server);
     println!(
         "gureum bench qemu: server {}, {} VMs per phase, {IMAGE}, t1.micro, {}",
         server.base,
@@ -82,7 +99,7 @@ pub async fn bench(args: QemuBenchArgs) -> anyhow::Result<()> {
     let vms = args.vms;
     let names = move |phase: &'static str| (0..vms).map(move |i| format!("{phase}-{i}"));
     let bare_dir = tempfile::tempdir()?;
-    let mut bare = Bare { image: &image, dir: bare_dir.path(), running: vec![] };
+    let mut bare = Bare { image, dir: bare_dir.path(), running: vec![] };
 
     // One after another, a gureum VM then a bare one, so both see the same load (the
     // VMs booted before them idle on; other work on the host comes and goes).
@@ -95,7 +112,7 @@ pub async fn bench(args: QemuBenchArgs) -> anyhow::Result<()> {
         bare_sequential.push(bare.spawn(cmd)?.join().expect("reader")?);
     }
     let rss = mean_rss_mib(server.data_dir());
-    delete_all(&api, names("seq")).await?;
+    delete_all(api, names("seq")).await?;
     bare.end_all();
 
     let at_once = futures_all(names("once").map(|name| {
@@ -107,7 +124,7 @@ pub async fn bench(args: QemuBenchArgs) -> anyhow::Result<()> {
         }
     }))
     .await?;
-    delete_all(&api, names("once")).await?;
+    delete_all(api, names("once")).await?;
     let commands = names("bare-once").map(|name| bare.prepare(&name)).collect::<anyhow::Result<Vec<_>>>()?;
     let readers = commands.into_iter().map(|cmd| bare.spawn(cmd)).collect::<anyhow::Result<Vec<_>>>()?;
     let bare_at_once = readers.into_iter().map(|r| r.join().expect("reader")).collect::<anyhow::Result<Vec<_>>>()?;

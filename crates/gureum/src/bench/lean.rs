@@ -8,7 +8,7 @@
 //! clone of the same version image with the same arguments ([`gureum_qemu::bare_command`]),
 //! timed from exec to the marker: the physical floor.
 
-use crate::bench::{Api, Server, percentile, verdict};
+use crate::bench::{Api, percentile, verdict};
 use anyhow::{Context, bail};
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader};
@@ -43,24 +43,10 @@ pub struct LeanBenchArgs {
 
 pub async fn bench(args: LeanBenchArgs) -> anyhow::Result<()> {
     anyhow::ensure!(args.clones > 0 && args.vms > 0, "--clones and --vms must be at least 1");
-    if let Some(why) = gureum_qemu::host_unusable() {
-        println!("gureum bench lean: skipped: {why}");
+    let Some(host) = crate::bench_qemu::QemuBenchHost::start("lean", args.guest_images).await? else {
         return Ok(());
-    }
-    let images = match args.guest_images {
-        Some(dir) => std::path::absolute(dir)?,
-        None => tokio::task::spawn_blocking(crate::guest_image::cached).await??,
     };
-    let image = gureum_qemu::ImageFiles::of(&images, IMAGE)
-        .with_context(|| format!("no {IMAGE} image (vmlinuz, initrd.img, disk.qcow2) in {}", images.display()))?;
-    let server = Server::start(None, &["--guest-images".as_ref(), images.as_os_str()])?;
-    // Declared after the server, so dropped before its data directory goes.
-    let _guests = gureum_qemu::KillGuests(server.data_dir().to_path_buf());
-    let api = server.api()?;
-    let _: Value = api
-        .get("/v1/connections/local")
-        .await
-        .context("the server offers no connection `local` on this host's QEMU (see what it printed)")?;
+    let (api, image, server) = (&host.api, &host.image, &host.server);
     println!(
         "gureum bench lean: server {}, {IMAGE} install media, {} clones, {} persistent VMs, {}",
         server.base,
@@ -68,13 +54,13 @@ pub async fn bench(args: LeanBenchArgs) -> anyhow::Result<()> {
         args.vms,
         if gureum_qemu::hardware_kvm() { "KVM" } else { "TCG" }
     );
-    setup(&api).await?;
-    let template = template(&api).await?;
+    setup(api).await?;
+    let template = template(api).await?;
     let version = version_image(server.data_dir())?;
     let scratch = tempfile::tempdir()?;
 
     clones(&version, scratch.path(), args.clones)?;
-    boots(&api, &template, &image, &version, scratch.path(), args.vms).await
+    boots(api, &template, image, &version, scratch.path(), args.vms).await
 }
 
 /// The project's network, a template pool and a persistent pool on `local`, each with
