@@ -7,22 +7,29 @@ use crate::spelled;
 use clap::Subcommand;
 use gureum_api_types::*;
 
+/// A machine's size and clock, as profiles and templates set them.
 #[derive(clap::Args, Debug)]
-pub struct ProfileSize {
+pub struct MachineArgs {
     #[arg(long)]
-    memory_mib: Option<i64>,
+    pub memory_mib: Option<i64>,
     #[arg(long)]
-    disk_gb: Option<i64>,
+    pub disk_gb: Option<i64>,
     #[arg(long)]
-    vcpus: Option<i64>,
+    pub vcpus: Option<i64>,
     /// utc or localtime
     #[arg(long, value_parser = spelled::<ClockOffset>)]
-    clock_offset: Option<ClockOffset>,
+    pub clock_offset: Option<ClockOffset>,
+    #[arg(long)]
+    pub description: Option<String>,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ProfileSize {
+    #[command(flatten)]
+    machine: MachineArgs,
     /// A public image of the base profile's OS family
     #[arg(long)]
     install_media: Option<String>,
-    #[arg(long)]
-    description: Option<String>,
     /// e.g. Fedora, Ubuntu, Windows Server
     #[arg(long)]
     os_type: Option<String>,
@@ -117,30 +124,32 @@ pub async fn vm_profile(ctx: &Ctx, cmd: VmProfileCmd) -> anyhow::Result<()> {
         VmProfileCmd::List => print_list(ctx.output, &c.vm_profile_list().await?),
         VmProfileCmd::Show { profile } => ctx.print(&c.vm_profile_get(&profile).await?),
         VmProfileCmd::Create { name, base_profile, fields: f } => {
+            let m = f.machine;
             let req = VmProfileCreate {
                 name,
                 base_profile,
                 install_media: required(f.install_media, "install-media")?,
-                description: f.description.unwrap_or_default(),
+                description: m.description.unwrap_or_default(),
                 os_type: required(f.os_type, "os-type")?,
                 os_version: required(f.os_version, "os-version")?,
-                memory_mib: required(f.memory_mib, "memory-mib")?,
-                disk_gb: required(f.disk_gb, "disk-gb")?,
-                vcpus: required(f.vcpus, "vcpus")?,
-                clock_offset: f.clock_offset,
+                memory_mib: required(m.memory_mib, "memory-mib")?,
+                disk_gb: required(m.disk_gb, "disk-gb")?,
+                vcpus: required(m.vcpus, "vcpus")?,
+                clock_offset: m.clock_offset,
             };
             ctx.print(&c.vm_profile_create(&req).await?);
         }
         VmProfileCmd::Update { profile, fields: f } => {
+            let m = f.machine;
             let req = VmProfileUpdate {
                 install_media: f.install_media,
-                description: f.description,
+                description: m.description,
                 os_type: f.os_type,
                 os_version: f.os_version,
-                memory_mib: f.memory_mib,
-                disk_gb: f.disk_gb,
-                vcpus: f.vcpus,
-                clock_offset: f.clock_offset,
+                memory_mib: m.memory_mib,
+                disk_gb: m.disk_gb,
+                vcpus: m.vcpus,
+                clock_offset: m.clock_offset,
             };
             ctx.print(&c.vm_profile_update(&profile, &req).await?);
         }

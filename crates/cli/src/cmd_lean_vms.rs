@@ -2,27 +2,13 @@
 //! the persistent VMs cloned from them.
 
 use crate::WaitArg;
+use crate::cmd_lean::MachineArgs;
 use crate::ctx::Ctx;
 use crate::output::{Row, age, print_list};
 use crate::spelled;
 use clap::Subcommand;
 use gureum_api_types::*;
 use gureum_client::SYSTEM_OPERATIONS;
-
-#[derive(clap::Args, Debug)]
-pub struct TemplateSize {
-    #[arg(long)]
-    memory_mib: Option<i64>,
-    #[arg(long)]
-    disk_gb: Option<i64>,
-    #[arg(long)]
-    vcpus: Option<i64>,
-    /// utc or localtime
-    #[arg(long, value_parser = spelled::<ClockOffset>)]
-    clock_offset: Option<ClockOffset>,
-    #[arg(long)]
-    description: Option<String>,
-}
 
 #[derive(Subcommand, Debug)]
 pub enum VmTemplateCmd {
@@ -42,7 +28,7 @@ pub enum VmTemplateCmd {
         #[arg(long)]
         node: Option<String>,
         #[command(flatten)]
-        size: TemplateSize,
+        size: MachineArgs,
         #[command(flatten)]
         wait: WaitArg,
     },
@@ -50,7 +36,7 @@ pub enum VmTemplateCmd {
     Update {
         template: String,
         #[command(flatten)]
-        size: TemplateSize,
+        size: MachineArgs,
     },
     /// Flag the template do_not_use (no VM is cloned from it until it goes to maintenance)
     DoNotUse {
