@@ -3,7 +3,7 @@
 use super::{ResourceStatus as R, TaskStatus as T};
 
 /// What the task shows next to its status: finished resources and how many count.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct TaskCounts {
     pub completed: u32,
     pub failed: u32,
