@@ -152,6 +152,10 @@ for reseller in ["res", "res-del"]:
     call("POST", "/v1/resellers", {"name": reseller})
 for customer in ["cus", "cus-del"]:
     call("POST", "/v1/resellers/res/customers", {"name": customer})
+# Maintenance: a task over the instance to address, and one to delete.
+for task in ["mt", "mt-del"]:
+    call("POST", f"{P}/maintenance-tasks", {"name": task, "requirement": "mandatory", "type": "os_update",
+                                            "deadline": "2099-01-01T00:00:00Z", "resources": ["vm"]})
 
 # Fields that name another resource or a server-side thing draw their values from what
 # exists: a JSON Schema can say a name's shape, not that it names something, and a
@@ -181,6 +185,7 @@ dictionaries = {
     "profile": ["prof"],
     "reseller": ["default", "res"],
     "customer": ["default", "cus"],
+    "resources[*]": ["vm"],
 }
 
 # Where a request valid by the schema may still be refused with 400 because the rule
@@ -215,6 +220,10 @@ relational = {
     "vm_template_update": "a disk only grows; only do_not_use is set directly",
     "persistent_vm_create": "a released template; a persistent pool and node; a stack and environment that fit",
     "node_share": "a node of another pool of the same connection, not shared yet",
+    "maintenance_task_create": "a deadline (mandatory) or recommended date (recommended), not both; "
+    "rate values; instances of the project, each once",
+    "maintenance_task_schedule": "`at` is not in the past",
+    "maintenance_resource_schedule": "`at` is not in the past",
 }
 
 params = {
@@ -245,6 +254,8 @@ params = {
     "vm": persistent_vms[0],
     "reseller": "res",
     "customer": "cus",
+    "task": "mt",
+    "resource": "vm",
 }
 deleted = dict(
     params,
@@ -314,6 +325,7 @@ with open(OUT, "w") as f:
     f.write(delete_op("/v1/pools/{pool}/shared-nodes/{node}", dict(params, pool="share-del")))
     f.write(delete_op("/v1/projects/{project}/persistent-vms/{vm}", dict(params, vm=persistent_vms[1])))
     f.write(delete_op("/v1/projects/{project}/images/{image}", dict(params, image="img-del")))
+    f.write(delete_op("/v1/projects/{project}/maintenance-tasks/{task}", dict(params, task="mt-del")))
     f.write(f'[[operations]]\ninclude-path = "/v1/projects/{{project}}/images/{{image}}"\n')
     f.write(f"parameters = {table(dict(params, image='img'))}\n")
     in_project = dict(deleted, project="fuzz")

@@ -10,6 +10,7 @@ mod error;
 pub mod fleet;
 pub mod iam;
 pub mod lean;
+pub mod maintenance;
 mod names;
 pub mod network;
 pub mod provider;

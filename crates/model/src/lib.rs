@@ -8,6 +8,7 @@ pub mod catalog;
 pub mod image;
 pub mod instance;
 pub mod lean;
+pub mod maintenance;
 pub mod name;
 pub mod network;
 pub mod node;

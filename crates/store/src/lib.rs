@@ -15,6 +15,7 @@ mod instance_views;
 mod instances;
 mod key_pairs;
 mod lean;
+mod maintenance;
 mod pools;
 mod projects;
 mod provider_rows;
@@ -38,6 +39,7 @@ pub use instance_views::*;
 pub use instances::*;
 pub use key_pairs::*;
 pub use lean::*;
+pub use maintenance::*;
 pub use pools::*;
 pub use projects::*;
 pub use provider_rows::*;
@@ -72,6 +74,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (10, "tenancy", include_str!("../migrations/0010_tenancy.sql")),
     (11, "vm_templates", include_str!("../migrations/0011_vm_templates.sql")),
     (12, "shared_nodes", include_str!("../migrations/0012_shared_nodes.sql")),
+    (13, "maintenance", include_str!("../migrations/0013_maintenance.sql")),
 ];
 
 /// Microseconds since the Unix epoch.

@@ -117,7 +117,12 @@ spelled_columns!(
     gureum_model::lean::PersistentVmType,
     gureum_model::lean::ConfigurationManagement,
     gureum_model::lean::Environment,
-    gureum_model::tenancy::TenancyRole
+    gureum_model::tenancy::TenancyRole,
+    gureum_model::maintenance::Service,
+    gureum_model::maintenance::Requirement,
+    gureum_model::maintenance::Priority,
+    gureum_model::maintenance::MaintenanceType,
+    gureum_model::maintenance::ResourceStatus
 );
 
 /// A table row.

@@ -6,6 +6,7 @@ mod catalog;
 mod iam;
 mod instances;
 mod lean;
+mod maintenance;
 mod network;
 mod ops;
 mod persistent_vms;
@@ -67,6 +68,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(pools::router())
         .merge(provisioning::router())
         .merge(lean::router())
+        .merge(maintenance::router())
         .merge(vm_templates::router())
         .merge(persistent_vms::router())
         .merge(tenancy::router())

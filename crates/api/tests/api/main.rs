@@ -8,6 +8,7 @@ mod contract;
 mod idempotency;
 mod invalid_input;
 mod lean;
+mod maintenance;
 mod pagination;
 mod pools;
 mod providers;

@@ -11,6 +11,7 @@
 use crate::support;
 
 mod lean;
+mod maintenance;
 mod rows;
 mod tenancy_rows;
 mod world;
@@ -175,6 +176,10 @@ enum Fresh {
     NodeShare {
         unshare: bool,
     },
+    /// A maintenance task whose resource is in the status the action needs.
+    Maintenance {
+        action: &'static str,
+    },
 }
 
 struct Row {
@@ -285,7 +290,8 @@ fn render(rows: &[Row], outcomes: &[Vec<Outcome>]) -> String {
 #[tokio::test(flavor = "multi_thread")]
 async fn every_endpoint_answers_every_role_as_the_matrix_says() {
     let world = World::build().await;
-    let rows: Vec<Row> = rows().into_iter().chain(lean::rows()).chain(tenancy_rows()).collect();
+    let rows: Vec<Row> =
+        rows().into_iter().chain(lean::rows()).chain(maintenance::rows()).chain(tenancy_rows()).collect();
 
     // The table covers the document, and only the document.
     let documented = documented_operations(&world.api).await;

@@ -184,6 +184,7 @@ impl World {
             Fresh::VmTemplate { .. } | Fresh::SystemOperation | Fresh::PersistentVmDelete | Fresh::NodeShare { .. } => {
                 self.lean_fresh(fresh).await
             }
+            Fresh::Maintenance { action } => self.maintenance_fresh(action, u).await,
             Fresh::VpcDelete => (format!("{P1}/vpcs/{}", id(&self.vpc().await)), None),
             Fresh::SubnetCreate => (
                 format!("{P1}/vpcs/{}/subnets", id(&self.vpc().await)),

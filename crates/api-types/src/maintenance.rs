@@ -1,0 +1,103 @@
+//! Maintenance (SPEC §2): tasks that group a project's resources to update, each resource
+//! with its own schedule and execution status.
+
+use crate::Links;
+pub use gureum_model::maintenance::{
+    MaintenanceType, Priority, Requirement, ResourceAction, ResourceStatus, Service, TaskCounts, TaskStatus,
+};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MaintenanceTaskCreate {
+    /// 1–63 characters: a letter, then letters, digits, `-`, `_` or `.`; unique in the project.
+    #[schema(pattern = "^[A-Za-z][A-Za-z0-9._-]*$", min_length = 1, max_length = 63)]
+    pub name: String,
+    /// `instance` (default) or `provisioning`.
+    #[serde(default)]
+    pub service: Option<Service>,
+    /// `mandatory` needs `deadline`; `recommended` needs `recommended_date`.
+    pub requirement: Requirement,
+    /// RFC 3339, in the future: mandatory tasks run before it.
+    #[serde(default)]
+    pub deadline: Option<String>,
+    /// RFC 3339: recommended tasks are suggested from it (they may run after it).
+    #[serde(default)]
+    pub recommended_date: Option<String>,
+    /// `high`, `medium` (default) or `low`: higher goes first when several start together.
+    #[serde(default)]
+    pub priority: Option<Priority>,
+    #[serde(rename = "type")]
+    pub maintenance_type: MaintenanceType,
+    /// What to apply (a JSON object, read by the runbook), e.g. `{"packages": ["kernel"]}`.
+    #[serde(default)]
+    pub apply: Option<serde_json::Value>,
+    /// Whether the resource is stopped while it is updated.
+    #[serde(default)]
+    pub downtime: bool,
+    /// Instances of the project (names or ids), at least one, each once.
+    #[schema(min_items = 1)]
+    pub resources: Vec<String>,
+    /// How many resources may be updated at once: a count (`"5"`) or a percentage of the
+    /// task's resources (`"10%"`, rounded down, at least 1). Default `"1"`.
+    #[serde(default)]
+    pub max_concurrency: Option<String>,
+    /// How many resources may fail before the rest is cancelled: a count (`"0"` is not
+    /// allowed; `"1"` stops at the first failure) or a percentage of the task's resources
+    /// (`"10%"`, rounded down). Default `"1"`.
+    #[serde(default)]
+    pub max_errors: Option<String>,
+    /// Retries of a failed resource before it is Failed, 0–10 (default 0).
+    #[serde(default)]
+    #[schema(minimum = 0, maximum = 10)]
+    pub retries: Option<i64>,
+    /// Seconds between retries, 0–86400 (default 60).
+    #[serde(default)]
+    #[schema(minimum = 0, maximum = 86400)]
+    pub retry_backoff_seconds: Option<i64>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct MaintenanceTask {
+    pub id: Uuid,
+    pub name: String,
+    pub service: Service,
+    pub requirement: Requirement,
+    pub deadline: Option<String>,
+    pub recommended_date: Option<String>,
+    pub priority: Priority,
+    #[serde(rename = "type")]
+    pub maintenance_type: MaintenanceType,
+    pub apply: serde_json::Value,
+    pub downtime: bool,
+    pub max_concurrency: String,
+    pub max_errors: String,
+    pub retries: i64,
+    pub retry_backoff_seconds: i64,
+    /// Derived from the resources' statuses (excluded ones do not count unless all are).
+    pub status: TaskStatus,
+    pub counts: TaskCounts,
+    pub resources: Vec<MaintenanceResource>,
+    pub created_at: String,
+    pub links: Links,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct MaintenanceResource {
+    /// The instance's id.
+    pub id: Uuid,
+    pub name: String,
+    /// RFC 3339, or null when it has no schedule.
+    pub scheduled_at: Option<String>,
+    pub status: ResourceStatus,
+    pub last_error: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MaintenanceSchedule {
+    /// RFC 3339, not in the past.
+    pub at: String,
+}

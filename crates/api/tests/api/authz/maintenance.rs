@@ -1,0 +1,87 @@
+//! The matrix rows of maintenance tasks: project admins (and system administrators)
+//! write them, every project role reads them. Each caller gets a fresh task over p1's
+//! instance `vm`, with its resource in the status the action needs.
+
+use super::*;
+
+const TASKS: &str = "/v1/projects/p1/maintenance-tasks";
+const LATER: &str = "2099-01-01T00:00:00Z";
+
+pub(super) fn task_body(name: &str) -> Value {
+    json!({"name": name, "requirement": "mandatory", "deadline": LATER, "type": "os_update", "resources": ["vm"]})
+}
+
+pub(super) fn rows() -> Vec<Row> {
+    use Case::*;
+    let fresh = |action: &'static str| Make(Fresh::Maintenance { action });
+    vec![
+        row("GET /v1/projects/{project}/maintenance-tasks", read(), Fixed(TASKS)),
+        row(
+            "POST /v1/projects/{project}/maintenance-tasks",
+            project_admin(201),
+            Body(TASKS, |u| task_body(&format!("mt-{u}"))),
+        ),
+        row("GET /v1/projects/{project}/maintenance-tasks/{task}", read(), fresh("get")),
+        row("DELETE /v1/projects/{project}/maintenance-tasks/{task}", project_admin(204), fresh("delete")),
+        row("POST /v1/projects/{project}/maintenance-tasks/{task}/schedule", project_admin(200), fresh("schedule")),
+        row(
+            "PUT /v1/projects/{project}/maintenance-tasks/{task}/resources/{resource}/schedule",
+            project_admin(200),
+            fresh("resource-schedule"),
+        ),
+        row(
+            "DELETE /v1/projects/{project}/maintenance-tasks/{task}/resources/{resource}/schedule",
+            project_admin(200),
+            fresh("unschedule"),
+        ),
+        row(
+            "POST /v1/projects/{project}/maintenance-tasks/{task}/resources/{resource}/exclude",
+            project_admin(200),
+            fresh("exclude"),
+        ),
+        row(
+            "POST /v1/projects/{project}/maintenance-tasks/{task}/resources/{resource}/include",
+            project_admin(200),
+            fresh("include"),
+        ),
+        row(
+            "POST /v1/projects/{project}/maintenance-tasks/{task}/resources/{resource}/run-now",
+            project_admin(200),
+            fresh("run-now"),
+        ),
+        // Nothing fails before the runbook exists, so a permitted caller's retry of a
+        // Pending resource is refused by its status, after its role was checked.
+        row(
+            "POST /v1/projects/{project}/maintenance-tasks/{task}/resources/{resource}/retry",
+            [409, 409, 403, 403, 404, 401],
+            fresh("retry"),
+        ),
+    ]
+}
+
+impl World {
+    /// A fresh task whose resource `vm` is in the status `action` needs, and the request.
+    pub(super) async fn maintenance_fresh(&self, action: &str, u: &str) -> Request {
+        let adm = self.adm();
+        let task = format!("{TASKS}/mt-f{u}");
+        adm.expect(201, Method::POST, TASKS, Some(task_body(&format!("mt-f{u}")))).await;
+        let resource = format!("{task}/resources/vm");
+        let at = json!({ "at": LATER });
+        match action {
+            "unschedule" => {
+                adm.expect(200, Method::PUT, &format!("{resource}/schedule"), Some(at.clone())).await;
+            }
+            "include" => {
+                adm.expect(200, Method::POST, &format!("{resource}/exclude"), None).await;
+            }
+            _ => {}
+        }
+        match action {
+            "get" | "delete" => (task, None),
+            "schedule" => (format!("{task}/schedule"), Some(at)),
+            "resource-schedule" => (format!("{resource}/schedule"), Some(at)),
+            "unschedule" => (format!("{resource}/schedule"), None),
+            other => (format!("{resource}/{other}"), None),
+        }
+    }
+}
