@@ -67,6 +67,21 @@ impl QuotaLimits {
 }
 
 impl QuotaAmounts {
+    /// What going from `self` to `to` adds, each amount on its own (a resize holds the
+    /// larger of both types until it is confirmed or reverted).
+    pub fn growth_to(self, to: QuotaAmounts) -> QuotaAmounts {
+        QuotaAmounts {
+            vcpus: (to.vcpus - self.vcpus).max(0),
+            memory_mib: (to.memory_mib - self.memory_mib).max(0),
+            instances: (to.instances - self.instances).max(0),
+            volume_gb: (to.volume_gb - self.volume_gb).max(0),
+        }
+    }
+
+    pub fn is_zero(self) -> bool {
+        self == QuotaAmounts::default()
+    }
+
     pub fn named(&self) -> [(&'static str, i64); 4] {
         [
             ("vcpus", self.vcpus),
@@ -90,6 +105,15 @@ pub fn quota_unit(field: &str) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_resize_grows_each_amount_on_its_own() {
+        let small = QuotaAmounts { vcpus: 2, memory_mib: 4096, instances: 1, volume_gb: 20 };
+        let wide = QuotaAmounts { vcpus: 4, memory_mib: 2048, instances: 1, volume_gb: 20 };
+        assert_eq!(small.growth_to(wide), QuotaAmounts { vcpus: 2, ..QuotaAmounts::default() });
+        assert_eq!(wide.growth_to(small), QuotaAmounts { memory_mib: 2048, ..QuotaAmounts::default() });
+        assert!(small.growth_to(small).is_zero());
+    }
 
     #[test]
     fn limits_out_of_range_name_the_field() {

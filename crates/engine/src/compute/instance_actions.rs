@@ -2,6 +2,7 @@
 //! and runs its workflow; the POST returns the instance in its transitional state.
 
 use crate::compute::instance_workflows::*;
+use crate::iam::quotas::type_amounts;
 use crate::{Engine, Error, OpContext, Result};
 use gureum_api_types::{Instance, InstanceCreateImage, InstanceReboot, InstanceResize, RebootType};
 use gureum_driver::{Intent, ResourceKind};
@@ -128,7 +129,11 @@ impl Engine {
         let root_size = self.root_volume(&inst).await?.size_gb;
         self.precheck_vm(inst.connection_id, &to.name, &to, &image, &inst.zone, root_size).await?;
         inst.state.check(InstanceAction::Resize, inst.op_id.map(|o| o.to_string()).as_deref())?;
-        let extra = self.reserve_on_node(&inst, to.id, false).await?;
+        let mut extra = self.reserve_on_node(&inst, to.id, false).await?;
+        // Tenancy quotas: until it is confirmed or reverted, the instance holds the larger
+        // of both types, checked at every level now.
+        let from = self.instance_type_amounts(inst.instance_type_id).await?;
+        extra.extend(self.quota_resize(inst.id, scope.id, from.growth_to(type_amounts(&to)), true).await?);
         let params =
             InstanceParams { resize_to: Some(to.id), ..Self::params_for(inst.connection_id, InstanceState::Resized) };
         self.start_instance_workflow(ctx, &scope, inst, InstanceAction::Resize, &INSTANCE_RESIZE, params, extra).await
@@ -139,6 +144,17 @@ impl Engine {
         let inst = self.instance_record(&scope, key).await?;
         let back = inst.return_state.unwrap_or(InstanceState::Active);
         let params = Self::params_for(inst.connection_id, back);
+        // The new type is kept: what only the old one needed is given back.
+        let extra = match inst.previous_instance_type_id {
+            Some(previous) => {
+                let (now, before) = (
+                    self.instance_type_amounts(inst.instance_type_id).await?,
+                    self.instance_type_amounts(previous).await?,
+                );
+                self.quota_resize(inst.id, scope.id, now.growth_to(before), false).await?
+            }
+            None => Batch::new(),
+        };
         self.start_instance_workflow(
             ctx,
             &scope,
@@ -146,7 +162,7 @@ impl Engine {
             InstanceAction::ConfirmResize,
             &INSTANCE_RESIZE_CONFIRM,
             params,
-            Batch::new(),
+            extra,
         )
         .await
     }
@@ -159,7 +175,16 @@ impl Engine {
             InstanceParams { resize_to: inst.previous_instance_type_id, ..Self::params_for(inst.connection_id, back) };
         inst.state.check(InstanceAction::RevertResize, inst.op_id.map(|o| o.to_string()).as_deref())?;
         let extra = match inst.previous_instance_type_id {
-            Some(previous) => self.reserve_on_node(&inst, previous, false).await?,
+            Some(previous) => {
+                let mut extra = self.reserve_on_node(&inst, previous, false).await?;
+                // Back to the old type: what only the new one needed is given back.
+                let (now, before) = (
+                    self.instance_type_amounts(inst.instance_type_id).await?,
+                    self.instance_type_amounts(previous).await?,
+                );
+                extra.extend(self.quota_resize(inst.id, scope.id, before.growth_to(now), false).await?);
+                extra
+            }
             None => Batch::new(),
         };
         self.start_instance_workflow(

@@ -56,7 +56,36 @@ fn limits_of(req: QuotaSet) -> Result<QuotaLimits> {
     Ok(limits)
 }
 
+/// What an instance of type `t` holds in vCPUs and memory.
+pub(crate) fn type_amounts(t: &gureum_store::InstanceTypeRecord) -> QuotaAmounts {
+    QuotaAmounts { vcpus: t.vcpus, memory_mib: t.memory_mib, ..QuotaAmounts::default() }
+}
+
 impl Engine {
+    pub(crate) async fn instance_type_amounts(&self, id: Uuid) -> Result<QuotaAmounts> {
+        let t = self
+            .store()
+            .get_by_id::<gureum_store::InstanceTypeRecord>(id)
+            .await?
+            .ok_or_else(|| Error::Conflict(format!("instance type {id} is gone")))?;
+        Ok(type_amounts(&t))
+    }
+
+    /// The statements growing (`grow`, guarded at every level) or giving back part of
+    /// what instance `holder` holds across a resize; none when it holds nothing.
+    pub(crate) async fn quota_resize(
+        &self,
+        holder: Uuid,
+        project_id: Uuid,
+        amounts: QuotaAmounts,
+        grow: bool,
+    ) -> Result<Batch> {
+        if amounts.is_zero() || !self.store().quota_holds(holder).await? {
+            return Ok(Batch::new());
+        }
+        Ok(if grow { self::grow(holder, project_id, amounts) } else { shrink(holder, amounts) })
+    }
+
     /// Why a reservation of `amounts` in `project_id` failed ([`Error::QuotaExceeded`]):
     /// the first level (project, customer, reseller) without room, with the numbers.
     pub(crate) async fn quota_refusal(&self, project_id: Uuid, amounts: QuotaAmounts) -> Error {

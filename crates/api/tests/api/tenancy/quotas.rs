@@ -135,3 +135,34 @@ async fn a_volume_beyond_its_quota_is_refused_naming_the_level() {
     // The default customer and reseller counted it too, and freed it.
     assert_eq!(admin.get("/v1/resellers/default/quota").await["volume_gb"]["used"], 0);
 }
+
+/// A resize holds the larger of both types until it is confirmed or reverted, checked
+/// against the quotas when it starts; a revert gives the growth back, a confirm keeps it.
+#[tokio::test]
+async fn a_resize_is_checked_against_the_quotas_and_held_until_confirmed_or_reverted() {
+    let api = Api::start().await;
+    let c = api.admin();
+    c.project_with_network("rs").await;
+    c.expect(200, Method::PUT, "/v1/projects/rs/quota", Some(json!({"vcpus": 3}))).await;
+    let used = async |c: &Client| c.get("/v1/projects/rs/quota").await["vcpus"]["used"].as_i64().unwrap();
+    c.instance("rs", "vm").await;
+    assert_eq!(used(&c).await, 1, "t1.micro holds 1 vCPU");
+    let resize = |t: &str| json!({ "instance_type": t });
+    let r = c.send(Method::POST, "/v1/projects/rs/instances/vm/resize", Some(&resize("m1.xlarge"))).await;
+    assert_eq!(r.status, 409, "4 vCPUs exceed the project's 3: {}", r.text);
+    assert_eq!(r.error()["code"], "quota_exceeded", "{}", r.text);
+    assert_eq!(used(&c).await, 1, "nothing held by the refusal");
+
+    let v = c.expect(202, Method::POST, "/v1/projects/rs/instances/vm/resize", Some(resize("t1.medium"))).await;
+    c.settle("rs", &v).await;
+    assert_eq!(used(&c).await, 2, "t1.medium (2 vCPUs) is held while Resized");
+    let v = c.expect(202, Method::POST, "/v1/projects/rs/instances/vm/revert-resize", None).await;
+    c.settle("rs", &v).await;
+    assert_eq!(used(&c).await, 1, "reverted: back to t1.micro's 1");
+
+    let v = c.expect(202, Method::POST, "/v1/projects/rs/instances/vm/resize", Some(resize("t1.medium"))).await;
+    c.settle("rs", &v).await;
+    let v = c.expect(202, Method::POST, "/v1/projects/rs/instances/vm/confirm-resize", None).await;
+    c.settle("rs", &v).await;
+    assert_eq!(used(&c).await, 2, "confirmed: t1.medium's 2");
+}
