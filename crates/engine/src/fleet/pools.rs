@@ -79,16 +79,18 @@ impl Engine {
         let ids: Vec<Uuid> = nodes.iter().map(|n| n.id).collect();
         let usage = self.store().node_usage(&ids).await?;
         let pools = self.store().list_all::<PoolRecord>(&[]).await?;
+        let shares = self.store().list_all::<gureum_store::PoolNodeRecord>(&[]).await?;
         let t = now();
         let mut views = Vec::with_capacity(nodes.len());
         for n in nodes {
             let pool = pools.iter().find(|p| p.id == n.pool_id).ok_or_else(|| Error::not_found("pool", n.pool_id))?;
             let used = usage.iter().find(|u| u.node_id == n.id);
             let allocated = used.map(|u| u.allocated).unwrap_or_default();
-            let mut shared_with = vec![];
-            for p in self.pools_shared_by(n.id).await? {
-                shared_with.push(self.name_of::<PoolRecord>(p).await);
-            }
+            let shared_with = shares
+                .iter()
+                .filter(|s| s.node_id == n.id)
+                .filter_map(|s| pools.iter().find(|p| p.id == s.pool_id).map(|p| p.name.clone()))
+                .collect();
             views.push(Node {
                 shared_with,
                 id: n.id,

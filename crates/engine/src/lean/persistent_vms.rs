@@ -28,10 +28,14 @@ pub(crate) struct LeanFields {
 }
 
 impl Engine {
-    /// The persistent-VM rows of a page of instances (one query: a page is one project's).
+    /// The persistent-VM rows of a page of instances (one query: a page is one project's;
+    /// rows of deleted instances are not on any page).
     pub(crate) async fn persistent_vms_of(&self, rows: &[InstanceRecord]) -> Result<Vec<PersistentVmRecord>> {
         let Some(first) = rows.first() else { return Ok(vec![]) };
-        Ok(self.store().list_all::<PersistentVmRecord>(&[("project_id", first.project_id.into())]).await?)
+        Ok(self
+            .store()
+            .list_all::<PersistentVmRecord>(&[("project_id", first.project_id.into()), ("deleted_at", Val::Null)])
+            .await?)
     }
 
     pub(crate) async fn persistent_fields(&self, p: Option<&PersistentVmRecord>) -> LeanFields {
