@@ -9,6 +9,7 @@
 mod capabilities;
 mod error;
 mod intent;
+mod maintenance;
 pub mod registry;
 mod resource;
 mod transfer;
@@ -16,6 +17,7 @@ mod transfer;
 pub use capabilities::*;
 pub use error::*;
 pub use intent::*;
+pub use maintenance::*;
 pub use registry::{AgentDriverFactory, ConnectionSpec, DriverFactory, DriverRegistry, OpenError};
 pub use resource::*;
 pub use transfer::*;
@@ -108,6 +110,26 @@ pub trait Driver: Send + Sync + 'static {
     async fn disk_import(&self, manifest: DiskManifest, content: DiskContent) -> DriverResult<ProviderResource> {
         let _ = (manifest, content);
         Err(DriverError::Unsupported("moving disks between hosts".into()))
+    }
+
+    /// Maintenance: applies `update` to the VM (see [`GuestUpdate`] for which need it
+    /// stopped). Applying the same update twice leaves the VM as once.
+    async fn vm_update(&self, vm_id: &str, update: &GuestUpdate) -> DriverResult<()> {
+        let _ = (vm_id, update);
+        Err(DriverError::Unsupported("updating a VM's guest".into()))
+    }
+
+    /// What the running guest reports of itself, for a health check after an update.
+    async fn guest_facts(&self, vm_id: &str) -> DriverResult<GuestFacts> {
+        let _ = vm_id;
+        Err(DriverError::Unsupported("reading a guest's facts".into()))
+    }
+
+    /// Puts the disk's contents back to `snapshot_id`, a snapshot of that disk; its VM,
+    /// if any, is stopped. The rollback of a failed update.
+    async fn disk_revert(&self, disk_id: &str, snapshot_id: &str) -> DriverResult<()> {
+        let _ = (disk_id, snapshot_id);
+        Err(DriverError::Unsupported("reverting a disk to a snapshot".into()))
     }
 
     /// The VM's serial console output, when the provider keeps one.

@@ -7,8 +7,8 @@
 use crate::workflow::StepError;
 use crate::{Engine, Result};
 use gureum_driver::{
-    CreateSpec, DiskExport, Driver, DriverError, DriverInfo, DriverResult, ProviderResource, ProviderStatus,
-    ResourceKind, RuleOutcome, RuleSpec, Support, VmAction,
+    CreateSpec, DiskExport, Driver, DriverError, DriverInfo, DriverResult, GuestFacts, GuestUpdate, ProviderResource,
+    ProviderStatus, ResourceKind, RuleOutcome, RuleSpec, Support, VmAction,
 };
 use gureum_model::FieldError;
 use serde::Serialize;
@@ -264,6 +264,18 @@ impl Cloud {
 
     pub async fn disk_import(&self, export: DiskExport) -> DriverResult<ProviderResource> {
         self.budgeted(self.driver.disk_import(export.manifest, export.content)).await
+    }
+
+    pub async fn vm_update(&self, vm: &str, update: &GuestUpdate) -> DriverResult<()> {
+        self.bounded("vm_update", self.driver.vm_update(vm, update)).await
+    }
+
+    pub async fn guest_facts(&self, vm: &str) -> DriverResult<GuestFacts> {
+        self.bounded("guest_facts", self.driver.guest_facts(vm)).await
+    }
+
+    pub async fn disk_revert(&self, disk: &str, snapshot: &str) -> DriverResult<()> {
+        self.bounded("disk_revert", self.driver.disk_revert(disk, snapshot)).await
     }
 
     pub async fn console_log(&self, vm: &str) -> DriverResult<String> {
