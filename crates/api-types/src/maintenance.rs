@@ -1,6 +1,10 @@
 //! Maintenance (SPEC §2): tasks that group a project's resources to update, each resource
 //! with its own schedule and execution status.
 
+mod notifications;
+
+pub use notifications::*;
+
 use crate::Links;
 pub use gureum_model::maintenance::{
     MaintenanceType, Priority, Requirement, ResourceAction, ResourceStatus, Service, TaskCounts, TaskStatus,
@@ -57,6 +61,11 @@ pub struct MaintenanceTaskCreate {
     #[serde(default)]
     #[schema(minimum = 0, maximum = 86400)]
     pub retry_backoff_seconds: Option<i64>,
+    /// How long before a resource's reserved time an `upcoming` notification is sent:
+    /// durations such as `"24h"`, `"90m"`, `"30s"` or `"2d"` (1 s to 30 days, at most 5).
+    /// Default `["24h", "1h"]`; `[]` sends none.
+    #[serde(default)]
+    pub notify_before: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -76,6 +85,8 @@ pub struct MaintenanceTask {
     pub max_errors: String,
     pub retries: i64,
     pub retry_backoff_seconds: i64,
+    /// The lead times of `upcoming` notifications.
+    pub notify_before: Vec<String>,
     /// Derived from the resources' statuses (excluded ones do not count unless all are).
     pub status: TaskStatus,
     pub counts: TaskCounts,

@@ -122,7 +122,9 @@ spelled_columns!(
     gureum_model::maintenance::Requirement,
     gureum_model::maintenance::Priority,
     gureum_model::maintenance::MaintenanceType,
-    gureum_model::maintenance::ResourceStatus
+    gureum_model::maintenance::ResourceStatus,
+    gureum_model::maintenance::NoticeKind,
+    gureum_model::maintenance::DeliveryStatus
 );
 
 /// A table row.

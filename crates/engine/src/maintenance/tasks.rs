@@ -48,6 +48,7 @@ impl Engine {
         let (status, counts) = derive_task_status(&statuses);
         Ok(MaintenanceTask {
             links: links(project_path(t.project_id, "maintenance-tasks", t.id), None),
+            notify_before: super::notifications::lead_times(&t).iter().map(ToString::to_string).collect(),
             apply: serde_json::from_str(&t.apply).unwrap_or_default(),
             deadline: ts_opt(t.deadline),
             recommended_date: ts_opt(t.recommended_date),
@@ -92,6 +93,7 @@ impl Engine {
         let max_errors = rate("max_errors", req.max_errors.as_deref())?;
         let retries = bounded("retries", req.retries.unwrap_or(0), 10)?;
         let retry_backoff_seconds = bounded("retry_backoff_seconds", req.retry_backoff_seconds.unwrap_or(60), 86_400)?;
+        let notify_before = super::notifications::lead_times_column(req.notify_before.as_deref())?;
         let apply = match req.apply {
             None => serde_json::json!({}),
             Some(v @ serde_json::Value::Object(_)) => v,
@@ -116,6 +118,7 @@ impl Engine {
             max_errors: max_errors.to_string(),
             retries,
             retry_backoff_seconds,
+            notify_before,
             created_by: ctx.user_id,
             created_at: t,
             updated_at: t,

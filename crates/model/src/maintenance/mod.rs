@@ -2,10 +2,12 @@
 //! schedule and execution status; the task's status is derived from its resources'.
 
 pub mod derive;
+pub mod notice;
 pub mod rate;
 pub mod resource;
 
 pub use derive::{TaskCounts, derive_task_status};
+pub use notice::{DEFAULT_LEAD_TIMES, DeliveryStatus, LeadTime, MAX_LEAD, NoticeKind};
 pub use rate::Rate;
 pub use resource::ResourceAction;
 

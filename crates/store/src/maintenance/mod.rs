@@ -1,4 +1,8 @@
-//! Maintenance tasks and their resources (migration 13).
+//! Maintenance tasks and their resources (migration 13), their notifications and webhooks.
+
+mod notifications;
+
+pub use notifications::*;
 
 use crate::record;
 use gureum_model::maintenance::{MaintenanceType, Priority, Requirement, ResourceStatus, Service};
@@ -26,6 +30,8 @@ record! {
         pub max_errors: String,
         pub retries: i64,
         pub retry_backoff_seconds: i64,
+        /// The lead times of `upcoming` notices, a JSON list such as `["24h","1h"]`.
+        pub notify_before: String,
         pub created_by: Uuid,
         pub created_at: i64,
         pub updated_at: i64,
