@@ -156,6 +156,10 @@ for customer in ["cus", "cus-del"]:
 for task in ["mt", "mt-del"]:
     call("POST", f"{P}/maintenance-tasks", {"name": task, "requirement": "mandatory", "type": "os_update",
                                             "deadline": "2099-01-01T00:00:00Z", "resources": ["vm"]})
+# Webhooks to address and to delete; nothing listens on the discard port, so deliveries
+# fail and are retried without reaching anything.
+for hook in ["hook", "hook-del"]:
+    call("POST", f"{P}/webhooks", {"name": hook, "url": "http://127.0.0.1:9/hook", "secret": "fuzz-secret-0123456789"})
 
 # Fields that name another resource or a server-side thing draw their values from what
 # exists: a JSON Schema can say a name's shape, not that it names something, and a
@@ -186,6 +190,8 @@ dictionaries = {
     "reseller": ["default", "res"],
     "customer": ["default", "cus"],
     "resources[*]": ["vm"],
+    "notify_before[*]": ["24h", "1h", "30m", "90s", "2d"],
+    "url": ["http://127.0.0.1:9/hook", "https://127.0.0.1:9/other"],
 }
 
 # Where a request valid by the schema may still be refused with 400 because the rule
@@ -224,6 +230,7 @@ relational = {
     "rate values; instances of the project, each once",
     "maintenance_task_schedule": "`at` is not in the past",
     "maintenance_resource_schedule": "`at` is not in the past",
+    "webhook_create": "an http(s) URL with a host and no user or password",
 }
 
 params = {
@@ -256,6 +263,7 @@ params = {
     "customer": "cus",
     "task": "mt",
     "resource": "vm",
+    "webhook": "hook",
 }
 deleted = dict(
     params,
@@ -326,6 +334,7 @@ with open(OUT, "w") as f:
     f.write(delete_op("/v1/projects/{project}/persistent-vms/{vm}", dict(params, vm=persistent_vms[1])))
     f.write(delete_op("/v1/projects/{project}/images/{image}", dict(params, image="img-del")))
     f.write(delete_op("/v1/projects/{project}/maintenance-tasks/{task}", dict(params, task="mt-del")))
+    f.write(delete_op("/v1/projects/{project}/webhooks/{webhook}", dict(params, webhook="hook-del")))
     f.write(f'[[operations]]\ninclude-path = "/v1/projects/{{project}}/images/{{image}}"\n')
     f.write(f"parameters = {table(dict(params, image='img'))}\n")
     in_project = dict(deleted, project="fuzz")

@@ -3,6 +3,8 @@
 //! admins write them; every project role reads them. The scheduler and runbook that
 //! execute them are not built yet: a reserved resource stays Reserved.
 
+mod notifications;
+
 use super::{Created, Errors, created};
 use crate::AppState;
 use crate::error::ApiResult;
@@ -24,6 +26,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(maintenance_resource_include))
         .routes(routes!(maintenance_resource_run_now))
         .routes(routes!(maintenance_resource_retry))
+        .merge(notifications::router())
 }
 
 const TAG: &str = "maintenance";

@@ -12,6 +12,7 @@ use gureum_model::maintenance::{MAX_LEAD, NoticeKind};
 use gureum_store::db::Batch;
 use gureum_store::{MaintenanceResourceRecord, MaintenanceTaskRecord, now};
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::time::Duration;
 use uuid::Uuid;
 
@@ -34,9 +35,8 @@ impl Engine {
         let mut due = vec![];
         for r in resources {
             let Some(scheduled_at) = r.scheduled_at else { continue };
-            if !tasks.contains_key(&r.task_id) {
-                let t = self.store().get_by_id::<MaintenanceTaskRecord>(r.task_id).await?;
-                tasks.insert(r.task_id, t);
+            if let Entry::Vacant(e) = tasks.entry(r.task_id) {
+                e.insert(self.store().get_by_id::<MaintenanceTaskRecord>(r.task_id).await?);
             }
             let Some(Some(task)) = tasks.get(&r.task_id).cloned() else { continue };
             // Only the tightest lead that has come: a resource reserved 30 minutes ahead

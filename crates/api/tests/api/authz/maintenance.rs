@@ -1,11 +1,17 @@
-//! The matrix rows of maintenance tasks: project admins (and system administrators)
-//! write them, every project role reads them. Each caller gets a fresh task over p1's
-//! instance `vm`, with its resource in the status the action needs.
+//! The matrix rows of maintenance tasks and webhooks: project admins (and system
+//! administrators) write them, every project role reads them and the notifications.
+//! Each caller gets a fresh task over p1's instance `vm`, with its resource in the status
+//! the action needs, or a fresh webhook.
 
 use super::*;
 
 const TASKS: &str = "/v1/projects/p1/maintenance-tasks";
 const LATER: &str = "2099-01-01T00:00:00Z";
+const WEBHOOKS: &str = "/v1/projects/p1/webhooks";
+
+fn webhook_body(name: &str) -> Value {
+    json!({"name": name, "url": "http://127.0.0.1:9/hook", "secret": "authz-secret-0123456789"})
+}
 
 pub(super) fn task_body(name: &str) -> Value {
     json!({"name": name, "requirement": "mandatory", "deadline": LATER, "type": "os_update", "resources": ["vm"]})
@@ -56,6 +62,16 @@ pub(super) fn rows() -> Vec<Row> {
             [409, 409, 403, 403, 404, 401],
             fresh("retry"),
         ),
+        row("GET /v1/projects/{project}/notifications", read(), Fixed("/v1/projects/p1/notifications")),
+        row("GET /v1/projects/{project}/webhooks", read(), Fixed(WEBHOOKS)),
+        row(
+            "POST /v1/projects/{project}/webhooks",
+            project_admin(201),
+            Body(WEBHOOKS, |u| webhook_body(&format!("wh-{u}"))),
+        ),
+        row("GET /v1/projects/{project}/webhooks/{webhook}", read(), fresh("webhook")),
+        row("DELETE /v1/projects/{project}/webhooks/{webhook}", project_admin(204), fresh("webhook")),
+        row("GET /v1/projects/{project}/webhooks/{webhook}/deliveries", read(), fresh("deliveries")),
     ]
 }
 
@@ -63,6 +79,11 @@ impl World {
     /// A fresh task whose resource `vm` is in the status `action` needs, and the request.
     pub(super) async fn maintenance_fresh(&self, action: &str, u: &str) -> Request {
         let adm = self.adm();
+        if let "webhook" | "deliveries" = action {
+            let hook = adm.expect(201, Method::POST, WEBHOOKS, Some(webhook_body(&format!("wh-f{u}")))).await;
+            let path = format!("{WEBHOOKS}/{}", hook["id"].as_str().expect("webhook id"));
+            return if action == "webhook" { (path, None) } else { (format!("{path}/deliveries"), None) };
+        }
         let task = format!("{TASKS}/mt-f{u}");
         adm.expect(201, Method::POST, TASKS, Some(task_body(&format!("mt-f{u}")))).await;
         let resource = format!("{task}/resources/vm");
