@@ -8,6 +8,7 @@ mod cmd_compute;
 mod cmd_iam;
 mod cmd_lean;
 mod cmd_lean_vms;
+mod cmd_maintenance;
 mod cmd_network;
 mod cmd_ops;
 mod cmd_pools;
@@ -31,6 +32,7 @@ pub use cmd_compute::{InstanceCmd, KeyPairCmd};
 pub use cmd_iam::{MemberCmd, ProjectCmd, TokenCmd, UserCmd};
 pub use cmd_lean::{SoftwareStackCmd, VmProfileCmd};
 pub use cmd_lean_vms::{PersistentVmCmd, VmTemplateCmd};
+pub use cmd_maintenance::MaintenanceCmd;
 pub use cmd_network::{PublicIpCmd, SecurityGroupCmd, SubnetCmd, VpcCmd};
 pub use cmd_ops::{ConnectionCmd, OperationCmd, UsageArgs};
 pub use cmd_pools::{NodeCmd, PoolCmd};
@@ -148,6 +150,10 @@ pub enum Command {
     /// Persistent VMs cloned from released templates
     #[command(subcommand)]
     PersistentVm(PersistentVmCmd),
+    /// Maintenance: tasks over the project's instances, their schedules, notifications
+    /// and webhooks
+    #[command(subcommand)]
+    Maintenance(MaintenanceCmd),
 }
 
 /// `--wait`, on every long action.
@@ -314,6 +320,7 @@ async fn run_inner(cmd: Command, mut global: GlobalArgs) -> anyhow::Result<()> {
         Command::SoftwareStack(c) => cmd_lean::software_stack(&ctx, c).await,
         Command::VmTemplate(c) => cmd_lean_vms::vm_template(&ctx, c).await,
         Command::PersistentVm(c) => cmd_lean_vms::persistent_vm(&ctx, c).await,
+        Command::Maintenance(c) => cmd_maintenance::maintenance(&ctx, c).await,
         Command::Instance(c) => cmd_compute::instance(&ctx, c).await,
         Command::Operation(c) => cmd_ops::operation(&ctx, c).await,
         Command::Usage(a) => cmd_ops::usage(&ctx, a).await,

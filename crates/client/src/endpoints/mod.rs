@@ -34,6 +34,7 @@ mod compute;
 mod connections;
 mod iam;
 mod lean;
+mod maintenance;
 mod network;
 mod ops;
 pub use ops::SYSTEM_OPERATIONS;

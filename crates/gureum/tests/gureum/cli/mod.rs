@@ -381,5 +381,6 @@ fn cli_covers_volumes_ips_actions_and_iam() {
 }
 
 mod client_and_pools;
+mod maintenance;
 mod provisioning;
 mod tenancy;
