@@ -1,5 +1,12 @@
-//! Maintenance (SPEC §2): tasks and the schedules and statuses of their resources. This
-//! layer records and schedules; the scheduler and runbook that execute are not built yet.
+//! Maintenance (SPEC §2): tasks and the schedules and statuses of their resources, the
+//! scheduler that starts each resource's runbook at its time within the task's rate
+//! limits, and the runbook itself.
 
+mod log;
 mod resources;
+pub(crate) mod runbook;
+mod scheduler;
 mod tasks;
+pub mod updates;
+
+pub(crate) use scheduler::start;

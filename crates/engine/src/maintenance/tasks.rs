@@ -11,6 +11,9 @@ use gureum_model::maintenance::{Priority, Rate, Requirement, ResourceStatus, Ser
 use gureum_store::db::{Batch, Stmt};
 use gureum_store::{InstanceRecord, Key, MaintenanceResourceRecord, MaintenanceTaskRecord, Record, args, new_id, now};
 
+/// How many of the latest runs the expected duration is the median of.
+const EXPECTED_FROM: i64 = 20;
+
 impl Engine {
     /// The project for a change to its maintenance: admins only.
     pub(super) async fn maintenance_admin(&self, ctx: &OpContext, project: &str) -> Result<ProjectScope> {
@@ -46,6 +49,7 @@ impl Engine {
         let rs = self.maintenance_resources(&t).await?;
         let statuses: Vec<ResourceStatus> = rs.iter().map(|r| r.status).collect();
         let (status, counts) = derive_task_status(&statuses);
+        let expected_duration_seconds = self.maintenance_expected_duration(&t).await?;
         Ok(MaintenanceTask {
             links: links(project_path(t.project_id, "maintenance-tasks", t.id), None),
             apply: serde_json::from_str(&t.apply).unwrap_or_default(),
@@ -60,10 +64,17 @@ impl Engine {
                     scheduled_at: ts_opt(r.scheduled_at),
                     status: r.status,
                     last_error: r.last_error,
+                    attempts: r.attempts,
+                    started_at: ts_opt(r.started_at),
+                    finished_at: ts_opt(r.finished_at),
+                    operation: r.op_id,
                 })
                 .collect(),
             status,
             counts,
+            restarts: t.downtime,
+            stopped_reason: t.stopped_reason,
+            expected_duration_seconds,
             id: t.id,
             name: t.name,
             service: t.service,
@@ -78,6 +89,17 @@ impl Engine {
         })
     }
 
+    /// The median of the project's last completed updates of the task's type (seconds).
+    async fn maintenance_expected_duration(&self, t: &MaintenanceTaskRecord) -> Result<Option<f64>> {
+        let mut runs =
+            self.store().maintenance_durations(t.project_id, t.maintenance_type.as_str(), EXPECTED_FROM).await?;
+        if runs.is_empty() {
+            return Ok(None);
+        }
+        runs.sort_unstable();
+        Ok(Some((runs[runs.len() / 2] as f64 / 1e6 * 10.0).round() / 10.0))
+    }
+
     pub async fn maintenance_task_create(
         &self,
         ctx: &OpContext,
@@ -89,7 +111,10 @@ impl Engine {
         let t = now();
         let (deadline, recommended_date) = dates(&req, t)?;
         let max_concurrency = rate("max_concurrency", req.max_concurrency.as_deref())?;
-        let max_errors = rate("max_errors", req.max_errors.as_deref())?;
+        let max_errors = req
+            .max_errors
+            .as_deref()
+            .map_or(Ok(Rate::Count(0)), |v| Rate::parse_limit(v).map_err(|e| Error::invalid("max_errors", e)))?;
         let retries = bounded("retries", req.retries.unwrap_or(0), 10)?;
         let retry_backoff_seconds = bounded("retry_backoff_seconds", req.retry_backoff_seconds.unwrap_or(60), 86_400)?;
         let apply = match req.apply {
@@ -97,6 +122,8 @@ impl Engine {
             Some(v @ serde_json::Value::Object(_)) => v,
             Some(_) => return Err(Error::invalid("apply", "must be a JSON object")),
         };
+        super::updates::guest_update(req.maintenance_type, &apply, req.downtime)?;
+        super::updates::health_timeout(&apply)?;
         if req.resources.is_empty() {
             return Err(Error::invalid("resources", "name at least one instance of the project"));
         }
@@ -117,6 +144,7 @@ impl Engine {
             retries,
             retry_backoff_seconds,
             created_by: ctx.user_id,
+            stopped_reason: None,
             created_at: t,
             updated_at: t,
             generation: 1,
@@ -142,6 +170,9 @@ impl Engine {
                 scheduled_at: None,
                 last_error: None,
                 attempts: 0,
+                op_id: None,
+                started_at: None,
+                finished_at: None,
                 updated_at: t,
                 generation: 1,
             };

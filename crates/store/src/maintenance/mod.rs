@@ -1,4 +1,7 @@
-//! Maintenance tasks and their resources (migration 13).
+//! Maintenance tasks, their resources and the runbook's log (migrations 13 and 14).
+
+mod queries;
+pub use queries::StatusCount;
 
 use crate::record;
 use gureum_model::maintenance::{MaintenanceType, Priority, Requirement, ResourceStatus, Service};
@@ -27,6 +30,8 @@ record! {
         pub retries: i64,
         pub retry_backoff_seconds: i64,
         pub created_by: Uuid,
+        /// Why the task stopped starting resources (`max_errors` exceeded), once it did.
+        pub stopped_reason: Option<String>,
         pub created_at: i64,
         pub updated_at: i64,
         pub generation: i64,
@@ -45,7 +50,23 @@ record! {
         pub scheduled_at: Option<i64>,
         pub last_error: Option<String>,
         pub attempts: i64,
+        /// The runbook started by its slot, while it runs (and after, for its log).
+        pub op_id: Option<Uuid>,
+        /// When its last run started and ended.
+        pub started_at: Option<i64>,
+        pub finished_at: Option<i64>,
         pub updated_at: i64,
         pub generation: i64,
+    }
+}
+
+record! {
+    /// A line of a resource's runbook log.
+    pub struct MaintenanceLogRecord in "maintenance_log" {
+        pub id: Uuid,
+        pub task_id: Uuid,
+        pub resource_row_id: Uuid,
+        pub at: i64,
+        pub line: String,
     }
 }
