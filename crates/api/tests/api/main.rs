@@ -9,6 +9,7 @@ mod idempotency;
 mod invalid_input;
 mod lean;
 mod maintenance;
+mod maintenance_runs;
 mod pagination;
 mod pools;
 mod providers;
