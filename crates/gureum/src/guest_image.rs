@@ -23,7 +23,11 @@ const SOURCES: &[(&str, bool, &str)] = &[
     ("rootfs/etc/init.d/rcS", true, include_str!("../../../images/tiny-linux/rootfs/etc/init.d/rcS")),
     ("rootfs/etc/inittab", false, include_str!("../../../images/tiny-linux/rootfs/etc/inittab")),
     ("rootfs/init", true, include_str!("../../../images/tiny-linux/rootfs/init")),
-    ("rootfs/lib/tiny-linux/settings", false, include_str!("../../../images/tiny-linux/rootfs/lib/tiny-linux/settings")),
+    (
+        "rootfs/lib/tiny-linux/settings",
+        false,
+        include_str!("../../../images/tiny-linux/rootfs/lib/tiny-linux/settings"),
+    ),
     ("rootfs/lib/tiny-linux/system", false, include_str!("../../../images/tiny-linux/rootfs/lib/tiny-linux/system")),
 ];
 
