@@ -29,7 +29,7 @@ impl QemuDriver {
                 layout.save(ResourceKind::Vm, id, &rec)
             }
             GuestUpdate::ConfigChange { settings } => {
-                self.ready(&rec, &files)?;
+                ready(&rec, &files)?;
                 for (key, value) in settings {
                     if key.is_empty() || value.is_empty() || format!("{key}{value}").contains(['\n', '\r']) {
                         return Err(DriverError::InvalidRequest(format!(
@@ -56,7 +56,7 @@ impl QemuDriver {
         let _vm = self.lock_vm(id).await;
         let rec: VmRecord = layout.load(ResourceKind::Vm, id)?;
         let files = VmFiles::new(&layout, id);
-        self.ready(&rec, &files)?;
+        ready(&rec, &files)?;
         let said = agent::ask(&files, id, "facts", AGENT_ANSWER).await?;
         let mut facts = GuestFacts::default();
         for (key, value) in said.split('\t').filter_map(|kv| kv.split_once('=')) {
@@ -69,19 +69,12 @@ impl QemuDriver {
         Ok(facts)
     }
 
-    /// Fails unless the VM's guest said it is ready since its last boot.
-    fn ready(&self, rec: &VmRecord, files: &VmFiles) -> DriverResult<()> {
-        if files.pid().is_some() && files.ready_since(rec.boot_offset) {
-            return Ok(());
-        }
-        Err(conflict(format!("vm {} is not running (or its guest is not ready yet)", rec.id)))
-    }
-
     /// Copies the snapshot into a new file over the disk, an overlay of what the disk
-    /// was one of (its image) so it boots as before, at the disk's size.
+    /// was one of (its image) so it boots as before, at the disk's size. As a snapshot's
+    /// copy does, it holds the driver's lock only to read the records and take the VM's.
     pub(crate) async fn revert_disk(&self, disk_id: &str, snapshot_id: &str) -> DriverResult<()> {
         let layout = self.layout();
-        let _records = self.lock.lock().await;
+        let records = self.lock.lock().await;
         let disk: DiskRecord = layout.load(ResourceKind::Disk, disk_id)?;
         let snap: SnapshotRecord = layout.load(ResourceKind::Snapshot, snapshot_id)?;
         if snap.disk != disk_id {
@@ -99,12 +92,13 @@ impl QemuDriver {
         {
             return Err(conflict(format!("disk {disk_id} is in use by running vm {vm}; stop the VM first")));
         }
+        drop(records);
         let file = layout.disk_image(disk_id);
         let info = disks::image_info(&file).await?;
         let base = info["full-backing-filename"].as_str().map(std::path::PathBuf::from);
         let tmp = file.with_extension("qcow2.revert");
         disks::create_disk(&tmp, base.as_deref(), disk.size_gb).await?;
-        // -n: into the overlay just made, whose unchanged clusters stay its base's.
+        // -n: into the overlay just made (else qemu-img makes a standalone file, no base).
         let mut cmd = tokio::process::Command::new(crate::QEMU_IMG);
         cmd.args(["convert", "-q", "-n", "-f", "qcow2", "-O", "qcow2"])
             .arg(path(&layout.snapshot_file(snapshot_id)))
@@ -115,4 +109,12 @@ impl QemuDriver {
         }
         std::fs::rename(&tmp, &file).map_err(|e| io_error(&file, e))
     }
+}
+
+/// Fails unless the VM's guest said it is ready since its last boot.
+fn ready(rec: &VmRecord, files: &VmFiles) -> DriverResult<()> {
+    if files.pid().is_some() && files.ready_since(rec.boot_offset) {
+        return Ok(());
+    }
+    Err(conflict(format!("vm {} is not running (or its guest is not ready yet)", rec.id)))
 }
