@@ -86,10 +86,10 @@ operations! {
     VmSysprep => "vm_sysprep", 8000;
     // Maintenance (the call returns once the update is applied): installing a kernel on
     // the stopped VM's disk, a newer release of its OS, of its engine; a running guest's
-    // sysctls.
-    VmKernelUpgrade => "vm_kernel_upgrade", 20000;
-    VmOsUpdate => "vm_os_update", 60000;
-    VmEngineUpgrade => "vm_engine_upgrade", 30000;
+    // sysctls. Well within the engine's 60 s call timeout, as the call lasts this long.
+    VmKernelUpgrade => "vm_kernel_upgrade", 12000;
+    VmOsUpdate => "vm_os_update", 40000;
+    VmEngineUpgrade => "vm_engine_upgrade", 20000;
     VmConfigChange => "vm_config_change", 1000;
     DiskCreate => "disk_create", 1500;
     DiskDelete => "disk_delete", 1000;
