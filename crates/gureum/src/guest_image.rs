@@ -1,6 +1,6 @@
 //! The tiny-linux guest image, built on this host from Debian packages by the project's
 //! own script (images/tiny-linux), which the binary carries so an installed gureum needs
-//! no source tree. A build downloads ~27 MB and takes 10–20 s, so it is kept in the
+//! no source tree. A build downloads ~60 MB and takes 10–20 s, so it is kept in the
 //! user's cache (keyed by the script's contents) and each new data directory only links
 //! it in.
 
