@@ -152,12 +152,14 @@ async fn snapshot(ctx: StepCtx) -> Result<StepOut, StepError> {
 /// The undo of `snapshot` and the step after a passed health check: the snapshot goes.
 async fn snapshot_drop(ctx: StepCtx) -> Result<StepOut, StepError> {
     let p = params(&ctx)?;
-    let Some(taken) = ctx.output_of::<SnapshotTaken>("snapshot")? else {
+    if !p.downtime {
         return Ok(StepOut::skipped());
-    };
+    }
+    // Without the step's output (it failed before recording it) the tag finds it.
+    let taken = ctx.output_of::<SnapshotTaken>("snapshot")?.map(|t| t.snapshot);
     let tag = ctx.workflow_id.to_string();
-    iw::cloud(&ctx).await?.ensure_deleted(ResourceKind::Snapshot, Some(&taken.snapshot), &tag).await?;
-    Ok(said(&p, format!("snapshot {} deleted", taken.snapshot)))
+    iw::cloud(&ctx).await?.ensure_deleted(ResourceKind::Snapshot, taken.as_deref(), &tag).await?;
+    Ok(said(&p, format!("snapshot {} deleted", taken.as_deref().unwrap_or("of this run"))))
 }
 
 async fn apply_live(ctx: StepCtx) -> Result<StepOut, StepError> {
@@ -198,7 +200,7 @@ async fn stop_undo(ctx: StepCtx) -> Result<StepOut, StepError> {
     if cloud.get(ResourceKind::Vm, &vm).await?.status != ProviderStatus::Running {
         cloud.vm_action(&vm, VmAction::Start).await?;
     }
-    wait_running(&cloud, &vm, p.health_timeout_seconds).await?;
+    wait_running(&cloud, &vm, p.health_timeout_seconds, "rollback").await?;
     Ok(StepOut::done().batch(instance_shows(&ctx, InstanceState::Active, log(&p, "rollback: started again"))))
 }
 
@@ -254,7 +256,7 @@ async fn start(ctx: StepCtx) -> Result<StepOut, StepError> {
 async fn health_check(ctx: StepCtx) -> Result<StepOut, StepError> {
     let p = params(&ctx)?;
     let (cloud, vm) = vm(&ctx).await?;
-    wait_running(&cloud, &vm, p.health_timeout_seconds).await?;
+    wait_running(&cloud, &vm, p.health_timeout_seconds, "health check failed").await?;
     let facts = cloud.guest_facts(&vm).await.map_err(|e| StepError::Fail(format!("health check: {e}")))?;
     if let Some(why) = health_mismatch(&p.update, &facts) {
         return Err(StepError::Fail(format!("health check failed: {why}")));
@@ -262,11 +264,12 @@ async fn health_check(ctx: StepCtx) -> Result<StepOut, StepError> {
     Ok(said(&p, format!("health check passed: the guest runs {}", describe(&facts, &p.update))))
 }
 
-async fn wait_running(cloud: &crate::Cloud, vm: &str, seconds: u64) -> Result<(), StepError> {
+/// Waits for the VM to run; `what` names the check in the error.
+async fn wait_running(cloud: &crate::Cloud, vm: &str, seconds: u64, what: &str) -> Result<(), StepError> {
     let wait = cloud.wait_for(ResourceKind::Vm, vm, &[ProviderStatus::Running]);
     match tokio::time::timeout(Duration::from_secs(seconds), wait).await {
         Ok(r) => r.map(|_| ()),
-        Err(_) => Err(StepError::Fail(format!("the VM did not come back running within {seconds} s"))),
+        Err(_) => Err(StepError::Fail(format!("{what}: the VM did not come back running within {seconds} s"))),
     }
 }
 

@@ -48,7 +48,7 @@ pub fn health_mismatch(update: &GuestUpdate, facts: &GuestFacts) -> Option<Strin
     let shown = |v: &Option<String>| v.clone().unwrap_or_else(|| "nothing".into());
     match update {
         GuestUpdate::KernelUpgrade { kernel } => match &facts.kernel {
-            Some(k) if k.starts_with(kernel.as_str()) => None,
+            Some(k) if is_release_of(k, kernel) => None,
             other => Some(format!("the guest runs kernel {}, not {kernel}", shown(other))),
         },
         GuestUpdate::OsUpdate { version } => (facts.os_version.as_ref() != Some(version))
@@ -76,6 +76,12 @@ pub fn rollback_of(update: &GuestUpdate, before: &GuestFacts) -> Option<GuestUpd
             (!old.is_empty()).then_some(GuestUpdate::ConfigChange { settings: old })
         }
     }
+}
+
+/// Whether `release` is `version` or one of its releases: the prefix ends at a version
+/// boundary, so "6.1" matches 6.1.0-41 and not 6.12.
+fn is_release_of(release: &str, version: &str) -> bool {
+    release.strip_prefix(version).is_some_and(|rest| rest.is_empty() || rest.starts_with(['.', '-', '+']))
 }
 
 fn text(apply: &Value, key: &str) -> Result<String> {
@@ -140,6 +146,8 @@ mod tests {
         let facts = |k: &str| GuestFacts { kernel: Some(k.into()), ..GuestFacts::default() };
         assert_eq!(health_mismatch(&up, &facts("6.12.95+deb12-cloud-amd64")), None);
         assert!(health_mismatch(&up, &facts("6.1.0-41-cloud-amd64")).unwrap().contains("6.1.0-41"));
+        let back = GuestUpdate::KernelUpgrade { kernel: "6.1".into() };
+        assert!(health_mismatch(&back, &facts("6.12.95+deb12-cloud-amd64")).is_some(), "6.12 is not a 6.1");
         let cfg = GuestUpdate::ConfigChange { settings: [("vm.swappiness".into(), "10".into())].into() };
         assert!(health_mismatch(&cfg, &GuestFacts::default()).unwrap().contains("unset"));
     }
