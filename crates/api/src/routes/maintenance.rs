@@ -29,17 +29,13 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 const TAG: &str = "maintenance";
 
-/// Every project role sees the project's tasks, each with its derived status.
-#[utoipa::path(get, path = "/v1/projects/{project}/maintenance-tasks", tag = TAG,
-    params(("project" = String, Path, description = "Project name or id")),
-    responses((status = 200, body = Vec<MaintenanceTask>), Errors))]
-async fn maintenance_task_list(
-    State(s): State<AppState>,
-    Ctx(ctx): Ctx,
-    Path(project): Path<String>,
-) -> ApiResult<Json<Vec<MaintenanceTask>>> {
-    Ok(Json(s.engine.maintenance_task_list(&ctx, &project).await?))
-}
+list!(
+    maintenance_task_list,
+    "maintenance",
+    "/v1/projects/{project}/maintenance-tasks",
+    MaintenanceTask,
+    maintenance_task_list
+);
 
 /// Creates a task over instances of the project, all Pending (project admins).
 ///

@@ -89,7 +89,7 @@ async fn the_task_status_is_derived_from_its_resources_through_each_rule() {
     c.expect(201, Method::POST, TASKS, Some(one)).await;
     let t = c.expect(200, Method::POST, &format!("{TASKS}/one/resources/a/exclude"), None).await;
     assert_eq!(t["status"], "Excluded", "{t}");
-    assert_eq!(c.get(TASKS).await.as_array().unwrap().len(), 2);
+    assert_eq!(c.get(TASKS).await["items"].as_array().unwrap().len(), 2);
     c.expect(204, Method::DELETE, &format!("{TASKS}/one"), None).await;
     c.expect(404, Method::GET, &format!("{TASKS}/one"), None).await;
 }
@@ -172,7 +172,7 @@ async fn bad_input_is_a_400_naming_the_field_and_changes_nothing() {
         let m = r.error()["message"].as_str().unwrap();
         assert!(m.contains(field), "{field}: {m}");
     }
-    assert_eq!(c.get(TASKS).await, json!([]), "nothing was created");
+    assert_eq!(c.get(TASKS).await["items"], json!([]), "nothing was created");
 
     c.expect(201, Method::POST, TASKS, Some(body("ok"))).await;
     let before = c.get(&format!("{TASKS}/ok")).await;

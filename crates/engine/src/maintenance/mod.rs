@@ -8,5 +8,6 @@ pub(crate) mod runbook;
 mod scheduler;
 mod tasks;
 pub mod updates;
+mod views;
 
 pub(crate) use scheduler::start;

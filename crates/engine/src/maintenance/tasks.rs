@@ -2,17 +2,14 @@
 //! administrators) write them; every project role reads them.
 
 use crate::iam::authz::ProjectScope;
-use crate::views::{links, parse_ts, project_path, ts, ts_opt};
+use crate::views::parse_ts;
 use crate::{Engine, Error, OpContext, Result};
-use gureum_api_types::{MaintenanceResource, MaintenanceTask, MaintenanceTaskCreate};
+use gureum_api_types::{MaintenanceTask, MaintenanceTaskCreate};
 use gureum_model::Name;
 use gureum_model::authz::{Permission, Role};
-use gureum_model::maintenance::{Priority, Rate, Requirement, ResourceStatus, Service, derive_task_status};
+use gureum_model::maintenance::{Priority, Rate, Requirement, ResourceStatus, Service};
 use gureum_store::db::{Batch, Stmt};
 use gureum_store::{InstanceRecord, Key, MaintenanceResourceRecord, MaintenanceTaskRecord, Record, args, new_id, now};
-
-/// How many of the latest runs the expected duration is the median of.
-const EXPECTED_FROM: i64 = 20;
 
 impl Engine {
     /// The project for a change to its maintenance: admins only.
@@ -43,61 +40,6 @@ impl Engine {
         task: &MaintenanceTaskRecord,
     ) -> Result<Vec<MaintenanceResourceRecord>> {
         Ok(self.store().list_all::<MaintenanceResourceRecord>(&[("task_id", task.id.into())]).await?)
-    }
-
-    pub(super) async fn maintenance_task_view(&self, t: MaintenanceTaskRecord) -> Result<MaintenanceTask> {
-        let rs = self.maintenance_resources(&t).await?;
-        let statuses: Vec<ResourceStatus> = rs.iter().map(|r| r.status).collect();
-        let (status, counts) = derive_task_status(&statuses);
-        let expected_duration_seconds = self.maintenance_expected_duration(&t).await?;
-        Ok(MaintenanceTask {
-            links: links(project_path(t.project_id, "maintenance-tasks", t.id), None),
-            apply: serde_json::from_str(&t.apply).unwrap_or_default(),
-            deadline: ts_opt(t.deadline),
-            recommended_date: ts_opt(t.recommended_date),
-            created_at: ts(t.created_at),
-            resources: rs
-                .into_iter()
-                .map(|r| MaintenanceResource {
-                    id: r.resource_id,
-                    name: r.resource_name,
-                    scheduled_at: ts_opt(r.scheduled_at),
-                    status: r.status,
-                    last_error: r.last_error,
-                    attempts: r.attempts,
-                    started_at: ts_opt(r.started_at),
-                    finished_at: ts_opt(r.finished_at),
-                    operation: r.op_id,
-                })
-                .collect(),
-            status,
-            counts,
-            restarts: t.downtime,
-            stopped_reason: t.stopped_reason,
-            expected_duration_seconds,
-            id: t.id,
-            name: t.name,
-            service: t.service,
-            requirement: t.requirement,
-            priority: t.priority,
-            maintenance_type: t.maintenance_type,
-            downtime: t.downtime,
-            max_concurrency: t.max_concurrency,
-            max_errors: t.max_errors,
-            retries: t.retries,
-            retry_backoff_seconds: t.retry_backoff_seconds,
-        })
-    }
-
-    /// The median of the project's last completed updates of the task's type (seconds).
-    async fn maintenance_expected_duration(&self, t: &MaintenanceTaskRecord) -> Result<Option<f64>> {
-        let mut runs =
-            self.store().maintenance_durations(t.project_id, t.maintenance_type.as_str(), EXPECTED_FROM).await?;
-        if runs.is_empty() {
-            return Ok(None);
-        }
-        runs.sort_unstable();
-        Ok(Some((runs[runs.len() / 2] as f64 / 1e6 * 10.0).round() / 10.0))
     }
 
     pub async fn maintenance_task_create(
@@ -183,15 +125,6 @@ impl Engine {
             .await
             .map_err(crate::workflow::operations::name_taken("maintenance task", &task.name))?;
         self.maintenance_task_view(task).await
-    }
-
-    pub async fn maintenance_task_list(&self, ctx: &OpContext, project: &str) -> Result<Vec<MaintenanceTask>> {
-        let scope = self.authorize(ctx, project, Permission::View).await?;
-        let mut out = vec![];
-        for t in self.store().list_all::<MaintenanceTaskRecord>(&scope.filter()).await? {
-            out.push(self.maintenance_task_view(t).await?);
-        }
-        Ok(out)
     }
 
     pub async fn maintenance_task_get(&self, ctx: &OpContext, project: &str, key: &str) -> Result<MaintenanceTask> {

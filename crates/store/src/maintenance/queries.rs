@@ -28,6 +28,20 @@ impl Store {
         Ok(rows.iter().map(MaintenanceResourceRecord::from_row).collect())
     }
 
+    /// The resources of several tasks at once (for a page of tasks).
+    pub async fn maintenance_resources_of(&self, tasks: &[Uuid]) -> DbResult<Vec<MaintenanceResourceRecord>> {
+        if tasks.is_empty() {
+            return Ok(vec![]);
+        }
+        let sql = format!(
+            "SELECT {} FROM maintenance_resources WHERE task_id IN ({}) ORDER BY resource_name",
+            MaintenanceResourceRecord::select_list(),
+            placeholders(1, tasks.len())
+        );
+        let rows = self.db.query(&sql, tasks.iter().map(Into::into).collect()).await?;
+        Ok(rows.iter().map(MaintenanceResourceRecord::from_row).collect())
+    }
+
     /// Per task and status, how many resources (for concurrency and error limits).
     pub async fn maintenance_status_counts(&self, tasks: &[Uuid]) -> DbResult<Vec<StatusCount>> {
         if tasks.is_empty() {

@@ -5,13 +5,14 @@
 
 use crate::AppState;
 use crate::error::PageResult;
+use crate::list::ListParams;
 use crate::page::{Layout, Page, enc, see_other};
 use crate::pages::status;
 use crate::session::{Posted, Session};
 use crate::ui::maintenance_class;
 use crate::view::{Cell, Fields, InlineButton, InlineSchedule, Table, render};
-use axum::extract::{Path, State};
-use gureum_api_types::{MaintenanceResource, MaintenanceSchedule, MaintenanceTask, ResourceAction};
+use axum::extract::{Path, Query, State};
+use gureum_api_types::{ListQuery, MaintenanceResource, MaintenanceSchedule, MaintenanceTask, ResourceAction};
 use gureum_engine::Error;
 
 fn badge(status: &str, reason: Option<&str>) -> Cell {
@@ -30,10 +31,22 @@ fn downtime(t: &MaintenanceTask) -> String {
     }
 }
 
-pub async fn list(State(st): State<AppState>, s: Session, Path(project): Path<String>) -> PageResult {
+pub async fn list(
+    State(st): State<AppState>,
+    s: Session,
+    Path(project): Path<String>,
+    Query(q): Query<ListParams>,
+) -> PageResult {
     let (l, _) = Layout::project(&st, &s, &project, "maintenance").await?;
     let base = l.base();
-    let tasks = st.engine.maintenance_task_list(&s.ctx, &project).await?;
+    let here = format!("{base}/maintenance");
+    // Tasks have no state to filter on: their status is derived.
+    let query = ListQuery { state: None, ..q.query() };
+    let (tasks, next, filter_error) = match st.engine.maintenance_task_list(&s.ctx, &project, &query).await {
+        Ok(p) => (p.items, p.next_cursor, None),
+        Err(Error::Invalid(fe)) => (vec![], None, Some(format!("{}: {}", fe.field, fe.rule))),
+        Err(e) => return Err(e.into()),
+    };
     let mut t = Table::new(
         "maintenance-tasks",
         &["Name", "Type", "Requirement", "Priority", "Downtime", "Status", "Counts", "Created"],
@@ -57,7 +70,7 @@ pub async fn list(State(st): State<AppState>, s: Session, Path(project): Path<St
             Cell::age(&task.created_at),
         ]);
     }
-    Page::new(l, "Maintenance").block(render(&t)).respond()
+    q.finish(Page::new(l, "Maintenance"), &here, &[], filter_error, &t, next.as_deref())
 }
 
 async fn detail_page(st: &AppState, s: &Session, project: &str, key: &str, problem: Option<Error>) -> PageResult {
