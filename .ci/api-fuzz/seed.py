@@ -155,6 +155,7 @@ for customer in ["cus", "cus-del"]:
 # Maintenance: a task over the instance to address, and one to delete.
 for task in ["mt", "mt-del"]:
     call("POST", f"{P}/maintenance-tasks", {"name": task, "requirement": "mandatory", "type": "os_update",
+                                            "apply": {"version": "12"}, "downtime": True,
                                             "deadline": "2099-01-01T00:00:00Z", "resources": ["vm"]})
 # Webhooks to address and to delete; nothing listens on the discard port, so deliveries
 # fail and are retried without reaching anything.

@@ -35,10 +35,15 @@ pub struct MaintenanceTaskCreate {
     pub priority: Option<Priority>,
     #[serde(rename = "type")]
     pub maintenance_type: MaintenanceType,
-    /// What to apply (a JSON object, read by the runbook), e.g. `{"packages": ["kernel"]}`.
+    /// What to apply, by type: `kernel_upgrade` `{"kernel": "6.12"}` (the newest
+    /// installed kernel of that version), `os_update` and `engine_upgrade`
+    /// `{"version": "…"}`, `config_change` `{"settings": {"vm.swappiness": "10"}}` (set in
+    /// the running guest, no restart). Optional `health_timeout_seconds` (10–3600, default
+    /// 300): how long a restarted guest has to come back healthy.
     #[serde(default)]
     pub apply: Option<serde_json::Value>,
-    /// Whether the resource is stopped while it is updated.
+    /// Whether the resource is stopped while it is updated (its root disk is then
+    /// snapshotted first, for the rollback). Kernel, OS and engine updates need it.
     #[serde(default)]
     pub downtime: bool,
     /// Instances of the project (names or ids), at least one, each once.
@@ -48,9 +53,12 @@ pub struct MaintenanceTaskCreate {
     /// task's resources (`"10%"`, rounded down, at least 1). Default `"1"`.
     #[serde(default)]
     pub max_concurrency: Option<String>,
-    /// How many resources may fail before the rest is cancelled: a count (`"0"` is not
-    /// allowed; `"1"` stops at the first failure) or a percentage of the task's resources
-    /// (`"10%"`, rounded down). Default `"1"`.
+    /// How many resources may fail with the task going on: a count (`"0"` stops at the
+    /// first failure) or a percentage of the task's resources that are not excluded
+    /// (`"10%"`, rounded down). Once more than that have failed (after their retries),
+    /// the resources not yet started end `Failed` with the reason ("cancelled: …"); those
+    /// already running finish, and their failures count too. So the task stops after
+    /// `max_errors` + 1 failures. Default `"0"`.
     #[serde(default)]
     pub max_errors: Option<String>,
     /// Retries of a failed resource before it is Failed, 0–10 (default 0).
@@ -90,6 +98,14 @@ pub struct MaintenanceTask {
     /// Derived from the resources' statuses (excluded ones do not count unless all are).
     pub status: TaskStatus,
     pub counts: TaskCounts,
+    /// Set once more resources failed than `max_errors` allows: the resources not yet
+    /// started were cancelled (what is scheduled afterwards runs).
+    pub stopped_reason: Option<String>,
+    /// Whether its resources restart (said before it happens).
+    pub restarts: bool,
+    /// How long one resource's update took, median of this project's last completed
+    /// updates of this type; null before the first.
+    pub expected_duration_seconds: Option<f64>,
     pub resources: Vec<MaintenanceResource>,
     pub created_at: String,
     pub links: Links,
@@ -104,6 +120,20 @@ pub struct MaintenanceResource {
     pub scheduled_at: Option<String>,
     pub status: ResourceStatus,
     pub last_error: Option<String>,
+    /// Runs started so far (retries included).
+    pub attempts: i64,
+    /// When its last run started and ended (RFC 3339).
+    pub started_at: Option<String>,
+    pub finished_at: Option<String>,
+    /// The runbook's operation (`GET /v1/projects/{p}/operations/{id}`), once one started.
+    pub operation: Option<Uuid>,
+}
+
+/// A line of a resource's runbook log.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct MaintenanceLogLine {
+    pub at: String,
+    pub line: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]

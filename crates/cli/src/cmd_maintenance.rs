@@ -3,7 +3,7 @@
 
 use crate::ctx::Ctx;
 use crate::output::{Output, Row, age, opt, print_json, print_list, render_table};
-use crate::{PageArgs, fetch_list, read_secret, spelled};
+use crate::{ListArgs, PageArgs, fetch_list, read_secret, spelled};
 use clap::Subcommand;
 use gureum_api_types::*;
 use gureum_model::maintenance::LeadTime;
@@ -36,7 +36,10 @@ pub enum MaintenanceCmd {
 #[derive(Subcommand, Debug)]
 pub enum TaskCmd {
     /// The project's tasks with their derived status and counts
-    List,
+    List {
+        #[command(flatten)]
+        list: ListArgs,
+    },
     /// A task and each resource's schedule, status and last error
     Show {
         task: String,
@@ -287,7 +290,10 @@ pub async fn maintenance(ctx: &Ctx, cmd: MaintenanceCmd) -> anyhow::Result<()> {
 async fn task(ctx: &Ctx, p: &str, cmd: TaskCmd) -> anyhow::Result<()> {
     let c = &ctx.client;
     match cmd {
-        TaskCmd::List => print_list(ctx.output, &c.maintenance_task_list(p).await?),
+        TaskCmd::List { list } => {
+            let items = fetch_list(&list.page, list.query(), async |q| c.maintenance_task_list(p, &q).await).await?;
+            print_list(ctx.output, &items);
+        }
         TaskCmd::Show { task } => show_task(ctx.output, &c.maintenance_task_get(p, &task).await?),
         TaskCmd::Create(args) => {
             let TaskCreateArgs {

@@ -128,6 +128,12 @@ pub fn router(engine: Engine) -> Router {
         .route(&p("/public-ips/{id}"), get(public_ips::detail))
         .route(&p("/public-ips/{id}/action"), post(public_ips::action))
         .route(&p("/public-ips/{id}/delete"), post(public_ips::delete))
+        // Maintenance
+        .route(&p("/maintenance"), get(maintenance::list))
+        .route(&p("/maintenance/{task}"), get(maintenance::detail))
+        .route(&p("/maintenance/{task}/resources/{resource}/schedule"), post(maintenance::schedule))
+        .route(&p("/maintenance/{task}/resources/{resource}/action"), post(maintenance::action))
+        .route(&p("/maintenance/{task}/resources/{resource}/log"), get(maintenance::log))
         // The template library and provisionings
         .route(&p("/library"), get(provisioning::library::list))
         .route(&p("/library/{template}"), get(provisioning::library::detail))

@@ -47,6 +47,7 @@ const PROJECT_NAV: &[(&str, &str)] = &[
     ("library", "Library"),
     ("provisionings", "Provisionings"),
     ("provisioning-history", "Provisioning history"),
+    ("maintenance", "Maintenance"),
     ("operations", "Operations"),
     ("usage", "Usage & cost"),
     ("members", "Members"),

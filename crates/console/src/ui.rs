@@ -18,6 +18,18 @@ pub fn state_class(state: &str) -> &'static str {
     }
 }
 
+/// A maintenance status's colour (seed 002): grey for Pending and Excluded, green for
+/// Reserved, In progress and Completed, red for Failed. What waits for its time or runs
+/// keeps the page polling for live status.
+pub fn maintenance_class(status: &str) -> &'static str {
+    match status {
+        "Reserved" | "In_progress" => "st-green st-waiting",
+        "Completed" => "st-green",
+        "Failed" => "st-red",
+        _ => "st-grey",
+    }
+}
+
 /// "3m", "5h", "2d" since an RFC 3339 time; empty when it does not parse.
 pub fn age(rfc3339: &str) -> String {
     let Ok(t) = time::OffsetDateTime::parse(rfc3339, &time::format_description::well_known::Rfc3339) else {

@@ -68,7 +68,8 @@
   var timer = null;
 
   function busy() {
-    return document.querySelector("[data-live] .st-amber") !== null;
+    // Also while something waits for its time (a reserved maintenance slot).
+    return document.querySelector("[data-live] .st-amber, [data-live] .st-waiting") !== null;
   }
 
   function typingIn(block) {

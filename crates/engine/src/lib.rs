@@ -130,6 +130,7 @@ impl Engine {
         self.inner.executor.start_background(self);
         worker::reconciler::start(self);
         lean::template_heal::start(self);
+        maintenance::start(self);
         maintenance::start_notifications(self);
         provisioning::start_history_purge(self);
     }

@@ -161,3 +161,8 @@ async fn failing_template_workflows_unwind_cleanly() {
     use Scenario::*;
     fail_after_every_step("tp", &[TemplateCreate, TemplateSysprep, TemplateRelease, TemplateDelete]).await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn failing_maintenance_runs_roll_back_cleanly() {
+    fail_after_every_step("mt", &[Scenario::MaintenanceRun]).await;
+}

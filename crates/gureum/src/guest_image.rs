@@ -1,6 +1,6 @@
 //! The tiny-linux guest image, built on this host from Debian packages by the project's
 //! own script (images/tiny-linux), which the binary carries so an installed gureum needs
-//! no source tree. A build downloads ~27 MB and takes 10–20 s, so it is kept in the
+//! no source tree. A build downloads ~60 MB and takes 10–20 s, so it is kept in the
 //! user's cache (keyed by the script's contents) and each new data directory only links
 //! it in.
 
@@ -23,11 +23,19 @@ const SOURCES: &[(&str, bool, &str)] = &[
     ("rootfs/etc/init.d/rcS", true, include_str!("../../../images/tiny-linux/rootfs/etc/init.d/rcS")),
     ("rootfs/etc/inittab", false, include_str!("../../../images/tiny-linux/rootfs/etc/inittab")),
     ("rootfs/init", true, include_str!("../../../images/tiny-linux/rootfs/init")),
+    (
+        "rootfs/lib/tiny-linux/settings",
+        false,
+        include_str!("../../../images/tiny-linux/rootfs/lib/tiny-linux/settings"),
+    ),
     ("rootfs/lib/tiny-linux/system", false, include_str!("../../../images/tiny-linux/rootfs/lib/tiny-linux/system")),
 ];
 
-/// What a built image holds; `stamp` is written last, so it marks a finished build.
+/// What a built image holds besides its `kernels/`; `stamp` is written last, so it marks
+/// a finished build.
 const FILES: &[&str] = &["vmlinuz", "initrd.img", "disk.qcow2", "image.json", "stamp"];
+/// Each kernel's files in `kernels/<release>/`.
+const KERNEL_FILES: &[&str] = &["vmlinuz", "initrd.img"];
 
 /// Whether `images` holds a finished tiny-linux.
 pub fn present(images: &Path) -> bool {
@@ -53,8 +61,19 @@ pub fn provide(images: &Path) -> anyhow::Result<()> {
     let partial = images.join(format!(".{TINY_LINUX}.partial"));
     let _ = std::fs::remove_dir_all(&partial);
     std::fs::create_dir_all(&partial)?;
-    for file in FILES {
-        let (from, to) = (cache.join(TINY_LINUX).join(file), partial.join(file));
+    let built = cache.join(TINY_LINUX);
+    let kernels: Vec<PathBuf> = std::fs::read_dir(built.join("kernels"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| Path::new("kernels").join(e.file_name()))
+        .collect();
+    for kernel in &kernels {
+        std::fs::create_dir_all(partial.join(kernel))?;
+    }
+    let kernel_files = kernels.iter().flat_map(|k| KERNEL_FILES.iter().map(move |f| k.join(f)));
+    for file in FILES.iter().map(PathBuf::from).chain(kernel_files) {
+        let (from, to) = (built.join(&file), partial.join(&file));
         // The build replaces files by new ones (never rewrites them), so a link stays valid.
         if std::fs::hard_link(&from, &to).is_err() {
             std::fs::copy(&from, &to).with_context(|| format!("copying {} to {}", from.display(), to.display()))?;

@@ -1,6 +1,7 @@
 //! The guest agent: a virtio-serial port named [`PORT_NAME`] on every VM, whose host end
 //! is a socket in the VM's directory. The guest (images/tiny-linux/rootfs/bin/agent)
-//! reads one command a line and answers `ok` or `error: <why>`.
+//! reads one command a line and answers `ok` (with what was asked for after a space, if
+//! anything) or `error: <why>`.
 
 use crate::vm::VmFiles;
 use gureum_driver::{DriverError, DriverResult};
@@ -9,8 +10,9 @@ use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
 pub(crate) const PORT_NAME: &str = "org.gureum.agent";
 
-/// Sends `command` to the agent of the VM `vm`; returns once the guest took it.
-pub(crate) async fn ask(files: &VmFiles, vm: &str, command: &str, within: Duration) -> DriverResult<()> {
+/// Sends `command` to the agent of the VM `vm`; returns once the guest took it, with what
+/// it answered after `ok`.
+pub(crate) async fn ask(files: &VmFiles, vm: &str, command: &str, within: Duration) -> DriverResult<String> {
     let socket = files.agent();
     let exchange = async {
         let mut stream = tokio::net::UnixStream::connect(&socket).await?;
@@ -32,8 +34,11 @@ pub(crate) async fn ask(files: &VmFiles, vm: &str, command: &str, within: Durati
             )));
         }
     };
+    let answer = answer.trim_end_matches(['\r', '\n']);
+    if let Some(said) = answer.strip_prefix("ok").filter(|rest| rest.is_empty() || rest.starts_with(' ')) {
+        return Ok(said.trim_start_matches(' ').to_string());
+    }
     match answer.trim() {
-        "ok" => Ok(()),
         "" => Err(DriverError::Unavailable(format!("the guest agent of vm {vm} closed its port without answering"))),
         said => match said.strip_prefix("error: ") {
             Some(why) => Err(DriverError::Conflict(format!("vm {vm} refused {command}: {why}"))),
@@ -74,7 +79,9 @@ mod tests {
         let within = Duration::from_millis(300);
         let dir = tempfile::tempdir().unwrap();
         let files = guest(dir.path(), "ok", Some("ok\n"));
-        ask(&files, "vm-1", "sysprep", within).await.unwrap();
+        assert_eq!(ask(&files, "vm-1", "sysprep", within).await.unwrap(), "");
+        let files = guest(dir.path(), "facts", Some("ok kernel=6.1\tos=tiny\n"));
+        assert_eq!(ask(&files, "vm-1", "facts", within).await.unwrap(), "kernel=6.1\tos=tiny");
         let files = guest(dir.path(), "no", Some("error: runs from RAM\n"));
         match ask(&files, "vm-1", "sysprep", within).await {
             Err(DriverError::Conflict(m)) => assert_eq!(m, "vm vm-1 refused sysprep: runs from RAM"),

@@ -28,6 +28,16 @@ impl QemuDriver {
         })
     }
 
+    pub(crate) fn image_dir(&self, name: &str) -> std::path::PathBuf {
+        self.settings.images_dir.join(name)
+    }
+
+    /// The files that boot the VM: its image's, with the kernel it was upgraded to.
+    pub(crate) fn boot_files(&self, rec: &crate::files::VmRecord) -> DriverResult<ImageFiles> {
+        let image = self.image(&rec.boot_image)?;
+        crate::kernels::boot_files(image, &self.image_dir(&rec.boot_image), rec.kernel.as_deref())
+    }
+
     pub(crate) fn check_zone(zone: &str) -> DriverResult<()> {
         if zone == ZONE {
             return Ok(());

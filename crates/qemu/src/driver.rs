@@ -6,8 +6,9 @@ use crate::vm::{HOTPLUG_PORTS, VmFiles};
 use crate::{QemuDriver, ZONE, now_ms};
 use async_trait::async_trait;
 use gureum_driver::{
-    CreateSpec, DiskContent, DiskExport, DiskManifest, Driver, DriverError, DriverInfo, DriverResult, Intent, Looks,
-    ProviderResource, ProviderStatus, Refusal, ResourceKind, RuleOutcome, RuleSpec, Support, VmAction, poll_until,
+    CreateSpec, DiskContent, DiskExport, DiskManifest, Driver, DriverError, DriverInfo, DriverResult, GuestFacts,
+    GuestUpdate, Intent, Looks, ProviderResource, ProviderStatus, Refusal, ResourceKind, RuleOutcome, RuleSpec,
+    Support, VmAction, poll_until,
 };
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
@@ -109,6 +110,11 @@ impl Driver for QemuDriver {
                               opt/gureum/install=1) and runs the system installed there from then on; \
                               sysprep (guest agent port org.gureum.agent) generalizes it and powers off; \
                               my-images are read-only and disks from them are overlays (linked clones)",
+                "maintenance": "kernel upgrades choose among the image's kernels (kernels/<release>/, a \
+                                prefix such as 6.12 names the newest of that version) for the stopped VM's \
+                                next boot; config changes set sysctls in the running guest through its \
+                                agent; facts come from the agent; a disk reverts to its snapshot while \
+                                its VM is stopped; OS and engine updates are not supported",
             }),
         }
     }
@@ -299,6 +305,18 @@ impl Driver for QemuDriver {
 
     async fn disk_import(&self, manifest: DiskManifest, content: DiskContent) -> DriverResult<ProviderResource> {
         self.import_disk(manifest, content).await
+    }
+
+    async fn vm_update(&self, vm_id: &str, update: &GuestUpdate) -> DriverResult<()> {
+        self.update_vm(vm_id, update).await
+    }
+
+    async fn guest_facts(&self, vm_id: &str) -> DriverResult<GuestFacts> {
+        self.facts(vm_id).await
+    }
+
+    async fn disk_revert(&self, disk_id: &str, snapshot_id: &str) -> DriverResult<()> {
+        self.revert_disk(disk_id, snapshot_id).await
     }
 
     async fn console_log(&self, vm_id: &str) -> DriverResult<String> {

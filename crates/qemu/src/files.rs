@@ -47,6 +47,10 @@ pub(crate) struct VmRecord {
     pub spec: VmSpec,
     /// The image whose kernel and initramfs boot the VM.
     pub boot_image: String,
+    /// The kernel release of `boot_image` the VM boots (a kernel upgrade's choice); `None`
+    /// for the image's default.
+    #[serde(default)]
+    pub kernel: Option<String>,
     pub data_disks: Vec<DataDisk>,
     pub public_ip: Option<String>,
     pub power: Power,

@@ -5,7 +5,7 @@ use crate::attachments::address;
 use crate::driver::{conflict, new_id, view};
 use crate::files::{DiskRecord, IpRecord, Power, VmRecord, io_error};
 use crate::vm::{self, Disk, GUEST_IP, Launch, VmFiles};
-use crate::{QemuDriver, agent, now_ms, qmp};
+use crate::{QemuDriver, agent, kernels, now_ms, qmp};
 use gureum_driver::{DriverResult, ProviderResource, ProviderStatus, ResourceKind, VmAction, VmSpec};
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -56,6 +56,7 @@ impl QemuDriver {
             id: id.clone(),
             spec: VmSpec { public_key: None, user_data: None, ..spec },
             boot_image,
+            kernel: None,
             data_disks: vec![],
             public_ip: None,
             power: Power::Running,
@@ -88,7 +89,7 @@ impl QemuDriver {
 
     pub(crate) async fn launch(&self, rec: &VmRecord) -> DriverResult<()> {
         let layout = self.layout();
-        let image = self.image(&rec.boot_image)?;
+        let image = self.boot_files(rec)?;
         let root = Disk { id: &rec.spec.root_disk, path: layout.disk_image(&rec.spec.root_disk), port: None };
         let data =
             rec.data_disks.iter().map(|d| Disk { id: &d.disk, path: layout.disk_image(&d.disk), port: Some(d.port) });
@@ -175,6 +176,7 @@ impl QemuDriver {
                 "pid": pid,
                 "accel": self.accel.as_str(),
                 "mac": vm::mac_of(&rec.id),
+                "kernel": rec.kernel.clone().or_else(|| kernels::default_release(&self.image_dir(&rec.boot_image))),
             }),
         ))
     }

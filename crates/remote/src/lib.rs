@@ -13,8 +13,9 @@ use async_trait::async_trait;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use gureum_driver::{
-    CreateSpec, DiskContent, DiskExport, DiskManifest, Driver, DriverError, DriverInfo, DriverResult, Intent,
-    ProviderResource, Refusal, ResourceKind, RootDisk, RuleOutcome, RuleSpec, VmAction, VolumeType,
+    CreateSpec, DiskContent, DiskExport, DiskManifest, Driver, DriverError, DriverInfo, DriverResult, GuestFacts,
+    GuestUpdate, Intent, ProviderResource, Refusal, ResourceKind, RootDisk, RuleOutcome, RuleSpec, VmAction,
+    VolumeType,
 };
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -44,6 +45,9 @@ pub enum DriverCall {
     Verify,
     Tag { kind: ResourceKind, id: String, tag: String },
     ConsoleLog { vm_id: String },
+    VmUpdate { vm_id: String, update: GuestUpdate },
+    GuestFacts { vm_id: String },
+    DiskRevert { disk_id: String, snapshot_id: String },
 }
 
 fn to_value<T: Serialize>(r: DriverResult<T>) -> DriverResult<Value> {
@@ -69,6 +73,9 @@ pub async fn execute(driver: &dyn Driver, call: DriverCall) -> DriverResult<Valu
         C::Verify => to_value(driver.verify().await),
         C::Tag { kind, id, tag } => to_value(driver.tag(kind, &id, &tag).await),
         C::ConsoleLog { vm_id } => to_value(driver.console_log(&vm_id).await),
+        C::VmUpdate { vm_id, update } => to_value(driver.vm_update(&vm_id, &update).await),
+        C::GuestFacts { vm_id } => to_value(driver.guest_facts(&vm_id).await),
+        C::DiskRevert { disk_id, snapshot_id } => to_value(driver.disk_revert(&disk_id, &snapshot_id).await),
     }
 }
 
@@ -277,5 +284,17 @@ impl Driver for RemoteDriver {
 
     async fn console_log(&self, vm_id: &str) -> DriverResult<String> {
         self.call(DriverCall::ConsoleLog { vm_id: vm_id.into() }).await
+    }
+
+    async fn vm_update(&self, vm_id: &str, update: &GuestUpdate) -> DriverResult<()> {
+        self.call(DriverCall::VmUpdate { vm_id: vm_id.into(), update: update.clone() }).await
+    }
+
+    async fn guest_facts(&self, vm_id: &str) -> DriverResult<GuestFacts> {
+        self.call(DriverCall::GuestFacts { vm_id: vm_id.into() }).await
+    }
+
+    async fn disk_revert(&self, disk_id: &str, snapshot_id: &str) -> DriverResult<()> {
+        self.call(DriverCall::DiskRevert { disk_id: disk_id.into(), snapshot_id: snapshot_id.into() }).await
     }
 }

@@ -3,7 +3,7 @@
 //! stream from one node to another, and a caller without the node's secret gets nothing.
 
 use futures::StreamExt;
-use gureum_driver::{CreateSpec, DiskExport, DiskManifest, DiskSource, Driver, DriverError, ResourceKind};
+use gureum_driver::{CreateSpec, DiskExport, DiskManifest, DiskSource, Driver, DriverError, GuestUpdate, ResourceKind};
 use gureum_qemu::testing::{qemu_io, same_content};
 use gureum_qemu::{Accel, QemuDriver, QemuSettings, ZONE};
 use gureum_remote::{RemoteDriver, router};
@@ -55,6 +55,56 @@ async fn a_served_driver_answers_like_a_local_one() {
 
     let stranger = RemoteDriver::new("far-1", &url, "gns_wrong", local, Duration::from_secs(10));
     unavailable_with_401(stranger.list(ResourceKind::Disk).await);
+}
+
+/// Maintenance reaches a node: an update, the guest's facts and a revert go through the
+/// agent, and a refusal keeps its type.
+#[tokio::test]
+async fn maintenance_calls_reach_the_node() {
+    let dir = tempfile::tempdir().unwrap();
+    let served = sim(&dir.path().join("served"));
+    let url = serve(served.clone()).await;
+    let remote =
+        RemoteDriver::new("far-1", &url, "gns_secret", sim(&dir.path().join("local")), Duration::from_secs(10));
+    let root = CreateSpec::Disk {
+        name: "root".into(),
+        tag: "root".into(),
+        size_gb: 20,
+        zone: "sim-1a".into(),
+        volume_type: "SSD".into(),
+        source: DiskSource::Image("ubuntu-22.04".into()),
+    };
+    let root = remote.create(root).await.unwrap().id;
+    let vm = gureum_driver::VmSpec {
+        name: "vm".into(),
+        tag: "vm".into(),
+        hostname: "vm".into(),
+        zone: "sim-1a".into(),
+        instance_type: "t1.micro".into(),
+        vcpus: 1,
+        memory_mib: 1024,
+        image: "ubuntu-22.04".into(),
+        root_disk: root.clone(),
+        subnet: None,
+        security_groups: vec![],
+        key_pair: None,
+        public_key: None,
+        user_data: None,
+    };
+    let vm = remote.create(CreateSpec::Vm(vm)).await.unwrap().id;
+    let snap = remote.create(CreateSpec::Snapshot { name: "s".into(), tag: "s".into(), disk: root.clone() }).await;
+    let snap = snap.unwrap().id;
+    let change = GuestUpdate::ConfigChange { settings: [("vm.swappiness".into(), "10".into())].into() };
+    remote.vm_update(&vm, &change).await.expect("an update through the agent");
+    let facts = remote.guest_facts(&vm).await.expect("facts through the agent");
+    assert_eq!(facts, served.guest_facts(&vm).await.unwrap());
+    assert_eq!(facts.settings["vm.swappiness"], "10");
+    match remote.disk_revert(&root, &snap).await {
+        Err(DriverError::Conflict(m)) => assert!(m.contains("stopped"), "{m}"),
+        other => panic!("a refusal keeps its type: {other:?}"),
+    }
+    remote.vm_action(&vm, gureum_driver::VmAction::Stop { force: true }).await.unwrap();
+    remote.disk_revert(&root, &snap).await.expect("a revert through the agent");
 }
 
 fn unavailable_with_401<T>(r: Result<T, DriverError>) {

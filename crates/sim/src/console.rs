@@ -2,13 +2,14 @@
 //! thing (kernel, cloud-init, login prompt) and following the VM's status, so the console
 //! view and anything that looks for "cloud-init finished" have something real to show.
 
+use crate::guest::Guest;
 use crate::record::{Record, Vm};
 use gureum_driver::ProviderStatus;
 use gureum_model::catalog;
 use gureum_model::image::OsFamily;
 use std::fmt::Write;
 
-pub(crate) fn render(rec: &Record, vm: &Vm) -> String {
+pub(crate) fn render(rec: &Record, vm: &Vm, guest: &Guest) -> String {
     let image = vm.base_image.as_deref().and_then(catalog::image);
     if image.is_some_and(|i| i.os_family == OsFamily::Windows) {
         return windows(rec, vm);
@@ -18,7 +19,7 @@ pub(crate) fn render(rec: &Record, vm: &Vm) -> String {
     let mut line = |t: f64, s: &str| {
         let _ = writeln!(log, "[{t:>12.6}] {s}");
     };
-    line(0.0, "Linux version 6.1.0-cloud-amd64 (gureum-sim) #1 SMP PREEMPT_DYNAMIC");
+    line(0.0, &format!("Linux version {} (gureum-sim) #1 SMP PREEMPT_DYNAMIC", guest.kernel));
     line(0.0, "Command line: BOOT_IMAGE=/boot/vmlinuz root=LABEL=cloudimg-rootfs ro console=ttyS0");
     line(0.012, &format!("Memory: {}K available", vm.memory_mib * 1024));
     line(0.048, &format!("smpboot: Allowing {} CPUs, 0 hotplug CPUs", vm.vcpus));
@@ -29,6 +30,11 @@ pub(crate) fn render(rec: &Record, vm: &Vm) -> String {
     if rec.status == ProviderStatus::Error {
         line(1.204, "VFS: Cannot open root device \"LABEL=cloudimg-rootfs\" or unknown-block(0,0)");
         line(1.205, "Kernel panic - not syncing: VFS: Unable to mount root fs on unknown-block(0,0)");
+        return log;
+    }
+    if !guest.boots() && matches!(rec.status, ProviderStatus::Starting | ProviderStatus::Rebooting) {
+        line(1.204, "virtio_blk: module not found in the initramfs");
+        line(181.3, "dracut-initqueue: Warning: Could not boot: LABEL=cloudimg-rootfs does not exist");
         return log;
     }
     line(1.951, "EXT4-fs (vda1): mounted filesystem with ordered data mode");

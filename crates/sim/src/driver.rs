@@ -7,8 +7,8 @@ use crate::stats::Call;
 use crate::{SimDriver, console, now_ms};
 use async_trait::async_trait;
 use gureum_driver::{
-    CreateSpec, Driver, DriverError, DriverInfo, DriverResult, Intent, ProviderResource, ProviderStatus, Refusal,
-    ResourceKind, RootDisk, RuleOutcome, RuleSpec, Support, VmAction, VolumeType,
+    CreateSpec, Driver, DriverError, DriverInfo, DriverResult, GuestFacts, GuestUpdate, Intent, ProviderResource,
+    ProviderStatus, Refusal, ResourceKind, RootDisk, RuleOutcome, RuleSpec, Support, VmAction, VolumeType,
 };
 use serde_json::json;
 use std::time::Duration;
@@ -21,7 +21,7 @@ const IDLE_POLL_MAX: Duration = Duration::from_secs(2);
 impl SimDriver {
     /// A call that changes the cloud. Faults are decided first: a hang or an error
     /// changes nothing; a lost answer is decided after the change is made and journaled.
-    async fn change<T>(
+    pub(crate) async fn change<T>(
         &self,
         op: Operation,
         f: impl FnOnce(&mut crate::state::State, &Ctx) -> DriverResult<T>,
@@ -189,9 +189,21 @@ impl Driver for SimDriver {
     async fn console_log(&self, vm_id: &str) -> DriverResult<String> {
         self.read(Call::ConsoleLog, |st| {
             let (rec, vm) = st.find_vm(vm_id)?;
-            Ok(console::render(rec, vm))
+            Ok(console::render(rec, vm, &st.guest(vm)))
         })
         .await
+    }
+
+    async fn vm_update(&self, vm_id: &str, update: &GuestUpdate) -> DriverResult<()> {
+        self.update(vm_id, update).await
+    }
+
+    async fn guest_facts(&self, vm_id: &str) -> DriverResult<GuestFacts> {
+        self.facts(vm_id).await
+    }
+
+    async fn disk_revert(&self, disk_id: &str, snapshot_id: &str) -> DriverResult<()> {
+        self.revert(disk_id, snapshot_id).await
     }
 
     /// Sleeps until the transition under way completes instead of polling; polls (with

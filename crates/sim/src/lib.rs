@@ -23,7 +23,9 @@
 mod console;
 mod driver;
 mod factory;
+mod guest;
 mod journal;
+mod maintenance;
 mod ops;
 mod profile;
 mod record;

@@ -1,6 +1,7 @@
 //! A resource as the simulated cloud stores it: the provider's view plus the facts its
 //! rules need, and the transition under way. One record is one journal line.
 
+use crate::guest::Guest;
 use gureum_driver::{DiskSource, ProviderResource, ProviderStatus, ResourceKind, RuleSpec};
 use ipnet::Ipv4Net;
 use serde::{Deserialize, Serialize};
@@ -38,14 +39,37 @@ pub(crate) struct Pending {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub(crate) enum Body {
-    Vpc { cidr: Ipv4Net },
-    Subnet { vpc: Option<String>, cidr: Ipv4Net, zone: String },
-    SecurityGroup { vpc: Option<String>, rules: Vec<RuleSpec> },
-    KeyPair { public_key: String },
+    Vpc {
+        cidr: Ipv4Net,
+    },
+    Subnet {
+        vpc: Option<String>,
+        cidr: Ipv4Net,
+        zone: String,
+    },
+    SecurityGroup {
+        vpc: Option<String>,
+        rules: Vec<RuleSpec>,
+    },
+    KeyPair {
+        public_key: String,
+    },
     Vm(Vm),
     Disk(Disk),
-    Snapshot { disk: String, size_gb: i64, zone: String, base_image: Option<String> },
-    Image { disk: String, size_gb: i64, base_image: Option<String> },
+    Snapshot {
+        disk: String,
+        size_gb: i64,
+        zone: String,
+        base_image: Option<String>,
+        /// The guest on the disk at the snapshot's instant (a root disk's).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        guest: Option<Guest>,
+    },
+    Image {
+        disk: String,
+        size_gb: i64,
+        base_image: Option<String>,
+    },
     PublicIp(PublicIp),
 }
 
@@ -103,6 +127,9 @@ pub(crate) struct Disk {
     pub source: DiskSource,
     pub base_image: Option<String>,
     pub attached_to: Option<String>,
+    /// The guest installed on it, once it booted a VM as its root disk.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guest: Option<Guest>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -243,7 +270,7 @@ impl Record {
                 put("base_image", json!(d.base_image));
                 put("attached_to", json!(d.attached_to));
             }
-            Body::Snapshot { disk, size_gb, zone, base_image } => {
+            Body::Snapshot { disk, size_gb, zone, base_image, .. } => {
                 put("disk", json!(disk));
                 put("size_gb", json!(size_gb));
                 put("zone", json!(zone));

@@ -265,6 +265,7 @@ impl State {
                     r.attrs.insert("data_disk_gb".into(), json!(total - root));
                 }
                 r.attrs.insert("port_forwarding".into(), json!(self.port_forwarding(vm)));
+                r.attrs.insert("kernel".into(), json!(self.guest(vm).kernel));
             }
             _ => {}
         }

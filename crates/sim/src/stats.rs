@@ -16,7 +16,7 @@ pub struct SimStats {
     pub in_flight: u64,
     pub max_in_flight: u64,
     /// Calls by operation (`vm_create`…) and read (`get`, `list`, `find_by_tag`,
-    /// `console_log`); only those called at least once.
+    /// `console_log`, `guest_facts`); only those called at least once.
     pub per_operation: BTreeMap<String, u64>,
 }
 
@@ -28,9 +28,10 @@ pub(crate) enum Call {
     List,
     FindByTag,
     ConsoleLog,
+    GuestFacts,
 }
 
-const READS: [Call; 4] = [Call::Get, Call::List, Call::FindByTag, Call::ConsoleLog];
+const READS: [Call; 5] = [Call::Get, Call::List, Call::FindByTag, Call::ConsoleLog, Call::GuestFacts];
 
 impl Call {
     fn index(self) -> usize {
@@ -41,6 +42,7 @@ impl Call {
             Call::List => n + 1,
             Call::FindByTag => n + 2,
             Call::ConsoleLog => n + 3,
+            Call::GuestFacts => n + 4,
         }
     }
 
@@ -51,6 +53,7 @@ impl Call {
             Call::List => "list",
             Call::FindByTag => "find_by_tag",
             Call::ConsoleLog => "console_log",
+            Call::GuestFacts => "guest_facts",
         }
     }
 }

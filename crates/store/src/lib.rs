@@ -75,6 +75,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (11, "vm_templates", include_str!("../migrations/0011_vm_templates.sql")),
     (12, "shared_nodes", include_str!("../migrations/0012_shared_nodes.sql")),
     (13, "maintenance", include_str!("../migrations/0013_maintenance.sql")),
+    (14, "maintenance_runs", include_str!("../migrations/0014_maintenance_runs.sql")),
     (15, "notifications", include_str!("../migrations/0015_notifications.sql")),
 ];
 

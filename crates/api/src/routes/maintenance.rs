@@ -1,7 +1,7 @@
 //! Maintenance tasks (SPEC §2): a project's resources grouped for an update, each with its
 //! own schedule and execution status; the task's status is derived from theirs. Project
-//! admins write them; every project role reads them. The scheduler and runbook that
-//! execute them are not built yet: a reserved resource stays Reserved.
+//! admins write them; every project role reads them. At a resource's time the scheduler
+//! runs the task's runbook on it; its log is readable while it runs.
 
 mod notifications;
 
@@ -26,22 +26,19 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(maintenance_resource_include))
         .routes(routes!(maintenance_resource_run_now))
         .routes(routes!(maintenance_resource_retry))
+        .routes(routes!(maintenance_resource_log))
         .merge(notifications::router())
 }
 
 const TAG: &str = "maintenance";
 
-/// Every project role sees the project's tasks, each with its derived status.
-#[utoipa::path(get, path = "/v1/projects/{project}/maintenance-tasks", tag = TAG,
-    params(("project" = String, Path, description = "Project name or id")),
-    responses((status = 200, body = Vec<MaintenanceTask>), Errors))]
-async fn maintenance_task_list(
-    State(s): State<AppState>,
-    Ctx(ctx): Ctx,
-    Path(project): Path<String>,
-) -> ApiResult<Json<Vec<MaintenanceTask>>> {
-    Ok(Json(s.engine.maintenance_task_list(&ctx, &project).await?))
-}
+list!(
+    maintenance_task_list,
+    "maintenance",
+    "/v1/projects/{project}/maintenance-tasks",
+    MaintenanceTask,
+    maintenance_task_list
+);
 
 /// Creates a task over instances of the project, all Pending (project admins).
 ///
@@ -184,6 +181,20 @@ async fn maintenance_resource_retry(
     Path(p): Path<(String, String, String)>,
 ) -> ApiResult<Json<MaintenanceTask>> {
     act(s, ctx, p, ResourceAction::Retry).await
+}
+
+/// The resource's runbook log, oldest line first, every attempt (poll it for live
+/// progress).
+#[utoipa::path(get, path = "/v1/projects/{project}/maintenance-tasks/{task}/resources/{resource}/log", tag = TAG,
+    params(("project" = String, Path, description = "Project name or id"), ("task" = String, Path, description = "Task name or id"),
+        ("resource" = String, Path, description = "The instance's name or id")),
+    responses((status = 200, body = Vec<MaintenanceLogLine>), Errors))]
+async fn maintenance_resource_log(
+    State(s): State<AppState>,
+    Ctx(ctx): Ctx,
+    Path((project, task, resource)): Path<(String, String, String)>,
+) -> ApiResult<Json<Vec<MaintenanceLogLine>>> {
+    Ok(Json(s.engine.maintenance_resource_log(&ctx, &project, &task, &resource).await?))
 }
 
 async fn act(

@@ -10,6 +10,7 @@ mod invalid_input;
 mod lean;
 mod maintenance;
 mod maintenance_notifications;
+mod maintenance_runs;
 mod pagination;
 mod pools;
 mod providers;

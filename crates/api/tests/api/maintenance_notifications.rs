@@ -103,7 +103,7 @@ async fn upcoming_notices_reach_a_signed_webhook_once_with_retries_recorded() {
     let q_hook = c.expect(201, Method::POST, "/v1/projects/q/webhooks", Some(other)).await;
 
     let task = json!({"name": "kernel", "requirement": "mandatory", "deadline": in_minutes(24 * 60), "type": "kernel_upgrade",
-                      "downtime": true, "resources": ["a", "b"], "notify_before": ["1h"]});
+                      "apply": {"kernel": "6.12"}, "downtime": true, "resources": ["a", "b"], "notify_before": ["1h"]});
     let t = c.expect(201, Method::POST, &format!("{P}/maintenance-tasks"), Some(task)).await;
     assert_eq!(t["notify_before"], json!(["1h"]), "{t}");
     let resource = format!("{P}/maintenance-tasks/kernel/resources");
@@ -202,14 +202,14 @@ async fn bad_webhooks_and_lead_times_are_a_400_naming_the_field_and_change_nothi
     assert!(c.get(&format!("{P}/webhooks")).await["items"].as_array().unwrap().is_empty(), "nothing created");
 
     for lead in [json!(["soon"]), json!(["1h", "60m"]), json!(["0s"]), json!(["31d"]), json!("1h")] {
-        let task = json!({"name": "t", "requirement": "recommended", "recommended_date": in_minutes(60), "type": "os_update",
+        let task = json!({"name": "t", "requirement": "recommended", "recommended_date": in_minutes(60), "type": "os_update", "apply": {"version": "12"}, "downtime": true,
                           "resources": ["a"], "notify_before": lead});
         let r = c.send(Method::POST, &format!("{P}/maintenance-tasks"), Some(&task)).await;
         assert_eq!(r.status, 400, "{lead}: {}", r.text);
         assert!(r.text.contains("notify_before"), "{lead}: {}", r.text);
     }
-    assert!(c.get(&format!("{P}/maintenance-tasks")).await.as_array().unwrap().is_empty(), "nothing created");
-    let task = json!({"name": "t", "requirement": "recommended", "recommended_date": in_minutes(60), "type": "os_update",
+    assert!(c.get(&format!("{P}/maintenance-tasks")).await["items"].as_array().unwrap().is_empty(), "nothing created");
+    let task = json!({"name": "t", "requirement": "recommended", "recommended_date": in_minutes(60), "type": "os_update", "apply": {"version": "12"}, "downtime": true,
                       "resources": ["a"]});
     let t = c.expect(201, Method::POST, &format!("{P}/maintenance-tasks"), Some(task)).await;
     assert_eq!(t["notify_before"], json!(["24h", "1h"]), "the default: {t}");
@@ -236,7 +236,7 @@ async fn concurrent_delivery_passes_send_each_delivery_once() {
         let hook = json!({"name": name, "url": format!("{base}/{name}"), "secret": SECRET});
         c.expect(201, Method::POST, &format!("{P}/webhooks"), Some(hook)).await;
     }
-    let task = json!({"name": "t", "requirement": "mandatory", "deadline": in_minutes(24 * 60), "type": "os_update",
+    let task = json!({"name": "t", "requirement": "mandatory", "deadline": in_minutes(24 * 60), "type": "os_update", "apply": {"version": "12"}, "downtime": true,
                       "resources": names, "notify_before": ["1h"]});
     c.expect(201, Method::POST, &format!("{P}/maintenance-tasks"), Some(task)).await;
     c.expect(200, Method::POST, &format!("{P}/maintenance-tasks/t/schedule"), Some(json!({"at": in_minutes(30)})))
@@ -278,4 +278,49 @@ async fn concurrent_delivery_passes_send_each_delivery_once() {
     ids.dedup();
     assert_eq!((received.len(), ids.len()), (total, total), "each sent once: {received:?}");
     assert!(received.iter().all(|r| r.signed));
+}
+
+/// The scheduler and runbook write `started`, then `completed` or `failed`, once each,
+/// with the status change they announce.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_run_is_announced_when_it_starts_and_when_it_completes_or_fails() {
+    let api = Api::start().await;
+    let c = api.admin();
+    c.project_with_network("p").await;
+    for name in ["ok", "bad"] {
+        c.instance("p", name).await;
+    }
+    for (task, vm, kernel) in [("up", "ok", "6.12"), ("down", "bad", "broken")] {
+        let body = json!({"name": task, "requirement": "recommended", "recommended_date": "2026-01-01T00:00:00Z",
+                          "type": "kernel_upgrade", "apply": {"kernel": kernel, "health_timeout_seconds": 10},
+                          "downtime": true, "resources": [vm], "notify_before": []});
+        c.expect(201, Method::POST, &format!("{P}/maintenance-tasks"), Some(body)).await;
+        c.expect(200, Method::POST, &format!("{P}/maintenance-tasks/{task}/resources/{vm}/run-now"), None).await;
+    }
+    let kinds = |ns: &[Value], vm: &str| -> Vec<String> {
+        let mut k: Vec<String> = ns
+            .iter()
+            .filter(|n| n["resource"]["name"] == vm)
+            .map(|n| n["kind"].as_str().unwrap().to_string())
+            .collect();
+        k.reverse();
+        k
+    };
+    let ns = until(60, "both runs announced", async || {
+        let ns = notifications(&c).await;
+        (kinds(&ns, "ok").len() == 2 && kinds(&ns, "bad").len() == 2).then_some(ns)
+    })
+    .await;
+    assert_eq!(kinds(&ns, "ok"), ["started", "completed"], "{ns:#?}");
+    assert_eq!(kinds(&ns, "bad"), ["started", "failed"], "{ns:#?}");
+    let failed = ns.iter().find(|n| n["kind"] == "failed").unwrap();
+    let message = failed["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("kernel_upgrade of bad (task down) failed: ") && message.contains("health check"),
+        "{message}"
+    );
+    let started = ns.iter().find(|n| n["kind"] == "started").unwrap()["message"].as_str().unwrap();
+    assert!(started.contains("(attempt 1); it is stopped while it is updated"), "{started}");
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(notifications(&c).await.len(), 4, "each once");
 }

@@ -7,8 +7,8 @@ fn task_path(project: &str, task: &str, rest: &str) -> String {
 }
 
 impl Client {
-    pub async fn maintenance_task_list(&self, project: &str) -> Result<Vec<MaintenanceTask>> {
-        self.get(&project_path(project, "/maintenance-tasks")).await
+    pub async fn maintenance_task_list(&self, project: &str, q: &ListQuery) -> Result<Page<MaintenanceTask>> {
+        self.get_query(&project_path(project, "/maintenance-tasks"), q).await
     }
 
     pub async fn maintenance_task_create(&self, project: &str, req: &MaintenanceTaskCreate) -> Result<MaintenanceTask> {

@@ -7,6 +7,7 @@ pub mod customers;
 pub mod instances;
 pub mod key_pairs;
 pub mod lean;
+pub mod maintenance;
 pub mod members;
 pub mod network;
 pub mod operations;

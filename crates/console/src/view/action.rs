@@ -138,3 +138,15 @@ pub struct InlineButton {
     /// A name the user must type first (a destructive action).
     pub confirm: Option<String>,
 }
+
+/// A resource's reserved time, editable in its table row (UTC).
+#[derive(Template)]
+#[template(path = "frag/schedule.html")]
+pub struct InlineSchedule {
+    pub action: String,
+    pub csrf: String,
+    /// The resource's name, for the labels.
+    pub resource: String,
+    /// `YYYY-MM-DDTHH:MM`, or empty.
+    pub value: String,
+}

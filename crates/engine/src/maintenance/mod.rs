@@ -1,15 +1,22 @@
-//! Maintenance (SPEC §2): tasks and the schedules and statuses of their resources, and
-//! the notifications about them with their webhook deliveries. The scheduler and
-//! runbook that execute tasks are not built yet.
+//! Maintenance (SPEC §2): tasks and the schedules and statuses of their resources, the
+//! scheduler that starts each resource's runbook at its time within the task's rate
+//! limits, the runbook itself, and the notifications about them with their webhook
+//! deliveries.
 
 mod deliveries;
+mod log;
 mod notifications;
 mod resources;
+pub(crate) mod runbook;
+mod scheduler;
 mod tasks;
 mod upcoming;
+pub mod updates;
+mod views;
 mod webhooks;
 
 pub use deliveries::{ATTEMPTS, DELIVER_EVERY, signature};
+pub(crate) use scheduler::start;
 pub use upcoming::UPCOMING_EVERY;
 
 use crate::Engine;

@@ -16,7 +16,6 @@ const MAX_LEAD_TIMES: usize = 5;
 /// The notice of `kind` about `resource`, to write in the same batch as the resource's
 /// status change that it announces: the change is guarded by the resource's generation,
 /// and the notice is keyed by it too, so it is written exactly once with the change.
-#[cfg_attr(not(test), expect(dead_code, reason = "the scheduler calls it; it lands separately"))]
 pub(crate) fn notice(
     task: &MaintenanceTaskRecord,
     resource: &MaintenanceResourceRecord,
@@ -25,6 +24,11 @@ pub(crate) fn notice(
 ) -> Stmt {
     let once = format!("{kind}:{}:{}", resource.id, resource.generation);
     notification(task, resource, kind, message, once).insert_once()
+}
+
+/// What a notice is about: `kernel_upgrade of vm-1 (task kernel)`.
+pub(super) fn subject(task: &MaintenanceTaskRecord, resource: &MaintenanceResourceRecord) -> String {
+    format!("{} of {} (task {})", task.maintenance_type, resource.resource_name, task.name)
 }
 
 /// A notice about `resource`, written only if none with `once_key` was.
@@ -129,6 +133,7 @@ mod tests {
             retry_backoff_seconds: 60,
             notify_before: lead_times_column(None).unwrap(),
             created_by: new_id(),
+            stopped_reason: None,
             created_at: 0,
             updated_at: 0,
             generation: 1,
@@ -145,6 +150,9 @@ mod tests {
             scheduled_at: Some(0),
             last_error: None,
             attempts: 1,
+            op_id: None,
+            started_at: None,
+            finished_at: None,
             updated_at: 0,
             generation,
         }

@@ -23,7 +23,7 @@ impl Engine {
     }
 
     /// One of the operator's actions on a resource. `run_now` and `retry` reserve it for
-    /// now: the scheduler that would pick it up is not built yet.
+    /// now: the scheduler starts it on its next pass.
     pub async fn maintenance_resource_action(
         &self,
         ctx: &OpContext,
@@ -74,19 +74,32 @@ impl Engine {
     ) -> Result<MaintenanceTask> {
         let scope = self.maintenance_admin(ctx, project).await?;
         let t = self.maintenance_task_record(&scope, task).await?;
-        let r = self
-            .maintenance_resources(&t)
-            .await?
-            .into_iter()
-            .find(|r| r.resource_id.to_string() == resource || r.resource_name == resource)
-            .ok_or_else(|| Error::not_found("resource of the task", resource))?;
+        let r = self.maintenance_resource_row(&t, resource).await?;
         let to = r.status.check(action)?;
         let mut update = transition(&r, to, at);
         if action == ResourceAction::Retry {
-            update = update.set(MaintenanceResourceRecord::last_error, Val::Null);
+            // A fresh start: the task's retries apply to it again.
+            update = update
+                .set(MaintenanceResourceRecord::last_error, Val::Null)
+                .set(MaintenanceResourceRecord::attempts, 0);
         }
         self.store().write(update.stmt(now())).await.map_err(changed_meanwhile(&t.name))?;
         self.maintenance_task_view(t).await
+    }
+}
+
+impl Engine {
+    /// A resource of the task by its instance's id or name.
+    pub(super) async fn maintenance_resource_row(
+        &self,
+        t: &gureum_store::MaintenanceTaskRecord,
+        resource: &str,
+    ) -> Result<MaintenanceResourceRecord> {
+        self.maintenance_resources(t)
+            .await?
+            .into_iter()
+            .find(|r| r.resource_id.to_string() == resource || r.resource_name == resource)
+            .ok_or_else(|| Error::not_found("resource of the task", resource))
     }
 }
 

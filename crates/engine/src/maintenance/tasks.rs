@@ -2,12 +2,12 @@
 //! administrators) write them; every project role reads them.
 
 use crate::iam::authz::ProjectScope;
-use crate::views::{links, parse_ts, project_path, ts, ts_opt};
+use crate::views::parse_ts;
 use crate::{Engine, Error, OpContext, Result};
-use gureum_api_types::{MaintenanceResource, MaintenanceTask, MaintenanceTaskCreate};
+use gureum_api_types::{MaintenanceTask, MaintenanceTaskCreate};
 use gureum_model::Name;
 use gureum_model::authz::{Permission, Role};
-use gureum_model::maintenance::{Priority, Rate, Requirement, ResourceStatus, Service, derive_task_status};
+use gureum_model::maintenance::{Priority, Rate, Requirement, ResourceStatus, Service};
 use gureum_store::db::{Batch, Stmt};
 use gureum_store::{InstanceRecord, Key, MaintenanceResourceRecord, MaintenanceTaskRecord, Record, args, new_id, now};
 
@@ -42,43 +42,6 @@ impl Engine {
         Ok(self.store().list_all::<MaintenanceResourceRecord>(&[("task_id", task.id.into())]).await?)
     }
 
-    pub(super) async fn maintenance_task_view(&self, t: MaintenanceTaskRecord) -> Result<MaintenanceTask> {
-        let rs = self.maintenance_resources(&t).await?;
-        let statuses: Vec<ResourceStatus> = rs.iter().map(|r| r.status).collect();
-        let (status, counts) = derive_task_status(&statuses);
-        Ok(MaintenanceTask {
-            links: links(project_path(t.project_id, "maintenance-tasks", t.id), None),
-            notify_before: super::notifications::lead_times(&t).iter().map(ToString::to_string).collect(),
-            apply: serde_json::from_str(&t.apply).unwrap_or_default(),
-            deadline: ts_opt(t.deadline),
-            recommended_date: ts_opt(t.recommended_date),
-            created_at: ts(t.created_at),
-            resources: rs
-                .into_iter()
-                .map(|r| MaintenanceResource {
-                    id: r.resource_id,
-                    name: r.resource_name,
-                    scheduled_at: ts_opt(r.scheduled_at),
-                    status: r.status,
-                    last_error: r.last_error,
-                })
-                .collect(),
-            status,
-            counts,
-            id: t.id,
-            name: t.name,
-            service: t.service,
-            requirement: t.requirement,
-            priority: t.priority,
-            maintenance_type: t.maintenance_type,
-            downtime: t.downtime,
-            max_concurrency: t.max_concurrency,
-            max_errors: t.max_errors,
-            retries: t.retries,
-            retry_backoff_seconds: t.retry_backoff_seconds,
-        })
-    }
-
     pub async fn maintenance_task_create(
         &self,
         ctx: &OpContext,
@@ -90,7 +53,10 @@ impl Engine {
         let t = now();
         let (deadline, recommended_date) = dates(&req, t)?;
         let max_concurrency = rate("max_concurrency", req.max_concurrency.as_deref())?;
-        let max_errors = rate("max_errors", req.max_errors.as_deref())?;
+        let max_errors = req
+            .max_errors
+            .as_deref()
+            .map_or(Ok(Rate::Count(0)), |v| Rate::parse_limit(v).map_err(|e| Error::invalid("max_errors", e)))?;
         let retries = bounded("retries", req.retries.unwrap_or(0), 10)?;
         let retry_backoff_seconds = bounded("retry_backoff_seconds", req.retry_backoff_seconds.unwrap_or(60), 86_400)?;
         let notify_before = super::notifications::lead_times_column(req.notify_before.as_deref())?;
@@ -99,6 +65,8 @@ impl Engine {
             Some(v @ serde_json::Value::Object(_)) => v,
             Some(_) => return Err(Error::invalid("apply", "must be a JSON object")),
         };
+        super::updates::guest_update(req.maintenance_type, &apply, req.downtime)?;
+        super::updates::health_timeout(&apply)?;
         if req.resources.is_empty() {
             return Err(Error::invalid("resources", "name at least one instance of the project"));
         }
@@ -120,6 +88,7 @@ impl Engine {
             retry_backoff_seconds,
             notify_before,
             created_by: ctx.user_id,
+            stopped_reason: None,
             created_at: t,
             updated_at: t,
             generation: 1,
@@ -145,6 +114,9 @@ impl Engine {
                 scheduled_at: None,
                 last_error: None,
                 attempts: 0,
+                op_id: None,
+                started_at: None,
+                finished_at: None,
                 updated_at: t,
                 generation: 1,
             };
@@ -155,15 +127,6 @@ impl Engine {
             .await
             .map_err(crate::workflow::operations::name_taken("maintenance task", &task.name))?;
         self.maintenance_task_view(task).await
-    }
-
-    pub async fn maintenance_task_list(&self, ctx: &OpContext, project: &str) -> Result<Vec<MaintenanceTask>> {
-        let scope = self.authorize(ctx, project, Permission::View).await?;
-        let mut out = vec![];
-        for t in self.store().list_all::<MaintenanceTaskRecord>(&scope.filter()).await? {
-            out.push(self.maintenance_task_view(t).await?);
-        }
-        Ok(out)
     }
 
     pub async fn maintenance_task_get(&self, ctx: &OpContext, project: &str, key: &str) -> Result<MaintenanceTask> {

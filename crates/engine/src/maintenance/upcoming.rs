@@ -4,7 +4,7 @@
 //! or a second server does not send it again; a resource moved to another time is
 //! announced again for that time.
 
-use super::notifications::{lead_times, notification};
+use super::notifications::{lead_times, notification, subject};
 use crate::views::ts;
 use crate::worker::Worker;
 use crate::{Engine, Result};
@@ -65,14 +65,7 @@ impl Engine {
 fn upcoming_message(task: &MaintenanceTaskRecord, r: &MaintenanceResourceRecord, at: i64) -> String {
     let scheduled_at = r.scheduled_at.unwrap_or(at);
     let restart = if task.downtime { "it will be stopped while it is updated" } else { "it stays up (no downtime)" };
-    format!(
-        "{} of {} (task {}) starts at {}, in {}; {restart}",
-        task.maintenance_type,
-        r.resource_name,
-        task.name,
-        ts(scheduled_at),
-        about(scheduled_at - at)
-    )
+    format!("{} starts at {}, in {}; {restart}", subject(task, r), ts(scheduled_at), about(scheduled_at - at))
 }
 
 /// A remaining time in words, rounded to its largest unit.

@@ -31,6 +31,7 @@ static ALL: &[&WorkflowDef] = &[
     &crate::lean::template_workflows::VM_TEMPLATE_POWER,
     &crate::lean::template_workflows::VM_TEMPLATE_RELEASE,
     &crate::lean::template_workflows::VM_TEMPLATE_DELETE,
+    &crate::maintenance::runbook::MAINTENANCE_RUNBOOK,
 ];
 
 pub(crate) fn find(kind: &str) -> Option<&'static WorkflowDef> {

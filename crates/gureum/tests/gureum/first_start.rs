@@ -36,6 +36,10 @@ async fn a_fresh_server_builds_tiny_linux_and_offers_local() {
     for file in ["vmlinuz", "initrd.img", "disk.qcow2"] {
         assert!(images.join(file).is_file(), "{file} in the data directory's images: {said}");
     }
+    // Each kernel a VM may be upgraded to is linked in too.
+    let kernels: Vec<_> = std::fs::read_dir(images.join("kernels")).unwrap().flatten().collect();
+    assert!(kernels.iter().all(|k| k.path().join("vmlinuz").is_file() && k.path().join("initrd.img").is_file()));
+    assert!(!kernels.is_empty(), "kernels in the data directory's images: {said}");
 
     let c = server.client();
     let local = c.get("/v1/connections/local").await;

@@ -12,6 +12,15 @@ pub enum Rate {
 impl Rate {
     /// `"5"` or `"10%"`; a count must be at least 1 and a percentage 1 to 100.
     pub fn parse(s: &str) -> Result<Rate, String> {
+        Self::parse_from(s, 1)
+    }
+
+    /// As `parse`, but zero is allowed: an error limit of `"0"` stops at the first failure.
+    pub fn parse_limit(s: &str) -> Result<Rate, String> {
+        Self::parse_from(s, 0)
+    }
+
+    fn parse_from(s: &str, least: u32) -> Result<Rate, String> {
         let bad = || format!("{s:?} is not a count (\"5\") or a percentage (\"10%\")");
         let (digits, percent) = match s.strip_suffix('%') {
             Some(d) => (d, true),
@@ -22,9 +31,9 @@ impl Rate {
         }
         let n: u32 = digits.parse().map_err(|_| bad())?;
         match (percent, n) {
-            (true, 1..=100) => Ok(Rate::Percent(n)),
-            (true, _) => Err(format!("{s:?}: a percentage is 1% to 100%")),
-            (false, 0) => Err(format!("{s:?}: a count is at least 1")),
+            (true, _) if n < least || n > 100 => Err(format!("{s:?}: a percentage is {least}% to 100%")),
+            (true, _) => Ok(Rate::Percent(n)),
+            (false, _) if n < least => Err(format!("{s:?}: a count is at least {least}")),
             (false, _) => Ok(Rate::Count(n)),
         }
     }
@@ -69,6 +78,13 @@ mod tests {
         for s in ["", "%", "0", "0%", "101%", "-1", "1.5", "5 %", "x"] {
             assert!(Rate::parse(s).is_err(), "{s}");
         }
+    }
+
+    #[test]
+    fn an_error_limit_may_be_zero() {
+        assert_eq!(Rate::parse_limit("0"), Ok(Rate::Count(0)));
+        assert_eq!(Rate::parse_limit("0%"), Ok(Rate::Percent(0)));
+        assert!(Rate::parse_limit("101%").is_err());
     }
 
     #[test]

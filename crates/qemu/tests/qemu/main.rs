@@ -4,6 +4,7 @@
 mod common;
 
 mod forwards;
+mod maintenance;
 mod reattach;
 mod snapshots;
 mod templates;

@@ -95,6 +95,8 @@ impl State {
         self.edit(&spec.root_disk, |d| {
             if let Body::Disk(disk) = &mut d.body {
                 disk.attached_to = Some(id.clone());
+                // Its first boot installs the guest.
+                disk.guest.get_or_insert_default();
             }
             d.status = ProviderStatus::InUse;
         });
@@ -121,13 +123,17 @@ impl State {
     pub fn vm_action(&mut self, ctx: &Ctx, id: &str, action: VmAction) -> DriverResult<()> {
         use ProviderStatus::*;
         let (rec, vm) = self.find_vm(id)?;
+        // A boot that never gets ready (a broken kernel) shows Starting with nothing under way.
+        let stuck = matches!(rec.status, Starting | Rebooting) && rec.pending.is_none();
         let (op, via, to) = match &action {
             VmAction::Start => {
                 require(rec, &[Stopped], "start")?;
                 (Operation::VmStart, Starting, Running)
             }
             VmAction::Stop { .. } => {
-                require(rec, &[Running], "stop")?;
+                if !stuck {
+                    require(rec, &[Running], "stop")?;
+                }
                 (Operation::VmStop, Stopping, Stopped)
             }
             VmAction::Reboot { hard: false } => {
@@ -153,6 +159,9 @@ impl State {
                 (Operation::VmSysprep, Stopping, Stopped)
             }
         };
+        // A guest that cannot boot stays in its boot, as one whose kernel lacks its drivers.
+        let boots = self.guest(vm).boots();
+        let to = if to == Running && !boots { via } else { to };
         let pending = ctx.pending(op, Some(to));
         self.edit(id, |r| {
             if let (VmAction::Resize { instance_type, vcpus, memory_mib }, Body::Vm(vm)) = (action, &mut r.body) {

@@ -2,6 +2,7 @@
 //! and only then changes anything, so a refused call leaves the cloud as it was.
 
 mod compute;
+mod maintenance;
 mod network;
 mod storage;
 

@@ -59,7 +59,15 @@ impl State {
         }
         self.reserve(&zone, Usage { disk_gb: size_gb, ..Usage::default() }, &ctx.settings.capacity)?;
         let id = self.fresh_id(ResourceKind::Disk);
-        let disk = Disk { zone, size_gb, volume_type, source, base_image, attached_to: None };
+        // A disk from a root disk's snapshot has that guest on it.
+        let guest = match &source {
+            DiskSource::Snapshot(id) => match self.find(ResourceKind::Snapshot, id).map(|r| &r.body) {
+                Ok(Body::Snapshot { guest, .. }) => guest.clone(),
+                _ => None,
+            },
+            _ => None,
+        };
+        let disk = Disk { zone, size_gb, volume_type, source, base_image, attached_to: None, guest };
         self.add(ctx, id.clone(), name, tag, Body::Disk(disk), ProviderStatus::Available);
         Ok(id)
     }
@@ -187,6 +195,7 @@ impl State {
             size_gb: disk.size_gb,
             zone: disk.zone.clone(),
             base_image: disk.base_image.clone(),
+            guest: disk.guest.clone(),
         };
         let id = self.fresh_id(ResourceKind::Snapshot);
         self.add(ctx, id.clone(), name, tag, body, ProviderStatus::Available);

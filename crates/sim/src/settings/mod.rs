@@ -27,6 +27,10 @@ const SETTINGS: &[&str] = &[
 
 /// In a per-operation map, the value for the operations the map does not name.
 const DEFAULT_KEY: &str = "default";
+/// In a per-operation map, every kind of guest update at once (the driver's `vm_update`).
+const VM_UPDATE_KEY: &str = "vm_update";
+const VM_UPDATES: [Operation; 4] =
+    [Operation::VmKernelUpgrade, Operation::VmOsUpdate, Operation::VmEngineUpgrade, Operation::VmConfigChange];
 
 macro_rules! operations {
     ($($variant:ident => $name:literal, $latency_ms:literal;)+) => {
@@ -80,11 +84,20 @@ operations! {
     VmResize => "vm_resize", 3000;
     // Cleaning the guest's system, then its power-off.
     VmSysprep => "vm_sysprep", 8000;
+    // Maintenance (the call returns once the update is applied): installing a kernel on
+    // the stopped VM's disk, a newer release of its OS, of its engine; a running guest's
+    // sysctls. Well within the engine's 60 s call timeout, as the call lasts this long.
+    VmKernelUpgrade => "vm_kernel_upgrade", 12000;
+    VmOsUpdate => "vm_os_update", 40000;
+    VmEngineUpgrade => "vm_engine_upgrade", 20000;
+    VmConfigChange => "vm_config_change", 1000;
     DiskCreate => "disk_create", 1500;
     DiskDelete => "disk_delete", 1000;
     DiskAttach => "disk_attach", 1000;
     DiskDetach => "disk_detach", 1000;
     DiskExtend => "disk_extend", 2000;
+    // Putting a disk back to a snapshot of it (a rollback).
+    DiskRevert => "disk_revert", 5000;
     SnapshotCreate => "snapshot_create", 3000;
     SnapshotDelete => "snapshot_delete", 2000;
     ImageCreate => "image_create", 4000;
@@ -253,7 +266,8 @@ fn object<'a>(field: &str, v: &'a Value) -> Result<&'a Map<String, Value>, Field
 }
 
 /// A value for every operation (`0.1`), or per operation with an optional `default`
-/// for the rest (`{"default": 0, "vm_create": 500}`).
+/// for the rest (`{"default": 0, "vm_create": 500}`); `vm_update` names every kind of
+/// update, which a key of its own overrides.
 fn per_operation<T: Copy>(
     field: &str,
     v: &Value,
@@ -269,10 +283,17 @@ fn per_operation<T: Copy>(
         let all = parse(&format!("{field}.{DEFAULT_KEY}"), d)?;
         into.extend(Operation::ALL.iter().map(|op| (*op, all)));
     }
-    for (key, v) in map.iter().filter(|(k, _)| *k != DEFAULT_KEY) {
+    if let Some(u) = map.get(VM_UPDATE_KEY) {
+        let all = parse(&format!("{field}.{VM_UPDATE_KEY}"), u)?;
+        into.extend(VM_UPDATES.iter().map(|op| (*op, all)));
+    }
+    for (key, v) in map.iter().filter(|(k, _)| *k != DEFAULT_KEY && *k != VM_UPDATE_KEY) {
         let op = Operation::parse(key).ok_or_else(|| {
             let known: Vec<&str> = Operation::ALL.iter().map(|op| op.as_str()).collect();
-            FieldError::new(field, format!("unknown operation {key:?}; known: {DEFAULT_KEY}, {}", known.join(", ")))
+            FieldError::new(
+                field,
+                format!("unknown operation {key:?}; known: {DEFAULT_KEY}, {VM_UPDATE_KEY}, {}", known.join(", ")),
+            )
         })?;
         into.insert(op, parse(&format!("{field}.{key}"), v)?);
     }

@@ -58,6 +58,17 @@ fn rates_keep_only_active_operations() {
 }
 
 #[test]
+fn vm_update_names_every_kind_of_update_and_a_kind_of_its_own_wins() {
+    let s = SimSettings::parse(&json!({"fault_rate": {"vm_update": 0.3, "vm_os_update": 0.5}})).unwrap();
+    assert_eq!(s.fault_rate(Operation::VmKernelUpgrade), 0.3);
+    assert_eq!(s.fault_rate(Operation::VmConfigChange), 0.3);
+    assert_eq!(s.fault_rate(Operation::VmOsUpdate), 0.5);
+    assert_eq!(s.fault_rate(Operation::DiskRevert), 0.0, "a revert is not an update");
+    let s = SimSettings::parse(&json!({"latency_ms": {"vm_update": 0}})).unwrap();
+    assert_eq!((s.latency(Operation::VmEngineUpgrade), s.latency(Operation::VmStart)), (0, 2000));
+}
+
+#[test]
 fn capacity_overrides_single_limits() {
     let s = SimSettings::parse(&json!({"capacity": {"vcpus": 8, "public_ips": 0}})).unwrap();
     assert_eq!(s.capacity.vcpus, 8);
@@ -77,7 +88,7 @@ fn errors_name_the_field_and_the_rule() {
 
     let e = err(json!({"latency_ms": {"foo": 1}}));
     assert_eq!(e.field, "settings.latency_ms");
-    assert!(e.rule.starts_with("unknown operation \"foo\"; known: default, vpc_create"), "{e}");
+    assert!(e.rule.starts_with("unknown operation \"foo\"; known: default, vm_update, vpc_create"), "{e}");
 
     let e = err(json!({"latency_ms": "fast"}));
     assert_eq!(e.field, "settings.latency_ms");

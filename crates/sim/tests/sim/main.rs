@@ -2,6 +2,7 @@
 
 mod faults;
 mod lifecycle;
+mod maintenance;
 mod persistence;
 mod rules;
 

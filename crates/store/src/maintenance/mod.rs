@@ -1,8 +1,11 @@
-//! Maintenance tasks and their resources (migration 13), their notifications and webhooks.
+//! Maintenance tasks, their resources and the runbook's log (migrations 13 and 14), their
+//! notifications and webhooks (migration 15).
 
 mod notifications;
+mod queries;
 
 pub use notifications::*;
+pub use queries::StatusCount;
 
 use crate::record;
 use gureum_model::maintenance::{MaintenanceType, Priority, Requirement, ResourceStatus, Service};
@@ -33,6 +36,8 @@ record! {
         /// The lead times of `upcoming` notices, a JSON list such as `["24h","1h"]`.
         pub notify_before: String,
         pub created_by: Uuid,
+        /// Why the task stopped starting resources (`max_errors` exceeded), once it did.
+        pub stopped_reason: Option<String>,
         pub created_at: i64,
         pub updated_at: i64,
         pub generation: i64,
@@ -51,7 +56,23 @@ record! {
         pub scheduled_at: Option<i64>,
         pub last_error: Option<String>,
         pub attempts: i64,
+        /// The runbook started by its slot, while it runs (and after, for its log).
+        pub op_id: Option<Uuid>,
+        /// When its last run started and ended.
+        pub started_at: Option<i64>,
+        pub finished_at: Option<i64>,
         pub updated_at: i64,
         pub generation: i64,
+    }
+}
+
+record! {
+    /// A line of a resource's runbook log.
+    pub struct MaintenanceLogRecord in "maintenance_log" {
+        pub id: Uuid,
+        pub task_id: Uuid,
+        pub resource_row_id: Uuid,
+        pub at: i64,
+        pub line: String,
     }
 }

@@ -14,7 +14,8 @@ fn webhook_body(name: &str) -> Value {
 }
 
 pub(super) fn task_body(name: &str) -> Value {
-    json!({"name": name, "requirement": "mandatory", "deadline": LATER, "type": "os_update", "resources": ["vm"]})
+    json!({"name": name, "requirement": "mandatory", "deadline": LATER, "type": "os_update",
+           "apply": {"version": "12"}, "downtime": true, "resources": ["vm"]})
 }
 
 pub(super) fn rows() -> Vec<Row> {
@@ -62,6 +63,7 @@ pub(super) fn rows() -> Vec<Row> {
             [409, 409, 403, 403, 404, 401],
             fresh("retry"),
         ),
+        row("GET /v1/projects/{project}/maintenance-tasks/{task}/resources/{resource}/log", read(), fresh("log")),
         row("GET /v1/projects/{project}/notifications", read(), Fixed("/v1/projects/p1/notifications")),
         row("GET /v1/projects/{project}/webhooks", read(), Fixed(WEBHOOKS)),
         row(

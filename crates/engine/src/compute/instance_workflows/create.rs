@@ -244,7 +244,7 @@ pub(super) async fn public_ip_associate_undo(ctx: StepCtx) -> Result<StepOut, St
 }
 
 /// Settles the instance (and what hangs off it) in the workflow's final state.
-pub(super) async fn finish(ctx: StepCtx) -> Result<StepOut, StepError> {
+pub(crate) async fn finish(ctx: StepCtx) -> Result<StepOut, StepError> {
     let p = params(&ctx)?;
     let inst = instance(&ctx).await?;
     let t = now();

@@ -8,9 +8,12 @@ mod power;
 mod resize;
 mod settle;
 
+pub(crate) use create::finish;
 use create::*;
+pub(crate) use power::vm_stop;
 use power::*;
 use resize::*;
+pub(crate) use settle::resync;
 use settle::*;
 
 use crate::workflow::{Failure, StepCtx, StepDef, StepError, StepOut, WorkflowDef};
@@ -75,8 +78,23 @@ pub(crate) struct InstanceParams {
     pub provider_spec: Option<String>,
 }
 
+impl InstanceParams {
+    /// Parameters of a workflow that only settles the instance in `final_state`.
+    pub(crate) fn settling(connection_id: Uuid, final_state: InstanceState) -> Self {
+        InstanceParams {
+            connection_id,
+            final_state,
+            resize_to: None,
+            delete_volumes: false,
+            image_id: None,
+            hard: false,
+            provider_spec: None,
+        }
+    }
+}
+
 /// Instance states go through metering.
-fn show(target: Uuid, workflow: Uuid, state: &'static str, now: i64) -> Batch {
+pub(crate) fn show(target: Uuid, workflow: Uuid, state: &'static str, now: i64) -> Batch {
     let state = InstanceState::parse(state).expect("steps show spelled states");
     Store::instance_set_state(Update::<InstanceRecord>::of(target).guard(common::OP_ID, workflow), target, state, now)
 }
@@ -262,7 +280,7 @@ pub(crate) static INSTANCE_CREATE_IMAGE: WorkflowDef = WorkflowDef {
 
 // ---- rows the steps work on ----
 
-async fn instance(ctx: &StepCtx) -> Result<InstanceRecord, StepError> {
+pub(crate) async fn instance(ctx: &StepCtx) -> Result<InstanceRecord, StepError> {
     ctx.engine
         .store()
         .get_by_id::<InstanceRecord>(ctx.target_id)
@@ -275,7 +293,7 @@ async fn volumes(ctx: &StepCtx, kind: VolumeKind) -> Result<Vec<VolumeRecord>, S
     Ok(ctx.engine.store().list_all::<VolumeRecord>(&filters).await?)
 }
 
-async fn root_volume(ctx: &StepCtx) -> Result<VolumeRecord, StepError> {
+pub(crate) async fn root_volume(ctx: &StepCtx) -> Result<VolumeRecord, StepError> {
     volumes(ctx, VolumeKind::Root).await?.pop().ok_or_else(|| StepError::Fail("the instance has no root volume".into()))
 }
 
@@ -288,7 +306,7 @@ fn params(ctx: &StepCtx) -> Result<InstanceParams, StepError> {
 }
 
 /// The cloud of the node the instance is placed on (the connection's, when none).
-async fn cloud(ctx: &StepCtx) -> Result<crate::Cloud, StepError> {
+pub(crate) async fn cloud(ctx: &StepCtx) -> Result<crate::Cloud, StepError> {
     Ok(ctx.engine.instance_cloud(params(ctx)?.connection_id, ctx.target_id).await?)
 }
 
@@ -298,10 +316,10 @@ async fn placement(ctx: &StepCtx) -> Result<(crate::Cloud, Option<Uuid>), StepEr
     Ok(ctx.engine.instance_placement(params(ctx)?.connection_id, ctx.target_id).await?)
 }
 
-fn vm_id(inst: &InstanceRecord) -> Result<&str, StepError> {
+pub(crate) fn vm_id(inst: &InstanceRecord) -> Result<&str, StepError> {
     inst.provider_id.as_deref().ok_or_else(|| StepError::Fail("the instance has no VM at the provider".into()))
 }
 
-fn guarded<R: gureum_store::record::Resource>(ctx: &StepCtx, id: Uuid) -> Update<R> {
+pub(crate) fn guarded<R: gureum_store::record::Resource>(ctx: &StepCtx, id: Uuid) -> Update<R> {
     Update::<R>::of(id).guard(common::OP_ID, ctx.workflow_id)
 }

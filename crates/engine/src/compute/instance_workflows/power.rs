@@ -13,7 +13,7 @@ pub(super) async fn vm_start(ctx: StepCtx) -> Result<StepOut, StepError> {
 }
 
 /// Stops the VM (ACPI first; forced if it does not go down) and waits for it.
-pub(super) async fn vm_stop(ctx: StepCtx) -> Result<StepOut, StepError> {
+pub(crate) async fn vm_stop(ctx: StepCtx) -> Result<StepOut, StepError> {
     let inst = instance(&ctx).await?;
     let cloud = cloud(&ctx).await?;
     let Some(vm) = inst.provider_id.as_deref() else {

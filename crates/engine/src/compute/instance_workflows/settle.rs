@@ -35,7 +35,7 @@ pub(super) async fn create_failed(ctx: StepCtx, failure: Failure) -> Result<Batc
 /// a disk or an ephemeral IP, detached a static IP, resized the VM), so the records
 /// follow the provider. (A cancelled run leaves the instance to the action that
 /// cancelled it.)
-pub(super) async fn resync(ctx: StepCtx, failure: Failure) -> Result<Batch, StepError> {
+pub(crate) async fn resync(ctx: StepCtx, failure: Failure) -> Result<Batch, StepError> {
     if failure.cancelled {
         return Ok(Batch::new());
     }

@@ -12,6 +12,9 @@ pub async fn check_succeeded(h: &H, s: Scenario, p: &str, target: Uuid, r: &mut 
     if s.is_template() {
         return super::templates::check_succeeded(h, s, p, target, r).await;
     }
+    if s == Scenario::MaintenanceRun {
+        return super::maintenance::check_succeeded(h, p, r).await;
+    }
     let (e, a) = (h.engine(), h.admin());
     if let Some(g) = s.generic() {
         let state = generic_state(h, s, p, g.name).await;
@@ -156,6 +159,9 @@ pub async fn check_failed(h: &H, s: Scenario, p: &str, target: Uuid, r: &mut Rep
     }
     if s.is_template() {
         return super::templates::check_failed(h, s, p, target, r).await;
+    }
+    if s == Scenario::MaintenanceRun {
+        return super::maintenance::check_failed(h, p, r).await;
     }
     let (e, a) = (h.engine(), h.admin());
     if let Some(g) = s.generic() {

@@ -51,6 +51,7 @@ pub enum Scenario {
     TemplateSysprep,
     TemplateRelease,
     TemplateDelete,
+    MaintenanceRun,
 }
 
 use Scenario as S;
@@ -109,6 +110,7 @@ impl Scenario {
         S::TemplateSysprep,
         S::TemplateRelease,
         S::TemplateDelete,
+        S::MaintenanceRun,
     ];
 
     /// The workflow kind the scenario runs (checked against the operation it starts).
@@ -154,6 +156,7 @@ impl Scenario {
             S::TemplateSysprep => "vm_template_power",
             S::TemplateRelease => "vm_template_release",
             S::TemplateDelete => "vm_template_delete",
+            S::MaintenanceRun => "maintenance_runbook",
         }
     }
 
@@ -208,6 +211,7 @@ impl Scenario {
 }
 
 pub mod checks;
+pub mod maintenance;
 pub mod stacks;
 pub mod start;
 pub mod templates;

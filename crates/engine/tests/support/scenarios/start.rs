@@ -11,6 +11,7 @@ pub async fn prepare(h: &H, s: Scenario, p: &str) {
         S::TemplateCreate | S::TemplateSysprep | S::TemplateRelease | S::TemplateDelete => {
             super::templates::prepare(h, s, p).await
         }
+        S::MaintenanceRun => super::maintenance::prepare(h, p).await,
         S::SubnetCreate | S::SecurityGroupCreate | S::VpcDelete => h.vpc(p, C).await,
         S::SubnetDelete => {
             h.vpc(p, C).await;
@@ -210,6 +211,7 @@ pub async fn start(h: &H, s: Scenario, p: &str) -> Uuid {
         S::TemplateCreate | S::TemplateSysprep | S::TemplateRelease | S::TemplateDelete => {
             super::templates::start(h, s, p).await
         }
+        S::MaintenanceRun => super::maintenance::start(h, p).await,
     };
     let op = op.unwrap_or_else(|e| panic!("{s:?}: starting the workflow failed: {e}")).expect("an operation");
     let kind = h.workflow(op).await.kind;

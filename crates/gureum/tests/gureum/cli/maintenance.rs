@@ -1,21 +1,22 @@
 //! Maintenance through the CLI: a task over two instances, each resource action, the
 //! task-wide schedule, the task page with counts and each resource's schedule, an
-//! upcoming notification, and a webhook whose secret is read from stdin and never shown.
+//! upcoming notification, a webhook whose secret is read from stdin and never shown, and
+//! a resource run now on the simulated cloud, announced when it starts and completes.
 
 use super::*;
 
 const SECRET: &str = "cli-webhook-secret-0123456789";
 
-/// Polls a CLI command's JSON until `check` holds, for up to 10 s.
+/// Polls a CLI command's JSON until `check` holds, for up to 60 s.
 fn until(user: &User, args: &[&str], what: &str, check: impl Fn(&Value) -> bool) -> Value {
-    for _ in 0..100 {
+    for _ in 0..600 {
         let v = user.run(args).json();
         if check(&v) {
             return v;
         }
         std::thread::sleep(Duration::from_millis(100));
     }
-    panic!("{what}: not within 10 s")
+    panic!("{what}: not within 60 s")
 }
 
 #[test]
@@ -41,6 +42,8 @@ fn cli_schedules_maintenance_and_shows_its_notifications_and_webhooks() {
         "2099-01-01T00:00:00Z",
         "--type",
         "kernel_upgrade",
+        "--apply",
+        r#"{"kernel": "6.12"}"#,
         "--downtime",
         "--resource",
         "a",
@@ -67,8 +70,8 @@ fn cli_schedules_maintenance_and_shows_its_notifications_and_webhooks() {
     assert_eq!(all.row("b")[2..4], ["2098-01-01T00:00:00Z", "Reserved"]);
     assert_eq!(m(&["resource", "exclude", "kernel", "b"]).row("b")[2..4], ["-", "Excluded"]);
     assert_eq!(m(&["resource", "include", "kernel", "b"]).row("b")[3], "Pending");
-    assert_eq!(m(&["resource", "run-now", "kernel", "b"]).row("b")[3], "Reserved");
-    assert_eq!(m(&["resource", "unschedule", "kernel", "b"]).row("b")[3], "Pending");
+    assert_eq!(m(&["resource", "schedule", "kernel", "b", "--at", "+5h"]).row("b")[3], "Reserved");
+    assert_eq!(m(&["resource", "unschedule", "kernel", "b"]).row("b")[2..4], ["-", "Pending"]);
     let refused = user.try_run(&["maintenance", "resource", "retry", "kernel", "b"]);
     assert_ne!(refused.code, 0, "{refused:?}");
     assert!(refused.stderr.contains("Pending"), "the refusal names the status: {refused:?}");
@@ -96,6 +99,21 @@ fn cli_schedules_maintenance_and_shows_its_notifications_and_webhooks() {
     assert_eq!(deliveries[0]["status"], "pending", "{deliveries}");
     assert!(deliveries[0]["last_error"].as_str().unwrap().contains("connect"), "{deliveries}");
     assert!(m(&["webhook", "deliveries", "ops"]).stdout.contains("upcoming"));
+
+    // Run now, b is upgraded on the simulated cloud; its start and end are announced.
+    let now = m(&["resource", "run-now", "kernel", "b"]);
+    assert!(["Reserved", "In_progress"].contains(&now.row("b")[3].as_str()), "{now:?}");
+    let t = until(&user, &["maintenance", "task", "show", "kernel", "-o", "json"], "b completed", |t| {
+        t["resources"][1]["status"] == "Completed"
+    });
+    assert_eq!(t["counts"], serde_json::json!({"completed": 1, "failed": 0, "total": 2}), "{t}");
+    let shown = m(&["task", "show", "kernel"]);
+    assert_eq!(shown.field("status"), "In_progress (completed 1, failed 0, total 2)", "{shown:?}");
+    let notes = until(&user, &["maintenance", "notifications", "-o", "json"], "b announced", |v| {
+        v.as_array().is_some_and(|a| a.iter().any(|n| n["kind"] == "completed"))
+    });
+    let kinds: Vec<&str> = notes.as_array().unwrap().iter().map(|n| n["kind"].as_str().unwrap()).collect();
+    assert!(kinds.contains(&"started") && kinds.contains(&"completed"), "{notes}");
 
     for out in [m(&["webhook", "list", "-o", "json"]), m(&["webhook", "deliveries", "ops"]), m(&["notifications"])] {
         assert!(!out.stdout.contains(SECRET), "the secret is never shown: {out:?}");
