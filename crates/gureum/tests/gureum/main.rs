@@ -9,6 +9,7 @@ mod crash;
 mod first_start;
 mod lean_qemu;
 mod lifecycle;
+mod maintenance_crash;
 mod nodes;
 mod qemu;
 mod qemu_restart;
