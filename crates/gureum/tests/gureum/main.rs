@@ -10,6 +10,7 @@ mod first_start;
 mod lean_qemu;
 mod lifecycle;
 mod maintenance_crash;
+mod maintenance_qemu;
 mod nodes;
 mod qemu;
 mod qemu_restart;
