@@ -8,7 +8,8 @@ const TASKS: &str = "/v1/projects/p1/maintenance-tasks";
 const LATER: &str = "2099-01-01T00:00:00Z";
 
 pub(super) fn task_body(name: &str) -> Value {
-    json!({"name": name, "requirement": "mandatory", "deadline": LATER, "type": "os_update", "resources": ["vm"]})
+    json!({"name": name, "requirement": "mandatory", "deadline": LATER, "type": "os_update",
+           "apply": {"version": "12.8"}, "downtime": true, "resources": ["vm"]})
 }
 
 pub(super) fn rows() -> Vec<Row> {
@@ -49,6 +50,11 @@ pub(super) fn rows() -> Vec<Row> {
             project_admin(200),
             fresh("run-now"),
         ),
+        row(
+            "GET /v1/projects/{project}/maintenance-tasks/{task}/resources/{resource}/log",
+            read(),
+            fresh("log"),
+        ),
         // Nothing fails before the runbook exists, so a permitted caller's retry of a
         // Pending resource is refused by its status, after its role was checked.
         row(
@@ -81,6 +87,7 @@ impl World {
             "schedule" => (format!("{task}/schedule"), Some(at)),
             "resource-schedule" => (format!("{resource}/schedule"), Some(at)),
             "unschedule" => (format!("{resource}/schedule"), None),
+            "log" => (format!("{resource}/log"), None),
             other => (format!("{resource}/{other}"), None),
         }
     }
