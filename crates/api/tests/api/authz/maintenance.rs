@@ -50,11 +50,7 @@ pub(super) fn rows() -> Vec<Row> {
             project_admin(200),
             fresh("run-now"),
         ),
-        row(
-            "GET /v1/projects/{project}/maintenance-tasks/{task}/resources/{resource}/log",
-            read(),
-            fresh("log"),
-        ),
+        row("GET /v1/projects/{project}/maintenance-tasks/{task}/resources/{resource}/log", read(), fresh("log")),
         // Nothing fails before the runbook exists, so a permitted caller's retry of a
         // Pending resource is refused by its status, after its role was checked.
         row(
