@@ -155,7 +155,7 @@ for customer in ["cus", "cus-del"]:
 # Maintenance: a task over the instance to address, and one to delete.
 for task in ["mt", "mt-del"]:
     call("POST", f"{P}/maintenance-tasks", {"name": task, "requirement": "mandatory", "type": "os_update",
-                                            "apply": {"version": "12"}, "downtime": True,
+                                            "apply": {"version": "12.8"}, "downtime": True,
                                             "deadline": "2099-01-01T00:00:00Z", "resources": ["vm"]})
 # Webhooks to address and to delete; nothing listens on the discard port, so deliveries
 # fail and are retried without reaching anything.
@@ -228,7 +228,8 @@ relational = {
     "persistent_vm_create": "a released template; a persistent pool and node; a stack and environment that fit",
     "node_share": "a node of another pool of the same connection, not shared yet",
     "maintenance_task_create": "a deadline (mandatory) or recommended date (recommended), not both; "
-    "rate values; instances of the project, each once",
+    "rate values; instances of the project, each once; what to apply as its type reads it "
+    "(apply.kernel, apply.version or apply.settings), downtime for an update that restarts",
     "maintenance_task_schedule": "`at` is not in the past",
     "maintenance_resource_schedule": "`at` is not in the past",
     "webhook_create": "an http(s) URL with a host and no user or password",

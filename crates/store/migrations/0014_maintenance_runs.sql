@@ -9,6 +9,8 @@ ALTER TABLE maintenance_resources ADD COLUMN finished_at BIGINT;
 -- Due slots are found by status and time on every scheduler pass.
 CREATE INDEX maintenance_resources_due ON maintenance_resources (status, scheduled_at);
 CREATE INDEX maintenance_resources_task ON maintenance_resources (task_id);
+-- The latest finished runs, for the expected duration a task page shows.
+CREATE INDEX maintenance_resources_finished ON maintenance_resources (status, finished_at);
 
 -- What the runbook did to a resource, line by line, in the order it happened.
 CREATE TABLE maintenance_log (

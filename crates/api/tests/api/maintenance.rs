@@ -189,3 +189,18 @@ async fn bad_input_is_a_400_naming_the_field_and_changes_nothing() {
     let dup = c.send(Method::POST, TASKS, Some(&body("ok"))).await;
     assert_eq!(dup.status, 409, "{}", dup.text);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_running_task_and_a_project_with_tasks_are_not_deleted() {
+    let (api, c) = world().await;
+    let t = c.expect(201, Method::POST, TASKS, Some(body("busy"))).await;
+    set(&api, &t, "a", ResourceStatus::InProgress).await;
+    let r = c.send(Method::DELETE, &format!("{TASKS}/busy"), None).await;
+    assert_eq!(r.status, 409, "{}", r.text);
+    assert!(r.error()["message"].as_str().unwrap().contains("In_progress on a"), "{}", r.text);
+    let r = c.send(Method::DELETE, "/v1/projects/p", None).await;
+    assert_eq!(r.status, 409, "{}", r.text);
+    assert!(r.error()["message"].as_str().unwrap().contains("1 maintenance tasks"), "{}", r.text);
+    set(&api, &t, "a", ResourceStatus::Completed).await;
+    c.expect(204, Method::DELETE, &format!("{TASKS}/busy"), None).await;
+}

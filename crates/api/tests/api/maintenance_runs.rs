@@ -187,3 +187,42 @@ async fn rate_control_holds_under_load() {
     assert_eq!(completed + ran_and_failed + cancelled.len(), 40);
     assert_eq!(t["status"], "Failed");
 }
+
+/// Two servers on one database, both schedulers running: every slot fires once. The
+/// second runs its scheduler alone (its own simulated cloud would otherwise make its
+/// reconciler see the first's VMs as gone), so the runs it starts fail their pre-check;
+/// what counts here is that no slot starts twice or not at all.
+#[tokio::test(flavor = "multi_thread")]
+async fn two_servers_fire_each_slot_once() {
+    let (api, c) = world(30).await;
+    let store = gureum_store::Store::open(&api.te.database_url).await.expect("second store");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = gureum_engine::EngineConfig::new(dir.path().to_path_buf(), gureum_engine::SecretKey::generate())
+        .with_drivers(gureum_sim::registry());
+    let second = gureum_engine::Engine::new(store, config);
+    let ticking = second.clone();
+    let ticks = tokio::spawn(async move {
+        loop {
+            ticking.maintenance_tick().await.expect("second scheduler");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    });
+    let names: Vec<String> = (0..30).map(|i| format!("vm{i}")).collect();
+    let mut body = kernel_task("twice", "6.12", &names.iter().map(String::as_str).collect::<Vec<_>>());
+    body["max_errors"] = json!("100%");
+    c.expect(201, Method::POST, TASKS, Some(body)).await;
+    let soon = at(OffsetDateTime::now_utc() + Duration::from_millis(500));
+    c.expect(200, Method::POST, &format!("{TASKS}/twice/schedule"), Some(json!({ "at": soon }))).await;
+    let t = until(&c, "twice", "finished", |t| matches!(t["status"].as_str(), Some("Completed" | "Failed"))).await;
+    for name in &names {
+        let r = resource(&t, name);
+        assert_eq!(r["attempts"], 1, "{r}");
+        let lines = log(&c, "twice", name).await;
+        assert_eq!(lines.matches("attempt 1 started").count(), 1, "{name}:\n{lines}");
+    }
+    let runbooks =
+        api.te.engine.store().count_in("workflows", &[("kind", "maintenance_runbook".into())]).await.expect("count");
+    assert_eq!(runbooks, 30, "one runbook per slot");
+    eprintln!("first server ran {} slots, the second {}", t["counts"]["completed"], t["counts"]["failed"]);
+    ticks.abort();
+}

@@ -147,6 +147,6 @@ pub struct InlineSchedule {
     pub csrf: String,
     /// The resource's name, for the labels.
     pub resource: String,
-    /// `YYYY-MM-DDTHH:MM`, or empty.
+    /// `YYYY-MM-DDTHH:MM:SS`, or empty.
     pub value: String,
 }

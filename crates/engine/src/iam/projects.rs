@@ -19,6 +19,7 @@ const PROJECT_RESOURCES: &[(&str, &str)] = &[
     ("key_pairs", "key pairs"),
     ("public_ips", "public IPs"),
     ("images", "images"),
+    ("maintenance_tasks", "maintenance tasks"),
 ];
 
 impl Engine {

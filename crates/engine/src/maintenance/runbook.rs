@@ -201,7 +201,10 @@ async fn stop_undo(ctx: StepCtx) -> Result<StepOut, StepError> {
     if cloud.get(ResourceKind::Vm, &vm).await?.status != ProviderStatus::Running {
         cloud.vm_action(&vm, VmAction::Start).await?;
     }
-    wait_running(&cloud, &vm, p.health_timeout_seconds, "rollback").await?;
+    // The old system gets at least the default time to boot, even when the task chose a
+    // short health check to fail fast.
+    let limit = p.health_timeout_seconds.max(super::updates::HEALTH_TIMEOUT_SECONDS);
+    wait_running(&cloud, &vm, limit, "rollback").await?;
     Ok(StepOut::done().batch(instance_shows(&ctx, InstanceState::Active, log(&p, "rollback: started again"))))
 }
 

@@ -1,4 +1,4 @@
-//! The maintenance scheduler: a worker that, several times a second, (1) reserves the
+//! The maintenance scheduler: a worker that, ten times a second, (1) reserves the
 //! unscheduled resources of mandatory tasks whose deadline has passed, (2) stops a task
 //! whose failures exceed its `max_errors` (what has not started ends Failed with that
 //! reason), and (3) starts the runbook of every due resource, higher priority first,
@@ -28,7 +28,7 @@ use std::time::Duration;
 use uuid::Uuid;
 
 /// How often due slots are looked for: a slot starts within this of its time.
-pub const TICK: Duration = Duration::from_millis(200);
+pub const TICK: Duration = Duration::from_millis(100);
 /// Slots started per pass at most; the rest wait for the next pass.
 const FIRE_PER_TICK: i64 = 500;
 

@@ -137,8 +137,24 @@ impl Engine {
     pub async fn maintenance_task_delete(&self, ctx: &OpContext, project: &str, key: &str) -> Result<()> {
         let scope = self.maintenance_admin(ctx, project).await?;
         let t = self.maintenance_task_record(&scope, key).await?;
+        // A runbook under way finishes (or rolls back) first: its rows are what it writes to.
+        let running: Vec<String> = self
+            .maintenance_resources(&t)
+            .await?
+            .into_iter()
+            .filter(|r| r.status == ResourceStatus::InProgress)
+            .map(|r| r.resource_name)
+            .collect();
+        if !running.is_empty() {
+            return Err(Error::Conflict(format!(
+                "maintenance task {} is In_progress on {}; delete it once they finish",
+                t.name,
+                running.join(", ")
+            )));
+        }
         let mut batch = Batch::new();
         batch.push(Stmt::new("DELETE FROM maintenance_resources WHERE task_id = $1", args![t.id]));
+        batch.push(Stmt::new("DELETE FROM maintenance_log WHERE task_id = $1", args![t.id]));
         batch.push(gureum_store::record::delete::<MaintenanceTaskRecord>(t.id));
         self.store().write(batch).await?;
         Ok(())

@@ -32,6 +32,10 @@ pub enum BenchTarget {
     /// version (qemu-img create -b) timed one by one, and persistent VMs API create →
     /// guest ready against a bare QEMU booting a fresh clone of the same version image.
     Lean(lean::LeanBenchArgs),
+    /// The maintenance scheduler on the zero-latency simulated cloud: 1,000 tasks × 10
+    /// resources due within one minute; how late each slot starts, and the task list page
+    /// while they run.
+    Maintenance(maintenance::MaintenanceBenchArgs),
 }
 
 /// The simulated cloud's figures (the default `gureum bench`).
@@ -55,6 +59,7 @@ pub struct SimBenchArgs {
 }
 
 mod lean;
+mod maintenance;
 mod reads;
 mod server;
 mod stack;
@@ -121,6 +126,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
         Some(BenchTarget::Qemu(args)) => runtime.block_on(crate::bench_qemu::bench(args)),
         Some(BenchTarget::Stack(args)) => runtime.block_on(stack::bench(args)),
         Some(BenchTarget::Lean(args)) => runtime.block_on(lean::bench(args)),
+        Some(BenchTarget::Maintenance(args)) => runtime.block_on(maintenance::bench(args)),
     }
 }
 

@@ -8,6 +8,7 @@
 mod chrome;
 mod lean;
 mod library;
+mod maintenance;
 use crate::support;
 
 use chrome::Chrome;

@@ -9,6 +9,8 @@ mod crash;
 mod first_start;
 mod lean_qemu;
 mod lifecycle;
+mod maintenance_crash;
+mod maintenance_qemu;
 mod nodes;
 mod qemu;
 mod qemu_restart;

@@ -15,7 +15,7 @@ fn webhook_body(name: &str) -> Value {
 
 pub(super) fn task_body(name: &str) -> Value {
     json!({"name": name, "requirement": "mandatory", "deadline": LATER, "type": "os_update",
-           "apply": {"version": "12"}, "downtime": true, "resources": ["vm"]})
+           "apply": {"version": "12.8"}, "downtime": true, "resources": ["vm"]})
 }
 
 pub(super) fn rows() -> Vec<Row> {
@@ -56,6 +56,7 @@ pub(super) fn rows() -> Vec<Row> {
             project_admin(200),
             fresh("run-now"),
         ),
+        row("GET /v1/projects/{project}/maintenance-tasks/{task}/resources/{resource}/log", read(), fresh("log")),
         // Nothing fails before the runbook exists, so a permitted caller's retry of a
         // Pending resource is refused by its status, after its role was checked.
         row(
@@ -63,7 +64,6 @@ pub(super) fn rows() -> Vec<Row> {
             [409, 409, 403, 403, 404, 401],
             fresh("retry"),
         ),
-        row("GET /v1/projects/{project}/maintenance-tasks/{task}/resources/{resource}/log", read(), fresh("log")),
         row("GET /v1/projects/{project}/notifications", read(), Fixed("/v1/projects/p1/notifications")),
         row("GET /v1/projects/{project}/webhooks", read(), Fixed(WEBHOOKS)),
         row(
@@ -104,6 +104,7 @@ impl World {
             "schedule" => (format!("{task}/schedule"), Some(at)),
             "resource-schedule" => (format!("{resource}/schedule"), Some(at)),
             "unschedule" => (format!("{resource}/schedule"), None),
+            "log" => (format!("{resource}/log"), None),
             other => (format!("{resource}/{other}"), None),
         }
     }

@@ -114,7 +114,7 @@ async fn detail_page(st: &AppState, s: &Session, project: &str, key: &str, probl
 
 fn resource_row(s: &Session, here: &str, r: &MaintenanceResource, admin: bool) -> Vec<Cell> {
     let at = format!("{here}/resources/{}", enc(&r.name));
-    let scheduled = r.scheduled_at.as_deref().map_or_else(String::new, |t| t.get(..16).unwrap_or(t).to_string());
+    let scheduled = r.scheduled_at.as_deref().map_or_else(String::new, |t| t.get(..19).unwrap_or(t).to_string());
     let editable = r.status.check(ResourceAction::Schedule).is_ok();
     let mut row = vec![
         Cell::text(&r.name),
@@ -173,7 +173,12 @@ pub async fn schedule(
     p: Posted,
 ) -> PageResult {
     let at = p.form.get("at").to_string();
-    let at = if at.len() == 16 { format!("{at}:00Z") } else { at };
+    // The browser sends `YYYY-MM-DDTHH:MM[:SS]` without a zone; the page says UTC.
+    let at = match at.len() {
+        16 => format!("{at}:00Z"),
+        19 => format!("{at}Z"),
+        _ => at,
+    };
     let result = st
         .engine
         .maintenance_resource_schedule(&p.session.ctx, &project, &task, &resource, MaintenanceSchedule { at })

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod agent;
+pub mod clock;
 
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader};
