@@ -119,6 +119,8 @@ pub enum ResourceCmd {
     RunNow(TaskResource),
     /// Run a failed resource again
     Retry(TaskResource),
+    /// What the runbook did to the resource, line by line (every attempt)
+    Log(TaskResource),
 }
 
 #[derive(Subcommand, Debug)]
@@ -239,6 +241,8 @@ fn show_task(output: Output, t: &MaintenanceTask) {
         ("priority", t.priority.to_string()),
         ("requirement", due),
         ("downtime", yes_no(t.downtime)),
+        ("restarts", yes_no(t.restarts)),
+        ("expected duration", t.expected_duration_seconds.map_or_else(|| "-".into(), |s| format!("{s} s"))),
         ("max_concurrency", t.max_concurrency.clone()),
         ("max_errors", t.max_errors.clone()),
         ("retries", format!("{} ({} s apart)", t.retries, t.retry_backoff_seconds)),
@@ -263,18 +267,7 @@ pub async fn maintenance(ctx: &Ctx, cmd: MaintenanceCmd) -> anyhow::Result<()> {
     let (c, p) = (&ctx.client, ctx.project()?);
     match cmd {
         MaintenanceCmd::Task(cmd) => task(ctx, p, cmd).await?,
-        MaintenanceCmd::Resource(cmd) => {
-            let (r, action, at) = match cmd {
-                ResourceCmd::Schedule { r, at } => (r, ResourceAction::Schedule, Some(at_time(&at)?)),
-                ResourceCmd::Unschedule(r) => (r, ResourceAction::Unschedule, None),
-                ResourceCmd::Exclude(r) => (r, ResourceAction::Exclude, None),
-                ResourceCmd::Include(r) => (r, ResourceAction::Include, None),
-                ResourceCmd::RunNow(r) => (r, ResourceAction::RunNow, None),
-                ResourceCmd::Retry(r) => (r, ResourceAction::Retry, None),
-            };
-            let t = c.maintenance_resource_action(p, &r.task, &r.resource, action, at.as_deref()).await?;
-            show_task(ctx.output, &t);
-        }
+        MaintenanceCmd::Resource(cmd) => resource(ctx, p, cmd).await?,
         MaintenanceCmd::Schedule { task, at } => {
             show_task(ctx.output, &c.maintenance_task_schedule(p, &task, &at_time(&at)?).await?)
         }
@@ -284,6 +277,30 @@ pub async fn maintenance(ctx: &Ctx, cmd: MaintenanceCmd) -> anyhow::Result<()> {
         }
         MaintenanceCmd::Webhook(cmd) => webhook(ctx, p, cmd).await?,
     }
+    Ok(())
+}
+
+async fn resource(ctx: &Ctx, p: &str, cmd: ResourceCmd) -> anyhow::Result<()> {
+    let c = &ctx.client;
+    let (r, action, at) = match cmd {
+        ResourceCmd::Log(r) => {
+            let lines = c.maintenance_resource_log(p, &r.task, &r.resource).await?;
+            if ctx.output == Output::Json {
+                print_json(&lines);
+            } else {
+                lines.iter().for_each(|l| println!("{}  {}", l.at, l.line));
+            }
+            return Ok(());
+        }
+        ResourceCmd::Schedule { r, at } => (r, ResourceAction::Schedule, Some(at_time(&at)?)),
+        ResourceCmd::Unschedule(r) => (r, ResourceAction::Unschedule, None),
+        ResourceCmd::Exclude(r) => (r, ResourceAction::Exclude, None),
+        ResourceCmd::Include(r) => (r, ResourceAction::Include, None),
+        ResourceCmd::RunNow(r) => (r, ResourceAction::RunNow, None),
+        ResourceCmd::Retry(r) => (r, ResourceAction::Retry, None),
+    };
+    let t = c.maintenance_resource_action(p, &r.task, &r.resource, action, at.as_deref()).await?;
+    show_task(ctx.output, &t);
     Ok(())
 }
 

@@ -130,6 +130,7 @@ pub fn router(engine: Engine) -> Router {
         .route(&p("/public-ips/{id}/delete"), post(public_ips::delete))
         // Maintenance
         .route(&p("/maintenance"), get(maintenance::list))
+        .route(&p("/maintenance/notifications"), get(maintenance::notifications::list))
         .route(&p("/maintenance/{task}"), get(maintenance::detail))
         .route(&p("/maintenance/{task}/resources/{resource}/schedule"), post(maintenance::schedule))
         .route(&p("/maintenance/{task}/resources/{resource}/action"), post(maintenance::action))

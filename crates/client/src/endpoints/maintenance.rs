@@ -51,6 +51,16 @@ impl Client {
         }
     }
 
+    /// Every line the runbooks of the resource wrote, oldest first.
+    pub async fn maintenance_resource_log(
+        &self,
+        project: &str,
+        task: &str,
+        resource: &str,
+    ) -> Result<Vec<MaintenanceLogLine>> {
+        self.get(&task_path(project, task, &format!("/resources/{}/log", seg(resource)))).await
+    }
+
     pub async fn notification_list(&self, project: &str, q: &PageQuery) -> Result<Page<Notification>> {
         self.get_query(&project_path(project, "/notifications"), q).await
     }

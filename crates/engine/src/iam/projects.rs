@@ -20,6 +20,7 @@ const PROJECT_RESOURCES: &[(&str, &str)] = &[
     ("public_ips", "public IPs"),
     ("images", "images"),
     ("maintenance_tasks", "maintenance tasks"),
+    ("maintenance_webhooks", "webhooks"),
 ];
 
 impl Engine {

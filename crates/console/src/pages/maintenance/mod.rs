@@ -3,6 +3,8 @@
 //! in its row, its actions (exclude, include, run now, retry), and a link to its live
 //! log. Pages poll while a slot is reserved or running, so a run is watched as it goes.
 
+pub mod notifications;
+
 use crate::AppState;
 use crate::error::PageResult;
 use crate::list::ListParams;
@@ -70,7 +72,12 @@ pub async fn list(
             Cell::age(&task.created_at),
         ]);
     }
-    q.finish(Page::new(l, "Maintenance"), &here, &[], filter_error, &t, next.as_deref())
+    let page = Page::new(l, "Maintenance").block(crate::view::Para::link(
+        "Notifications before and after each run:",
+        "notifications",
+        format!("{here}/notifications"),
+    ));
+    q.finish(page, &here, &[], filter_error, &t, next.as_deref())
 }
 
 async fn detail_page(st: &AppState, s: &Session, project: &str, key: &str, problem: Option<Error>) -> PageResult {

@@ -1,6 +1,6 @@
 //! Maintenance in a real browser: the task list with its status coloured, a resource's
 //! reserved time set in its row, the run watched live on the task page (Reserved, then
-//! In progress, then Completed, without a reload), and its log.
+//! In progress, then Completed, without a reload), its log and the notifications.
 
 use super::{Console, Site, WAIT, chrome, screenshot_dir};
 use crate::support::eventually;
@@ -86,6 +86,11 @@ async fn a_resource_scheduled_in_its_row_runs_live() {
     let log = c.find("#maintenance-log").await.text().await.unwrap();
     for want in ["pre-check passed", "applied: boot kernel 6.12", "health check passed", "completed"] {
         assert!(log.contains(want), "the log shows {want:?}: {log}");
+    }
+    c.go(&format!("{p}/notifications")).await;
+    let notices = c.find("#maintenance-notifications").await.text().await.unwrap();
+    for want in ["started", "completed"] {
+        assert!(notices.contains(want), "a {want} notice for web: {notices}");
     }
     c.chrome.quit().await;
 }
