@@ -226,3 +226,33 @@ async fn two_servers_fire_each_slot_once() {
     eprintln!("first server ran {} slots, the second {}", t["counts"]["completed"], t["counts"]["failed"]);
     ticks.abort();
 }
+
+/// `service: provisioning` names stacks of the library: each of a stack's instances is a
+/// resource of the task, maintained by its own runbook.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_stack_is_maintained_instance_by_instance() {
+    let api = Api::start().await;
+    let c = api.admin();
+    crate::provisioning::world(&c).await;
+    crate::provisioning::website(&c, "site", 2).await;
+    let body = json!({"name": "tune", "service": "provisioning", "requirement": "recommended",
+                      "recommended_date": "2026-01-01T00:00:00Z", "type": "config_change",
+                      "apply": {"settings": {"vm.swappiness": "10"}}, "resources": ["site"], "max_concurrency": "2"});
+    let t = c.expect(201, Method::POST, TASKS, Some(body.clone())).await;
+    let names: Vec<String> =
+        t["resources"].as_array().unwrap().iter().map(|r| r["name"].as_str().unwrap().to_string()).collect();
+    assert_eq!(names.len(), 2, "the stack's two VMs: {t}");
+    let soon = at(OffsetDateTime::now_utc() + Duration::from_millis(300));
+    c.expect(200, Method::POST, &format!("{TASKS}/tune/schedule"), Some(json!({ "at": soon }))).await;
+    let t = until(&c, "tune", "completed", |t| t["status"] == "Completed").await;
+    assert_eq!(t["counts"], json!({"completed": 2, "failed": 0, "total": 2}), "{t}");
+    for name in &names {
+        assert!(log(&c, "tune", name).await.contains("vm.swappiness=10"), "{name}");
+    }
+    let mut bad = body;
+    bad["name"] = json!("nope");
+    bad["resources"] = json!(["nothing"]);
+    let r = c.send(Method::POST, TASKS, Some(&bad)).await;
+    assert_eq!(r.status, 400, "{}", r.text);
+    assert!(r.text.contains("no provisioning") && r.text.contains("resources"), "{}", r.text);
+}

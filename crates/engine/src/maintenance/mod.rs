@@ -9,6 +9,7 @@ mod notifications;
 mod resources;
 pub(crate) mod runbook;
 mod scheduler;
+mod targets;
 mod tasks;
 mod upcoming;
 pub mod updates;

@@ -9,7 +9,7 @@ use gureum_model::Name;
 use gureum_model::authz::{Permission, Role};
 use gureum_model::maintenance::{Priority, Rate, Requirement, ResourceStatus, Service};
 use gureum_store::db::{Batch, Stmt};
-use gureum_store::{InstanceRecord, Key, MaintenanceResourceRecord, MaintenanceTaskRecord, Record, args, new_id, now};
+use gureum_store::{Key, MaintenanceResourceRecord, MaintenanceTaskRecord, Record, args, new_id, now};
 
 impl Engine {
     /// The project for a change to its maintenance: admins only.
@@ -67,9 +67,6 @@ impl Engine {
         };
         super::updates::guest_update(req.maintenance_type, &apply, req.downtime)?;
         super::updates::health_timeout(&apply)?;
-        if req.resources.is_empty() {
-            return Err(Error::invalid("resources", "name at least one instance of the project"));
-        }
         let task = MaintenanceTaskRecord {
             id: new_id(),
             project_id: scope.id,
@@ -93,18 +90,10 @@ impl Engine {
             updated_at: t,
             generation: 1,
         };
+        let targets = self.maintenance_targets(&scope, task.service, &req.resources).await?;
         let mut batch = Batch::new();
         batch.push(task.insert());
-        let mut seen = vec![];
-        for key in &req.resources {
-            let inst =
-                self.store().get::<InstanceRecord>(&scope.filter(), &Key::parse(key)).await?.ok_or_else(|| {
-                    Error::invalid("resources", format!("no instance {key:?} in project {}", scope.name))
-                })?;
-            if seen.contains(&inst.id) {
-                return Err(Error::invalid("resources", format!("instance {} is named twice", inst.name)));
-            }
-            seen.push(inst.id);
+        for inst in targets {
             let r = MaintenanceResourceRecord {
                 id: new_id(),
                 task_id: task.id,
