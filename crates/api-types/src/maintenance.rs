@@ -19,7 +19,7 @@ pub struct MaintenanceTaskCreate {
     /// 1–63 characters: a letter, then letters, digits, `-`, `_` or `.`; unique in the project.
     #[schema(pattern = "^[A-Za-z][A-Za-z0-9._-]*$", min_length = 1, max_length = 63)]
     pub name: String,
-    /// `instance` (default) or `provisioning`.
+    /// `instance` (default), or `provisioning`: stacks of the template library.
     #[serde(default)]
     pub service: Option<Service>,
     /// `mandatory` needs `deadline`; `recommended` needs `recommended_date`.
@@ -46,7 +46,8 @@ pub struct MaintenanceTaskCreate {
     /// snapshotted first, for the rollback). Kernel, OS and engine updates need it.
     #[serde(default)]
     pub downtime: bool,
-    /// Instances of the project (names or ids), at least one, each once.
+    /// Names or ids, at least one, each once: instances of the project, or for service
+    /// `provisioning` Provisioned stacks, each of whose instances becomes a resource.
     #[schema(min_items = 1)]
     pub resources: Vec<String>,
     /// How many resources may be updated at once: a count (`"5"`) or a percentage of the
