@@ -101,14 +101,14 @@ fn rule_based_responses(doc: &mut utoipa::openapi::OpenApi) {
 }
 
 /// The `state` filter of a list takes the states of the listed resource: its schema is
-/// the one of the resource's `state` property (`ListQuery` is shared by every list, so
-/// its own schema can only say "a string").
+/// the one of the resource's `state` property, or of its derived `status` (maintenance
+/// tasks) — `ListQuery` is shared by every list, so its own schema can only say "a string".
 fn list_state_filters(doc: &mut utoipa::openapi::OpenApi) {
     let schemas = doc.components.as_ref().map(|c| c.schemas.clone()).unwrap_or_default();
     let state_of = |page: &str| -> Option<RefOr<Schema>> {
         let item = page.strip_prefix("#/components/schemas/Page_")?;
         match schemas.get(item)? {
-            RefOr::T(Schema::Object(o)) => o.properties.get("state").cloned(),
+            RefOr::T(Schema::Object(o)) => o.properties.get("state").or_else(|| o.properties.get("status")).cloned(),
             _ => None,
         }
     };

@@ -90,6 +90,16 @@ async fn the_task_status_is_derived_from_its_resources_through_each_rule() {
     let t = c.expect(200, Method::POST, &format!("{TASKS}/one/resources/a/exclude"), None).await;
     assert_eq!(t["status"], "Excluded", "{t}");
     assert_eq!(c.get(TASKS).await["items"].as_array().unwrap().len(), 2);
+    // `state` filters on the derived status, one task a page to follow the cursor too.
+    for (status, want) in [("Excluded", "one"), ("Completed", "kernel")] {
+        let page = c.get(&format!("{TASKS}?state={status}&limit=1")).await;
+        let names: Vec<&str> = page["items"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
+        assert_eq!(names, [want], "{page}");
+    }
+    assert_eq!(c.get(&format!("{TASKS}?state=Failed")).await["items"], json!([]));
+    let bad = c.send(Method::GET, &format!("{TASKS}?state=Broken"), None).await;
+    assert_eq!(bad.status, 400, "{}", bad.text);
+    assert!(bad.error()["message"].as_str().unwrap().contains("state"), "{}", bad.text);
     c.expect(204, Method::DELETE, &format!("{TASKS}/one"), None).await;
     c.expect(404, Method::GET, &format!("{TASKS}/one"), None).await;
 }

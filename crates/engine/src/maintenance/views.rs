@@ -1,11 +1,13 @@
 //! How tasks are shown: one task with its resources, and a page of tasks whose
 //! resources are read in one query (a list page stays fast with thousands of tasks).
 
-use crate::views::{links, project_path, ts, ts_opt};
+use crate::iam::authz::ProjectScope;
+use crate::views::{links, page_request, project_path, ts, ts_opt};
 use crate::{Engine, Error, OpContext, Result};
 use gureum_api_types::{ListQuery, MaintenanceResource, MaintenanceTask, Page};
 use gureum_model::authz::Permission;
 use gureum_model::maintenance::{MaintenanceType, ResourceStatus, TaskStatus, derive_task_status};
+use gureum_model::state::Spelled;
 use gureum_store::{MaintenanceResourceRecord, MaintenanceTaskRecord};
 use std::collections::HashMap;
 use uuid::Uuid;
@@ -20,7 +22,8 @@ impl Engine {
         Ok(task_view(t, rs, expected))
     }
 
-    /// A page of the project's tasks (every project role).
+    /// A page of the project's tasks (every project role); `state` filters on their
+    /// derived status.
     pub async fn maintenance_task_list(
         &self,
         ctx: &OpContext,
@@ -28,9 +31,35 @@ impl Engine {
         q: &ListQuery,
     ) -> Result<Page<MaintenanceTask>> {
         let scope = self.authorize(ctx, project, Permission::View).await?;
-        if q.state.is_some() {
-            return Err(Error::invalid("state", "tasks have no state to filter on: their status is derived"));
+        // `state` filters on the derived status: read pages until one fills or none is left.
+        let want = match q.state.as_deref() {
+            None => None,
+            Some(s) => Some(TaskStatus::parse(s).ok_or_else(|| {
+                Error::invalid("state", format!("must be one of {}, got {s:?}", TaskStatus::all_spellings()))
+            })?),
+        };
+        let unfiltered = ListQuery { state: None, ..q.clone() };
+        let limit = page_request(q.limit, q.cursor.as_deref())?.limit as usize;
+        let mut items = Vec::with_capacity(limit);
+        let mut cursor = q.cursor.clone();
+        loop {
+            let page = self.maintenance_task_page(&scope, &ListQuery { cursor, ..unfiltered.clone() }).await?;
+            cursor = page.next_cursor;
+            items.extend(page.items.into_iter().filter(|t| want.is_none_or(|w| t.status == w)));
+            if want.is_none() || items.len() >= limit || cursor.is_none() {
+                break;
+            }
         }
+        // A filtered page may hold more than asked when the last read page matched often;
+        // it is cut at the limit and the next one starts after the last shown.
+        if items.len() > limit {
+            items.truncate(limit);
+            cursor = items.last().map(|t| crate::views::encode_cursor(t.id));
+        }
+        Ok(Page { items, next_cursor: cursor })
+    }
+
+    async fn maintenance_task_page(&self, scope: &ProjectScope, q: &ListQuery) -> Result<Page<MaintenanceTask>> {
         let (rows, next_cursor) =
             self.list_rows::<MaintenanceTaskRecord, TaskStatus>(scope.filter().to_vec(), q, |r| r.id).await?;
         let ids: Vec<Uuid> = rows.iter().map(|t| t.id).collect();
