@@ -71,15 +71,7 @@ pub async fn bench(args: MaintenanceBenchArgs) -> anyhow::Result<()> {
     println!("{instances} slots reserved from {first} to {last}");
 
     // A page of the list, timed while the slots fire and their runbooks run.
-    let mut times = Vec::with_capacity(args.samples);
-    for _ in 0..args.samples.max(1) {
-        let t = Instant::now();
-        let _: Page<MaintenanceTask> = api.get(&format!("{TASKS}?limit=50")).await?;
-        times.push(t.elapsed());
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    times.sort();
-    let (p50, p99) = (percentile(&times, 0.5), percentile(&times, 0.99));
+    let (p50, p99) = list_page(&api, args.samples).await?;
     println!(
         "task list page (50 tasks × {} resources of {}) during the run: p50 {:.2} ms, p99 {:.2} ms   [target p99 ≤ 50 ms: {}]",
         args.resources,
@@ -99,7 +91,27 @@ pub async fn bench(args: MaintenanceBenchArgs) -> anyhow::Result<()> {
         ms(max),
         verdict(ms(p99) <= 250.0)
     );
+    let (p50, p99) = list_page(&api, args.samples).await?;
+    println!(
+        "task list page once all ran (every resource with its times and log): p50 {:.2} ms, p99 {:.2} ms   [target p99 ≤ 50 ms: {}]",
+        ms(p50),
+        ms(p99),
+        verdict(ms(p99) <= 50.0)
+    );
     Ok(())
+}
+
+/// `samples` pages of 50 tasks, 100 ms apart: their p50 and p99.
+async fn list_page(api: &Api, samples: usize) -> anyhow::Result<(Duration, Duration)> {
+    let mut times = Vec::with_capacity(samples);
+    for _ in 0..samples.max(1) {
+        let t = Instant::now();
+        let _: Page<MaintenanceTask> = api.get(&format!("{TASKS}?limit=50")).await?;
+        times.push(t.elapsed());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    times.sort();
+    Ok((percentile(&times, 0.5), percentile(&times, 0.99)))
 }
 
 /// Waits until every task is Completed; the firing delay of each resource, sorted.
