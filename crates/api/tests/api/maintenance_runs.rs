@@ -256,3 +256,23 @@ async fn a_stack_is_maintained_instance_by_instance() {
     assert_eq!(r.status, 400, "{}", r.text);
     assert!(r.text.contains("no provisioning") && r.text.contains("resources"), "{}", r.text);
 }
+
+/// A slot whose instance cannot be maintained (stopped) does not start: it counts as an
+/// attempt, is retried after its backoff, then ends Failed with the pre-check's reason.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_slot_that_cannot_start_is_retried_then_failed() {
+    let (_api, c) = world(1).await;
+    c.act("p", "vm0", "stop", None).await;
+    let mut body = kernel_task("stopped", "6.12", &["vm0"]);
+    body["retries"] = json!(1);
+    body["retry_backoff_seconds"] = json!(1);
+    c.expect(201, Method::POST, TASKS, Some(body)).await;
+    c.expect(200, Method::POST, &format!("{TASKS}/stopped/resources/vm0/run-now"), None).await;
+    let t = until(&c, "stopped", "failed", |t| t["status"] == "Failed").await;
+    let r = resource(&t, "vm0");
+    assert_eq!((r["attempts"].as_i64(), &r["operation"]), (Some(2), &Value::Null), "no runbook ran: {r}");
+    assert!(r["last_error"].as_str().unwrap().contains("the instance is Stopped"), "{r}");
+    let lines = log(&c, "stopped", "vm0").await;
+    assert!(lines.contains("attempt 1 failed: pre-check") && lines.contains("retrying in 1 s"), "{lines}");
+    assert_eq!(instance_state(&c, "vm0").await, "Stopped", "left as it was");
+}

@@ -316,30 +316,46 @@ async fn failed(ctx: StepCtx, failure: Failure) -> Result<Batch, StepError> {
     if let Some(undo) = &failure.undo_error {
         reason = format!("{reason}; the rollback did not complete: {undo}");
     }
-    let update = resource_update(&ctx, &p).set(MaintenanceResourceRecord::last_error, reason.as_str());
-    let (update, line) = if row.attempts <= task.retries {
-        let at = t + retry_delay(task.retry_backoff_seconds, row.attempts);
+    batch.extend(failed_attempt(resource_update(&ctx, &p), &task, &row, row.attempts, &reason, t));
+    Ok(batch)
+}
+
+/// What a failed attempt (`attempt`, counted from 1) leaves, on `update` (the row's
+/// guarded update): the resource Reserved again after the doubling backoff while retries
+/// are left, else Failed with a `failed` notice; a log line either way. Shared by a
+/// runbook that failed and a slot that could not start.
+pub(crate) fn failed_attempt(
+    update: Update<MaintenanceResourceRecord>,
+    task: &MaintenanceTaskRecord,
+    row: &MaintenanceResourceRecord,
+    attempt: i64,
+    reason: &str,
+    t: i64,
+) -> Batch {
+    let update = update.set(MaintenanceResourceRecord::last_error, reason);
+    let mut batch = Batch::new();
+    let line = if attempt <= task.retries {
+        let at = t + retry_delay(task.retry_backoff_seconds, attempt);
         let update = update
             .set(MaintenanceResourceRecord::status, ResourceStatus::Reserved.as_str())
             .set(MaintenanceResourceRecord::scheduled_at, at);
-        let line = format!("attempt {} failed: {reason}; retrying in {} s", row.attempts, (at - t) / 1_000_000);
-        (update, line)
+        batch.push(update.stmt(t));
+        format!("attempt {attempt} failed: {reason}; retrying in {} s", (at - t) / 1_000_000)
     } else {
         let update = update
             .set(MaintenanceResourceRecord::status, ResourceStatus::Failed.as_str())
             .set(MaintenanceResourceRecord::finished_at, t);
-        let message = format!("{} failed: {reason}", subject(&task, &row));
-        batch.push(notice(&task, &row, NoticeKind::Failed, message));
-        (update, format!("failed: {reason}"))
+        batch.push(update.stmt(t));
+        batch.push(notice(task, row, NoticeKind::Failed, format!("{} failed: {reason}", subject(task, row))));
+        format!("failed: {reason}")
     };
-    batch.push(update.stmt(t));
-    batch.push(log(&p, line));
-    Ok(batch)
+    batch.push(Store::maintenance_log_line(task.id, row.id, t, line));
+    batch
 }
 
 /// The pause before retry `attempt + 1`: the backoff, doubled after each failed attempt
 /// (µs).
-pub(crate) fn retry_delay(backoff_seconds: i64, attempt: i64) -> i64 {
+fn retry_delay(backoff_seconds: i64, attempt: i64) -> i64 {
     let doublings = (attempt - 1).clamp(0, 10) as u32;
     backoff_seconds.saturating_mul(1 << doublings).saturating_mul(1_000_000)
 }

@@ -11,7 +11,7 @@
 //! the generation and one wins.
 
 use super::notifications::{notice, subject};
-use super::runbook::{MAINTENANCE_RUNBOOK, RunbookParams};
+use super::runbook::{MAINTENANCE_RUNBOOK, RunbookParams, failed_attempt};
 use super::updates::{guest_update, health_timeout};
 use crate::compute::instance_workflows::InstanceParams;
 use crate::worker::Worker;
@@ -232,24 +232,12 @@ impl Engine {
         r: &MaintenanceResourceRecord,
         why: &str,
     ) -> Result<()> {
-        let t = now();
-        let attempts = r.attempts + 1;
-        let update = to_status(r, ResourceStatus::Failed).set(MaintenanceResourceRecord::attempts, attempts);
-        let (update, line, failed) = if attempts <= task.retries {
-            let at = t + super::runbook::retry_delay(task.retry_backoff_seconds, attempts);
-            let update = update
-                .set(MaintenanceResourceRecord::status, ResourceStatus::Reserved.as_str())
-                .set(MaintenanceResourceRecord::scheduled_at, at);
-            (update, format!("attempt {attempts} did not start: {why}; retrying later"), false)
-        } else {
-            (update.set(MaintenanceResourceRecord::finished_at, t), format!("failed: {why}"), true)
-        };
-        let mut batch = Batch::from(update.set(MaintenanceResourceRecord::last_error, why).stmt(t));
-        batch.push(Store::maintenance_log_line(task.id, r.id, t, line));
-        if failed {
-            batch.push(notice(task, r, NoticeKind::Failed, format!("{} failed: {why}", subject(task, r))));
-        }
-        self.write_unless_changed(batch).await?;
+        // The slot counts as an attempt: the task's retries apply to it.
+        let attempt = r.attempts + 1;
+        let update = Update::<MaintenanceResourceRecord>::of(r.id)
+            .set(MaintenanceResourceRecord::attempts, attempt)
+            .guard(MaintenanceResourceRecord::generation, r.generation);
+        self.write_unless_changed(failed_attempt(update, task, r, attempt, why, now())).await?;
         Ok(())
     }
 
