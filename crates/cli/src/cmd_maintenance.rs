@@ -54,6 +54,9 @@ pub enum TaskCmd {
 #[derive(clap::Args, Debug)]
 pub struct TaskCreateArgs {
     name: String,
+    /// instance (default), or provisioning: --resource names stacks of the library
+    #[arg(long, value_parser = spelled::<Service>)]
+    service: Option<Service>,
     /// mandatory (needs --deadline) or recommended (needs --recommended-date)
     #[arg(long, value_parser = spelled::<Requirement>)]
     requirement: Requirement,
@@ -315,6 +318,7 @@ async fn task(ctx: &Ctx, p: &str, cmd: TaskCmd) -> anyhow::Result<()> {
         TaskCmd::Create(args) => {
             let TaskCreateArgs {
                 name,
+                service,
                 requirement,
                 deadline,
                 recommended_date,
@@ -334,7 +338,7 @@ async fn task(ctx: &Ctx, p: &str, cmd: TaskCmd) -> anyhow::Result<()> {
                 .transpose()?;
             let req = MaintenanceTaskCreate {
                 name,
-                service: None,
+                service,
                 requirement,
                 deadline,
                 recommended_date,
