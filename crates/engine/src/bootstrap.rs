@@ -20,9 +20,13 @@ pub struct Bootstrap {
     pub admin_token: Option<String>,
 }
 
+/// What the secret key check seals.
+const KEY_CHECK: &[u8] = b"gureum secret key check";
+
 impl Engine {
     /// Seeds what is missing; safe to run on every start.
     pub async fn bootstrap(&self) -> Result<Bootstrap> {
+        self.check_secret_key().await?;
         let t = now();
         let mut batch = Batch::new();
         for def in INSTANCE_TYPES {
@@ -73,6 +77,22 @@ impl Engine {
         };
         self.store().write(batch).await?;
         Ok(Bootstrap { admin_token })
+    }
+
+    /// Refuses to run with a secret key other than the one this database's sealed values
+    /// were made with (servers sharing a database must share the key).
+    async fn check_secret_key(&self) -> Result<()> {
+        let key = &self.config().secret_key;
+        let sealed = self.store().secret_key_check(&key.seal(KEY_CHECK)).await?;
+        match key.open(&sealed) {
+            Ok(plain) if plain == KEY_CHECK => Ok(()),
+            _ => Err(crate::Error::Internal(
+                "this database was set up with another secret key, so this server could open none of its \
+                 sealed credentials; give every server sharing the database the same key (GUREUM_SECRET_KEY, or \
+                 a copy of the first server's <data-dir>/secret.key)"
+                    .into(),
+            )),
+        }
     }
 
     /// Offers this host's QEMU: the connection [`LOCAL_CONNECTION`] on the qemu driver

@@ -90,7 +90,8 @@ struct Inner {
     executor: Executor,
     config: EngineConfig,
     /// Each connection's driver, opened on first use, and its call budget.
-    drivers: RwLock<HashMap<Uuid, provider::cloud::Provider>>,
+    /// Each connection's driver, with the connection's generation it was opened at.
+    drivers: RwLock<HashMap<Uuid, (i64, provider::cloud::Provider)>>,
     /// The drivers of nodes with an agent, by node id, with the agent URL they call.
     node_drivers: RwLock<HashMap<Uuid, provider::node_clouds::AgentDriver>>,
     /// Resource names by id. Names never change, so this needs no invalidation.
@@ -129,6 +130,7 @@ impl Engine {
     pub fn start(&self) {
         self.inner.executor.start_background(self);
         worker::reconciler::start(self);
+        provider::start(self);
         lean::template_heal::start(self);
         maintenance::start(self);
         maintenance::start_notifications(self);

@@ -29,6 +29,12 @@ pub struct ServeArgs {
     /// Never build tiny-linux: without it in the guest images, run on `sim` alone.
     #[arg(long)]
     pub no_guest_build: bool,
+    /// Offer this host's QEMU as the connection `local` (node `local-1`), run by this
+    /// server itself. The default with SQLite (one server); with PostgreSQL only when
+    /// asked, since the other servers sharing the database could not drive its VMs:
+    /// there, hosts join a pool as nodes through `gureum agent`.
+    #[arg(long)]
+    pub local_host: bool,
     /// A node whose agent has not heartbeaten for this many seconds is unreachable.
     #[arg(long, env = "GUREUM_NODE_TIMEOUT", default_value_t = 15)]
     pub node_timeout_seconds: u64,
@@ -178,6 +184,14 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
 /// Offers the connection `local` on this host's QEMU with the tiny-linux image when both
 /// are there; otherwise says in one line why gureum runs on the simulated cloud alone.
 async fn offer_local_host(engine: &Engine, args: &ServeArgs) -> anyhow::Result<()> {
+    let shared = args.database_url.as_deref().is_some_and(|u| u.starts_with("postgres"));
+    if shared && !args.local_host {
+        println!(
+            "No local QEMU connection: the database is shared, so hosts run VMs as nodes of a pool \
+             (`gureum agent` on each; `--local-host` for a single server)."
+        );
+        return Ok(());
+    }
     let images = args.guest_images.clone().unwrap_or_else(|| args.data_dir.join("images"));
     let images = std::path::absolute(&images).with_context(|| format!("resolving {}", images.display()))?;
     let tiny = gureum_model::catalog::TINY_LINUX.name;

@@ -21,6 +21,7 @@ mod projects;
 mod provider_rows;
 mod provisioning;
 mod public_ips;
+mod scale_out;
 mod security_groups;
 mod sessions;
 mod snapshots;
@@ -77,6 +78,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (13, "maintenance", include_str!("../migrations/0013_maintenance.sql")),
     (14, "maintenance_runs", include_str!("../migrations/0014_maintenance_runs.sql")),
     (15, "notifications", include_str!("../migrations/0015_notifications.sql")),
+    (16, "scale_out", include_str!("../migrations/0016_scale_out.sql")),
 ];
 
 /// Microseconds since the Unix epoch.

@@ -14,7 +14,7 @@ pub const HEAL_EVERY: Duration = Duration::from_secs(2);
 
 pub(crate) fn start(engine: &Engine) {
     let e = engine.clone();
-    Worker::new("template_heal", HEAL_EVERY).spawn(engine.shutdown_signal(), move || {
+    Worker::new("template_heal", HEAL_EVERY).singleton(engine).spawn(engine.shutdown_signal(), move || {
         let engine = e.clone();
         async move { engine.heal_template_modes().await.map(|_| ()) }
     });

@@ -40,7 +40,7 @@ pub(super) fn start(engine: &Engine) {
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .expect("an HTTP client without custom TLS settings builds");
-    Worker::new("maintenance_deliveries", DELIVER_EVERY).spawn(engine.shutdown_signal(), move || {
+    Worker::new("maintenance_deliveries", DELIVER_EVERY).singleton(engine).spawn(engine.shutdown_signal(), move || {
         let (engine, http) = (e.clone(), http.clone());
         async move { engine.maintenance_delivery_pass(&http).await }
     });

@@ -34,7 +34,7 @@ const FIRE_PER_TICK: i64 = 500;
 
 pub(crate) fn start(engine: &Engine) {
     let e = engine.clone();
-    Worker::new("maintenance_scheduler", TICK).spawn(engine.shutdown_signal(), move || {
+    Worker::new("maintenance_scheduler", TICK).singleton(engine).spawn(engine.shutdown_signal(), move || {
         let engine = e.clone();
         async move { engine.maintenance_tick().await.map(|_| ()) }
     });

@@ -20,7 +20,7 @@ pub const UPCOMING_EVERY: Duration = Duration::from_secs(1);
 
 pub(super) fn start(engine: &Engine) {
     let e = engine.clone();
-    Worker::new("maintenance_upcoming", UPCOMING_EVERY).spawn(engine.shutdown_signal(), move || {
+    Worker::new("maintenance_upcoming", UPCOMING_EVERY).singleton(engine).spawn(engine.shutdown_signal(), move || {
         let engine = e.clone();
         async move { engine.maintenance_upcoming_pass().await.map(|_| ()) }
     });

@@ -10,6 +10,7 @@ use gureum_model::Name;
 use gureum_model::state::LifecycleState;
 use gureum_store::{ConnectionRecord, Key, Record, Update, new_id, now};
 use serde_json::Value;
+use std::collections::HashMap;
 use std::sync::Arc;
 use uuid::Uuid;
 
@@ -89,7 +90,7 @@ impl Engine {
 
     /// The driver of a connection and its call budget, opened on first use and kept.
     pub(crate) async fn provider(&self, connection_id: Uuid) -> Result<Provider> {
-        if let Some(p) = self.inner.drivers.read().expect("drivers lock").get(&connection_id) {
+        if let Some((_, p)) = self.inner.drivers.read().expect("drivers lock").get(&connection_id) {
             return Ok(p.clone());
         }
         let c = self
@@ -100,7 +101,19 @@ impl Engine {
         let d = self.open_driver(&c)?;
         let (limits, _) = CallLimits::split(&serde_json::from_str(&c.settings).unwrap_or(Value::Null))?;
         let mut map = self.inner.drivers.write().expect("drivers lock");
-        Ok(map.entry(connection_id).or_insert((d, Arc::new(CallBudget::new(limits)))).clone())
+        let (_, p) = map.entry(connection_id).or_insert((c.generation, (d, Arc::new(CallBudget::new(limits)))));
+        Ok(p.clone())
+    }
+
+    /// Drops the drivers of connections changed or deleted since they were opened, so
+    /// the next call reopens them with the stored settings. This server drops its own at
+    /// once; this catches what another server sharing the database changed.
+    pub(crate) async fn forget_stale_drivers(&self) -> Result<()> {
+        let current: HashMap<Uuid, i64> =
+            self.store().list_all::<ConnectionRecord>(&[]).await?.into_iter().map(|c| (c.id, c.generation)).collect();
+        let mut map = self.inner.drivers.write().expect("drivers lock");
+        map.retain(|id, (generation, _)| current.get(id) == Some(generation));
+        Ok(())
     }
 
     /// The connection a request names (or the default one), as a 400 when unknown.

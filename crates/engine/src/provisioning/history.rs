@@ -14,7 +14,7 @@ const PURGE_EVERY: Duration = Duration::from_secs(3600);
 
 pub(crate) fn start(engine: &Engine) {
     let e = engine.clone();
-    Worker::new("history_log_purge", PURGE_EVERY).spawn(engine.shutdown_signal(), move || {
+    Worker::new("history_log_purge", PURGE_EVERY).singleton(engine).spawn(engine.shutdown_signal(), move || {
         let e = e.clone();
         async move { e.history_logs_purge(gureum_store::now()).await.map(|_| ()) }
     });

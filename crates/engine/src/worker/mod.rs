@@ -3,7 +3,10 @@
 //! took and how often it failed (labelled `worker=<name>`), so a stuck or failing loop
 //! shows.
 
+pub mod lease;
 pub(crate) mod reconciler;
+
+use lease::Lease;
 
 use std::fmt::Display;
 use std::future::Future;
@@ -48,15 +51,25 @@ pub struct Worker {
     pub every: Duration,
     /// When the first tick runs (after that, one every `every`).
     pub first_after: Duration,
+    /// For work that must run on one server at a time: ticks run only while this server
+    /// holds the lease.
+    lease: Option<Lease>,
 }
 
 impl Worker {
     pub fn new(name: &'static str, every: Duration) -> Self {
-        Worker { name, every, first_after: Duration::ZERO }
+        Worker { name, every, first_after: Duration::ZERO, lease: None }
     }
 
     pub fn first_after(mut self, delay: Duration) -> Self {
         self.first_after = delay;
+        self
+    }
+
+    /// Runs on one of the servers sharing `engine`'s database at a time (see [`lease`]).
+    pub fn singleton(mut self, engine: &crate::Engine) -> Self {
+        let holder = engine.executor().owner().to_string();
+        self.lease = Some(Lease::new(self.name, engine.store().clone(), holder));
         self
     }
 
@@ -69,11 +82,16 @@ impl Worker {
         E: Display,
     {
         let mut stop = shutdown.subscribe();
-        let Worker { name, every, first_after } = self;
+        let Worker { name, every, first_after, mut lease } = self;
+        // A singleton wakes at least as often as its lease wants renewing; its tick still
+        // runs every `every` while it holds the lease, and at once when it takes it over.
+        let wake = lease.as_ref().map_or(every, |_| every.min(lease::RENEW_EVERY));
         tokio::spawn(async move {
-            let mut interval = tokio::time::interval_at(tokio::time::Instant::now() + first_after, every);
+            let start = tokio::time::Instant::now() + first_after;
+            let mut interval = tokio::time::interval_at(start, wake);
             // A slow tick delays the next instead of causing a burst of catch-up ticks.
             interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            let mut next_tick = start;
             loop {
                 tokio::select! {
                     // Shutdown wins over a tick that is due at the same time.
@@ -81,6 +99,17 @@ impl Worker {
                     // Signalled, or the sender is gone with the engine.
                     _ = stop.wait_for(|stopped| *stopped) => break,
                     _ = interval.tick() => {}
+                }
+                let now = tokio::time::Instant::now();
+                if let Some(lease) = lease.as_mut() {
+                    if !lease.hold().await {
+                        next_tick = now;
+                        continue;
+                    }
+                    if now < next_tick {
+                        continue;
+                    }
+                    next_tick = now + every;
                 }
                 let started = Instant::now();
                 let result = tick().await;
@@ -91,6 +120,9 @@ impl Worker {
                     metrics::counter!(ERRORS, "worker" => name).increment(1);
                     tracing::warn!(worker = name, error = %e, "background tick failed");
                 }
+            }
+            if let Some(lease) = lease.as_mut() {
+                lease.release().await;
             }
             tracing::debug!(worker = name, "stopped");
         })

@@ -25,12 +25,12 @@ const PURGE_EVERY: Duration = Duration::from_secs(60);
 
 pub(crate) fn start(engine: &Engine) {
     let e = engine.clone();
-    Worker::new("reconciler", RECONCILE_EVERY).spawn(engine.shutdown_signal(), move || {
+    Worker::new("reconciler", RECONCILE_EVERY).singleton(engine).spawn(engine.shutdown_signal(), move || {
         let engine = e.clone();
         async move { engine.reconcile_once().await.map(|_| ()) }
     });
     let e = engine.clone();
-    Worker::new("idempotency_purge", PURGE_EVERY).spawn(engine.shutdown_signal(), move || {
+    Worker::new("idempotency_purge", PURGE_EVERY).singleton(engine).spawn(engine.shutdown_signal(), move || {
         let engine = e.clone();
         async move {
             let before = now() - IDEMPOTENCY_KEEP.as_micros() as i64;

@@ -43,6 +43,10 @@ impl Server {
             .stderr(Stdio::inherit())
             .args(["--database-url", database_url])
             .args(options);
+        // One server per database here: on PostgreSQL it offers its host as on SQLite.
+        if database_url.starts_with("postgres") {
+            cmd.arg("--local-host");
+        }
         let mut child = cmd.spawn().expect("start gureum serve");
         let stdout = child.stdout.take().expect("stdout");
         let mut lines = BufReader::new(stdout).lines();

@@ -1,0 +1,82 @@
+//! Several `gureum serve` processes on one PostgreSQL database: singleton work runs on
+//! one of them at a time and moves when its server dies; all of them must seal with the
+//! same secret key. (PostgreSQL only: SQLite is one server's database.)
+
+use crate::support::{self, Server};
+use std::path::Path;
+use std::time::Duration;
+
+/// The shared database, or `None` on SQLite (the suite's PostgreSQL pass runs this).
+pub async fn shared_database() -> Option<(String, tempfile::TempDir)> {
+    if gureum_store::testing::backend() != "postgres" {
+        eprintln!("skipping: several servers share a PostgreSQL database (GUREUM_TEST_DATABASE_URL)");
+        return None;
+    }
+    Some(gureum_store::testing::fresh_database().await.unwrap())
+}
+
+/// A second server's data directory with the first one's secret key and admin token.
+pub fn join_dir(first: &Path, dir: &Path) {
+    std::fs::create_dir_all(dir).unwrap();
+    for file in ["secret.key", "admin.token"] {
+        std::fs::copy(first.join(file), dir.join(file)).unwrap();
+    }
+}
+
+/// Which singleton workers this server holds the lease of, from its `/metrics`.
+async fn leases_held(server: &Server) -> Vec<String> {
+    let text = reqwest::get(format!("{}/metrics", server.base)).await.unwrap().text().await.unwrap();
+    text.lines()
+        .filter_map(|l| l.strip_prefix("gureum_worker_lease_held{worker=\""))
+        .filter_map(|l| l.split_once("\"} "))
+        .filter(|(_, v)| v.trim() == "1")
+        .map(|(w, _)| w.to_string())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn singleton_workers_run_on_one_server_and_move_when_it_dies() {
+    let Some((db, _db_dir)) = shared_database().await else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let a = Server::start(&dir.path().join("a"), &db);
+    join_dir(&dir.path().join("a"), &dir.path().join("b"));
+    let b = Server::start(&dir.path().join("b"), &db);
+    let singletons = ["reconciler", "maintenance_scheduler", "maintenance_upcoming", "history_log_purge"];
+    let (held_by_a, held_by_b) = support::eventually(Duration::from_secs(20), "every singleton held", async || {
+        let (ha, hb) = (leases_held(&a).await, leases_held(&b).await);
+        match singletons.iter().all(|w| ha.iter().chain(&hb).any(|h| h == w)) {
+            true => Ok((ha, hb)),
+            false => Err(format!("a holds {ha:?}, b holds {hb:?}")),
+        }
+    })
+    .await;
+    for w in &held_by_a {
+        assert!(!held_by_b.contains(w), "{w} is held by both servers: {held_by_a:?} {held_by_b:?}");
+    }
+    // The servers agree on who holds what: B's view of the lease table.
+    let (dead, alive) = if held_by_a.iter().any(|w| w == "reconciler") { (a, b) } else { (b, a) };
+    dead.kill();
+    support::eventually(Duration::from_secs(30), "the survivor takes every singleton over", async || {
+        let held = leases_held(&alive).await;
+        match singletons.iter().all(|w| held.iter().any(|h| h == w)) {
+            true => Ok(()),
+            false => Err(format!("the survivor holds {held:?}")),
+        }
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_with_another_secret_key_refuses_to_start() {
+    let Some((db, _db_dir)) = shared_database().await else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let _first = Server::start(&dir.path().join("a"), &db);
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_gureum"))
+        .args(["serve", "--no-guest-build", "--listen", "127.0.0.1:0", "--database-url", &db, "--data-dir"])
+        .arg(dir.path().join("other"))
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "a server with its own new key started on a shared database");
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("set up with another secret key") && said.contains("GUREUM_SECRET_KEY"), "{said}");
+}
