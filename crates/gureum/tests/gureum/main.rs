@@ -14,5 +14,6 @@ mod maintenance_qemu;
 mod nodes;
 mod qemu;
 mod qemu_restart;
+mod sim_service;
 mod stack_crash;
 mod static_website;
