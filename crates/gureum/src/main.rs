@@ -6,6 +6,7 @@ mod bench_qemu;
 mod guest_image;
 mod host;
 mod serve;
+mod sim_serve;
 
 use clap::{Parser, Subcommand};
 
@@ -27,6 +28,8 @@ enum Command {
     Serve(serve::ServeArgs),
     /// Make this host a node of a pool: join with a token, then heartbeat.
     Agent(agent::AgentArgs),
+    /// The simulated cloud as a service of its own (`gureum sim serve`).
+    Sim(sim_serve::SimArgs),
     /// Print the OpenAPI document of the /v1 API.
     Openapi,
     /// Measure throughput and latency against a fresh local server (`bench qemu`: real VMs).
@@ -51,6 +54,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(args) => serve::run(args),
         Command::Agent(args) => agent::run(args),
+        Command::Sim(args) => sim_serve::run(args),
         Command::Bench(args) => bench::run(args),
         Command::Client(cmd) => gureum_cli::run_blocking(cmd, cli.global),
         Command::Openapi => {

@@ -170,12 +170,12 @@ impl Progress {
 impl RemoteDriver {
     pub(crate) async fn export(&self, disk_id: &str) -> DriverResult<DiskExport> {
         let url = format!("{}/disks/{disk_id}/export", self.url);
-        let r = self.transfers.exports.get(url).bearer_auth(&self.secret).send().await;
+        let r = self.authorized(self.transfers.exports.get(url)).send().await;
         let r = r.map_err(|e| self.unreachable(e))?;
         if !r.status().is_success() {
             return Err(match self.answer::<serde_json::Value>(r).await {
                 Err(e) => e,
-                Ok(_) => self.unreachable("its agent answered an export with an error status and a result"),
+                Ok(_) => self.unreachable("it answered an export with an error status and a result"),
             });
         }
         let manifest = manifest_of(r.headers()).map_err(|why| self.unreachable(format!("its export: {why}")))?;
@@ -188,10 +188,7 @@ impl RemoteDriver {
         let moved = progress.clone();
         let body = reqwest::Body::wrap_stream(content.inspect(move |piece| moved.saw(piece)));
         let send = self
-            .transfers
-            .imports
-            .post(format!("{}/disks/import", self.url))
-            .bearer_auth(&self.secret)
+            .authorized(self.transfers.imports.post(format!("{}/disks/import", self.url)))
             .header(MANIFEST_HEADER, manifest_header(&manifest))
             .body(body)
             .send();
@@ -202,8 +199,8 @@ impl RemoteDriver {
             })?,
             _ = progress.stalled(self.transfers.stall) => {
                 return Err(DriverError::Timeout(format!(
-                    "the import of disk {:?} into node {} stood still for {:?}",
-                    manifest.name, self.node, self.transfers.stall
+                    "the import of disk {:?} into {} stood still for {:?}",
+                    manifest.name, self.who(), self.transfers.stall
                 )));
             }
         };

@@ -9,7 +9,8 @@ use std::sync::Arc;
 /// The region a sim connection gets when it names none.
 pub const DEFAULT_REGION: &str = "sim-1";
 
-/// Opens sim connections; every connection's cloud is a journal under `<data_dir>/sim`.
+/// Opens sim connections; every connection's cloud is a journal under `<data_dir>/sim`,
+/// or held by the `gureum sim serve` its setting `endpoint` names.
 pub struct SimFactory;
 
 /// The sim driver, to register.
@@ -50,6 +51,9 @@ impl DriverFactory for SimFactory {
 
     fn open(&self, c: &ConnectionSpec<'_>) -> Result<Arc<dyn Driver>, OpenError> {
         let settings = SimSettings::parse(c.settings)?;
+        if let Some(endpoint) = settings.endpoint.clone() {
+            return crate::service::open(&endpoint, c, settings);
+        }
         let d = SimDriver::open(&c.data_dir.join("sim"), c.id, c.region, c.zone, settings)
             .map_err(|e| OpenError::Internal(format!("opening the simulated cloud of {}: {e}", c.name)))?;
         Ok(Arc::new(d))

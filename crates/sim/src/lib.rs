@@ -29,6 +29,7 @@ mod maintenance;
 mod ops;
 mod profile;
 mod record;
+mod service;
 mod settings;
 mod state;
 mod stats;
@@ -36,6 +37,7 @@ mod stats;
 pub use driver::profile_info;
 pub use factory::{SimFactory, factory, registry};
 pub use profile::Profile;
+pub use service::router;
 pub use settings::{Capacity, Operation, SimSettings};
 pub use stats::SimStats;
 
@@ -55,6 +57,16 @@ pub fn zones_of(region: &str) -> Vec<String> {
     ["a", "b", "c"].iter().map(|z| format!("{region}{z}")).collect()
 }
 
+/// The zones of `region`, which must hold `zone`.
+fn zones_in(region: &str, zone: &str) -> io::Result<Vec<String>> {
+    let zones = zones_of(region);
+    if !zones.iter().any(|z| z == zone) {
+        let msg = format!("zone {zone:?} is not in region {region:?} (zones: {})", zones.join(", "));
+        return Err(io::Error::new(io::ErrorKind::InvalidInput, msg));
+    }
+    Ok(zones)
+}
+
 /// One connection's view of a simulated cloud.
 ///
 /// Every handle opened on the same journal within a process shares one cloud (state,
@@ -70,13 +82,14 @@ struct Cloud {
     zone: String,
     inner: Mutex<Inner>,
     stats: Stats,
-    /// Held while the cloud is open so that a second process cannot write the journal.
-    _lock: File,
+    /// Held while the cloud is open so that a second process cannot write the journal
+    /// (none for a cloud in memory).
+    _lock: Option<File>,
 }
 
 struct Inner {
     state: State,
-    journal: Journal,
+    journal: Option<Journal>,
 }
 
 /// The clouds open in this process, by journal path.
@@ -98,10 +111,7 @@ impl SimDriver {
         settings: SimSettings,
     ) -> io::Result<SimDriver> {
         let bad = |msg: String| io::Error::new(io::ErrorKind::InvalidInput, msg);
-        let zones = zones_of(region);
-        if !zones.iter().any(|z| z == zone) {
-            return Err(bad(format!("zone {zone:?} is not in region {region:?} (zones: {})", zones.join(", "))));
-        }
+        let zones = zones_in(region, zone)?;
         let file_safe = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_';
         if connection_id.is_empty() || !connection_id.chars().all(file_safe) {
             return Err(bad(format!("connection id {connection_id:?} must be letters, digits, '-' and '_'")));
@@ -125,6 +135,20 @@ impl SimDriver {
             }
         };
         Ok(SimDriver { cloud, settings: RwLock::new(Arc::new(settings)) })
+    }
+
+    /// A cloud of its own, empty and kept in memory only: what a client of a sim service
+    /// answers from without a call (profile, rules, limits).
+    pub fn in_memory(region: &str, zone: &str, settings: SimSettings) -> io::Result<SimDriver> {
+        let zones = zones_in(region, zone)?;
+        let cloud = Cloud {
+            region: region.to_string(),
+            zone: zone.to_string(),
+            inner: Mutex::new(Inner { state: State::new(zones, HashMap::new()), journal: None }),
+            stats: Stats::new(),
+            _lock: None,
+        };
+        Ok(SimDriver { cloud: Arc::new(cloud), settings: RwLock::new(Arc::new(settings)) })
     }
 
     /// Changes latency, faults, capacity or profile from the next call on; calls under
@@ -162,9 +186,11 @@ impl SimDriver {
         // Zero-latency transitions started by `f` complete within the call.
         state.settle(now);
         let ids = state.take_dirty();
-        journal
-            .append(&ids, |id| state.record(id))
-            .map_err(|e| DriverError::Unavailable(format!("the simulated cloud could not record a change: {e}")))?;
+        if let Some(journal) = journal {
+            journal
+                .append(&ids, |id| state.record(id))
+                .map_err(|e| DriverError::Unavailable(format!("the simulated cloud could not record a change: {e}")))?;
+        }
         Ok(out)
     }
 
@@ -201,9 +227,9 @@ impl Cloud {
         Ok(Cloud {
             region: region.to_string(),
             zone: zone.to_string(),
-            inner: Mutex::new(Inner { state, journal }),
+            inner: Mutex::new(Inner { state, journal: Some(journal) }),
             stats: Stats::new(),
-            _lock: lock,
+            _lock: Some(lock),
         })
     }
 }

@@ -15,5 +15,6 @@ mod nodes;
 mod qemu;
 mod qemu_restart;
 mod scale_out;
+mod sim_service;
 mod stack_crash;
 mod static_website;

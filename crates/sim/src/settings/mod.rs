@@ -1,5 +1,5 @@
 //! A connection's `settings` for the simulated cloud: latency and injected faults per
-//! operation, capacity per zone and the provider profile. Parsed by hand rather than
+//! operation, capacity per zone, the provider profile and where the cloud is held. Parsed by hand rather than
 //! derived with serde so that every error names the JSON path and the rule it broke
 //! (`settings.fault_rate.disk_create: must be between 0.0 and 1.0, got 2`).
 
@@ -23,6 +23,7 @@ const SETTINGS: &[&str] = &[
     "error_rate",
     "capacity",
     "profile",
+    "endpoint",
 ];
 
 /// In a per-operation map, the value for the operations the map does not name.
@@ -183,6 +184,10 @@ pub struct SimSettings {
     pub error_rate: BTreeMap<Operation, f64>,
     pub capacity: Capacity,
     pub profile: Profile,
+    /// A `gureum sim serve` holding the cloud, so that every server calling it sees the
+    /// same one; without it the cloud is held in process, under the server's data dir.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub endpoint: Option<String>,
 }
 
 impl Default for SimSettings {
@@ -197,6 +202,7 @@ impl Default for SimSettings {
             error_rate: BTreeMap::new(),
             capacity: Capacity::default(),
             profile: Profile::default(),
+            endpoint: None,
         }
     }
 }
@@ -226,6 +232,7 @@ impl SimSettings {
                 "call_ms" => s.call_ms = whole(&field, v, MAX_MS)?,
                 "capacity" => s.capacity = Capacity::parse(&field, v)?,
                 "profile" => s.profile = Profile::parse(&field, v)?,
+                "endpoint" => s.endpoint = Some(endpoint(&field, v)?),
                 _ => {
                     return Err(FieldError::new(
                         field,
@@ -304,6 +311,19 @@ fn whole(field: &str, v: &Value, max: u64) -> Result<u64, FieldError> {
     v.as_u64()
         .filter(|n| *n <= max)
         .ok_or_else(|| FieldError::new(field, format!("must be a whole number between 0 and {max}, got {v}")))
+}
+
+/// An http(s) URL with a host, kept without a trailing `/`.
+fn endpoint(field: &str, v: &Value) -> Result<String, FieldError> {
+    let rule =
+        || FieldError::new(field, format!("must be an http(s) URL with a host, like http://127.0.0.1:7490, got {v}"));
+    let text = v.as_str().ok_or_else(rule)?;
+    let url = reqwest::Url::parse(text).map_err(|_| rule())?;
+    let web = matches!(url.scheme(), "http" | "https");
+    if !web || url.host_str().is_none_or(str::is_empty) || url.query().is_some() || url.fragment().is_some() {
+        return Err(rule());
+    }
+    Ok(text.trim_end_matches('/').to_string())
 }
 
 fn rate(field: &str, v: &Value) -> Result<f64, FieldError> {

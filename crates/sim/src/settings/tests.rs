@@ -128,3 +128,15 @@ fn serialized_settings_parse_back_to_the_same() {
     assert_eq!(v["profile"], "generic");
     assert_eq!(SimSettings::parse(&v).unwrap(), s);
 }
+
+#[test]
+fn an_endpoint_is_an_http_url_with_a_host() {
+    let s = SimSettings::parse(&json!({"endpoint": "http://127.0.0.1:7490/"})).unwrap();
+    assert_eq!(s.endpoint.as_deref(), Some("http://127.0.0.1:7490"));
+    assert!(SimSettings::parse(&json!({"endpoint": "https://sim.example/base"})).is_ok());
+    for bad in [json!("127.0.0.1:7490"), json!("ftp://host"), json!("http://"), json!("http://h/?q=1"), json!(7490)] {
+        let e = err(json!({ "endpoint": bad }));
+        assert_eq!(e.field, "settings.endpoint", "{bad}");
+        assert!(e.rule.starts_with("must be an http(s) URL with a host"), "{bad}: {}", e.rule);
+    }
+}

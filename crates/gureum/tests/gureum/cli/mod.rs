@@ -5,7 +5,7 @@
 use gureum_client::types::*;
 use gureum_client::{Client, list_all};
 use serde_json::Value;
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -29,14 +29,7 @@ impl Server {
             .stderr(Stdio::inherit())
             .spawn()
             .expect("start gureum serve");
-        let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
-        let base = loop {
-            let line = lines.next().expect("the server exited before listening").expect("read stdout");
-            if let Some(addr) = line.strip_prefix("gureum listening on ") {
-                break addr.trim().to_string();
-            }
-        };
-        std::thread::spawn(move || for _ in lines {});
+        let (base, _) = crate::support::listening(&mut child, "gureum listening on ");
         let token = std::fs::read_to_string(data_dir.join("admin.token")).expect("admin.token").trim().to_string();
         Server { child, base, token }
     }

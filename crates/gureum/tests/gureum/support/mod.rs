@@ -5,6 +5,7 @@
 
 pub mod agent;
 pub mod clock;
+pub mod sim;
 
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader};
@@ -48,18 +49,7 @@ impl Server {
             cmd.arg("--local-host");
         }
         let mut child = cmd.spawn().expect("start gureum serve");
-        let stdout = child.stdout.take().expect("stdout");
-        let mut lines = BufReader::new(stdout).lines();
-        let mut said = vec![];
-        let base = loop {
-            let line = lines.next().expect("the server exited before listening").expect("read stdout");
-            if let Some(addr) = line.strip_prefix("gureum listening on ") {
-                break addr.trim().to_string();
-            }
-            said.push(line);
-        };
-        // Keep draining stdout so the server never blocks on a full pipe.
-        std::thread::spawn(move || for _ in lines {});
+        let (base, said) = listening(&mut child, "gureum listening on ");
         let token = std::fs::read_to_string(data_dir.join("admin.token")).expect("admin.token").trim().to_string();
         (Server { child, base, token, data_dir: data_dir.to_path_buf() }, said)
     }
@@ -73,6 +63,22 @@ impl Server {
     pub fn client(&self) -> Client {
         Client { http: reqwest::Client::new(), base: self.base.clone(), token: self.token.clone() }
     }
+}
+
+/// Reads `child`'s piped stdout up to the line `{banner}URL`; returns the URL and the
+/// lines before it. The rest of stdout is drained, so the child never blocks on a full pipe.
+pub fn listening(child: &mut Child, banner: &str) -> (String, Vec<String>) {
+    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let mut said = vec![];
+    let url = loop {
+        let line = lines.next().expect("exited before listening").expect("read stdout");
+        if let Some(url) = line.strip_prefix(banner) {
+            break url.trim().to_string();
+        }
+        said.push(line);
+    };
+    std::thread::spawn(move || for _ in lines {});
+    (url, said)
 }
 
 impl Drop for Server {

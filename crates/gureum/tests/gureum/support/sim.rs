@@ -1,0 +1,45 @@
+//! A real `gureum sim serve` process: the simulated clouds as a service of their own.
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+/// A `gureum sim serve` process, killed when dropped.
+pub struct SimService {
+    child: Child,
+    /// `http://127.0.0.1:PORT`, what a connection's `endpoint` names.
+    pub url: String,
+}
+
+impl SimService {
+    /// Starts the service on `data_dir` and `listen` (`127.0.0.1:0` picks a port).
+    pub fn start(data_dir: &Path, listen: &str) -> SimService {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_gureum"))
+            .args(["sim", "serve", "--listen", listen, "--data-dir"])
+            .arg(data_dir)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start gureum sim serve");
+        let (url, _) = super::listening(&mut child, "gureum sim listening on ");
+        SimService { child, url }
+    }
+
+    /// The address it listens on, to start it again there.
+    pub fn addr(&self) -> &str {
+        self.url.trim_start_matches("http://")
+    }
+
+    /// SIGKILL: no shutdown code runs.
+    pub fn kill(mut self) {
+        self.child.kill().expect("kill");
+        self.child.wait().expect("reap");
+    }
+}
+
+impl Drop for SimService {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
