@@ -3,6 +3,7 @@
 
 mod support;
 
+mod balanced;
 mod browser;
 mod cli;
 mod crash;
