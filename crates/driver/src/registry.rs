@@ -68,6 +68,13 @@ pub trait DriverFactory: Send + Sync + 'static {
     fn profiles(&self) -> Vec<DriverInfo> {
         vec![]
     }
+
+    /// Whether a connection with these settings keeps its provider inside the server
+    /// that opens it (its state in that server's data directory), so that servers
+    /// sharing a database would each see a provider of their own.
+    fn inside_server(&self, _settings: &Value) -> bool {
+        false
+    }
 }
 
 /// Opens the driver of a node whose agent serves its host's driver over HTTP.

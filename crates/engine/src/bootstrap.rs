@@ -52,8 +52,15 @@ impl Engine {
         }
         if self.connection_missing(crate::provider::connections::DEFAULT_CONNECTION).await? {
             batch.push(
-                connection(crate::provider::connections::DEFAULT_CONNECTION, "sim", "sim-1", "sim-1a", "{}", t)
-                    .insert(),
+                connection(
+                    crate::provider::connections::DEFAULT_CONNECTION,
+                    "sim",
+                    "sim-1",
+                    "sim-1a",
+                    &self.config().default_sim_settings.to_string(),
+                    t,
+                )
+                .insert(),
             );
         }
         let admin_token = if self.store().count::<UserRecord>(&[]).await? == 0 {

@@ -62,6 +62,10 @@ pub struct EngineConfig {
     pub drivers: DriverRegistry,
     /// How long provisioning history logs are kept (SPEC §0: 15 days by default).
     pub history_log_days: u32,
+    /// The settings of the default `sim` connection a fresh install gets (`{}`: the
+    /// simulated cloud inside this server; servers sharing a database give it the
+    /// `endpoint` of a shared `gureum sim serve`).
+    pub default_sim_settings: serde_json::Value,
 }
 
 impl EngineConfig {
@@ -76,6 +80,7 @@ impl EngineConfig {
             // None: the binary (or a test) registers the drivers it ships.
             drivers: DriverRegistry::default(),
             history_log_days: 15,
+            default_sim_settings: serde_json::json!({}),
         }
     }
 

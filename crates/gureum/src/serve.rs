@@ -29,6 +29,11 @@ pub struct ServeArgs {
     /// Never build tiny-linux: without it in the guest images, run on `sim` alone.
     #[arg(long)]
     pub no_guest_build: bool,
+    /// The `endpoint` (`http://HOST:PORT`) of a `gureum sim serve` for the `sim`
+    /// connection a fresh install makes; without it that simulated cloud lives inside
+    /// this server, which servers sharing a database cannot do.
+    #[arg(long, env = "GUREUM_SIM_ENDPOINT", value_name = "URL")]
+    pub sim_endpoint: Option<String>,
     /// Offer this host's QEMU as the connection `local` (node `local-1`), run by this
     /// server itself. The default with SQLite (one server); with PostgreSQL only when
     /// asked, since the other servers sharing the database could not drive its VMs:
@@ -148,6 +153,11 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     config.node_timeout = std::time::Duration::from_secs(args.node_timeout_seconds.max(1));
     config.history_log_days = args.history_log_days;
     config.drivers = drivers();
+    if let Some(url) = &args.sim_endpoint {
+        let settings = serde_json::json!({ "endpoint": url });
+        gureum_sim::factory().validate(&settings, None, None).map_err(|e| anyhow::anyhow!("--sim-endpoint: {e}"))?;
+        config.default_sim_settings = settings;
+    }
     let engine = Engine::new(store, config);
     let boot = engine.bootstrap().await.map_err(|e| anyhow::anyhow!("bootstrapping: {e}"))?;
     let first_start = boot.admin_token.is_some();
@@ -158,6 +168,17 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         println!("Use it with: export GUREUM_TOKEN=$(cat {})", path.display());
     }
     offer_local_host(&engine, &args).await?;
+    if shared_database(&args) {
+        let inside = engine.connections_inside_server().await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        if !inside.is_empty() {
+            println!(
+                "Connections {} keep their simulated cloud inside this server, so servers sharing the database \
+                 each see their own: give them the endpoint of a `gureum sim serve` (settings.endpoint; \
+                 --sim-endpoint for a fresh install's `sim`).",
+                inside.join(", ")
+            );
+        }
+    }
     engine.start();
     let listener =
         tokio::net::TcpListener::bind(args.listen).await.with_context(|| format!("listening on {}", args.listen))?;
@@ -181,11 +202,15 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Whether other servers may share this server's database (PostgreSQL).
+fn shared_database(args: &ServeArgs) -> bool {
+    args.database_url.as_deref().is_some_and(|u| u.starts_with("postgres"))
+}
+
 /// Offers the connection `local` on this host's QEMU with the tiny-linux image when both
 /// are there; otherwise says in one line why gureum runs on the simulated cloud alone.
 async fn offer_local_host(engine: &Engine, args: &ServeArgs) -> anyhow::Result<()> {
-    let shared = args.database_url.as_deref().is_some_and(|u| u.starts_with("postgres"));
-    if shared && !args.local_host {
+    if shared_database(args) && !args.local_host {
         println!(
             "No local QEMU connection: the database is shared, so hosts run VMs as nodes of a pool \
              (`gureum agent` on each; `--local-host` for a single server)."

@@ -62,4 +62,9 @@ impl DriverFactory for SimFactory {
     fn profiles(&self) -> Vec<DriverInfo> {
         Profile::ALL.iter().map(|p| profile_info(*p)).collect()
     }
+
+    /// Without an `endpoint`, the cloud is a journal in the server's data directory.
+    fn inside_server(&self, settings: &Value) -> bool {
+        SimSettings::parse(settings).is_ok_and(|s| s.endpoint.is_none())
+    }
 }

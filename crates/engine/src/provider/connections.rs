@@ -193,6 +193,21 @@ impl Engine {
         Ok(view(c))
     }
 
+    /// The connections whose provider lives inside this server (see
+    /// [`gureum_driver::DriverFactory::inside_server`]), by name.
+    pub async fn connections_inside_server(&self) -> Result<Vec<String>> {
+        let all = self.store().list_all::<ConnectionRecord>(&[]).await?;
+        let drivers = &self.config().drivers;
+        Ok(all
+            .into_iter()
+            .filter(|c| {
+                let settings = serde_json::from_str(&c.settings).unwrap_or(Value::Null);
+                drivers.get(&c.driver).is_some_and(|f| f.inside_server(&settings))
+            })
+            .map(|c| c.name)
+            .collect())
+    }
+
     pub async fn connection_list(&self, _ctx: &OpContext) -> Result<Vec<Connection>> {
         Ok(self.store().list_all::<ConnectionRecord>(&[]).await?.into_iter().map(view).collect())
     }

@@ -87,7 +87,7 @@ async fn three_servers_behind_haproxy_lose_nothing_when_one_is_killed() {
     let sim = SimService::start(&dir.path().join("sim"), "127.0.0.1:0");
     let ports: Vec<String> = (0..3).map(|_| free_port()).collect();
     let data = |i: usize| dir.path().join(format!("server{i}"));
-    let start = |i: usize| Server::start_with(&data(i), &db, &["--listen", &ports[i]]);
+    let start = |i: usize| Server::start_with(&data(i), &db, &["--listen", &ports[i], "--sim-endpoint", &sim.url]);
     let mut servers = vec![start(0)];
     for i in 1..3 {
         join_dir(&data(0), &data(i));
@@ -95,9 +95,9 @@ async fn three_servers_behind_haproxy_lose_nothing_when_one_is_killed() {
     }
     let proxy = Haproxy::start(dir.path(), &ports);
     let c = Client { http: reqwest::Client::new(), base: proxy.url.clone(), token: servers[0].token.clone() };
-    let settings = json!({"endpoint": sim.url, "latency_ms": {"default": 200, "vm_create": 2000, "disk_create": 1000}});
-    c.post("/v1/connections", support::connection_body("shared", settings)).await;
-    c.network(P, "shared").await;
+    // The default connection `sim`, every server's, is the service's cloud (its default
+    // latencies: 3 s to create a VM, 1.5 s a disk).
+    c.network(P, "sim").await;
 
     // 100 instance and 20 volume creates at once; one server is killed when half have
     // been answered, with the rest in flight and its workflows running.
@@ -108,7 +108,7 @@ async fn three_servers_behind_haproxy_lose_nothing_when_one_is_killed() {
             let body = json!({"name": format!("vm{i}"), "instance_type": "t1.micro", "image": "ubuntu-22.04", "subnet": "net"});
             ("instances", body)
         })
-        .chain((0..VOLUMES).map(|i| ("volumes", json!({"name": format!("vol{i}"), "size_gb": 10, "connection": "shared"}))));
+        .chain((0..VOLUMES).map(|i| ("volumes", json!({"name": format!("vol{i}"), "size_gb": 10}))));
     for (i, (kind, body)) in requests.enumerate() {
         let (c, answered) = (c.clone(), answered.clone());
         creates.push(tokio::spawn(async move {
@@ -170,7 +170,7 @@ async fn three_servers_behind_haproxy_lose_nothing_when_one_is_killed() {
     let running: Vec<&Value> =
         ops.iter().filter(|o| !["succeeded", "failed", "cancelled"].contains(&o["status"].as_str().unwrap())).collect();
     assert!(running.is_empty(), "workflows left running: {running:?}");
-    let drift = support::assert_no_drift(&c, "shared").await;
+    let drift = support::assert_no_drift(&c, "sim").await;
     let vms = drift["mapped"].as_array().unwrap().iter().filter(|m| m["kind"] == "vm").count();
     assert_eq!(vms, instances.len(), "one VM at the provider per instance: {drift}");
 
