@@ -123,10 +123,10 @@ impl Engine {
         Ok(())
     }
 
-    /// Makes this host a node out of the box: the pool [`LOCAL_CONNECTION`] of the local
-    /// connection with the node `node_name` of `capacity`. A node already there keeps
-    /// what an administrator set. Safe to run on every start.
-    pub async fn bootstrap_local_pool(&self, node_name: &str, capacity: Resources) -> Result<()> {
+    /// The pool [`LOCAL_CONNECTION`] of the local connection, with this host as its node
+    /// `node_name` of `capacity` when given (run by this server). A node already there
+    /// keeps what an administrator set. Safe to run on every start.
+    pub async fn bootstrap_local_pool(&self, node_name: Option<&str>, capacity: Resources) -> Result<()> {
         let local = self.connection_record(LOCAL_CONNECTION).await?;
         let pool = match self.pool_of_connection(local.id).await? {
             Some(p) => p,
@@ -151,6 +151,7 @@ impl Engine {
                 pool
             }
         };
+        let Some(node_name) = node_name else { return Ok(()) };
         if self.store().count::<NodeRecord>(&[("pool_id", pool.id.into())]).await? == 0 {
             let node = crate::fleet::pools::new_node(pool.id, node_name, capacity, None, None)?;
             self.store().write(node.insert()).await?;

@@ -209,14 +209,10 @@ fn shared_database(args: &ServeArgs) -> bool {
 
 /// Offers the connection `local` on this host's QEMU with the tiny-linux image when both
 /// are there; otherwise says in one line why gureum runs on the simulated cloud alone.
+/// This host becomes node `local-1`, run by this server, unless the database is shared:
+/// then the pool `local` takes hosts that join it through `gureum agent`, so that every
+/// server drives every node.
 async fn offer_local_host(engine: &Engine, args: &ServeArgs) -> anyhow::Result<()> {
-    if shared_database(args) && !args.local_host {
-        println!(
-            "No local QEMU connection: the database is shared, so hosts run VMs as nodes of a pool \
-             (`gureum agent` on each; `--local-host` for a single server)."
-        );
-        return Ok(());
-    }
     let images = args.guest_images.clone().unwrap_or_else(|| args.data_dir.join("images"));
     let images = std::path::absolute(&images).with_context(|| format!("resolving {}", images.display()))?;
     let tiny = gureum_model::catalog::TINY_LINUX.name;
@@ -232,23 +228,24 @@ async fn offer_local_host(engine: &Engine, args: &ServeArgs) -> anyhow::Result<(
                 .map(|e| format!("{e:#}"))
         }
     };
-    match why_not {
-        Some(why) => println!("No local QEMU connection: {why}; running on the simulated cloud alone."),
-        None => {
-            engine.bootstrap_local_host(&images).await.map_err(|e| anyhow::anyhow!("offering local QEMU: {e}"))?;
-            let capacity = crate::host::capacity(&args.data_dir);
-            engine
-                .bootstrap_local_pool(crate::host::LOCAL_NODE, capacity)
-                .await
-                .map_err(|e| anyhow::anyhow!("making this host a node: {e}"))?;
-            let accel = if gureum_qemu::hardware_kvm() { "KVM" } else { "TCG (no hardware virtualization)" };
-            println!(
-                "Connection `{}` runs VMs on this host's QEMU with {accel}; image {tiny} from {}.",
-                gureum_engine::LOCAL_CONNECTION,
-                images.display()
-            );
-        }
+    if let Some(why) = why_not {
+        println!("No local QEMU connection: {why}; running on the simulated cloud alone.");
+        return Ok(());
     }
+    engine.bootstrap_local_host(&images).await.map_err(|e| anyhow::anyhow!("offering local QEMU: {e}"))?;
+    let local = gureum_engine::LOCAL_CONNECTION;
+    let node = (!shared_database(args) || args.local_host).then_some(crate::host::LOCAL_NODE);
+    let capacity = crate::host::capacity(&args.data_dir);
+    engine.bootstrap_local_pool(node, capacity).await.map_err(|e| anyhow::anyhow!("making the pool {local}: {e}"))?;
+    if node.is_none() {
+        println!(
+            "Connection `{local}` runs VMs on the nodes of pool `{local}`: the database is shared, so each host \
+             joins it with `gureum agent` (`--local-host` makes this host a node run by this server alone)."
+        );
+        return Ok(());
+    }
+    let accel = if gureum_qemu::hardware_kvm() { "KVM" } else { "TCG (no hardware virtualization)" };
+    println!("Connection `{local}` runs VMs on this host's QEMU with {accel}; image {tiny} from {}.", images.display());
     Ok(())
 }
 

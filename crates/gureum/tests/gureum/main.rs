@@ -4,6 +4,7 @@
 mod support;
 
 mod balanced;
+mod balanced_qemu;
 mod browser;
 mod cli;
 mod crash;

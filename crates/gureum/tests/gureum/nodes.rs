@@ -14,7 +14,7 @@ use support::agent::{Agent, free_port};
 use support::{Client, Server, banner, connection_body, eventually};
 
 /// Live QEMU processes whose pidfile is somewhere under `dir`.
-fn qemu_processes(dir: &Path) -> usize {
+pub(crate) fn qemu_processes(dir: &Path) -> usize {
     let mut dirs = vec![dir.to_path_buf()];
     let mut live = 0;
     while let Some(d) = dirs.pop() {

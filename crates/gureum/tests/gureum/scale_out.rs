@@ -38,9 +38,9 @@ async fn leases_held(server: &Server) -> Vec<String> {
 async fn singleton_workers_run_on_one_server_and_move_when_it_dies() {
     let Some((db, _db_dir)) = shared_database().await else { return };
     let dir = tempfile::tempdir().unwrap();
-    let a = Server::start(&dir.path().join("a"), &db);
+    let a = Server::start_shared(&dir.path().join("a"), &db, &[]);
     join_dir(&dir.path().join("a"), &dir.path().join("b"));
-    let b = Server::start(&dir.path().join("b"), &db);
+    let b = Server::start_shared(&dir.path().join("b"), &db, &[]);
     let singletons = ["reconciler", "maintenance_scheduler", "maintenance_upcoming", "history_log_purge"];
     let (held_by_a, held_by_b) = support::eventually(Duration::from_secs(20), "every singleton held", async || {
         let (ha, hb) = (leases_held(&a).await, leases_held(&b).await);

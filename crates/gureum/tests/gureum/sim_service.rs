@@ -111,12 +111,12 @@ async fn a_second_server_takes_over_the_creates_of_a_killed_one_on_the_shared_cl
     let sim = SimService::start(sim_dir.path(), "127.0.0.1:0");
     let (db, _db_guard) = gureum_store::testing::fresh_database().await.unwrap();
     let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let a = Server::start(dir_a.path(), &db);
+    let a = Server::start_shared(dir_a.path(), &db, &[]);
     // One deployment: the second server has the first's key and admin token.
     for file in ["secret.key", "admin.token"] {
         std::fs::copy(dir_a.path().join(file), dir_b.path().join(file)).unwrap();
     }
-    let b = Server::start(dir_b.path(), &db);
+    let b = Server::start_shared(dir_b.path(), &db, &[]);
     let (ca, cb) = (a.client(), b.client());
     let settings = json!({"endpoint": sim.url, "latency_ms": {"default": 100, "vm_create": 3000}});
     ca.post("/v1/connections", connection_body("shared", settings)).await;

@@ -34,9 +34,21 @@ impl Server {
         Self::spawn(data_dir, database_url, &[&["--no-guest-build"], options].concat()).0
     }
 
+    /// One of several servers sharing a PostgreSQL database: like [`Server::start_with`],
+    /// and its host is no node of its own (hosts join through `gureum agent`).
+    pub fn start_shared(data_dir: &Path, database_url: &str, options: &[&str]) -> Server {
+        Self::spawn_as(data_dir, database_url, &[&["--no-guest-build"], options].concat(), false).0
+    }
+
     /// `gureum serve` with just these options; also returns what it printed before it
     /// listened.
     pub fn spawn(data_dir: &Path, database_url: &str, options: &[&str]) -> (Server, Vec<String>) {
+        Self::spawn_as(data_dir, database_url, options, true)
+    }
+
+    /// `one_server`: the only server of its database, which offers its host as node
+    /// `local-1` on PostgreSQL too.
+    fn spawn_as(data_dir: &Path, database_url: &str, options: &[&str], one_server: bool) -> (Server, Vec<String>) {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_gureum"));
         cmd.arg("serve");
         // A free port unless the test gives one (a server restarted behind a balancer
@@ -51,8 +63,7 @@ impl Server {
             .stderr(Stdio::inherit())
             .args(["--database-url", database_url])
             .args(options);
-        // One server per database here: on PostgreSQL it offers its host as on SQLite.
-        if database_url.starts_with("postgres") {
+        if one_server && database_url.starts_with("postgres") {
             cmd.arg("--local-host");
         }
         let mut child = cmd.spawn().expect("start gureum serve");

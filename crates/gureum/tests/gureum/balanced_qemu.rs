@@ -1,0 +1,84 @@
+//! Real VMs with several servers: two `gureum serve` on one PostgreSQL behind HAProxy, no
+//! host a node of its server; a host joins pool `local` through `gureum agent` (which
+//! heartbeats through the balancer), and the server running two tiny-linux creates is
+//! killed while they boot. The survivor finishes them on the agent's node.
+
+use crate::nodes::qemu_processes;
+use crate::scale_out::{join_dir, shared_database};
+use crate::support::agent::{Agent, free_port};
+use crate::support::haproxy::{self, Haproxy};
+use crate::support::{self, Client, Server};
+use serde_json::json;
+use std::time::Duration;
+
+const P: &str = "farm";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_server_killed_while_vms_boot_on_an_agent_node_loses_nothing() {
+    let Some((db, _db_dir)) = shared_database().await else { return };
+    let Some(images) = gureum_qemu::testing::images_dir() else { return };
+    if !haproxy::available() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let _guests = gureum_qemu::testing::KillGuests(dir.path().to_path_buf());
+    let home = |name: &str| {
+        let d = dir.path().join(name);
+        std::fs::create_dir_all(d.join("images")).unwrap();
+        std::os::unix::fs::symlink(images.join("tiny-linux"), d.join("images/tiny-linux")).unwrap();
+        d
+    };
+    let (dirs, ports) = ([home("server0"), home("server1")], [free_port(), free_port()]);
+    let start = |i: usize| Server::start_shared(&dirs[i], &db, &["--listen", &ports[i], "--node-timeout-seconds", "5"]);
+    let first = start(0);
+    join_dir(&dirs[0], &dirs[1]);
+    let mut servers = vec![first, start(1)];
+    let proxy = Haproxy::start(dir.path(), &ports);
+    let c = Client { http: reqwest::Client::new(), base: proxy.url.clone(), token: servers[0].token.clone() };
+
+    // No server made its host a node; the agent's host joins the pool.
+    let nodes = c.get("/v1/pools/local/nodes").await;
+    assert_eq!(nodes.as_array().map(Vec::len), Some(0), "servers are no nodes: {nodes}");
+    let token = c.post("/v1/pools/local/join-tokens", json!({})).await["token"].as_str().unwrap().to_string();
+    let agent_dir = home("agent");
+    let _agent = Agent::start(&proxy.url, &agent_dir, &free_port(), Some(&token));
+    support::eventually(Duration::from_secs(30), "the agent's node ready", async || {
+        let n = c.call(reqwest::Method::GET, "/v1/pools/local/nodes/far-1", None).await.1;
+        if n["state"] == "ready" { Ok(()) } else { Err(n.to_string()) }
+    })
+    .await;
+
+    c.network(P, "local").await;
+    // Both creates go to the server about to die, so their workflows are its own.
+    let doomed = servers[0].client();
+    let mut ops = vec![];
+    for name in ["vm0", "vm1"] {
+        let body = json!({"name": name, "instance_type": "t1.micro", "image": "tiny-linux", "subnet": "net"});
+        let accepted = doomed.post(&format!("/v1/projects/{P}/instances"), body).await;
+        ops.push(accepted["operation_id"].as_str().unwrap().to_string());
+    }
+    // It dies while the guests boot; the other server takes the workflows over.
+    support::eventually(Duration::from_secs(60), "the VMs started on the agent's host", async || {
+        let n = qemu_processes(&agent_dir);
+        if n == 2 { Ok(()) } else { Err(format!("{n} QEMU processes")) }
+    })
+    .await;
+    servers.remove(0).kill();
+    for op in &ops {
+        let op = c.wait_op(P, op).await;
+        assert_eq!(op["status"], "succeeded", "{op}");
+    }
+    for name in ["vm0", "vm1"] {
+        let vm = c.get(&format!("/v1/projects/{P}/instances/{name}")).await;
+        assert_eq!((vm["state"].as_str(), vm["node"].as_str()), (Some("Active"), Some("far-1")), "{vm}");
+        let log = c.get(&format!("/v1/projects/{P}/instances/{name}/console")).await;
+        assert!(log["output"].as_str().unwrap().contains(&format!("GUREUM-READY hostname={name}")), "{log}");
+    }
+    assert_eq!(qemu_processes(&agent_dir), 2, "one VM per instance, on the agent's host");
+    assert_eq!(qemu_processes(&dirs[0]) + qemu_processes(&dirs[1]), 0, "no VM on a server's host");
+    support::assert_no_drift(&c, "local").await;
+    for name in ["vm0", "vm1"] {
+        c.run(P, &format!("instances/{name}"), None).await;
+    }
+    assert_eq!(qemu_processes(&agent_dir), 0, "deleted through the agent by the survivor");
+}
