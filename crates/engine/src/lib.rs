@@ -135,6 +135,7 @@ impl Engine {
     pub fn start(&self) {
         self.inner.executor.start_background(self);
         worker::reconciler::start(self);
+        worker::servers::start(self);
         provider::start(self);
         lean::template_heal::start(self);
         maintenance::start(self);

@@ -15,3 +15,15 @@ CREATE TABLE secret_key_check (
     id INTEGER PRIMARY KEY,
     sealed TEXT NOT NULL
 );
+
+-- The servers sharing the database, each heartbeating while it lives: how a server
+-- tells that another one died (an idempotency key it held mid-request is free again).
+CREATE TABLE servers (
+    id TEXT PRIMARY KEY,
+    started_at BIGINT NOT NULL,
+    seen_at BIGINT NOT NULL
+);
+
+-- The server running the request that reserved the key (null: reserved before servers
+-- were recorded).
+ALTER TABLE idempotency_keys ADD COLUMN holder TEXT;

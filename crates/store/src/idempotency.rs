@@ -17,20 +17,33 @@ pub enum IdempotentReplay {
     InProgress,
 }
 
+/// A request that carries an idempotency key: who sent it, the key, and what the key
+/// must go with (method, path, the body's hash).
+#[derive(Debug, Clone, Copy)]
+pub struct IdempotentRequest<'a> {
+    pub actor: Uuid,
+    pub key: &'a str,
+    pub method: &'a str,
+    pub path: &'a str,
+    pub body_hash: &'a str,
+}
+
 impl Store {
-    /// Reserves `key` for this request or reports what the first use of it did.
+    /// Reserves the request's key for it, on server `holder`, or reports what the first
+    /// use of the key did. A key whose request was still running on a server not seen
+    /// since `dead_before` (it died mid-request) is taken over: the request runs again.
     pub async fn idempotency_begin(
         &self,
-        actor: Uuid,
-        key: &str,
-        method: &str,
-        path: &str,
-        body_hash: &str,
+        req: &IdempotentRequest<'_>,
+        holder: &str,
         now: i64,
+        dead_before: i64,
     ) -> DbResult<IdempotentReplay> {
+        let IdempotentRequest { actor, key, method, path, body_hash } = *req;
         let insert = Stmt::new(
-            "INSERT INTO idempotency_keys (actor_id, key, method, path, body_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
-            args![actor, key, method, path, body_hash, now],
+            "INSERT INTO idempotency_keys (actor_id, key, method, path, body_hash, created_at, holder) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            args![actor, key, method, path, body_hash, now, holder],
         );
         match self.db.write(insert).await {
             Ok(_) => return Ok(IdempotentReplay::Fresh),
@@ -52,8 +65,32 @@ impl Store {
         }
         Ok(match (r.opt_int(3), r.opt_text(4)) {
             (Some(status), Some(body)) => IdempotentReplay::Done { status: status as u16, body },
+            _ if self.idempotency_take_over(actor, key, holder, now, dead_before).await? => IdempotentReplay::Fresh,
             _ => IdempotentReplay::InProgress,
         })
+    }
+
+    /// Takes an unfinished key over for `holder` when the server holding it is dead: not
+    /// seen since `dead_before` (or unknown, with the key older than that).
+    async fn idempotency_take_over(
+        &self,
+        actor: Uuid,
+        key: &str,
+        holder: &str,
+        now: i64,
+        dead_before: i64,
+    ) -> DbResult<bool> {
+        let r = self
+            .db
+            .write(Stmt::new(
+                "UPDATE idempotency_keys SET holder = $1, created_at = $2 \
+                 WHERE actor_id = $3 AND key = $4 AND status_code IS NULL AND created_at < $5 \
+                 AND COALESCE(holder, '') <> $1 \
+                 AND NOT EXISTS (SELECT 1 FROM servers s WHERE s.id = idempotency_keys.holder AND s.seen_at >= $5)",
+                args![holder, now, actor, key, dead_before],
+            ))
+            .await?;
+        Ok(r.first().is_some_and(|r| r.affected == 1))
     }
 
     /// Records the response of the request that reserved `key`.

@@ -1,5 +1,5 @@
 //! What servers sharing one database agree on: who runs each singleton worker now
-//! (leases), and that they all seal with the same secret key.
+//! (leases), which of them are alive, and that they all seal with the same secret key.
 
 use crate::{DbResult, Stmt, Store, args};
 
@@ -48,5 +48,25 @@ impl Store {
             .await?;
         let row = self.db.query_opt("SELECT sealed FROM secret_key_check WHERE id = 1", vec![]).await?;
         Ok(row.map(|r| r.text(0)).unwrap_or_default())
+    }
+}
+
+impl Store {
+    /// Server `id` is alive now (it started at `started_at`).
+    pub async fn server_heartbeat(&self, id: &str, started_at: i64, now: i64) -> DbResult<()> {
+        self.db
+            .write(Stmt::new(
+                "INSERT INTO servers (id, started_at, seen_at) VALUES ($1, $2, $3) \
+                 ON CONFLICT (id) DO UPDATE SET started_at = excluded.started_at, seen_at = excluded.seen_at",
+                args![id, started_at, now],
+            ))
+            .await?;
+        Ok(())
+    }
+
+    /// The servers that heartbeated, latest first: `(id, started_at, seen_at)`.
+    pub async fn servers(&self) -> DbResult<Vec<(String, i64, i64)>> {
+        let rows = self.db.query("SELECT id, started_at, seen_at FROM servers ORDER BY seen_at DESC", vec![]).await?;
+        Ok(rows.iter().map(|r| (r.text(0), r.int(1), r.int(2))).collect())
     }
 }

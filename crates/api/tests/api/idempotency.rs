@@ -173,11 +173,59 @@ async fn a_replayed_secret_is_not_stored_in_the_clear() {
     assert_eq!(replay.body["private_key"], first.body["private_key"], "the replay is the first response");
 
     let hash = hex::encode(sha2::Sha256::digest(serde_json::to_vec(&body).unwrap()));
-    let stored = api.te.engine.store().idempotency_begin(api.te.admin.user_id, "key-5", "POST", &path, &hash, 0).await;
+    let req = gureum_store::IdempotentRequest {
+        actor: api.te.admin.user_id,
+        key: "key-5",
+        method: "POST",
+        path: &path,
+        body_hash: &hash,
+    };
+    let stored = api.te.engine.store().idempotency_begin(&req, "another-server", 0, 0).await;
     let Ok(gureum_store::IdempotentReplay::Done { body: stored, .. }) = stored else {
         panic!("the first response is stored: {stored:?}")
     };
     let secret_line = private.lines().nth(1).expect("a key body line");
     assert!(!stored.contains(secret_line), "the stored response holds the private key in the clear");
     assert!(!stored.contains("kept"), "the stored response is sealed as a whole");
+}
+
+/// A key reserved by a server that died mid-request (no heartbeat for longer than
+/// `DEAD_AFTER`) is taken over and the request runs; one a live server holds is still
+/// "being processed".
+#[tokio::test(flavor = "multi_thread")]
+async fn a_key_a_dead_server_held_mid_request_runs_again() {
+    use sha2::Digest;
+    use std::time::Duration;
+    let (api, c) = setup().await;
+    let store = api.te.engine.store();
+    let path = format!("{P}/vpcs");
+    let long_ago = gureum_store::now() - 60_000_000;
+    let reserve = async |key: &'static str, body: &Value, holder: &str| {
+        let hash = hex::encode(sha2::Sha256::digest(serde_json::to_vec(body).unwrap()));
+        let req = gureum_store::IdempotentRequest {
+            actor: api.te.admin.user_id,
+            key,
+            method: "POST",
+            path: &path,
+            body_hash: &hash,
+        };
+        let begun = store.idempotency_begin(&req, holder, long_ago, long_ago).await.unwrap();
+        assert!(matches!(begun, gureum_store::IdempotentReplay::Fresh), "{begun:?}");
+    };
+    let dead = json!({"name": "orphan", "cidr": "10.1.0.0/16", "connection": FAST});
+    reserve("key-dead", &dead, "a-dead-server").await;
+    store.server_heartbeat("a-dead-server", long_ago, long_ago).await.unwrap();
+    let retried = keyed(&c, &path, &dead, "key-dead").await;
+    assert_eq!(retried.status, 202, "{}", retried.text);
+    assert_eq!(retried.body["name"], "orphan");
+    let again = keyed(&c, &path, &dead, "key-dead").await;
+    assert_eq!((again.status, again.header("idempotent-replayed")), (202, Some("true")), "then it is replayed");
+
+    let live = json!({"name": "running", "cidr": "10.2.0.0/16", "connection": FAST});
+    reserve("key-live", &live, "a-live-server").await;
+    store.server_heartbeat("a-live-server", long_ago, gureum_store::now()).await.unwrap();
+    let busy = keyed(&c, &path, &live, "key-live").await;
+    assert_eq!(busy.status, 409, "{}", busy.text);
+    assert!(busy.text.contains("still being processed"), "{}", busy.text);
+    assert!(gureum_engine::worker::servers::DEAD_AFTER < Duration::from_secs(60));
 }

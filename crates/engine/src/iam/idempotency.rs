@@ -3,7 +3,7 @@
 //! response may carry a secret shown once (a generated private key, a new API token).
 
 use crate::{Engine, Error, OpContext, Result};
-use gureum_store::IdempotentReplay;
+use gureum_store::{IdempotentReplay, IdempotentRequest};
 
 /// What to do with a request that carries an `Idempotency-Key`.
 pub enum Replay {
@@ -18,7 +18,8 @@ pub enum Replay {
 }
 
 impl Engine {
-    /// Reserves `key` for this request, or tells how the first request with it went.
+    /// Reserves `key` for this request, or tells how the first request with it went (a
+    /// request a dead server was running is run again).
     pub async fn idempotency_begin(
         &self,
         ctx: &OpContext,
@@ -27,8 +28,10 @@ impl Engine {
         path: &str,
         body_hash: &str,
     ) -> Result<Replay> {
-        let store = self.store();
-        Ok(match store.idempotency_begin(ctx.user_id, key, method, path, body_hash, gureum_store::now()).await? {
+        let req = IdempotentRequest { actor: ctx.user_id, key, method, path, body_hash };
+        let (owner, now) = (self.executor().owner(), gureum_store::now());
+        let dead_before = crate::worker::servers::dead_before(now);
+        Ok(match self.store().idempotency_begin(&req, owner, now, dead_before).await? {
             IdempotentReplay::Fresh => Replay::Fresh,
             IdempotentReplay::Mismatch => Replay::Mismatch,
             IdempotentReplay::InProgress => Replay::InProgress,

@@ -5,6 +5,7 @@
 
 pub mod lease;
 pub(crate) mod reconciler;
+pub mod servers;
 
 use lease::Lease;
 
