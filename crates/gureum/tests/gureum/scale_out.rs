@@ -80,3 +80,34 @@ async fn a_server_with_another_secret_key_refuses_to_start() {
     let said = String::from_utf8_lossy(&out.stderr);
     assert!(said.contains("set up with another secret key") && said.contains("GUREUM_SECRET_KEY"), "{said}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connection_changed_through_one_server_applies_on_the_others() {
+    let Some((db, _db_dir)) = shared_database().await else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let sim = crate::support::sim::SimService::start(&dir.path().join("sim"), "127.0.0.1:0");
+    let a = Server::start_shared(&dir.path().join("a"), &db, &[]);
+    join_dir(&dir.path().join("a"), &dir.path().join("b"));
+    let b = Server::start_shared(&dir.path().join("b"), &db, &[]);
+    let (ca, cb) = (a.client(), b.client());
+    let settings = serde_json::json!({"endpoint": sim.url, "latency_ms": 0});
+    ca.post("/v1/connections", support::connection_body("shared", settings)).await;
+    ca.post("/v1/projects", serde_json::json!({"name": "p"})).await;
+    // B opens the connection's driver with the first settings.
+    let body = |name: &str| serde_json::json!({"name": name, "size_gb": 1, "connection": "shared"});
+    cb.run("p", "volumes", Some(body("before"))).await;
+    let faulty = serde_json::json!({"settings": {"endpoint": sim.url, "latency_ms": 0, "fault_rate": {"disk_create": 1}}});
+    let (status, v) = ca.call(reqwest::Method::PATCH, "/v1/connections/shared", Some(faulty)).await;
+    assert_eq!(status, 200, "{v}");
+    // Within B's refresh, its creates carry the new settings to the shared cloud.
+    support::eventually(Duration::from_secs(10), "B calls with the settings A set", async || {
+        let name = format!("after-{}", uuid::Uuid::new_v4().simple());
+        let accepted = cb.post("/v1/projects/p/volumes", body(&name[..20])).await;
+        let op = cb.wait_op("p", accepted["operation_id"].as_str().unwrap()).await;
+        match op.to_string().contains("simulated internal error during disk_create") {
+            true => Ok(()),
+            false => Err(format!("{}", op["status"])),
+        }
+    })
+    .await;
+}
