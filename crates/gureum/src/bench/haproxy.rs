@@ -7,6 +7,16 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// Whether HAProxy is installed, before anything is started for it.
+pub(crate) fn installed() -> anyhow::Result<()> {
+    match Command::new("haproxy").arg("-v").output() {
+        Ok(o) if o.status.success() => Ok(()),
+        _ => bail!(
+            "gureum bench servers balances the servers with HAProxy, which is not installed: apt-get install haproxy"
+        ),
+    }
+}
+
 pub(crate) struct Balancer {
     pub process: Process,
     /// `http://127.0.0.1:PORT`.
@@ -17,19 +27,17 @@ impl Balancer {
     /// Balances `backends` (`http://127.0.0.1:PORT` each); its config and log under `dir`.
     /// Returns once a request through it reaches a server.
     pub async fn start(dir: &Path, backends: &[String]) -> anyhow::Result<Balancer> {
-        if Command::new("haproxy").arg("-v").output().is_err() {
-            bail!("no haproxy on this machine: apt-get install haproxy");
-        }
         // A port free now; HAProxy binds it a moment later.
         let listen = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?;
         let mut servers = String::new();
         for (i, b) in backends.iter().enumerate() {
             let addr = b.trim_start_matches("http://");
-            servers.push_str(&format!("    server s{i} {addr} check inter 500ms fall 2 rise 1\n"));
+            servers.push_str(&format!("    server s{i} {addr} check inter 1s fall 3 rise 1\n"));
         }
         let config = format!(
             "global\n    maxconn 4096\n\
              defaults\n    mode http\n    timeout connect 2s\n    timeout client 120s\n    timeout server 120s\n\
+             \x20   timeout check 5s\n    option redispatch\n    retries 2\n\
              frontend api\n    bind {listen}\n    default_backend gureum\n\
              backend gureum\n    balance roundrobin\n    option httpchk GET /healthz\n{servers}"
         );

@@ -58,6 +58,7 @@ pub async fn bench(args: ServersBenchArgs) -> anyhow::Result<()> {
     };
     anyhow::ensure!(admin_url.starts_with("postgres"), "--database-url must be a postgres:// URL");
     anyhow::ensure!(args.servers.iter().all(|n| *n > 0), "--servers: every count must be at least 1");
+    super::haproxy::installed()?;
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     println!(
         "gureum bench servers: {} instances per round, {} clients, VM create {} ms, {cores} cores, through HAProxy",
