@@ -36,6 +36,10 @@ pub enum BenchTarget {
     /// resources due within one minute; how late each slot starts, and the task list page
     /// while they run.
     Maintenance(maintenance::MaintenanceBenchArgs),
+    /// Scale-out: 1, 2, 3… servers on one PostgreSQL behind HAProxy, sharing one
+    /// simulated cloud; instance creates → Active per second through the balancer and
+    /// the CPU each process spends per create.
+    Servers(servers::ServersBenchArgs),
 }
 
 /// The simulated cloud's figures (the default `gureum bench`).
@@ -58,28 +62,49 @@ pub struct SimBenchArgs {
     pub database_url: Option<String>,
 }
 
+mod haproxy;
 mod lean;
 mod maintenance;
 mod reads;
 mod server;
+mod servers;
 mod stack;
 
-pub(crate) use server::{Api, ConsoleSession, Server, cpu_seconds};
+pub(crate) use server::{Api, ConsoleSession, Process, Server, cpu_seconds};
 
-/// Creates `names` with `concurrency` clients; returns the elapsed time.
+/// Creates `count` instances `{prefix}-{i}` with `concurrency` clients, each waiting for
+/// its instance's create to finish; returns the elapsed time.
 async fn create_many(api: &Api, prefix: &str, count: usize, concurrency: usize) -> anyhow::Result<Duration> {
+    let api = api.clone();
+    let prefix = prefix.to_string();
+    spread(count, concurrency, move |i| {
+        let (api, name) = (api.clone(), format!("{prefix}-{i}"));
+        async move { api.instance(&name).await }
+    })
+    .await
+}
+
+/// Runs `one(i)` for every `i` below `count` with `concurrency` clients; the elapsed time.
+async fn spread<F>(
+    count: usize,
+    concurrency: usize,
+    one: impl Fn(usize) -> F + Clone + Send + 'static,
+) -> anyhow::Result<Duration>
+where
+    F: Future<Output = anyhow::Result<()>> + Send,
+{
     let next = Arc::new(AtomicUsize::new(0));
     let started = Instant::now();
     let mut workers = Vec::new();
     for _ in 0..concurrency {
-        let (api, next, prefix) = (api.clone(), next.clone(), prefix.to_string());
+        let (one, next) = (one.clone(), next.clone());
         workers.push(tokio::spawn(async move {
             loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 if i >= count {
                     return Ok::<_, anyhow::Error>(());
                 }
-                api.instance(&format!("{prefix}-{i}")).await?;
+                one(i).await?;
             }
         }));
     }
@@ -127,6 +152,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
         Some(BenchTarget::Stack(args)) => runtime.block_on(stack::bench(args)),
         Some(BenchTarget::Lean(args)) => runtime.block_on(lean::bench(args)),
         Some(BenchTarget::Maintenance(args)) => runtime.block_on(maintenance::bench(args)),
+        Some(BenchTarget::Servers(args)) => runtime.block_on(servers::bench(args)),
     }
 }
 

@@ -8,51 +8,37 @@ use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+/// Killed when dropped (before its data directory goes).
 pub(crate) struct Server {
-    pub(crate) child: Child,
+    pub(crate) process: Process,
     pub base: String,
     pub token: String,
     pub(crate) dir: tempfile::TempDir,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 impl Server {
     /// Starts `gureum serve` on a fresh temporary data directory; `extra` are more
     /// arguments of `serve`.
     pub fn start(database_url: Option<&str>, extra: &[&std::ffi::OsStr]) -> anyhow::Result<Server> {
-        let dir = tempfile::tempdir()?;
-        let mut cmd = Command::new(std::env::current_exe()?);
-        cmd.args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
-            .arg(dir.path())
-            .args(extra)
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit());
+        Server::start_in(tempfile::tempdir()?, database_url, extra)
+    }
+
+    /// Starts `gureum serve` on data directory `dir`, which may already hold what the
+    /// server must share with others (`secret.key`, `admin.token`).
+    pub fn start_in(
+        dir: tempfile::TempDir,
+        database_url: Option<&str>,
+        extra: &[&std::ffi::OsStr],
+    ) -> anyhow::Result<Server> {
+        let mut cmd = gureum()?;
+        cmd.args(["serve", "--listen", "127.0.0.1:0", "--data-dir"]).arg(dir.path()).args(extra);
         if let Some(url) = database_url {
             cmd.args(["--database-url", url]);
         }
-        let mut child = cmd.spawn().context("starting gureum serve")?;
-        let stdout = child.stdout.take().context("server stdout")?;
-        let mut lines = BufReader::new(stdout).lines();
-        let mut base = None;
-        for line in lines.by_ref() {
-            let line = line?;
-            if let Some(addr) = line.strip_prefix("gureum listening on ") {
-                base = Some(addr.trim().to_string());
-                break;
-            }
-        }
-        // Keep reading what the server prints after that: a closed pipe would end it.
-        std::thread::spawn(move || lines.for_each(drop));
-        let base = base.context("the server did not say where it listens")?;
+        let (process, base) =
+            Process::listening(cmd, "gureum listening on ").context("the server did not say where it listens")?;
         let token = std::fs::read_to_string(dir.path().join("admin.token"))?.trim().to_string();
-        Ok(Server { child, base, token, dir })
+        Ok(Server { process, base, token, dir })
     }
 
     pub fn data_dir(&self) -> &std::path::Path {
@@ -65,11 +51,11 @@ impl Server {
 
     /// CPU seconds the server has used so far (user + system).
     pub(crate) fn cpu_seconds(&self) -> f64 {
-        cpu_seconds(&self.child.id().to_string())
+        self.process.cpu_seconds()
     }
 
     pub(crate) fn rss_mib(&self) -> f64 {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap_or_default();
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.process.0.id())).unwrap_or_default();
         let kib: f64 = status
             .lines()
             .find(|l| l.starts_with("VmRSS:"))
@@ -78,6 +64,54 @@ impl Server {
             .unwrap_or(0.0);
         kib / 1024.0
     }
+}
+
+/// A process of ours other than a server (the simulated cloud, a balancer), killed
+/// when dropped.
+pub(crate) struct Process(pub(crate) Child);
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl Process {
+    /// Starts `cmd` (a [`gureum`] command that prints `prefix` and its address once it
+    /// listens); the process and that address. It is killed if it never says.
+    pub(crate) fn listening(mut cmd: Command, prefix: &str) -> anyhow::Result<(Process, String)> {
+        let mut process = Process(cmd.spawn().with_context(|| format!("starting {:?}", cmd.get_program()))?);
+        let addr = listening(&mut process.0, prefix)?;
+        Ok((process, addr))
+    }
+
+    pub(crate) fn cpu_seconds(&self) -> f64 {
+        cpu_seconds(&self.0.id().to_string())
+    }
+}
+
+/// This binary, logging warnings only, its output read by us.
+pub(crate) fn gureum() -> anyhow::Result<Command> {
+    let mut cmd = Command::new(std::env::current_exe()?);
+    cmd.env("RUST_LOG", "warn").stdout(Stdio::piped()).stderr(Stdio::inherit());
+    Ok(cmd)
+}
+
+/// Reads what `child` prints until the line starting with `prefix`; the rest of it.
+fn listening(child: &mut Child, prefix: &str) -> anyhow::Result<String> {
+    let stdout = child.stdout.take().context("no stdout")?;
+    let mut lines = BufReader::new(stdout).lines();
+    let mut found = None;
+    for line in lines.by_ref() {
+        if let Some(rest) = line?.strip_prefix(prefix) {
+            found = Some(rest.trim().to_string());
+            break;
+        }
+    }
+    // Keep reading what it prints after that: a closed pipe would end it.
+    std::thread::spawn(move || lines.for_each(drop));
+    found.with_context(|| format!("it ended without printing {prefix:?}"))
 }
 
 /// CPU seconds process `pid` (or "self") has used so far (user + system).
@@ -116,11 +150,11 @@ impl Api {
             .send()
             .await?;
         let status = r.status();
-        let v: serde_json::Value = r.json().await?;
+        let text = r.text().await?;
         if !status.is_success() {
-            bail!("{method} {path}: {status} {v}");
+            bail!("{method} {path}: {status} {text}");
         }
-        Ok(v)
+        serde_json::from_str(&text).with_context(|| format!("{method} {path}: {status} {text}"))
     }
 
     pub async fn get<T: serde::de::DeserializeOwned>(&self, path: &str) -> anyhow::Result<T> {
@@ -141,12 +175,17 @@ impl Api {
         }
     }
 
+    /// Asks for an instance of `image` in the project's network; its create operation runs.
+    pub(crate) async fn start_instance(&self, name: &str, image: &str) -> anyhow::Result<Instance> {
+        let body = json!({"name": name, "instance_type": "t1.micro", "image": image, "subnet": "bench",
+                          "security_groups": ["bench"]});
+        Ok(serde_json::from_value(self.post("/v1/projects/bench/instances", body).await?)?)
+    }
+
     /// Creates an instance of `image` in the project's network and waits until its create
     /// operation finished.
     pub async fn instance_of(&self, name: &str, image: &str) -> anyhow::Result<()> {
-        let body = json!({"name": name, "instance_type": "t1.micro", "image": image, "subnet": "bench",
-                          "security_groups": ["bench"]});
-        let i: Instance = serde_json::from_value(self.post("/v1/projects/bench/instances", body).await?)?;
+        let i = self.start_instance(name, image).await?;
         self.succeeded(&format!("instance {name}"), &i.operation_id.context("no operation")?.to_string()).await
     }
 
