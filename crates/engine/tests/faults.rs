@@ -199,8 +199,10 @@ async fn an_instance_beyond_capacity_goes_to_error_naming_it() {
 /// bootstrap (the admin's token on a fresh database), then resume unfinished work.
 async fn server(url: &str, data_dir: &Path) -> (Engine, Option<String>) {
     let store = Store::open(url).await.expect("store");
-    let mut config =
-        EngineConfig::new(data_dir.to_path_buf(), SecretKey::generate()).with_drivers(gureum_sim::registry());
+    // One key for both lives of the server, as its data directory would keep it.
+    static KEY: std::sync::OnceLock<SecretKey> = std::sync::OnceLock::new();
+    let key = KEY.get_or_init(SecretKey::generate).clone();
+    let mut config = EngineConfig::new(data_dir.to_path_buf(), key).with_drivers(gureum_sim::registry());
     config.wait_timeout = Duration::from_secs(60);
     config.server_id = Some("restart-test".into());
     let engine = Engine::new(store, config);

@@ -96,7 +96,8 @@ async fn a_connection_changed_through_one_server_applies_on_the_others() {
     // B opens the connection's driver with the first settings.
     let body = |name: &str| serde_json::json!({"name": name, "size_gb": 1, "connection": "shared"});
     cb.run("p", "volumes", Some(body("before"))).await;
-    let faulty = serde_json::json!({"settings": {"endpoint": sim.url, "latency_ms": 0, "fault_rate": {"disk_create": 1}}});
+    let faulty =
+        serde_json::json!({"settings": {"endpoint": sim.url, "latency_ms": 0, "fault_rate": {"disk_create": 1}}});
     let (status, v) = ca.call(reqwest::Method::PATCH, "/v1/connections/shared", Some(faulty)).await;
     assert_eq!(status, 200, "{v}");
     // Within B's refresh, its creates carry the new settings to the shared cloud.
