@@ -21,12 +21,15 @@ pub struct Lease {
     holder: String,
     /// When to renew next, while held.
     renew_at: Option<Instant>,
+    /// When to try to claim it again, while another server holds it (a worker that
+    /// wakes every 100 ms must not write to the database as often).
+    retry_at: Option<Instant>,
 }
 
 impl Lease {
     /// Worker `worker`'s lease as server `holder` sees it (not claimed yet).
     pub fn new(worker: &'static str, store: Store, holder: String) -> Lease {
-        Lease { worker, store, holder, renew_at: None }
+        Lease { worker, store, holder, renew_at: None, retry_at: None }
     }
 
     /// Whether this server may run the worker's tick now, claiming or renewing the
@@ -37,6 +40,9 @@ impl Lease {
         let now = Instant::now();
         if self.renew_at.is_some_and(|at| now < at) {
             return true;
+        }
+        if self.retry_at.is_some_and(|at| now < at) {
+            return false;
         }
         let t = gureum_store::now();
         let until = t + TTL.as_micros() as i64;
@@ -53,6 +59,7 @@ impl Lease {
             _ => {}
         }
         self.renew_at = held.then(|| now + RENEW_EVERY);
+        self.retry_at = (!held).then(|| now + RENEW_EVERY);
         metrics::gauge!(LEASE_HELD, "worker" => worker).set(if held { 1.0 } else { 0.0 });
         held
     }
@@ -88,8 +95,10 @@ mod tests {
         assert!(a.hold().await, "its holder keeps it");
         assert!(lease("other_worker", "server-b").hold().await, "each worker has its own lease");
         a.release().await;
-        assert!(b.hold().await, "a released lease is taken at once");
-        assert!(!a.hold().await);
+        assert!(!b.hold().await, "a server that lost the claim waits for its next try");
+        b.retry_at = None;
+        assert!(b.hold().await, "a released lease is taken at the next try");
+        assert!(!lease("test_singleton", "server-a").hold().await);
         let leases = store.worker_leases().await.unwrap();
         let holders: Vec<(&str, &str)> = leases.iter().map(|(n, h, _)| (n.as_str(), h.as_str())).collect();
         assert_eq!(holders, [("other_worker", "server-b"), ("test_singleton", "server-b")]);
