@@ -66,6 +66,10 @@ pub struct EngineConfig {
     /// simulated cloud inside this server; servers sharing a database give it the
     /// `endpoint` of a shared `gureum sim serve`).
     pub default_sim_settings: serde_json::Value,
+    /// Where the background loops run. A runtime of their own keeps a long pass (the
+    /// reconciler over 10,000 instances, whose SQLite reads block the thread they run
+    /// on) off the threads that answer requests; `None`: the engine's own runtime.
+    pub background: Option<tokio::runtime::Handle>,
 }
 
 impl EngineConfig {
@@ -81,6 +85,7 @@ impl EngineConfig {
             drivers: DriverRegistry::default(),
             history_log_days: 15,
             default_sim_settings: serde_json::json!({}),
+            background: None,
         }
     }
 
@@ -116,6 +121,7 @@ pub struct Engine {
 impl Engine {
     pub fn new(store: Store, config: EngineConfig) -> Engine {
         let owner = config.server_id.clone().unwrap_or_else(|| format!("gureum-{}", Uuid::new_v4().simple()));
+        let shutdown = worker::Shutdown::on(config.background.clone());
         Engine {
             inner: Arc::new(Inner {
                 store,
@@ -125,7 +131,7 @@ impl Engine {
                 node_drivers: RwLock::new(HashMap::new()),
                 names: Mutex::new(HashMap::new()),
                 token_touches: Mutex::new(HashMap::new()),
-                shutdown: worker::Shutdown::default(),
+                shutdown,
             }),
         }
     }

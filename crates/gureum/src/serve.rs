@@ -129,10 +129,17 @@ fn server_identity(data_dir: &Path) -> anyhow::Result<(String, std::fs::File)> {
 pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     init_logging(args.log_json);
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-    runtime.block_on(serve(args))
+    // The background loops' own threads: a long pass never holds a request's thread, and
+    // (two of them) the maintenance scheduler never waits for a reconciler pass.
+    let background = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("gureum-background")
+        .enable_all()
+        .build()?;
+    runtime.block_on(serve(args, background.handle().clone()))
 }
 
-async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+async fn serve(args: ServeArgs, background: tokio::runtime::Handle) -> anyhow::Result<()> {
     // A broken shipped template is a broken build: refuse to start, naming the file.
     let templates = gureum_engine::provisioning::check_shipped()
         .map_err(|e| anyhow::anyhow!("a library template is broken: {e}"))?;
@@ -153,6 +160,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     config.node_timeout = std::time::Duration::from_secs(args.node_timeout_seconds.max(1));
     config.history_log_days = args.history_log_days;
     config.drivers = drivers();
+    config.background = Some(background);
     if let Some(url) = &args.sim_endpoint {
         let settings = serde_json::json!({ "endpoint": url });
         gureum_sim::factory().validate(&settings, None, None).map_err(|e| anyhow::anyhow!("--sim-endpoint: {e}"))?;

@@ -22,27 +22,38 @@ pub const LAST_DURATION: &str = "gureum_worker_last_duration_seconds";
 /// Ticks that failed.
 pub const ERRORS: &str = "gureum_worker_errors_total";
 
-/// Tells every worker to stop (cooperatively: a running tick finishes first).
-#[derive(Clone)]
-pub struct Shutdown(watch::Sender<bool>);
-
-impl Default for Shutdown {
-    fn default() -> Self {
-        Shutdown(watch::channel(false).0)
-    }
+/// Tells every worker to stop (cooperatively: a running tick finishes first), and where
+/// the workers run.
+#[derive(Clone, Default)]
+pub struct Shutdown {
+    stop: watch::Sender<bool>,
+    /// A runtime of their own (see `EngineConfig::background`); `None`: the caller's.
+    runtime: Option<tokio::runtime::Handle>,
 }
 
 impl Shutdown {
+    /// Workers on `runtime` (`None`: on the runtime that spawns them).
+    pub fn on(runtime: Option<tokio::runtime::Handle>) -> Self {
+        Shutdown { stop: watch::channel(false).0, runtime }
+    }
+
     pub fn signal(&self) {
-        self.0.send_replace(true);
+        self.stop.send_replace(true);
     }
 
     pub fn is_signalled(&self) -> bool {
-        *self.0.borrow()
+        *self.stop.borrow()
     }
 
     fn subscribe(&self) -> watch::Receiver<bool> {
-        self.0.subscribe()
+        self.stop.subscribe()
+    }
+
+    fn spawn<F: Future<Output = ()> + Send + 'static>(&self, work: F) -> JoinHandle<()> {
+        match &self.runtime {
+            Some(runtime) => runtime.spawn(work),
+            None => tokio::spawn(work),
+        }
     }
 }
 
@@ -87,7 +98,7 @@ impl Worker {
         // A singleton wakes at least as often as its lease wants renewing; its tick still
         // runs every `every` while it holds the lease, and at once when it takes it over.
         let wake = lease.as_ref().map_or(every, |_| every.min(lease::RENEW_EVERY));
-        tokio::spawn(async move {
+        shutdown.spawn(async move {
             let start = tokio::time::Instant::now() + first_after;
             let mut interval = tokio::time::interval_at(start, wake);
             // A slow tick delays the next instead of causing a burst of catch-up ticks.
@@ -186,6 +197,30 @@ mod tests {
             .and_then(|v| v.parse::<u32>().ok())
             .expect("error count");
         assert_eq!(errors, stopped_at / 2, "every failed tick is counted");
+    }
+
+    #[tokio::test]
+    async fn workers_run_on_the_runtime_they_are_given() {
+        let background = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("test-background")
+            .enable_all()
+            .build()
+            .unwrap();
+        let shutdown = Shutdown::on(Some(background.handle().clone()));
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let mut tx = Some(tx);
+        let handle = Worker::new("test_elsewhere", Duration::from_millis(10)).spawn(&shutdown, move || {
+            if let Some(tx) = tx.take() {
+                let _ = tx.send(std::thread::current().name().map(str::to_string));
+            }
+            async { Ok::<(), String>(()) }
+        });
+        let thread = tokio::time::timeout(Duration::from_secs(5), rx).await.expect("a tick").unwrap();
+        assert_eq!(thread.as_deref(), Some("test-background"));
+        shutdown.signal();
+        tokio::time::timeout(Duration::from_secs(5), handle).await.expect("stops").unwrap();
+        background.shutdown_background();
     }
 
     #[tokio::test]

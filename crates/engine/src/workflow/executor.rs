@@ -29,6 +29,9 @@ pub struct WorkflowHooks {
 
 pub struct Executor {
     owner: String,
+    /// The runtime workflows run on: the one the engine was made on, even when a
+    /// background loop on a runtime of its own starts them.
+    runtime: Option<tokio::runtime::Handle>,
     running: Mutex<HashSet<Uuid>>,
     waiters: Mutex<HashMap<Uuid, watch::Sender<Option<OperationStatus>>>>,
     hooks: RwLock<WorkflowHooks>,
@@ -38,6 +41,7 @@ impl Executor {
     pub fn new(owner: String) -> Self {
         Executor {
             owner,
+            runtime: tokio::runtime::Handle::try_current().ok(),
             running: Mutex::new(HashSet::new()),
             waiters: Mutex::new(HashMap::new()),
             hooks: RwLock::new(WorkflowHooks::default()),
@@ -96,7 +100,7 @@ impl Executor {
             return;
         }
         let engine = engine.clone();
-        tokio::spawn(async move {
+        let run = async move {
             let id = rec.id;
             let current = if reread {
                 match engine.store().get_by_id::<WorkflowRecord>(id).await {
@@ -115,7 +119,11 @@ impl Executor {
                 super::run::run_workflow(&engine, rec).await;
             }
             engine.executor().running.lock().expect("running lock").remove(&id);
-        });
+        };
+        match &self.runtime {
+            Some(runtime) => drop(runtime.spawn(run)),
+            None => drop(tokio::spawn(run)),
+        }
     }
 
     /// Resumes unfinished workflows now, then keeps leases fresh and picks up the work of
