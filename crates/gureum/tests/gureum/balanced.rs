@@ -3,9 +3,9 @@
 //! SIGKILL mid-way, and nothing lost, doubled or leaked; the killed server, restarted,
 //! rejoins. Sessions, idempotency keys and operation long-polls go through any server.
 
-use crate::scale_out::{join_dir, shared_database};
 use crate::support::agent::free_port;
 use crate::support::haproxy::{self, Haproxy};
+use crate::support::shared::{join_dir, shared_database};
 use crate::support::sim::SimService;
 use crate::support::{self, Client, Server};
 use serde_json::{Value, json};

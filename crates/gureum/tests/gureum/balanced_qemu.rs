@@ -4,9 +4,9 @@
 //! killed while they boot. The survivor finishes them on the agent's node.
 
 use crate::nodes::qemu_processes;
-use crate::scale_out::{join_dir, shared_database};
 use crate::support::agent::{Agent, free_port};
 use crate::support::haproxy::{self, Haproxy};
+use crate::support::shared::{join_dir, shared_database};
 use crate::support::{self, Client, Server};
 use serde_json::json;
 use std::time::Duration;

@@ -2,26 +2,9 @@
 //! one of them at a time and moves when its server dies; all of them must seal with the
 //! same secret key. (PostgreSQL only: SQLite is one server's database.)
 
+use crate::support::shared::{join_dir, shared_database};
 use crate::support::{self, Server};
-use std::path::Path;
 use std::time::Duration;
-
-/// The shared database, or `None` on SQLite (the suite's PostgreSQL pass runs this).
-pub async fn shared_database() -> Option<(String, tempfile::TempDir)> {
-    if gureum_store::testing::backend() != "postgres" {
-        eprintln!("skipping: several servers share a PostgreSQL database (GUREUM_TEST_DATABASE_URL)");
-        return None;
-    }
-    Some(gureum_store::testing::fresh_database().await.unwrap())
-}
-
-/// A second server's data directory with the first one's secret key and admin token.
-pub fn join_dir(first: &Path, dir: &Path) {
-    std::fs::create_dir_all(dir).unwrap();
-    for file in ["secret.key", "admin.token"] {
-        std::fs::copy(first.join(file), dir.join(file)).unwrap();
-    }
-}
 
 /// Which singleton workers this server holds the lease of, from its `/metrics`.
 async fn leases_held(server: &Server) -> Vec<String> {

@@ -102,20 +102,14 @@ async fn all_active(c: &Client, n: usize) -> Result<Vec<Value>, String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_second_server_takes_over_the_creates_of_a_killed_one_on_the_shared_cloud() {
-    if gureum_store::testing::backend() == "sqlite" {
-        eprintln!("skipped: two servers share a database on PostgreSQL only (set GUREUM_TEST_DATABASE_URL)");
-        return;
-    }
+    let Some((db, _db_guard)) = support::shared::shared_database().await else { return };
     const N: usize = 10;
     let sim_dir = tempfile::tempdir().unwrap();
     let sim = SimService::start(sim_dir.path(), "127.0.0.1:0");
-    let (db, _db_guard) = gureum_store::testing::fresh_database().await.unwrap();
     let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let a = Server::start_shared(dir_a.path(), &db, &[]);
     // One deployment: the second server has the first's key and admin token.
-    for file in ["secret.key", "admin.token"] {
-        std::fs::copy(dir_a.path().join(file), dir_b.path().join(file)).unwrap();
-    }
+    support::shared::join_dir(dir_a.path(), dir_b.path());
     let b = Server::start_shared(dir_b.path(), &db, &[]);
     let (ca, cb) = (a.client(), b.client());
     let settings = json!({"endpoint": sim.url, "latency_ms": {"default": 100, "vm_create": 3000}});

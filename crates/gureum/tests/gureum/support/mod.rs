@@ -6,6 +6,7 @@
 pub mod agent;
 pub mod clock;
 pub mod haproxy;
+pub mod shared;
 pub mod sim;
 
 use serde_json::{Value, json};
