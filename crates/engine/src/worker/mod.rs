@@ -48,12 +48,17 @@ impl Shutdown {
     fn subscribe(&self) -> watch::Receiver<bool> {
         self.stop.subscribe()
     }
+}
 
-    fn spawn<F: Future<Output = ()> + Send + 'static>(&self, work: F) -> JoinHandle<()> {
-        match &self.runtime {
-            Some(runtime) => runtime.spawn(work),
-            None => tokio::spawn(work),
-        }
+/// Spawns `work` on `runtime`, or on the caller's runtime when `None`.
+pub(crate) fn spawn_on<F>(runtime: Option<&tokio::runtime::Handle>, work: F) -> JoinHandle<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    match runtime {
+        Some(runtime) => runtime.spawn(work),
+        None => tokio::spawn(work),
     }
 }
 
@@ -98,7 +103,7 @@ impl Worker {
         // A singleton wakes at least as often as its lease wants renewing; its tick still
         // runs every `every` while it holds the lease, and at once when it takes it over.
         let wake = lease.as_ref().map_or(every, |_| every.min(lease::RENEW_EVERY));
-        shutdown.spawn(async move {
+        spawn_on(shutdown.runtime.as_ref(), async move {
             let start = tokio::time::Instant::now() + first_after;
             let mut interval = tokio::time::interval_at(start, wake);
             // A slow tick delays the next instead of causing a burst of catch-up ticks.

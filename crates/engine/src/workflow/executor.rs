@@ -120,10 +120,7 @@ impl Executor {
             }
             engine.executor().running.lock().expect("running lock").remove(&id);
         };
-        match &self.runtime {
-            Some(runtime) => drop(runtime.spawn(run)),
-            None => drop(tokio::spawn(run)),
-        }
+        crate::worker::spawn_on(self.runtime.as_ref(), run);
     }
 
     /// Resumes unfinished workflows now, then keeps leases fresh and picks up the work of
