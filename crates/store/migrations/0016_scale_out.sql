@@ -20,7 +20,6 @@ CREATE TABLE secret_key_check (
 -- tells that another one died (an idempotency key it held mid-request is free again).
 CREATE TABLE servers (
     id TEXT PRIMARY KEY,
-    started_at BIGINT NOT NULL,
     seen_at BIGINT NOT NULL
 );
 

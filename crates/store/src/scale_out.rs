@@ -34,9 +34,7 @@ impl Store {
         let rows = self.db.query("SELECT name, holder, expires_at FROM worker_leases ORDER BY name", vec![]).await?;
         Ok(rows.iter().map(|r| (r.text(0), r.text(1), r.int(2))).collect())
     }
-}
 
-impl Store {
     /// The value sealed with the secret key when this database was first used, storing
     /// `sealed` as that value if there is none yet (the first server to ask wins).
     pub async fn secret_key_check(&self, sealed: &str) -> DbResult<String> {
@@ -49,24 +47,16 @@ impl Store {
         let row = self.db.query_opt("SELECT sealed FROM secret_key_check WHERE id = 1", vec![]).await?;
         Ok(row.map(|r| r.text(0)).unwrap_or_default())
     }
-}
 
-impl Store {
-    /// Server `id` is alive now (it started at `started_at`).
-    pub async fn server_heartbeat(&self, id: &str, started_at: i64, now: i64) -> DbResult<()> {
+    /// Server `id` is alive now.
+    pub async fn server_heartbeat(&self, id: &str, now: i64) -> DbResult<()> {
         self.db
             .write(Stmt::new(
-                "INSERT INTO servers (id, started_at, seen_at) VALUES ($1, $2, $3) \
-                 ON CONFLICT (id) DO UPDATE SET started_at = excluded.started_at, seen_at = excluded.seen_at",
-                args![id, started_at, now],
+                "INSERT INTO servers (id, seen_at) VALUES ($1, $2) \
+                 ON CONFLICT (id) DO UPDATE SET seen_at = excluded.seen_at",
+                args![id, now],
             ))
             .await?;
         Ok(())
-    }
-
-    /// The servers that heartbeated, latest first: `(id, started_at, seen_at)`.
-    pub async fn servers(&self) -> DbResult<Vec<(String, i64, i64)>> {
-        let rows = self.db.query("SELECT id, started_at, seen_at FROM servers ORDER BY seen_at DESC", vec![]).await?;
-        Ok(rows.iter().map(|r| (r.text(0), r.int(1), r.int(2))).collect())
     }
 }

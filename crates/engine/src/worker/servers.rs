@@ -13,10 +13,9 @@ pub const DEAD_AFTER: Duration = Duration::from_secs(10);
 /// Every server heartbeats for itself (not a singleton).
 pub(crate) fn start(engine: &Engine) {
     let e = engine.clone();
-    let started_at = gureum_store::now();
     Worker::new("server_heartbeat", HEARTBEAT_EVERY).spawn(engine.shutdown_signal(), move || {
         let engine = e.clone();
-        async move { engine.store().server_heartbeat(engine.executor().owner(), started_at, gureum_store::now()).await }
+        async move { engine.store().server_heartbeat(engine.executor().owner(), gureum_store::now()).await }
     });
 }
 
