@@ -71,7 +71,7 @@ async fn console_through(balancer: &str, c: &Client) {
     let session = cookie(&signed_in, "gureum_session").expect("a session cookie");
     for _ in 0..6 {
         let page = http
-            .get(format!("{balancer}/projects/{P}/instances"))
+            .get(format!("{balancer}/projects/{P}/instances/vm0"))
             .header("cookie", format!("gureum_session={session}"))
             .send()
             .await
