@@ -23,10 +23,24 @@ pub struct Bootstrap {
 /// What the secret key check seals.
 const KEY_CHECK: &[u8] = b"gureum secret key check";
 
+/// Runs a seeding step once more when its write found a name taken: another server
+/// sharing the database seeded the same thing between this one's read and write, and
+/// the second pass finds it there.
+async fn seeded<T, F: Future<Output = Result<T>>>(step: impl Fn() -> F) -> Result<T> {
+    match step().await {
+        Err(crate::Error::Conflict(_)) => step().await,
+        done => done,
+    }
+}
+
 impl Engine {
     /// Seeds what is missing; safe to run on every start.
     pub async fn bootstrap(&self) -> Result<Bootstrap> {
         self.check_secret_key().await?;
+        seeded(|| self.seed()).await
+    }
+
+    async fn seed(&self) -> Result<Bootstrap> {
         let t = now();
         let mut batch = Batch::new();
         for def in INSTANCE_TYPES {
@@ -106,6 +120,10 @@ impl Engine {
     /// with the images in `images_dir`, and the public image tiny-linux on it. Seeds what
     /// is missing; safe to run on every start.
     pub async fn bootstrap_local_host(&self, images_dir: &std::path::Path) -> Result<()> {
+        seeded(|| self.seed_local_host(images_dir)).await
+    }
+
+    async fn seed_local_host(&self, images_dir: &std::path::Path) -> Result<()> {
         let t = now();
         if self.connection_missing(LOCAL_CONNECTION).await? {
             let settings = serde_json::json!({ "images_dir": images_dir }).to_string();
@@ -127,6 +145,10 @@ impl Engine {
     /// `node_name` of `capacity` when given (run by this server). A node already there
     /// keeps what an administrator set. Safe to run on every start.
     pub async fn bootstrap_local_pool(&self, node_name: Option<&str>, capacity: Resources) -> Result<()> {
+        seeded(|| self.seed_local_pool(node_name, capacity)).await
+    }
+
+    async fn seed_local_pool(&self, node_name: Option<&str>, capacity: Resources) -> Result<()> {
         let local = self.connection_record(LOCAL_CONNECTION).await?;
         let pool = match self.pool_of_connection(local.id).await? {
             Some(p) => p,

@@ -80,8 +80,6 @@ pub(crate) fn write_private(path: &Path, contents: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The key that seals connection credentials: `GUREUM_SECRET_KEY`, else
-/// `<data-dir>/secret.key` (made on first start).
 /// The drivers this binary ships, and agents over HTTP for the nodes of a pool.
 fn drivers() -> gureum_engine::DriverRegistry {
     gureum_engine::DriverRegistry::new()
@@ -90,6 +88,8 @@ fn drivers() -> gureum_engine::DriverRegistry {
         .with_agents(gureum_remote::agent_factory())
 }
 
+/// The key that seals connection credentials: `GUREUM_SECRET_KEY`, else
+/// `<data-dir>/secret.key` (made on first start).
 fn secret_key(data_dir: &Path) -> anyhow::Result<SecretKey> {
     if let Ok(k) = std::env::var("GUREUM_SECRET_KEY") {
         return SecretKey::from_base64(&k).map_err(|e| anyhow::anyhow!("GUREUM_SECRET_KEY: {e}"));

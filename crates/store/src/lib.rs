@@ -163,29 +163,43 @@ impl Store {
         Ok(store)
     }
 
+    /// Brings the schema up to date. Servers sharing a PostgreSQL database may start
+    /// together: each step is one transaction (one multi-statement query) holding an
+    /// advisory lock, so one server applies a migration, and the others, failing on what
+    /// it made, find it applied.
     async fn migrate(&self) -> DbResult<()> {
+        let lock = match self.db.dialect() {
+            Dialect::Sqlite => "",
+            Dialect::Postgres => "SELECT pg_advisory_xact_lock(7262383); ",
+        };
         self.db
-            .execute_script(
-                "CREATE TABLE IF NOT EXISTS schema_migrations \
-                 (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)",
-            )
+            .execute_script(&format!(
+                "{lock}CREATE TABLE IF NOT EXISTS schema_migrations \
+                 (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)"
+            ))
             .await?;
-        let applied = self.db.query("SELECT version FROM schema_migrations", vec![]).await?;
-        let applied: Vec<i64> = applied.iter().map(|r| r.int(0)).collect();
+        let applied = self.migrations_applied().await?;
         for (version, name, sql) in MIGRATIONS {
             if applied.contains(version) {
                 continue;
             }
             tracing::info!(version, name, "applying database migration");
-            self.db.execute_script(sql).await?;
-            self.db
-                .write(Stmt::new(
-                    "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
-                    args![*version, *name, now()],
-                ))
-                .await?;
+            let script = format!(
+                "{lock}{sql}; INSERT INTO schema_migrations (version, name, applied_at) VALUES ({version}, '{name}', {});",
+                now()
+            );
+            if let Err(e) = self.db.execute_script(&script).await
+                && !self.migrations_applied().await?.contains(version)
+            {
+                return Err(e);
+            }
         }
         Ok(())
+    }
+
+    async fn migrations_applied(&self) -> DbResult<Vec<i64>> {
+        let applied = self.db.query("SELECT version FROM schema_migrations", vec![]).await?;
+        Ok(applied.iter().map(|r| r.int(0)).collect())
     }
 
     /// The name of row `id` of `R`'s table, if it exists.

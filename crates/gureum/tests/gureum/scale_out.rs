@@ -95,3 +95,32 @@ async fn a_connection_changed_through_one_server_applies_on_the_others() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn servers_started_together_on_an_empty_database_all_come_up_with_one_set_of_defaults() {
+    let Some((db, _db_dir)) = shared_database().await else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let key = gureum_engine::SecretKey::generate().to_base64();
+    let dirs: Vec<_> = ["a", "b", "c"].iter().map(|n| dir.path().join(n)).collect();
+    for d in &dirs {
+        std::fs::create_dir_all(d).unwrap();
+        std::fs::write(d.join("secret.key"), &key).unwrap();
+        // Only the server that makes the administrator writes its token.
+        std::fs::write(d.join("admin.token"), "none\n").unwrap();
+    }
+    // Migrations and first-start seeding race on the same empty database.
+    let servers: Vec<Server> = std::thread::scope(|s| {
+        let started: Vec<_> = dirs.iter().map(|d| s.spawn(|| Server::start_shared(d, &db, &[]))).collect();
+        started.into_iter().map(|h| h.join().expect("every server starts")).collect()
+    });
+    let tokens: Vec<&str> = servers.iter().map(|s| s.token.as_str()).filter(|t| *t != "none").collect();
+    assert_eq!(tokens.len(), 1, "one server made the administrator: {tokens:?}");
+    for server in &servers {
+        let c = support::Client { token: tokens[0].to_string(), ..server.client() };
+        let connections = c.get("/v1/connections").await;
+        let names: Vec<&str> = connections.as_array().unwrap().iter().filter_map(|c| c["name"].as_str()).collect();
+        assert_eq!(names, ["sim"], "one default connection, seen by every server: {connections}");
+        let types = c.get("/v1/instance-types").await;
+        assert_eq!(types.as_array().map(Vec::len), Some(gureum_model::catalog::INSTANCE_TYPES.len()), "{types}");
+    }
+}
