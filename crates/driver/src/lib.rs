@@ -68,6 +68,14 @@ pub trait Driver: Send + Sync + 'static {
     /// Replaces a security group's rules; reports which rules the provider enforces.
     async fn security_group_set_rules(&self, sg_id: &str, rules: &[RuleSpec]) -> DriverResult<Vec<RuleOutcome>>;
 
+    /// Which of these rules the provider would enforce, told without a group, for a
+    /// driver that knows it (gureum keeps the groups of a pool of agent hosts and needs
+    /// the answer before any host has a copy); `None`: only setting them tells.
+    fn rule_outcomes(&self, rules: &[RuleSpec]) -> Option<Vec<RuleOutcome>> {
+        let _ = rules;
+        None
+    }
+
     /// Whether the provider would refuse what gureum is about to ask (see [`Intent`]).
     /// Called before any provider call; the default has nothing to say.
     fn precheck(&self, intent: &Intent<'_>) -> Result<(), Refusal> {

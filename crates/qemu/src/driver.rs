@@ -228,6 +228,10 @@ impl Driver for QemuDriver {
         self.set_rules(sg_id, rules).await
     }
 
+    fn rule_outcomes(&self, rules: &[RuleSpec]) -> Option<Vec<RuleOutcome>> {
+        Some(crate::firewall::outcomes(rules))
+    }
+
     /// Refuses up front what this host cannot do: an image it does not have, a VM larger
     /// than the host, an image of a running VM.
     fn precheck(&self, intent: &Intent<'_>) -> Result<(), Refusal> {

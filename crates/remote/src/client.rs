@@ -187,6 +187,10 @@ impl Driver for RemoteDriver {
         self.local.precheck(intent)
     }
 
+    fn rule_outcomes(&self, rules: &[RuleSpec]) -> Option<Vec<RuleOutcome>> {
+        self.local.rule_outcomes(rules)
+    }
+
     fn root_disk(&self, os_family: &str, zone: &str) -> Option<RootDisk> {
         self.local.root_disk(os_family, zone)
     }

@@ -301,11 +301,13 @@ async fn apply_rules(ctx: StepCtx) -> Result<StepOut, StepError> {
     let rules = store.list_all::<SecurityGroupRuleRecord>(&[("security_group_id", sg.id.into())]).await?;
     let live: Vec<&SecurityGroupRuleRecord> = rules.iter().filter(|r| r.state != LifecycleState::Deleting).collect();
     let specs: Vec<RuleSpec> = live.iter().copied().map(rule_spec).collect();
+    let own = ctx.engine.cloud(sg.connection_id).await?;
     let outcomes = match &sg.provider_id {
-        Some(pid) => ctx.engine.cloud(sg.connection_id).await?.security_group_set_rules(pid, &specs).await?,
-        None => vec![],
+        Some(pid) => own.security_group_set_rules(pid, &specs).await?,
+        // A group gureum keeps (or a driver without groups): the driver may still know.
+        None => own.rule_outcomes(&specs).unwrap_or_default(),
     };
-    for (cloud, copy) in ctx.engine.security_group_copies(sg.connection_id, sg.id).await? {
+    for (cloud, copy) in ctx.engine.security_group_copies(sg.connection_id, sg.id, sg.provider_id.as_deref()).await? {
         cloud.security_group_set_rules(&copy, &specs).await?;
     }
     let t = now();

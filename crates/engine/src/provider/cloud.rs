@@ -244,6 +244,10 @@ impl Cloud {
         self.bounded("security_group_set_rules", self.driver.security_group_set_rules(sg, rules)).await
     }
 
+    pub fn rule_outcomes(&self, rules: &[RuleSpec]) -> Option<Vec<RuleOutcome>> {
+        self.driver.rule_outcomes(rules)
+    }
+
     /// Starts deleting a resource gureum does not record.
     pub async fn delete(&self, kind: ResourceKind, id: &str) -> DriverResult<()> {
         self.bounded("delete", self.driver.delete(kind, id)).await

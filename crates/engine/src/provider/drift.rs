@@ -49,23 +49,20 @@ impl Engine {
             let templates = self.template_provider_rows(conn.id, *kind).await?;
             let template_ids: HashSet<Uuid> = templates.iter().map(|r| r.id).collect();
             rows.extend(templates);
-            let mut provider: Vec<ProviderResource> = clouds[0].list(*kind).await?;
-            let mut copies: Vec<ProviderResource> = vec![];
-            for cloud in &clouds[1..] {
-                let listed = cloud.list(*kind).await?;
-                // A node's copy of a group is the group's, not drift (see node_security_groups).
-                if *kind == ResourceKind::SecurityGroup {
-                    copies.extend(listed);
-                } else {
-                    provider.extend(listed);
-                }
+            let mut provider: Vec<ProviderResource> = vec![];
+            for cloud in &clouds {
+                provider.extend(cloud.list(*kind).await?);
             }
-            let row_ids: HashSet<Uuid> = rows.iter().map(|r| r.id).collect();
-            provider.extend(copies.into_iter().filter(|c| {
-                !c.tag.as_deref().and_then(|t| Uuid::parse_str(t).ok()).is_some_and(|t| row_ids.contains(&t))
-            }));
-            let by_id: HashMap<&str, &ProviderResource> = provider.iter().map(|p| (p.id.as_str(), p)).collect();
             let recorded: HashSet<&str> = rows.iter().filter_map(|r| r.provider_id.as_deref()).collect();
+            // A host's copy of a group is the group's, not drift (see node_security_groups).
+            if *kind == ResourceKind::SecurityGroup {
+                let row_ids: HashSet<Uuid> = rows.iter().map(|r| r.id).collect();
+                provider.retain(|c| {
+                    recorded.contains(c.id.as_str())
+                        || !c.tag.as_deref().and_then(|t| Uuid::parse_str(t).ok()).is_some_and(|t| row_ids.contains(&t))
+                });
+            }
+            let by_id: HashMap<&str, &ProviderResource> = provider.iter().map(|p| (p.id.as_str(), p)).collect();
             for r in &rows {
                 let project = match r.project_id {
                     Some(p) => Some(self.name_of::<ProjectRecord>(p).await),

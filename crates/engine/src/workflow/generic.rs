@@ -72,9 +72,14 @@ pub(crate) static RESOURCE_DELETE: WorkflowDef = WorkflowDef {
     renames: &[],
 };
 
-/// Whether the connection's driver has this kind natively (else gureum keeps it alone).
+/// Whether the connection's driver has this kind natively (else gureum keeps it alone),
+/// and makes it itself (a group of a pool of agent hosts is kept by gureum too; see
+/// node_security_groups).
 async fn native(ctx: &StepCtx, connection_id: Uuid, kind: ResourceKind) -> Result<bool, StepError> {
     let cloud = ctx.engine.cloud(connection_id).await?;
+    if kind == ResourceKind::SecurityGroup && ctx.engine.groups_kept_by_gureum(connection_id).await? {
+        return Ok(false);
+    }
     Ok(cloud.support(kind) == Support::Native)
 }
 
@@ -130,14 +135,16 @@ async fn provider_wait(ctx: StepCtx) -> Result<StepOut, StepError> {
 
 async fn provider_delete(ctx: StepCtx) -> Result<StepOut, StepError> {
     let p: DeleteParams = ctx.params()?;
-    if p.provider_id.is_none() && !native(&ctx, p.connection_id, p.kind).await? {
-        return Ok(StepOut::skipped());
-    }
     let tag = ctx.target_id.to_string();
+    let mut copies = vec![];
     if p.kind == ResourceKind::SecurityGroup {
-        for (cloud, copy) in ctx.engine.security_group_copies(p.connection_id, ctx.target_id).await? {
-            cloud.ensure_deleted(p.kind, Some(&copy), &tag).await?;
-        }
+        copies = ctx.engine.security_group_copies(p.connection_id, ctx.target_id, p.provider_id.as_deref()).await?;
+    }
+    for (cloud, copy) in &copies {
+        cloud.ensure_deleted(p.kind, Some(copy), &tag).await?;
+    }
+    if p.provider_id.is_none() && !native(&ctx, p.connection_id, p.kind).await? {
+        return Ok(if copies.is_empty() { StepOut::skipped() } else { StepOut::done() });
     }
     let cloud = ctx.engine.cloud_on(p.connection_id, p.node_id).await?;
     cloud.ensure_deleted(p.kind, p.provider_id.as_deref(), &tag).await?;

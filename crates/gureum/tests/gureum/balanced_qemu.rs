@@ -3,7 +3,7 @@
 //! heartbeats through the balancer), and the server running two tiny-linux creates is
 //! killed while they boot. The survivor finishes them on the agent's node.
 
-use crate::nodes::qemu_processes;
+use crate::nodes::{qemu_processes, records};
 use crate::support::agent::{Agent, free_port};
 use crate::support::haproxy::{self, Haproxy};
 use crate::support::shared::{join_dir, shared_database};
@@ -53,7 +53,8 @@ async fn a_server_killed_while_vms_boot_on_an_agent_node_loses_nothing() {
     let doomed = servers[0].client();
     let mut ops = vec![];
     for name in ["vm0", "vm1"] {
-        let body = json!({"name": name, "instance_type": "t1.micro", "image": "tiny-linux", "subnet": "net"});
+        let body = json!({"name": name, "instance_type": "t1.micro", "image": "tiny-linux", "subnet": "net",
+                          "security_groups": ["sg"], "public_ip": "ephemeral"});
         let accepted = doomed.post(&format!("/v1/projects/{P}/instances"), body).await;
         ops.push(accepted["operation_id"].as_str().unwrap().to_string());
     }
@@ -76,15 +77,22 @@ async fn a_server_killed_while_vms_boot_on_an_agent_node_loses_nothing() {
     }
     assert_eq!(qemu_processes(&agent_dir), 2, "one VM per instance, on the agent's host");
     assert_eq!(qemu_processes(&dirs[0]) + qemu_processes(&dirs[1]), 0, "no VM on a server's host");
-    // VMs and disks agree with the node. (A QEMU connection keeps its security groups in
-    // the data directory of the server that made them, so only that server lists them:
-    // which server answers here is the balancer's choice.)
+    // The group lives in gureum and as a copy on the agent's host, which enforces the
+    // rules any server is given; no server's host keeps one.
+    let vm0 = c.get(&format!("/v1/projects/{P}/instances/vm0")).await;
+    let address = vm0["public_ip"]["address"].as_str().expect("an address on far-1").to_string();
+    assert_eq!(support::banner(&address), None, "no rule lets port 22 in yet");
+    let rule = json!({"direction": "inbound", "protocol": "tcp", "port_from": 22});
+    c.run(P, "security-groups/sg/rules", Some(rule)).await;
+    assert_eq!(support::banner(&address).as_deref(), Some("SSH-2.0-tiny-linux vm0"), "the rule reached far-1");
+    assert_eq!((records(&dirs[0], "sgs"), records(&dirs[1], "sgs"), records(&agent_dir, "sgs")), (0, 0, 1));
+    // VMs, disks, IPs and the group agree with the node.
     let drift = c.get("/v1/connections/local/drift").await;
-    assert_eq!(drift["only_in_provider"], json!([]), "{drift}");
-    let lost = drift["only_in_gureum"].as_array().unwrap().iter().filter(|d| d["kind"] == "vm" || d["kind"] == "disk");
-    assert_eq!(lost.count(), 0, "every VM and disk is on the node: {drift}");
+    assert_eq!((&drift["only_in_gureum"], &drift["only_in_provider"]), (&json!([]), &json!([])), "{drift}");
     for name in ["vm0", "vm1"] {
         c.run(P, &format!("instances/{name}"), None).await;
     }
     assert_eq!(qemu_processes(&agent_dir), 0, "deleted through the agent by the survivor");
+    c.run(P, "security-groups/sg", None).await;
+    assert_eq!(records(&agent_dir, "sgs"), 0, "the group's copy is gone with it");
 }

@@ -99,9 +99,11 @@ fn qcow2_files(dir: &Path) -> Vec<std::path::PathBuf> {
 }
 
 /// The records of one kind (`sgs`, `ips`…) the qemu driver keeps under `dir`.
-fn records(dir: &Path, kind: &str) -> usize {
+pub(crate) fn records(dir: &Path, kind: &str) -> usize {
+    let count = |d: &Path| std::fs::read_dir(d.join(kind)).into_iter().flatten().count();
+    // An agent's driver keeps them in qemu/<kind>, a server's in qemu/<connection>/<kind>.
     let conns = std::fs::read_dir(dir.join("qemu")).into_iter().flatten().flatten();
-    conns.map(|c| std::fs::read_dir(c.path().join(kind)).into_iter().flatten().count()).sum()
+    count(&dir.join("qemu")) + conns.map(|c| count(&c.path())).sum::<usize>()
 }
 
 /// Waits until node `far-1` of `pool` is ready.
