@@ -181,6 +181,22 @@ impl Engine {
         Ok(())
     }
 
+    /// This host as node `name` of the pool [`LOCAL_CONNECTION`], its driver served at
+    /// `agent_url` to every server (`gureum serve --agent`): what `gureum agent` joins
+    /// with a token, done by the server for its own host.
+    pub async fn join_local_host(
+        &self,
+        name: &str,
+        agent_url: &str,
+        capacity: Resources,
+    ) -> Result<gureum_api_types::NodeJoined> {
+        let local = self.connection_record(LOCAL_CONNECTION).await?;
+        let pool = self.pool_of_connection(local.id).await?.ok_or_else(|| {
+            crate::Error::Internal(format!("connection {LOCAL_CONNECTION} has no pool for this host to join"))
+        })?;
+        self.join_node(pool.id, name, capacity, Some(agent_url.to_string()), Batch::new()).await
+    }
+
     async fn connection_missing(&self, name: &str) -> Result<bool> {
         Ok(self.store().get::<ConnectionRecord>(&[], &Key::Name(name.into())).await?.is_none())
     }

@@ -56,7 +56,7 @@ pub fn run(args: AgentArgs) -> anyhow::Result<()> {
     runtime.block_on(agent(args))
 }
 
-fn wire(r: gureum_engine::Resources) -> NodeResources {
+pub(crate) fn wire(r: gureum_engine::Resources) -> NodeResources {
     NodeResources { vcpus: r.vcpus, memory_mib: r.memory_mib, disk_gb: r.disk_gb }
 }
 
@@ -97,10 +97,10 @@ async fn join(args: &AgentArgs, client: &Client, path: &Path) -> anyhow::Result<
     Ok(joined)
 }
 
-/// The qemu driver on this host, its VMs under `<data-dir>/qemu`.
-fn host_driver(args: &AgentArgs) -> anyhow::Result<std::sync::Arc<dyn gureum_driver::Driver>> {
-    let data_dir = std::path::absolute(&args.data_dir)?;
-    let images = std::path::absolute(images_dir(args))?;
+/// The qemu driver on this host, its VMs under `<data_dir>/qemu`.
+pub(crate) fn host_driver(data_dir: &Path, images: &Path) -> anyhow::Result<std::sync::Arc<dyn gureum_driver::Driver>> {
+    let data_dir = std::path::absolute(data_dir)?;
+    let images = std::path::absolute(images)?;
     let settings = gureum_qemu::QemuSettings::parse(&serde_json::json!({ "images_dir": images }))
         .map_err(|e| anyhow::anyhow!("--guest-images: {e}"))?;
     let driver = gureum_qemu::QemuDriver::open(&data_dir.join("qemu"), settings).map_err(|e| anyhow::anyhow!(e))?;
@@ -128,7 +128,9 @@ async fn agent(args: AgentArgs) -> anyhow::Result<()> {
     println!("gureum agent of node {} listening on http://{}", joined.node, listener.local_addr()?);
     let mut app = axum::Router::new().route("/healthz", axum::routing::get(|| async { "ok\n" }));
     match gureum_qemu::host_unusable() {
-        None => app = app.merge(gureum_remote::router(host_driver(&args)?, &joined.secret)),
+        None => {
+            app = app.merge(gureum_remote::router(host_driver(&args.data_dir, &images_dir(&args))?, &joined.secret))
+        }
         Some(why) => println!("This host runs no VMs ({why}); the agent only heartbeats."),
     }
     tokio::spawn(async move { axum::serve(listener, app).await });

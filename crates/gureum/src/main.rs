@@ -6,6 +6,7 @@ mod bench_qemu;
 mod guest_image;
 mod host;
 mod serve;
+mod serve_agent;
 mod sim_serve;
 
 use clap::{Parser, Subcommand};

@@ -38,8 +38,13 @@ pub struct ServeArgs {
     /// server itself. The default with SQLite (one server); with PostgreSQL only when
     /// asked, since the other servers sharing the database could not drive its VMs:
     /// there, hosts join a pool as nodes through `gureum agent`.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "agent")]
     pub local_host: bool,
+    /// Join this host to the pool `local` as node NAME, run by an agent inside this
+    /// server (as `gureum agent` does) and driven by every server sharing the database;
+    /// its VMs live under `<data-dir>/agent`.
+    #[arg(long, value_name = "NAME")]
+    pub agent: Option<String>,
     /// A node whose agent has not heartbeaten for this many seconds is unreachable.
     #[arg(long, env = "GUREUM_NODE_TIMEOUT", default_value_t = 15)]
     pub node_timeout_seconds: u64,
@@ -191,6 +196,19 @@ async fn serve(args: ServeArgs, background: tokio::runtime::Handle) -> anyhow::R
     let listener =
         tokio::net::TcpListener::bind(args.listen).await.with_context(|| format!("listening on {}", args.listen))?;
     let addr = listener.local_addr()?;
+    // The console's routes join the API's; unknown paths keep the API's JSON 404.
+    let mut app = gureum_api::app(engine.clone()).merge(gureum_console::router(engine.clone()));
+    if let Some(name) = &args.agent {
+        anyhow::ensure!(
+            !addr.ip().is_unspecified(),
+            "--agent: the servers reach this host's driver at the address this server listens on, and {addr} \
+             is none: give --listen this host's address"
+        );
+        let dir = std::path::absolute(args.data_dir.join("agent"))?;
+        app = app.merge(
+            crate::serve_agent::start(&engine, name, format!("http://{addr}"), dir, &guest_images(&args)?).await?,
+        );
+    }
     println!("gureum listening on http://{addr}");
     if first_start {
         let token = args.data_dir.join("admin.token");
@@ -201,8 +219,6 @@ async fn serve(args: ServeArgs, background: tokio::runtime::Handle) -> anyhow::R
         );
     }
     std::io::stdout().flush()?;
-    // The console's routes join the API's; unknown paths keep the API's JSON 404.
-    let app = gureum_api::app(engine.clone()).merge(gureum_console::router(engine.clone()));
     axum::serve(listener, app).with_graceful_shutdown(shutdown()).await?;
     // The background loops stop between ticks; unfinished workflows stay leased to this
     // server, which takes them back at once when it starts again.
@@ -218,11 +234,10 @@ fn shared_database(args: &ServeArgs) -> bool {
 /// Offers the connection `local` on this host's QEMU with the tiny-linux image when both
 /// are there; otherwise says in one line why gureum runs on the simulated cloud alone.
 /// This host becomes node `local-1`, run by this server, unless the database is shared:
-/// then the pool `local` takes hosts that join it through `gureum agent`, so that every
-/// server drives every node.
+/// then the pool `local` takes hosts that join it through `gureum agent` (or `--agent`),
+/// so that every server drives every node.
 async fn offer_local_host(engine: &Engine, args: &ServeArgs) -> anyhow::Result<()> {
-    let images = args.guest_images.clone().unwrap_or_else(|| args.data_dir.join("images"));
-    let images = std::path::absolute(&images).with_context(|| format!("resolving {}", images.display()))?;
+    let images = guest_images(args)?;
     let tiny = gureum_model::catalog::TINY_LINUX.name;
     let why_not = match gureum_qemu::host_unusable() {
         Some(why) => Some(why),
@@ -242,19 +257,30 @@ async fn offer_local_host(engine: &Engine, args: &ServeArgs) -> anyhow::Result<(
     }
     engine.bootstrap_local_host(&images).await.map_err(|e| anyhow::anyhow!("offering local QEMU: {e}"))?;
     let local = gureum_engine::LOCAL_CONNECTION;
-    let node = (!shared_database(args) || args.local_host).then_some(crate::host::LOCAL_NODE);
+    // With --agent this host is a node of its own name instead.
+    let one_server = !shared_database(args) && args.agent.is_none();
+    let node = (one_server || args.local_host).then_some(crate::host::LOCAL_NODE);
     let capacity = crate::host::capacity(&args.data_dir);
     engine.bootstrap_local_pool(node, capacity).await.map_err(|e| anyhow::anyhow!("making the pool {local}: {e}"))?;
-    if node.is_none() {
+    if node.is_none() && args.agent.is_none() {
         println!(
             "Connection `{local}` runs VMs on the nodes of pool `{local}`: the database is shared, so each host \
              joins it with `gureum agent` (`--local-host` makes this host a node run by this server alone)."
         );
         return Ok(());
     }
+    if node.is_none() {
+        return Ok(());
+    }
     let accel = if gureum_qemu::hardware_kvm() { "KVM" } else { "TCG (no hardware virtualization)" };
     println!("Connection `{local}` runs VMs on this host's QEMU with {accel}; image {tiny} from {}.", images.display());
     Ok(())
+}
+
+/// Where this host's guest images are (`--guest-images`, else `<data-dir>/images`).
+fn guest_images(args: &ServeArgs) -> anyhow::Result<PathBuf> {
+    let images = args.guest_images.clone().unwrap_or_else(|| args.data_dir.join("images"));
+    std::path::absolute(&images).with_context(|| format!("resolving {}", images.display()))
 }
 
 pub(crate) async fn shutdown() {

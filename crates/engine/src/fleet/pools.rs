@@ -319,14 +319,27 @@ impl Engine {
             return Err(Error::invalid("agent_url", format!("must be an http(s) URL, got {url:?}")));
         }
         let cap = capacity("capacity.", req.capacity)?;
+        let used = gureum_store::record::delete::<JoinTokenRecord>(token.id).expect_one();
+        self.join_node(token.pool_id, &req.name, cap, req.agent_url.clone(), used.into()).await
+    }
+
+    /// Node `name` of pool `pool_id` with a new secret, ready as of now, written with
+    /// `batch`.
+    pub(crate) async fn join_node(
+        &self,
+        pool_id: Uuid,
+        name: &str,
+        cap: Resources,
+        agent_url: Option<String>,
+        mut batch: Batch,
+    ) -> Result<NodeJoined> {
         let secret = random_secret(NODE_SECRET_PREFIX);
-        let mut rec = new_node(token.pool_id, &req.name, cap, Some(hash_secret(&secret)), req.agent_url.clone())?;
+        let mut rec = new_node(pool_id, name, cap, Some(hash_secret(&secret)), agent_url)?;
         rec.agent_secret = Some(self.config().secret_key.seal(secret.as_bytes()));
         rec.last_heartbeat_at = Some(now());
-        let mut batch = Batch::from(gureum_store::record::delete::<JoinTokenRecord>(token.id).expect_one());
         batch.push(rec.insert());
         self.store().write(batch).await.map_err(|e| match e {
-            gureum_store::DbError::Unique(_) => node_taken(&req.name),
+            gureum_store::DbError::Unique(_) => node_taken(name),
             other => other.into(),
         })?;
         Ok(NodeJoined {

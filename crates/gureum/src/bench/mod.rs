@@ -45,12 +45,19 @@ pub enum BenchTarget {
 /// The simulated cloud's figures (the default `gureum bench`).
 #[derive(clap::Args, Debug, Clone)]
 pub struct SimBenchArgs {
-    /// Instances created (and timed) in the throughput phase.
-    #[arg(long, default_value_t = 2000)]
-    pub instances: usize,
-    /// Concurrent clients in the create phases.
-    #[arg(long, default_value_t = 64)]
-    pub concurrency: usize,
+    /// Instances created (and timed) in the throughput phase [default: 2000; 200 a round
+    /// with --servers]
+    #[arg(long)]
+    pub instances: Option<usize>,
+    /// Concurrent clients in the create phases [default: 64; 32 with --servers]
+    #[arg(long)]
+    pub concurrency: Option<usize>,
+    /// Scale-out instead, as `gureum bench servers --servers N,…` (with --database-url).
+    #[arg(long, value_delimiter = ',')]
+    pub servers: Option<Vec<usize>>,
+    /// With --servers: how long the simulated cloud takes to create a VM.
+    #[arg(long, default_value_t = 0, requires = "servers")]
+    pub vm_create_ms: u64,
     /// Instances in the project for the read phases.
     #[arg(long, default_value_t = 10_000)]
     pub total: usize,
@@ -147,7 +154,16 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
     }
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     match args.target {
-        None => runtime.block_on(bench(args.sim)),
+        None => match args.sim.servers.clone() {
+            Some(counts) => runtime.block_on(servers::bench(servers::ServersBenchArgs {
+                database_url: args.sim.database_url,
+                servers: counts,
+                instances: args.sim.instances.unwrap_or(servers::INSTANCES),
+                concurrency: args.sim.concurrency.unwrap_or(servers::CONCURRENCY),
+                vm_create_ms: args.sim.vm_create_ms,
+            })),
+            None => runtime.block_on(bench(args.sim)),
+        },
         Some(BenchTarget::Qemu(args)) => runtime.block_on(crate::bench_qemu::bench(args)),
         Some(BenchTarget::Stack(args)) => runtime.block_on(stack::bench(args)),
         Some(BenchTarget::Lean(args)) => runtime.block_on(lean::bench(args)),
@@ -157,11 +173,12 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
 }
 
 async fn bench(args: SimBenchArgs) -> anyhow::Result<()> {
+    let (instances, concurrency) = (args.instances.unwrap_or(2000), args.concurrency.unwrap_or(64));
     // The simulated cloud alone: no guest image is built for a server that boots no VM.
     let server = Server::start(args.database_url.as_deref(), &["--no-guest-build".as_ref()])?;
-    let http = reqwest::Client::builder().pool_max_idle_per_host(args.concurrency * 2).build()?;
+    let http = reqwest::Client::builder().pool_max_idle_per_host(concurrency * 2).build()?;
     let api = Api { http, base: server.base.clone(), token: server.token.clone() };
-    let cap = (args.total + args.instances) as i64 * 2;
+    let cap = (args.total + instances) as i64 * 2;
     api.post(
         "/v1/connections",
         json!({"name": "bench", "driver": "sim", "settings": {"latency_ms": 0,
@@ -176,14 +193,14 @@ async fn bench(args: SimBenchArgs) -> anyhow::Result<()> {
         if args.database_url.is_some() { "PostgreSQL" } else { "SQLite" }
     );
     let (cpu_before, client_before) = (server.cpu_seconds(), cpu_seconds("self"));
-    let took = create_many(&api, "t", args.instances, args.concurrency).await?;
+    let took = create_many(&api, "t", instances, concurrency).await?;
     let cpu = server.cpu_seconds() - cpu_before;
     let client_cpu = cpu_seconds("self") - client_before;
-    let rate = args.instances as f64 / took.as_secs_f64();
+    let rate = instances as f64 / took.as_secs_f64();
     println!(
         "create→Active: {} instances, concurrency {}, {:.2} s: {:.0} instances/s   [target ≥ 1000: {}]",
-        args.instances,
-        args.concurrency,
+        instances,
+        concurrency,
         took.as_secs_f64(),
         rate,
         verdict(rate >= 1000.0)
@@ -191,16 +208,16 @@ async fn bench(args: SimBenchArgs) -> anyhow::Result<()> {
     // The client shares the machine; the server's own CPU per create is the steadier figure.
     println!(
         "CPU per instance create: server {:.2} ms, this benchmark's HTTP client {:.2} ms",
-        cpu * 1000.0 / args.instances as f64,
-        client_cpu * 1000.0 / args.instances as f64
+        cpu * 1000.0 / instances as f64,
+        client_cpu * 1000.0 / instances as f64
     );
 
-    let fill = args.total.saturating_sub(args.instances);
-    let took = create_many(&api, "f", fill, args.concurrency).await?;
+    let fill = args.total.saturating_sub(instances);
+    let took = create_many(&api, "f", fill, concurrency).await?;
     println!("filled to {} instances ({} more in {:.1} s)", args.total, fill, took.as_secs_f64());
 
     let (p50, p99) = latencies(args.samples, async |i| {
-        let _: Instance = api.get(&format!("/v1/projects/bench/instances/t-{}", i % args.instances.max(1))).await?;
+        let _: Instance = api.get(&format!("/v1/projects/bench/instances/t-{}", i % instances.max(1))).await?;
         Ok(())
     })
     .await?;

@@ -14,6 +14,10 @@ use std::collections::HashMap;
 use std::ffi::OsStr;
 use std::time::{Duration, Instant};
 
+/// Instances a round creates, and clients sending them, unless told.
+pub const INSTANCES: usize = 200;
+pub const CONCURRENCY: usize = 32;
+
 #[derive(clap::Args, Debug, Clone)]
 pub struct ServersBenchArgs {
     /// The PostgreSQL server the servers share (`postgres://user@host:port/db`): each
@@ -24,10 +28,10 @@ pub struct ServersBenchArgs {
     #[arg(long, value_delimiter = ',', default_value = "1,2,3")]
     pub servers: Vec<usize>,
     /// Instances created in each round.
-    #[arg(long, default_value_t = 200)]
+    #[arg(long, default_value_t = INSTANCES)]
     pub instances: usize,
     /// Concurrent clients sending the creates.
-    #[arg(long, default_value_t = 32)]
+    #[arg(long, default_value_t = CONCURRENCY)]
     pub concurrency: usize,
     /// How long the simulated cloud takes to create a VM (a disk takes half of it, every
     /// other call answers at once).

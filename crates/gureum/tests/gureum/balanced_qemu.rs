@@ -9,9 +9,18 @@ use crate::support::haproxy::{self, Haproxy};
 use crate::support::shared::{join_dir, shared_database};
 use crate::support::{self, Client, Server};
 use serde_json::json;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 const P: &str = "farm";
+
+/// A data directory `name` under `dir` whose guest images are the test's.
+fn home(dir: &Path, images: &Path, name: &str) -> PathBuf {
+    let d = dir.join(name);
+    std::fs::create_dir_all(d.join("images")).unwrap();
+    std::os::unix::fs::symlink(images.join("tiny-linux"), d.join("images/tiny-linux")).unwrap();
+    d
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_server_killed_while_vms_boot_on_an_agent_node_loses_nothing() {
@@ -22,12 +31,7 @@ async fn a_server_killed_while_vms_boot_on_an_agent_node_loses_nothing() {
     }
     let dir = tempfile::tempdir().unwrap();
     let _guests = gureum_qemu::testing::KillGuests(dir.path().to_path_buf());
-    let home = |name: &str| {
-        let d = dir.path().join(name);
-        std::fs::create_dir_all(d.join("images")).unwrap();
-        std::os::unix::fs::symlink(images.join("tiny-linux"), d.join("images/tiny-linux")).unwrap();
-        d
-    };
+    let home = |name: &str| home(dir.path(), &images, name);
     let (dirs, ports) = ([home("server0"), home("server1")], [free_port(), free_port()]);
     let start = |i: usize| Server::start_shared(&dirs[i], &db, &["--listen", &ports[i], "--node-timeout-seconds", "5"]);
     let first = start(0);
@@ -95,4 +99,32 @@ async fn a_server_killed_while_vms_boot_on_an_agent_node_loses_nothing() {
     assert_eq!(qemu_processes(&agent_dir), 0, "deleted through the agent by the survivor");
     c.run(P, "security-groups/sg", None).await;
     assert_eq!(records(&agent_dir, "sgs"), 0, "the group's copy is gone with it");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_server_started_with_agent_is_a_node_the_other_servers_drive() {
+    let Some((db, _db_dir)) = shared_database().await else { return };
+    let Some(images) = gureum_qemu::testing::images_dir() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let _guests = gureum_qemu::testing::KillGuests(dir.path().to_path_buf());
+    let (a, b) = (home(dir.path(), &images, "a"), home(dir.path(), &images, "b"));
+    let _host = Server::start_shared(&a, &db, &["--agent", "host-a"]);
+    join_dir(&a, &b);
+    let other = Server::start_shared(&b, &db, &[]);
+    let c = other.client();
+    let nodes = c.get("/v1/pools/local/nodes").await;
+    let names: Vec<_> = nodes.as_array().unwrap().iter().map(|n| (n["name"].clone(), n["state"].clone())).collect();
+    assert_eq!(names, [(json!("host-a"), json!("ready"))], "A's host is the pool's one node: {nodes}");
+
+    // B places the VM on host-a and drives it through the driver A serves.
+    c.network(P, "local").await;
+    let body = json!({"name": "vm", "instance_type": "t1.micro", "image": "tiny-linux", "subnet": "net"});
+    c.run(P, "instances", Some(body)).await;
+    let vm = c.get(&format!("/v1/projects/{P}/instances/vm")).await;
+    assert_eq!((vm["state"].as_str(), vm["node"].as_str()), (Some("Active"), Some("host-a")), "{vm}");
+    let log = c.get(&format!("/v1/projects/{P}/instances/vm/console")).await;
+    assert!(log["output"].as_str().unwrap().contains("GUREUM-READY hostname=vm"), "{log}");
+    assert_eq!((qemu_processes(&a.join("agent")), qemu_processes(&b)), (1, 0), "the VM runs under A's agent");
+    c.run(P, "instances/vm", None).await;
+    assert_eq!(qemu_processes(&a), 0, "deleted through A's agent by B");
 }
