@@ -109,10 +109,11 @@ impl QemuSettings {
 
 /// Why VMs cannot run on this host, if they cannot: a missing QEMU binary.
 pub fn host_unusable() -> Option<String> {
-    [QEMU_SYSTEM, QEMU_IMG]
-        .into_iter()
-        .find(|bin| find_in_path(bin).is_none())
-        .map(|bin| format!("{bin} is not installed (apt-get install -t bookworm-backports qemu-system-x86)"))
+    [QEMU_SYSTEM, QEMU_IMG].into_iter().find(|bin| find_in_path(bin).is_none()).map(not_installed)
+}
+
+pub(crate) fn not_installed(bin: &str) -> String {
+    format!("{bin} is not installed on this host (apt-get install -t bookworm-backports qemu-system-x86)")
 }
 
 fn find_in_path(bin: &str) -> Option<PathBuf> {
@@ -175,11 +176,10 @@ impl QemuDriver {
 }
 
 impl QemuDriver {
-    /// Opens (creating) the connection's state under `dir`.
+    /// Opens (creating) the connection's state under `dir`. A host without QEMU opens
+    /// too: a server that runs no VM itself still drives the agents of a pool through
+    /// the connection, and what would run QEMU here fails saying what is missing.
     pub fn open(dir: &Path, settings: QemuSettings) -> Result<QemuDriver, String> {
-        if let Some(why) = host_unusable() {
-            return Err(why);
-        }
         // A socket path (QMP's, the agent's) must fit a sockaddr_un (108 bytes with its NUL).
         let longest_socket = dir.join("vms").join("vm-000000000000").join("agent.sock");
         if longest_socket.as_os_str().len() >= 108 {

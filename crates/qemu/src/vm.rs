@@ -262,7 +262,12 @@ pub(crate) async fn run(cmd: tokio::process::Command, what: &str) -> DriverResul
 
 /// Runs a QEMU tool to its end and returns what it wrote to stdout.
 pub(crate) async fn output(mut cmd: tokio::process::Command, what: &str) -> DriverResult<Vec<u8>> {
-    let out = cmd.output().await.map_err(|e| DriverError::Unavailable(format!("running {what}: {e}")))?;
+    let out = cmd.output().await.map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => {
+            DriverError::Unavailable(crate::not_installed(&cmd.as_std().get_program().to_string_lossy()))
+        }
+        _ => DriverError::Unavailable(format!("running {what}: {e}")),
+    })?;
     if !out.status.success() {
         return Err(DriverError::Provider {
             code: "qemu".into(),

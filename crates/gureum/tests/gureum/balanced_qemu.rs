@@ -102,7 +102,7 @@ async fn a_server_killed_while_vms_boot_on_an_agent_node_loses_nothing() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_server_started_with_agent_is_a_node_the_other_servers_drive() {
+async fn a_server_started_with_agent_is_a_node_a_server_without_qemu_drives() {
     let Some((db, _db_dir)) = shared_database().await else { return };
     let Some(images) = gureum_qemu::testing::images_dir() else { return };
     let dir = tempfile::tempdir().unwrap();
@@ -110,7 +110,8 @@ async fn a_server_started_with_agent_is_a_node_the_other_servers_drive() {
     let (a, b) = (home(dir.path(), &images, "a"), home(dir.path(), &images, "b"));
     let _host = Server::start_shared(&a, &db, &["--agent", "host-a"]);
     join_dir(&a, &b);
-    let other = Server::start_shared(&b, &db, &[]);
+    // B's host has no QEMU: a server that runs no VM itself drives the node all the same.
+    let other = Server::start_shared_env(&b, &db, &[], &[("PATH", "/nonexistent")]);
     let c = other.client();
     let nodes = c.get("/v1/pools/local/nodes").await;
     let names: Vec<_> = nodes.as_array().unwrap().iter().map(|n| (n["name"].clone(), n["state"].clone())).collect();

@@ -38,20 +38,31 @@ impl Server {
     /// One of several servers sharing a PostgreSQL database: like [`Server::start_with`],
     /// and its host is no node of its own (hosts join through `gureum agent`).
     pub fn start_shared(data_dir: &Path, database_url: &str, options: &[&str]) -> Server {
-        Self::spawn_as(data_dir, database_url, &[&["--no-guest-build"], options].concat(), false).0
+        Self::start_shared_env(data_dir, database_url, options, &[])
+    }
+
+    /// Like [`Server::start_shared`], with these environment variables set.
+    pub fn start_shared_env(data_dir: &Path, database_url: &str, options: &[&str], env: &[(&str, &str)]) -> Server {
+        Self::spawn_as(data_dir, database_url, &[&["--no-guest-build"], options].concat(), false, env).0
     }
 
     /// `gureum serve` with just these options; also returns what it printed before it
     /// listened.
     pub fn spawn(data_dir: &Path, database_url: &str, options: &[&str]) -> (Server, Vec<String>) {
-        Self::spawn_as(data_dir, database_url, options, true)
+        Self::spawn_as(data_dir, database_url, options, true, &[])
     }
 
     /// `one_server`: the only server of its database, which offers its host as node
     /// `local-1` on PostgreSQL too.
-    fn spawn_as(data_dir: &Path, database_url: &str, options: &[&str], one_server: bool) -> (Server, Vec<String>) {
+    fn spawn_as(
+        data_dir: &Path,
+        database_url: &str,
+        options: &[&str],
+        one_server: bool,
+        env: &[(&str, &str)],
+    ) -> (Server, Vec<String>) {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_gureum"));
-        cmd.arg("serve");
+        cmd.arg("serve").envs(env.iter().copied());
         // A free port unless the test gives one (a server restarted behind a balancer
         // keeps its address).
         if !options.contains(&"--listen") {
