@@ -191,6 +191,10 @@ pub struct NodeHeartbeat {
     pub secret: String,
     #[schema(value_type = NodeCapacity)]
     pub capacity: NodeResources,
+    /// Where the agent serves its host's driver now (it may have been restarted with
+    /// another address); absent: unchanged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent_url: Option<String>,
 }
 
 /// A capacity an agent reports: each amount 0–2^40. (`NodeResources` also carries what

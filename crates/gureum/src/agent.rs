@@ -66,6 +66,11 @@ fn host_name() -> String {
     if host.is_empty() { "node-1".into() } else { host }
 }
 
+/// Where the servers call this agent.
+fn agent_url(args: &AgentArgs) -> String {
+    format!("http://{}", args.listen)
+}
+
 async fn join(args: &AgentArgs, client: &Client, path: &Path) -> anyhow::Result<Joined> {
     if let Ok(text) = std::fs::read_to_string(path) {
         let joined: Joined = serde_json::from_str(&text).with_context(|| format!("reading {}", path.display()))?;
@@ -82,7 +87,7 @@ async fn join(args: &AgentArgs, client: &Client, path: &Path) -> anyhow::Result<
     let req = NodeJoin {
         token,
         name: args.name.clone().unwrap_or_else(host_name),
-        agent_url: Some(format!("http://{}", args.listen)),
+        agent_url: Some(agent_url(args)),
         capacity: wire(crate::host::capacity(&args.data_dir)),
     };
     let answer = client.node_join(&req).await.context("joining the pool")?;
@@ -136,8 +141,11 @@ async fn agent(args: AgentArgs) -> anyhow::Result<()> {
     tokio::spawn(async move { axum::serve(listener, app).await });
     let every = Duration::from_secs(joined.heartbeat_seconds.max(1));
     loop {
-        let beat =
-            NodeHeartbeat { secret: joined.secret.clone(), capacity: wire(crate::host::capacity(&args.data_dir)) };
+        let beat = NodeHeartbeat {
+            secret: joined.secret.clone(),
+            capacity: wire(crate::host::capacity(&args.data_dir)),
+            agent_url: Some(agent_url(&args)),
+        };
         // A server that is down or restarting is retried at the next beat.
         if let Err(e) = client.node_heartbeat(&beat).await {
             tracing::warn!(error = %e, "heartbeat failed");

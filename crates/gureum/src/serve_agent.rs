@@ -52,7 +52,11 @@ pub(crate) async fn start(
     let engine = engine.clone();
     tokio::spawn(async move {
         loop {
-            let beat = NodeHeartbeat { secret: joined.secret.clone(), capacity: wire(crate::host::capacity(&dir)) };
+            let beat = NodeHeartbeat {
+                secret: joined.secret.clone(),
+                capacity: wire(crate::host::capacity(&dir)),
+                agent_url: Some(url.clone()),
+            };
             if let Err(e) = engine.node_heartbeat(beat).await {
                 tracing::warn!(error = %e, "heartbeat of this host's node failed");
             }

@@ -207,14 +207,15 @@ impl Store {
     }
 
     /// Records a heartbeat of the node whose agent holds the secret hashing to `secret_hash`.
-    pub fn node_heartbeat(secret_hash: &str, capacity: Resources, now: i64) -> Stmt {
+    pub fn node_heartbeat(secret_hash: &str, capacity: Resources, agent_url: Option<&str>, now: i64) -> Stmt {
         Stmt::new(
             "UPDATE nodes SET last_heartbeat_at = $1, \
              vcpus = CASE WHEN capacity_pinned = 0 THEN $2 ELSE vcpus END, \
              memory_mib = CASE WHEN capacity_pinned = 0 THEN $3 ELSE memory_mib END, \
-             disk_gb = CASE WHEN capacity_pinned = 0 THEN $4 ELSE disk_gb END \
+             disk_gb = CASE WHEN capacity_pinned = 0 THEN $4 ELSE disk_gb END, \
+             agent_url = COALESCE($6, agent_url) \
              WHERE secret_hash = $5",
-            args![now, capacity.vcpus, capacity.memory_mib, capacity.disk_gb, secret_hash],
+            args![now, capacity.vcpus, capacity.memory_mib, capacity.disk_gb, secret_hash, agent_url],
         )
         .expect_one()
     }

@@ -313,11 +313,7 @@ impl Engine {
             .pop()
             .filter(|t| t.expires_at > now())
             .ok_or_else(|| Error::Unauthenticated("the join token is unknown, used or expired".into()))?;
-        if let Some(url) = &req.agent_url
-            && !(url.starts_with("http://") || url.starts_with("https://"))
-        {
-            return Err(Error::invalid("agent_url", format!("must be an http(s) URL, got {url:?}")));
-        }
+        check_agent_url(req.agent_url.as_deref())?;
         let cap = capacity("capacity.", req.capacity)?;
         let used = gureum_store::record::delete::<JoinTokenRecord>(token.id).expect_one();
         self.join_node(token.pool_id, &req.name, cap, req.agent_url.clone(), used.into()).await
@@ -352,8 +348,9 @@ impl Engine {
     /// An agent's heartbeat: the node is ready again, with the capacity it reports.
     pub async fn node_heartbeat(&self, req: NodeHeartbeat) -> Result<()> {
         let cap = capacity("capacity.", req.capacity)?;
+        check_agent_url(req.agent_url.as_deref())?;
         self.store()
-            .write(Store::node_heartbeat(&hash_secret(&req.secret), cap, now()))
+            .write(Store::node_heartbeat(&hash_secret(&req.secret), cap, req.agent_url.as_deref(), now()))
             .await
             .map_err(crate::error::on_no_row(|| Error::Unauthenticated("no node has this secret".into())))?;
         Ok(())
@@ -362,6 +359,15 @@ impl Engine {
     /// How often agents heartbeat: a third of the time after which a node is unreachable.
     pub fn heartbeat_interval(&self) -> std::time::Duration {
         self.config().node_timeout / 3
+    }
+}
+
+fn check_agent_url(url: Option<&str>) -> Result<()> {
+    match url {
+        Some(url) if !(url.starts_with("http://") || url.starts_with("https://")) => {
+            Err(Error::invalid("agent_url", format!("must be an http(s) URL, got {url:?}")))
+        }
+        _ => Ok(()),
     }
 }
 

@@ -172,9 +172,12 @@ async fn an_agent_node_goes_unreachable_when_it_stops_and_ready_when_it_comes_ba
     assert_eq!(status, 409, "{stop}");
     assert_eq!(stop["error"]["message"], "instance vm is on node far-1, which is unreachable; retry when it is ready");
 
-    // Restarted on its data dir, it needs no new token and is ready again.
-    let _agent = Agent::start(&server.base, &agent_dir, &listen, None);
-    far_ready(&c, "farm").await;
+    // Restarted on its data dir, it needs no new token and is ready again, where it
+    // listens now.
+    let moved = free_port();
+    let _agent = Agent::start(&server.base, &agent_dir, &moved, None);
+    let n = far_ready(&c, "farm").await;
+    assert_eq!(n["agent_url"], format!("http://{moved}"), "the servers call it at its new address: {n}");
     let vm = instance(&c, "far", "vm").await;
     assert_eq!((vm["state"].as_str(), vm["node_state"].as_str()), (Some("Active"), Some("ready")), "{vm}");
 }
