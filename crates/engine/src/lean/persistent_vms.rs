@@ -207,6 +207,7 @@ impl Engine {
             ));
         }
         let node = self.node_of_pool("node", &pool, req.node.as_deref()).await?;
+        let node = self.node_reaching_versions(&pool, node, &template).await?;
         let (stack, environment) = self.stack_choice(&template, &req).await?;
         let (reseller, customer) = self.vm_tenant(ctx, scope.id, &req).await?;
         let management = req.configuration_management.unwrap_or(ConfigurationManagement::None);

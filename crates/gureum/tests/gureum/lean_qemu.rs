@@ -4,7 +4,8 @@
 //! boot their own disks with their own hostname, machine id, host key and MAC; a file
 //! written in one survives its stop/start; deleting the other leaves the version image
 //! byte-identical; the template with a clone left cannot be deleted. The template pool's
-//! host also serves the persistent pool. Skips without QEMU, unless CI=true.
+//! host also serves the persistent pool; an agent's host joining it cannot read the
+//! version image, so clones stay off it. Skips without QEMU, unless CI=true.
 
 use crate::support;
 
@@ -12,6 +13,7 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use std::path::Path;
 use std::time::Duration;
+use support::agent::{Agent, free_port};
 use support::{Client, QemuHost, Server, eventually};
 
 const P: &str = "lean";
@@ -63,10 +65,13 @@ fn version_images(data: &Path) -> Vec<(String, String)> {
     out
 }
 
-async fn clone_vm(c: &Client, template: &str) -> Value {
-    let body = json!({"template": template, "pool": "pvm", "node": "host", "subnet": "net", "security_groups": ["sg"],
-                      "key_pair": "k", "type": "server", "user_data": USER_DATA});
-    let v = c.post(&format!("/v1/projects/{P}/persistent-vms"), body).await;
+fn clone_body(template: &str, node: Option<&str>) -> Value {
+    json!({"template": template, "pool": "pvm", "node": node, "subnet": "net", "security_groups": ["sg"],
+           "key_pair": "k", "type": "server", "user_data": USER_DATA})
+}
+
+async fn clone_vm(c: &Client, template: &str, node: Option<&str>) -> Value {
+    let v = c.post(&format!("/v1/projects/{P}/persistent-vms"), clone_body(template, node)).await;
     let op = c.wait_op(P, v["operation_id"].as_str().expect("an operation")).await;
     assert_eq!(op["status"], "succeeded", "{op}");
     v
@@ -109,8 +114,8 @@ async fn templates_install_release_and_clone_real_vms() {
     assert_eq!((t["mode"].as_str(), t["version"].as_i64()), (Some("ready_for_use"), Some(1)), "{t}");
 
     // Two clones, each its own machine.
-    let a = clone_vm(&c, &name).await["name"].as_str().unwrap().to_string();
-    let b = clone_vm(&c, &name).await["name"].as_str().unwrap().to_string();
+    let a = clone_vm(&c, &name, Some("host")).await["name"].as_str().unwrap().to_string();
+    let b = clone_vm(&c, &name, Some("host")).await["name"].as_str().unwrap().to_string();
     assert_eq!((a.as_str(), b.as_str()), ("kvm-0001.lean.test", "kvm-0002.lean.test"));
     let (log_a, log_b) = (console(&c, &a).await, console(&c, &b).await);
     assert_eq!(
@@ -143,4 +148,26 @@ async fn templates_install_release_and_clone_real_vms() {
     assert!(refused.to_string().contains("1 persistent VM"), "{refused}");
     let host_node = c.get("/v1/pools/tpl/nodes/host").await;
     assert_eq!(host_node["instances"], 2, "the shared host holds the template and A: {host_node}");
+
+    // A second host joins the persistent pool through an agent, with far more room than
+    // `host`, but it cannot read the version image on `host`: a clone asked there is
+    // refused naming both nodes, and one left to placement still goes to `host`.
+    let token = c.post("/v1/pools/pvm/join-tokens", json!({})).await["token"].as_str().unwrap().to_string();
+    let _far = Agent::start(&server.base, &host.path().join("far"), &free_port(), Some(&token));
+    eventually(Duration::from_secs(30), "far-1 ready", async || {
+        let n = c.call(reqwest::Method::GET, "/v1/pools/pvm/nodes/far-1", None).await.1;
+        if n["state"] == "ready" { Ok(()) } else { Err(n.to_string()) }
+    })
+    .await;
+    let roomy = json!({"vcpus": 64, "memory_mib": 262144, "disk_gb": 10000});
+    let (status, far) = c.call(reqwest::Method::PATCH, "/v1/pools/pvm/nodes/far-1", Some(roomy)).await;
+    assert_eq!(status, 200, "{far}");
+    let path = format!("/v1/projects/{P}/persistent-vms");
+    let (status, refused) = c.call(reqwest::Method::POST, &path, Some(clone_body(&name, Some("far-1")))).await;
+    let message = refused["error"]["message"].as_str().unwrap_or_default();
+    assert_eq!((status, refused["error"]["field"].as_str()), (400, Some("node")), "{refused}");
+    assert!(message.contains("far-1") && message.contains("host"), "{refused}");
+    let c_vm = clone_vm(&c, &name, None).await["name"].as_str().unwrap().to_string();
+    let placed = c.get(&format!("{path}/{c_vm}")).await;
+    assert_eq!((placed["state"].as_str(), placed["node"].as_str()), (Some("Active"), Some("host")), "{placed}");
 }
