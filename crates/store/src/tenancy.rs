@@ -164,6 +164,40 @@ impl Store {
         batch
     }
 
+    /// Makes what instance `instance_id` holds in vCPUs and memory that of the type it
+    /// has now, at every level (unguarded: it has that type, over a limit or not), as
+    /// after a resize that failed. Nothing if it holds nothing.
+    pub fn quota_follow_type(instance_id: Uuid) -> Batch {
+        const TYPED: [&str; 2] = ["vcpus", "memory_mib"];
+        let of_type = |c: &str| {
+            format!(
+                "(SELECT t.{c} FROM instances i JOIN instance_types t ON t.id = i.instance_type_id WHERE i.id = $1)"
+            )
+        };
+        let mut batch = Batch::new();
+        for level in HOLD_LEVELS {
+            let sets: Vec<String> = TYPED
+                .iter()
+                .map(|c| {
+                    format!("{c}_used = {c}_used + {} - (SELECT {c} FROM quota_holds WHERE holder_id = $1)", of_type(c))
+                })
+                .collect();
+            batch.push(Stmt::new(
+                format!(
+                    "UPDATE quotas SET {} WHERE scope_id = (SELECT {level} FROM quota_holds WHERE holder_id = $1)",
+                    sets.join(", ")
+                ),
+                args![instance_id],
+            ));
+        }
+        let sets: Vec<String> = TYPED.iter().map(|c| format!("{c} = {}", of_type(c))).collect();
+        batch.push(Stmt::new(
+            format!("UPDATE quota_holds SET {} WHERE holder_id = $1", sets.join(", ")),
+            args![instance_id],
+        ));
+        batch
+    }
+
     pub async fn quota_holds(&self, holder_id: Uuid) -> DbResult<bool> {
         Ok(self.db.query_opt("SELECT 1 FROM quota_holds WHERE holder_id = $1", args![holder_id]).await?.is_some())
     }

@@ -166,3 +166,25 @@ async fn a_resize_is_checked_against_the_quotas_and_held_until_confirmed_or_reve
     c.settle("rs", &v).await;
     assert_eq!(used(&c).await, 2, "confirmed: t1.medium's 2");
 }
+
+/// A resize the provider refuses gives its growth back: the instance keeps its type and
+/// holds only what that type needs.
+#[tokio::test]
+async fn a_failed_resize_gives_its_quota_growth_back() {
+    let api = Api::start().await;
+    let c = api.admin();
+    c.project_with_network("rf").await;
+    let used = async |c: &Client| c.get("/v1/projects/rf/quota").await["vcpus"]["used"].as_i64().unwrap();
+    c.instance("rf", "vm").await;
+    let flaky = json!({"settings": {"latency_ms": 0, "fault_rate": {"vm_resize": 1}}});
+    c.expect(200, Method::PATCH, &format!("/v1/connections/{}", gureum_engine::testing::FAST), Some(flaky)).await;
+    let r = c
+        .expect(202, Method::POST, "/v1/projects/rf/instances/vm/resize", Some(json!({"instance_type": "t1.medium"})))
+        .await;
+    let op = c.finished_op("rf", r["operation_id"].as_str().unwrap()).await;
+    assert_eq!(op["status"], "failed", "{op}");
+    let vm = c.get("/v1/projects/rf/instances/vm").await;
+    assert_eq!((vm["state"].as_str(), vm["instance_type"].as_str()), (Some("Active"), Some("t1.micro")), "{vm}");
+    assert_eq!(used(&c).await, 1, "t1.micro's 1 vCPU, not t1.medium's 2");
+    assert_eq!(c.get("/v1/resellers/default/quota").await["vcpus"]["used"], 1, "every level gave it back");
+}

@@ -81,6 +81,10 @@ pub(crate) async fn resync(ctx: StepCtx, failure: Failure) -> Result<Batch, Step
     };
     batch.extend(Store::instance_set_state(update, inst.id, state, t));
     batch.push(Store::allocation_follow(inst.id, has_vm));
+    // A resize or revert that failed held (or gave back) for the type it did not reach.
+    if params(&ctx)?.resize_to.is_some() {
+        batch.extend(Store::quota_follow_type(inst.id));
+    }
     batch.push(Store::volumes_settle_with(inst.id, VolumeState::settled(true, state == S::ShelvedOffloaded), t));
     // Disks a failed delete removed: the root, and data volumes it was to delete.
     let delete_volumes = params(&ctx)?.delete_volumes;
