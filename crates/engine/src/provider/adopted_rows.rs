@@ -8,6 +8,7 @@ use gureum_driver::{ProviderResource, ProviderStatus, ResourceKind, RuleSpec};
 use gureum_model::network::{Direction, Protocol};
 use gureum_model::public_ip::{PublicIpKind, PublicIpState};
 use gureum_model::state::LifecycleState;
+use gureum_model::tenancy::QuotaAmounts;
 use gureum_model::volume::{VolumeKind, VolumeState};
 use gureum_store::{
     Batch, KeyPairRecord, PublicIpRecord, Record, SecurityGroupRecord, SecurityGroupRuleRecord, Stmt, SubnetRecord,
@@ -50,9 +51,11 @@ impl Adopting<'_> {
     }
 }
 
-/// The rows an adoption writes, the provider resources to tag, and the state it shows.
+/// The rows an adoption writes, the provider resources to tag, the state it shows, and
+/// what it holds of the project's quotas (as a create of it would).
 pub(super) struct Adopted {
     pub(super) batch: Batch,
+    pub(super) held: QuotaAmounts,
     pub(super) tags: Vec<(ResourceKind, String, Uuid)>,
     pub(super) state: &'static str,
 }
@@ -61,7 +64,7 @@ impl Adopted {
     pub(super) fn one(a: &Adopting, row: Stmt, state: &'static str) -> Adopted {
         let mut batch = Batch::new();
         batch.push(row);
-        Adopted { batch, tags: vec![(a.found.kind, a.found.id.clone(), a.id)], state }
+        Adopted { batch, held: QuotaAmounts::default(), tags: vec![(a.found.kind, a.found.id.clone(), a.id)], state }
     }
 }
 
@@ -97,7 +100,9 @@ pub(super) fn adopt_disk(a: &Adopting) -> Result<Adopted> {
     if let Some(vm) = a.found.attr_str("attached_to") {
         return Err(Error::Conflict(format!("disk {} is attached to vm {vm}; adopt the vm", a.found.id)));
     }
-    Ok(Adopted::one(a, adopted_volume(a, a.found).insert(), VolumeState::Available.as_str()))
+    let volume = adopted_volume(a, a.found);
+    let held = QuotaAmounts { volume_gb: volume.size_gb, ..Default::default() };
+    Ok(Adopted { held, ..Adopted::one(a, volume.insert(), VolumeState::Available.as_str()) })
 }
 
 pub(super) fn adopt_vpc(a: &Adopting) -> Result<Adopted> {

@@ -11,6 +11,7 @@ use gureum_model::Name;
 use gureum_model::authz::Permission;
 use gureum_model::instance::InstanceState;
 use gureum_model::public_ip::PublicIpMode;
+use gureum_model::tenancy::QuotaAmounts;
 use gureum_model::volume::{VolumeKind, VolumeState};
 use gureum_store::{
     ConnectionRecord, InstanceRecord, Key, Record, Store, SubnetRecord, Update, VolumeRecord, VpcRecord, new_id, now,
@@ -163,6 +164,12 @@ impl Engine {
             ..adopted_volume(a, &root)
         };
         let mut adopted = Adopted::one(a, rec.insert(), state.as_str());
+        adopted.held = QuotaAmounts {
+            vcpus: itype.vcpus,
+            memory_mib: itype.memory_mib,
+            instances: 1,
+            volume_gb: root_rec.size_gb,
+        };
         adopted.tags.push((ResourceKind::Disk, root.id.clone(), root_rec.id));
         adopted.batch.push(root_rec.insert());
         // Opens metering when the VM is billed.
@@ -200,9 +207,16 @@ impl Engine {
             ResourceKind::PublicIp => adopt_public_ip(&a)?,
             _ => unreachable!("adoptable() admits only the kinds above"),
         };
-        self.store().write(adopted.batch).await.map_err(crate::error::on_unique(|| {
-            Error::Conflict(format!("project {} already has a resource named {name}", scope.name))
-        }))?;
+        let mut batch = adopted.batch;
+        if !adopted.held.is_zero() {
+            batch.extend(crate::iam::quotas::reserve(a.id, scope.id, adopted.held));
+        }
+        match self.store().write(batch).await {
+            Err(e) if Store::is_quota_conflict(&e) => return Err(self.quota_refusal(scope.id, adopted.held).await),
+            written => written.map_err(crate::error::on_unique(|| {
+                Error::Conflict(format!("project {} already has a resource named {name}", scope.name))
+            }))?,
+        };
         // Tagged after the rows exist: a tag without a row would be an orphan gureum
         // cleans up; a row without a tag is still found by provider id.
         let cloud = self.cloud(conn.id).await?;

@@ -28,8 +28,19 @@ async fn a_vm_made_behind_gureums_back_is_adopted_and_managed() {
     assert!(msg.contains(&format!("attached to vm {}", stray.id)), "{msg}");
     sim.public_ip_disassociate(&ip.id, &stray.id).await.unwrap();
 
+    // Adopted, it counts against the project's quotas as a create would: refused while
+    // there is no room, and nothing is recorded then.
     let adopt = json!({"kind": "vm", "provider_id": stray.id, "project": "p", "name": "found", "subnet": "net"});
+    admin.expect(200, Method::PUT, "/v1/projects/p/quota", Some(json!({"vcpus": 1}))).await;
+    let r = admin.send(Method::POST, "/v1/connections/fast/drift/adopt", Some(&adopt)).await;
+    assert_eq!((r.status, r.error()["code"].as_str()), (409, Some("quota_exceeded")), "{}", r.text);
+    assert_eq!(admin.send(Method::GET, &format!("{P}/instances/found"), None).await.status, 404);
+    admin.expect(200, Method::PUT, "/v1/projects/p/quota", Some(json!({"vcpus": 4}))).await;
     let item = admin.expect(201, Method::POST, "/v1/connections/fast/drift/adopt", Some(adopt.clone())).await;
+    let quota = admin.get("/v1/projects/p/quota").await;
+    let used =
+        |q: &Value| (q["vcpus"]["used"].as_i64(), q["instances"]["used"].as_i64(), q["volume_gb"]["used"].as_i64());
+    assert_eq!(used(&quota), (Some(2), Some(1), Some(20)), "t1.medium and its 20 GB root: {quota}");
     assert_eq!((item["gureum_type"].as_str(), item["state"].as_str()), (Some("instance"), Some("Active")));
     let again = admin.send(Method::POST, "/v1/connections/fast/drift/adopt", Some(&adopt)).await;
     assert_eq!(again.status, 409, "adopted once: {}", again.text);
@@ -49,6 +60,8 @@ async fn a_vm_made_behind_gureums_back_is_adopted_and_managed() {
     assert_eq!(r.status, 204, "{}", r.text);
     assert_eq!(admin.send(Method::GET, &format!("{P}/instances/found"), None).await.status, 404);
     assert_eq!(sim.get(ResourceKind::Vm, &stray.id).await.unwrap().status.as_str(), "running", "the provider keeps it");
+    let quota = admin.get("/v1/projects/p/quota").await;
+    assert_eq!(used(&quota), (Some(0), Some(0), Some(0)), "forgotten, it holds nothing: {quota}");
 
     // An orphan disk can be deleted from the drift view.
     let loose = sim
