@@ -277,3 +277,16 @@ pub enum ProviderKind {
     Image,
     PublicIp,
 }
+
+/// A gureum server sharing this database: when it last heartbeat and the singleton
+/// workers it runs now (each held by one server at a time).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ServerStatus {
+    /// The server's lasting identity (`<data-dir>/server.id`).
+    pub id: String,
+    pub seen_at: String,
+    /// Heard from within the time after which its work is taken over (10 s).
+    pub alive: bool,
+    /// The singleton workers whose lease it holds (`reconciler`, `maintenance_scheduler`…).
+    pub workers: Vec<String>,
+}

@@ -40,6 +40,12 @@ pub struct UsageArgs {
 }
 
 #[derive(Subcommand, Debug)]
+pub enum ServerCmd {
+    /// The servers sharing the database, alive or not, and the singleton workers each runs
+    List,
+}
+
+#[derive(Subcommand, Debug)]
 pub enum ConnectionCmd {
     /// Provider connections
     List,
@@ -185,6 +191,13 @@ pub async fn usage(ctx: &Ctx, a: UsageArgs) -> anyhow::Result<()> {
             ]);
             print!("{}", render_table(<UsageLine as crate::output::Row>::HEADERS, rows));
         }
+    }
+    Ok(())
+}
+
+pub async fn server(ctx: &Ctx, cmd: ServerCmd) -> anyhow::Result<()> {
+    match cmd {
+        ServerCmd::List => print_list(ctx.output, &ctx.client.server_list().await?),
     }
     Ok(())
 }

@@ -34,7 +34,7 @@ pub use cmd_lean::{SoftwareStackCmd, VmProfileCmd};
 pub use cmd_lean_vms::{PersistentVmCmd, VmTemplateCmd};
 pub use cmd_maintenance::MaintenanceCmd;
 pub use cmd_network::{PublicIpCmd, SecurityGroupCmd, SubnetCmd, VpcCmd};
-pub use cmd_ops::{ConnectionCmd, OperationCmd, UsageArgs};
+pub use cmd_ops::{ConnectionCmd, OperationCmd, ServerCmd, UsageArgs};
 pub use cmd_pools::{NodeCmd, PoolCmd};
 pub use cmd_provisioning::{LibraryCmd, ProvisioningCmd};
 pub use cmd_storage::VolumeCmd;
@@ -126,6 +126,9 @@ pub enum Command {
     /// Provider connections (system administrators)
     #[command(subcommand)]
     Connection(ConnectionCmd),
+    /// gureum servers sharing the database (system administrators)
+    #[command(subcommand)]
+    Server(ServerCmd),
     /// Pools of hosts instances are placed on (writes: system administrators)
     #[command(subcommand)]
     Pool(PoolCmd),
@@ -325,6 +328,7 @@ async fn run_inner(cmd: Command, mut global: GlobalArgs) -> anyhow::Result<()> {
         Command::Operation(c) => cmd_ops::operation(&ctx, c).await,
         Command::Usage(a) => cmd_ops::usage(&ctx, a).await,
         Command::Connection(c) => cmd_ops::connection(&ctx, c).await,
+        Command::Server(c) => cmd_ops::server(&ctx, c).await,
         Command::Pool(c) => cmd_pools::pool(&ctx, c).await,
         Command::Node(c) => cmd_pools::node(&ctx, c).await,
     }

@@ -385,3 +385,15 @@ impl Row for DriftRow<'_> {
         ]
     }
 }
+
+impl Row for ServerStatus {
+    const HEADERS: &'static [&'static str] = &["SERVER", "STATE", "LAST SEEN", "WORKERS"];
+    fn row(&self) -> Vec<String> {
+        vec![
+            self.id.clone(),
+            if self.alive { "alive" } else { "gone" }.into(),
+            format!("{} ago", age(&self.seen_at)),
+            if self.workers.is_empty() { "-".into() } else { self.workers.join(", ") },
+        ]
+    }
+}

@@ -35,6 +35,12 @@ impl Store {
         Ok(rows.iter().map(|r| (r.text(0), r.text(1), r.int(2))).collect())
     }
 
+    /// Every server that ever heartbeat here, with when it last did: `(id, seen_at)`.
+    pub async fn servers(&self) -> DbResult<Vec<(String, i64)>> {
+        let rows = self.db.query("SELECT id, seen_at FROM servers ORDER BY id", vec![]).await?;
+        Ok(rows.iter().map(|r| (r.text(0), r.int(1))).collect())
+    }
+
     /// The value sealed with the secret key when this database was first used, storing
     /// `sealed` as that value if there is none yet (the first server to ask wins).
     pub async fn secret_key_check(&self, sealed: &str) -> DbResult<String> {

@@ -21,6 +21,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(connection_get, connection_update, connection_delete))
         .routes(routes!(connection_drift))
         .routes(routes!(driver_list))
+        .routes(routes!(server_list))
         .routes(routes!(connection_capabilities))
         .routes(routes!(connection_verify))
         .routes(routes!(drift_adopt))
@@ -156,6 +157,13 @@ async fn connection_update(
 #[utoipa::path(get, path = "/v1/drivers", tag = "connections", responses((status = 200, body = Vec<Capabilities>), Errors))]
 async fn driver_list(State(s): State<AppState>, Ctx(ctx): Ctx) -> ApiResult<Json<Vec<Capabilities>>> {
     Ok(Json(s.engine.driver_list(&ctx).await?))
+}
+
+/// The gureum servers sharing this database: alive or not, and the singleton workers
+/// (reconciler, schedulers, purges…) each runs now.
+#[utoipa::path(get, path = "/v1/servers", tag = "servers", responses((status = 200, body = Vec<ServerStatus>), Errors))]
+async fn server_list(State(s): State<AppState>, Ctx(ctx): Ctx) -> ApiResult<Json<Vec<ServerStatus>>> {
+    Ok(Json(s.engine.server_list(&ctx).await?))
 }
 
 /// What the connection's driver can do, its limits and the connection's call budget.

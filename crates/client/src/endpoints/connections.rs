@@ -35,6 +35,11 @@ impl Client {
         self.get("/v1/drivers").await
     }
 
+    /// The servers sharing the database and the singleton workers each runs.
+    pub async fn server_list(&self) -> Result<Vec<ServerStatus>> {
+        self.get("/v1/servers").await
+    }
+
     pub async fn connection_capabilities(&self, connection: &str) -> Result<Capabilities> {
         self.get(&format!("/v1/connections/{}/capabilities", seg(connection))).await
     }

@@ -2,8 +2,10 @@
 //! [`HEARTBEAT_EVERY`]; one not seen for [`DEAD_AFTER`] has died, and what it held
 //! mid-request (an idempotency key) is free for the others.
 
-use crate::Engine;
+use crate::views::ts;
 use crate::worker::Worker;
+use crate::{Engine, OpContext, Result};
+use gureum_api_types::ServerStatus;
 use std::time::Duration;
 
 pub const HEARTBEAT_EVERY: Duration = Duration::from_secs(2);
@@ -22,4 +24,30 @@ pub(crate) fn start(engine: &Engine) {
 /// The time before which a server last seen then counts as dead.
 pub(crate) fn dead_before(now: i64) -> i64 {
     now - DEAD_AFTER.as_micros() as i64
+}
+
+impl Engine {
+    /// The servers sharing this database, alive or not, with the singleton workers each
+    /// holds the lease of now (system administrators).
+    pub async fn server_list(&self, ctx: &OpContext) -> Result<Vec<ServerStatus>> {
+        self.require_admin(ctx, "list the servers")?;
+        let now = gureum_store::now();
+        let leases = self.store().worker_leases().await?;
+        Ok(self
+            .store()
+            .servers()
+            .await?
+            .into_iter()
+            .map(|(id, seen_at)| ServerStatus {
+                workers: leases
+                    .iter()
+                    .filter(|(_, h, until)| *h == id && *until > now)
+                    .map(|(w, _, _)| w.clone())
+                    .collect(),
+                alive: seen_at > dead_before(now),
+                seen_at: ts(seen_at),
+                id,
+            })
+            .collect())
+    }
 }

@@ -36,6 +36,17 @@ async fn singleton_workers_run_on_one_server_and_move_when_it_dies() {
     for w in &held_by_a {
         assert!(!held_by_b.contains(w), "{w} is held by both servers: {held_by_a:?} {held_by_b:?}");
     }
+    // The servers list says the same, through either server.
+    let listed = b.client().get("/v1/servers").await;
+    let servers = listed.as_array().expect("a list");
+    assert_eq!(servers.len(), 2, "{listed}");
+    assert!(servers.iter().all(|s| s["alive"] == true), "{listed}");
+    let mut workers: Vec<&str> =
+        servers.iter().flat_map(|s| s["workers"].as_array().unwrap()).filter_map(|w| w.as_str()).collect();
+    let mut metrics: Vec<&str> = held_by_a.iter().chain(&held_by_b).map(String::as_str).collect();
+    workers.sort();
+    metrics.sort();
+    assert_eq!(workers, metrics, "{listed}");
     // The servers agree on who holds what: B's view of the lease table.
     let (dead, alive) = if held_by_a.iter().any(|w| w == "reconciler") { (a, b) } else { (b, a) };
     dead.kill();
@@ -45,6 +56,22 @@ async fn singleton_workers_run_on_one_server_and_move_when_it_dies() {
             true => Ok(()),
             false => Err(format!("the survivor holds {held:?}")),
         }
+    })
+    .await;
+    support::eventually(Duration::from_secs(15), "the dead server listed gone", async || {
+        let listed = alive.client().get("/v1/servers").await;
+        let state: Vec<(bool, usize)> = listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| (s["alive"] == true, s["workers"].as_array().map_or(0, Vec::len)))
+            .collect();
+        let survivor = leases_held(&alive).await.len();
+        let mut expected = vec![(false, 0), (true, survivor)];
+        let mut got = state.clone();
+        expected.sort();
+        got.sort();
+        if got == expected { Ok(()) } else { Err(listed.to_string()) }
     })
     .await;
 }
