@@ -5,7 +5,7 @@
 //!
 //! Routes: `/` (to the sign-in page or the first project's instances), `/login`,
 //! `/logout`, `/static/*`, `/switch`, the global pages (`/projects`, `/instance-types`,
-//! `/connections`, `/resellers`, `/resellers/{reseller}/customers`, `/users`, `/account`) and everything of a project under
+//! `/connections`, `/servers`, `/resellers`, `/resellers/{reseller}/customers`, `/users`, `/account`) and everything of a project under
 //! `/projects/{project}/…` (the template library under `library`, `provisionings` and
 //! `provisioning-history`). Resources are addressed by id in URLs.
 
@@ -71,6 +71,7 @@ pub fn router(engine: Engine) -> Router {
         .route("/static/console.js", get(|| async { asset("text/javascript; charset=utf-8", JS) }))
         .route("/projects", get(projects::list).post(projects::create))
         .route("/instance-types", get(catalog::instance_types))
+        .route("/servers", get(servers::list))
         .route("/connections", get(connections::list).post(connections::create))
         .route("/connections/{connection}", get(connections::detail))
         .route("/connections/{connection}/delete", post(connections::delete))

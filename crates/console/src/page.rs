@@ -72,6 +72,9 @@ impl Layout {
             vec![("projects", "Projects", "/projects"), ("instance-types", "Instance types", "/instance-types")];
         global.push(("vm-templates", "VM templates", "/vm-templates"));
         global.push(("connections", "Connections", "/connections"));
+        if s.ctx.is_admin {
+            global.push(("servers", "Servers", "/servers"));
+        }
         // Tenancy admins manage their subtree's customers and users too.
         if st.engine.tenancy_of(&s.ctx).await?.is_tenant_admin() {
             global.push(("resellers", "Resellers", "/resellers"));

@@ -10,10 +10,15 @@ pub fn state_class(state: &str) -> &'static str {
         "Stopped" | "Shelved_offloaded" | "Pending" | "pending" | "Reserved" | "cancelled" | "skipped" | "undone"
         | "Returned" | "Deleted" => "st-grey",
         "Active" | "Available" | "In-use" | "completed" | "Completed" | "succeeded" | "done" | "mapped"
-        | "Provisioned" | "Ready" | "passed" | "Running" => "st-green",
-        "Error" | "failed" | "Failed" | "undo_failed" | "Provisioning_failed" | "Return_failed" | "Delete_failed" => {
-            "st-red"
-        }
+        | "Provisioned" | "Ready" | "passed" | "Running" | "alive" => "st-green",
+        "Error"
+        | "failed"
+        | "Failed"
+        | "undo_failed"
+        | "Provisioning_failed"
+        | "Return_failed"
+        | "Delete_failed"
+        | "gone" => "st-red",
         _ => "st-amber",
     }
 }

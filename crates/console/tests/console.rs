@@ -180,6 +180,28 @@ async fn a_reader_is_offered_nothing_to_create_or_change() {
 }
 
 #[tokio::test]
+async fn administrators_see_the_servers_and_the_workers_each_runs() {
+    let t = setup().await;
+    let now = gureum_store::now();
+    t.engine.store().server_heartbeat("srv-live", now).await.unwrap();
+    t.engine.store().server_heartbeat("srv-gone", now - 60_000_000).await.unwrap();
+    assert!(t.engine.store().worker_lease_claim("test_singleton", "srv-live", now, now + 10_000_000).await.unwrap());
+    let mut b = Browser::new(&t);
+    b.login("admin", PASSWORD).await;
+    let page = b.page("/servers").await;
+    let row =
+        |id: &str| page.body.split(id).nth(1).and_then(|r| r.split("</tr>").next()).unwrap_or_default().to_string();
+    assert!(row("srv-live").contains("alive") && row("srv-live").contains("test_singleton"), "{}", page.body);
+    assert!(row("srv-gone").contains("gone") && !row("srv-gone").contains("test_singleton"), "{}", page.body);
+    assert!(page.body.contains("href=\"/servers\""), "in the administrator's navigation");
+    member(&t, "rita", Role::Reader).await;
+    let mut reader = Browser::new(&t);
+    reader.login("rita", PASSWORD).await;
+    assert_eq!(reader.get("/servers").await.status, StatusCode::FORBIDDEN);
+    assert!(!reader.page("/projects/demo/instances").await.body.contains("href=\"/servers\""));
+}
+
+#[tokio::test]
 async fn a_field_error_from_the_engine_is_shown_next_to_its_field() {
     let t = setup().await;
     let mut b = Browser::new(&t);

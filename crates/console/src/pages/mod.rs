@@ -16,6 +16,7 @@ pub mod provisioning;
 pub mod public_ips;
 pub mod resellers;
 pub mod security_groups;
+pub mod servers;
 pub mod usage;
 pub mod users;
 pub mod volumes;
