@@ -191,9 +191,10 @@ pub struct NodeHeartbeat {
     pub secret: String,
     #[schema(value_type = NodeCapacity)]
     pub capacity: NodeResources,
-    /// Where the agent serves its host's driver now (it may have been restarted with
-    /// another address); absent: unchanged.
+    /// Where the agent serves its host's driver now, an http(s) URL (it may have been
+    /// restarted with another address); absent: unchanged.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(pattern = "^https?://")]
     pub agent_url: Option<String>,
 }
 
