@@ -11,13 +11,19 @@ use std::time::Duration;
 pub const HEARTBEAT_EVERY: Duration = Duration::from_secs(2);
 /// Five missed heartbeats.
 pub const DEAD_AFTER: Duration = Duration::from_secs(10);
+/// How long a dead server stays listed (`gureum server list`) before it is forgotten.
+pub const FORGOTTEN_AFTER: Duration = Duration::from_secs(7 * 24 * 3600);
 
 /// Every server heartbeats for itself (not a singleton).
 pub(crate) fn start(engine: &Engine) {
     let e = engine.clone();
     Worker::new("server_heartbeat", HEARTBEAT_EVERY).spawn(engine.shutdown_signal(), move || {
         let engine = e.clone();
-        async move { engine.store().server_heartbeat(engine.executor().owner(), gureum_store::now()).await }
+        async move {
+            let now = gureum_store::now();
+            let forget_before = now - FORGOTTEN_AFTER.as_micros() as i64;
+            engine.store().server_heartbeat(engine.executor().owner(), now, forget_before).await
+        }
     });
 }
 
@@ -49,5 +55,23 @@ impl Engine {
                 id,
             })
             .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_server_silent_for_longer_than_a_week_is_forgotten() {
+        let (url, _dir) = gureum_store::testing::fresh_database().await.expect("test database");
+        let store = gureum_store::Store::open(&url).await.expect("opens");
+        let now = gureum_store::now();
+        let week = FORGOTTEN_AFTER.as_micros() as i64;
+        store.server_heartbeat("gone-long-ago", now - week - 1, 0).await.unwrap();
+        store.server_heartbeat("gone-lately", now - week + 60_000_000, 0).await.unwrap();
+        store.server_heartbeat("alive", now, now - week).await.unwrap();
+        let ids: Vec<String> = store.servers().await.unwrap().into_iter().map(|(id, _)| id).collect();
+        assert_eq!(ids, ["alive", "gone-lately"]);
     }
 }
