@@ -19,6 +19,8 @@ pub struct ConnectionSpec<'a> {
     pub zone: &'a str,
     /// The driver's own settings (the engine has taken its call limits out).
     pub settings: &'a Value,
+    /// The connection's credentials, opened (sealed at rest; never to be logged).
+    pub credentials: Option<&'a Value>,
     /// The server's data directory; each driver keeps its state in a folder of its own.
     pub data_dir: &'a Path,
 }

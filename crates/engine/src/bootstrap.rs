@@ -65,17 +65,18 @@ impl Engine {
             }
         }
         if self.connection_missing(crate::provider::connections::DEFAULT_CONNECTION).await? {
-            batch.push(
-                connection(
-                    crate::provider::connections::DEFAULT_CONNECTION,
-                    "sim",
-                    "sim-1",
-                    "sim-1a",
-                    &self.config().default_sim_settings.to_string(),
-                    t,
-                )
-                .insert(),
+            let config = self.config();
+            let mut sim = connection(
+                crate::provider::connections::DEFAULT_CONNECTION,
+                "sim",
+                "sim-1",
+                "sim-1a",
+                &config.default_sim_settings.to_string(),
+                t,
             );
+            sim.credentials =
+                config.default_sim_credentials.as_ref().map(|c| config.secret_key.seal(c.to_string().as_bytes()));
+            batch.push(sim.insert());
         }
         let admin_token = if self.store().count::<UserRecord>(&[]).await? == 0 {
             let admin = UserRecord {

@@ -66,6 +66,8 @@ pub struct EngineConfig {
     /// simulated cloud inside this server; servers sharing a database give it the
     /// `endpoint` of a shared `gureum sim serve`).
     pub default_sim_settings: serde_json::Value,
+    /// The credentials it is made with (the shared service's `{"token": …}`), if any.
+    pub default_sim_credentials: Option<serde_json::Value>,
     /// Where the background loops run. A runtime of their own keeps a long pass (the
     /// reconciler over 10,000 instances, whose SQLite reads block the thread they run
     /// on) off the threads that answer requests; `None`: the engine's own runtime.
@@ -85,6 +87,7 @@ impl EngineConfig {
             drivers: DriverRegistry::default(),
             history_log_days: 15,
             default_sim_settings: serde_json::json!({}),
+            default_sim_credentials: None,
             background: None,
         }
     }

@@ -34,6 +34,10 @@ pub struct ServeArgs {
     /// this server, which servers sharing a database cannot do.
     #[arg(long, env = "GUREUM_SIM_ENDPOINT", value_name = "URL")]
     pub sim_endpoint: Option<String>,
+    /// The token of that `gureum sim serve` (its `<data-dir>/sim.token`), kept sealed as
+    /// the `sim` connection's credentials.
+    #[arg(long, env = "GUREUM_SIM_TOKEN", hide_env_values = true)]
+    pub sim_token: Option<String>,
     /// Offer this host's QEMU as the connection `local` (node `local-1`), run by this
     /// server itself. The default with SQLite (one server); with PostgreSQL only when
     /// asked, since the other servers sharing the database could not drive its VMs:
@@ -170,6 +174,7 @@ async fn serve(args: ServeArgs, background: tokio::runtime::Handle) -> anyhow::R
         let settings = serde_json::json!({ "endpoint": url });
         gureum_sim::factory().validate(&settings, None, None).map_err(|e| anyhow::anyhow!("--sim-endpoint: {e}"))?;
         config.default_sim_settings = settings;
+        config.default_sim_credentials = args.sim_token.as_ref().map(|t| serde_json::json!({ "token": t }));
     }
     let engine = Engine::new(store, config);
     let boot = engine.bootstrap().await.map_err(|e| anyhow::anyhow!("bootstrapping: {e}"))?;

@@ -28,6 +28,10 @@ struct SimServeArgs {
     /// Where the clouds' journals are kept.
     #[arg(long, env = "GUREUM_SIM_DATA_DIR", default_value = "./gureum-sim-data")]
     data_dir: PathBuf,
+    /// The token every call must bear (a sim connection's credentials `{"token": …}`);
+    /// default: `<data-dir>/sim.token`, made on first start.
+    #[arg(long, env = "GUREUM_SIM_TOKEN", hide_env_values = true)]
+    token: Option<String>,
     /// Log as JSON lines.
     #[arg(long)]
     log_json: bool,
@@ -47,10 +51,28 @@ async fn serve(args: SimServeArgs) -> anyhow::Result<()> {
     // opens it, which is too late to tell the operator.
     let lock = std::fs::File::create(dir.join("service.lock"))?;
     lock.try_lock().map_err(|_| anyhow::anyhow!("{} is in use by another gureum sim serve", dir.display()))?;
+    let token = match args.token {
+        Some(t) => t,
+        None => token_file(&dir.join("sim.token"))?,
+    };
     let listener =
         tokio::net::TcpListener::bind(args.listen).await.with_context(|| format!("listening on {}", args.listen))?;
     println!("gureum sim listening on http://{}", listener.local_addr()?);
     std::io::stdout().flush()?;
-    axum::serve(listener, gureum_sim::router(dir)).with_graceful_shutdown(crate::serve::shutdown()).await?;
+    let app = gureum_sim::router(dir, &token);
+    axum::serve(listener, app).with_graceful_shutdown(crate::serve::shutdown()).await?;
     Ok(())
+}
+
+/// The token kept in `path`, made (readable by its owner alone) on first start.
+fn token_file(path: &std::path::Path) -> anyhow::Result<String> {
+    if let Ok(t) = std::fs::read_to_string(path)
+        && !t.trim().is_empty()
+    {
+        return Ok(t.trim().to_string());
+    }
+    let token = format!("gsim_{}", uuid::Uuid::new_v4().simple());
+    crate::serve::write_private(path, &format!("{token}\n"))?;
+    println!("Calls need the token in {} (a sim connection's credentials {{\"token\": …}}).", path.display());
+    Ok(token)
 }

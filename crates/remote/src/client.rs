@@ -29,9 +29,10 @@ pub struct RemoteDriver {
 enum Peer {
     /// A node's agent, serving its host's one driver to the holder of the node's secret.
     Agent { node: String, secret: String },
-    /// A service hosting many drivers; each call names its own with `to`. It knows when
-    /// its transitions end, so a wait is one call there rather than a poll from here.
-    Hosted { name: String, to: Value },
+    /// A service hosting many drivers; each call names its own with `to`, with the
+    /// service's token when it has one. It knows when its transitions end, so a wait is
+    /// one call there rather than a poll from here.
+    Hosted { name: String, to: Value, token: Option<String> },
 }
 
 /// Opens [`RemoteDriver`]s for the nodes with an agent, for a server's driver registry.
@@ -57,8 +58,16 @@ impl RemoteDriver {
 
     /// The driver `to` names among those the service at `call_url` hosts; `name` is how
     /// errors call the service (its address in it).
-    pub fn hosted(name: &str, call_url: &str, to: Value, local: Arc<dyn Driver>, timeout: Duration) -> RemoteDriver {
-        Self::with_peer(Peer::Hosted { name: name.into(), to }, call_url.into(), local, timeout)
+    pub fn hosted(
+        name: &str,
+        call_url: &str,
+        to: Value,
+        token: Option<&str>,
+        local: Arc<dyn Driver>,
+        timeout: Duration,
+    ) -> RemoteDriver {
+        let peer = Peer::Hosted { name: name.into(), to, token: token.map(str::to_string) };
+        Self::with_peer(peer, call_url.into(), local, timeout)
     }
 
     fn with_peer(peer: Peer, url: String, local: Arc<dyn Driver>, timeout: Duration) -> RemoteDriver {
@@ -84,11 +93,12 @@ impl RemoteDriver {
         DriverError::Unavailable(format!("{} is unreachable: {e}", self.who()))
     }
 
-    /// `r` with the node's secret as its bearer token, for an agent.
+    /// `r` with the peer's secret as its bearer token: an agent's node secret, a
+    /// service's token.
     pub(crate) fn authorized(&self, r: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
         match &self.peer {
-            Peer::Agent { secret, .. } => r.bearer_auth(secret),
-            Peer::Hosted { .. } => r,
+            Peer::Agent { secret, .. } | Peer::Hosted { token: Some(secret), .. } => r.bearer_auth(secret),
+            Peer::Hosted { token: None, .. } => r,
         }
     }
 

@@ -119,9 +119,15 @@ struct Served {
 impl Served {
     /// Whether the request carries the node's secret as its bearer token.
     fn authorized(&self, headers: &HeaderMap) -> bool {
-        let bearer = headers.get("authorization").and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
-        bearer == Some(&*self.secret)
+        bearer_is(headers, &self.secret)
     }
+}
+
+/// Whether the request's bearer token is `secret` (an agent's node secret, the sim
+/// service's token).
+pub fn bearer_is(headers: &HeaderMap, secret: &str) -> bool {
+    let bearer = headers.get("authorization").and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
+    bearer == Some(secret)
 }
 
 /// `POST /v1/driver`: `driver`'s calls for the holder of `secret`; under it, a disk's

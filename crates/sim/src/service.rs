@@ -1,5 +1,6 @@
 //! The simulated clouds as a service (`gureum sim serve`), so that several gureum
-//! servers sharing one database also share one cloud per connection. Its calls are the
+//! servers sharing one database also share one cloud per connection. Calls bear the
+//! service's token (a sim connection's credentials `{"token": …}`). Its calls are the
 //! node agents' ([`gureum_remote::DriverCall`] in, [`Answer`] out), each
 //! [`Addressed`] to a connection's cloud with its region, zone and settings: the service
 //! keeps no registry, a restarted one answers the next call, and a connection's new
@@ -7,6 +8,7 @@
 
 use crate::{SimDriver, SimSettings};
 use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
 use gureum_driver::{ConnectionSpec, Driver, DriverError, DriverResult, OpenError};
 use gureum_remote::{Addressed, Answer, RemoteDriver};
 use serde::{Deserialize, Serialize};
@@ -62,24 +64,40 @@ impl Clouds {
 }
 
 /// The service over the clouds kept under `dir` (as a server keeps its own under
-/// `<data-dir>/sim`), with `GET /healthz`.
-pub fn router(dir: PathBuf) -> axum::Router {
+/// `<data-dir>/sim`) for callers bearing `token`, with `GET /healthz`.
+pub fn router(dir: PathBuf, token: &str) -> axum::Router {
     use axum::routing::{get, post};
+    let service = Service { clouds: Clouds { dir, open: Mutex::default() }, token: token.into() };
     axum::Router::new()
         .route(CALL_PATH, post(serve_call))
         .route("/healthz", get(|| async { "ok\n" }))
-        .with_state(Arc::new(Clouds { dir, open: Mutex::default() }))
+        .with_state(Arc::new(service))
+}
+
+struct Service {
+    clouds: Clouds,
+    token: String,
 }
 
 async fn serve_call(
-    State(clouds): State<Arc<Clouds>>,
+    State(s): State<Arc<Service>>,
+    headers: HeaderMap,
     axum::Json(a): axum::Json<Addressed<Cloud>>,
-) -> axum::Json<Answer> {
-    let answer = match clouds.handle(&a.to) {
+) -> (StatusCode, axum::Json<Answer>) {
+    if !gureum_remote::bearer_is(&headers, &s.token) {
+        let refused = DriverError::Provider {
+            code: "Unauthorized".into(),
+            message: "the call lacks this service's token: give the connection the credentials \
+                      {\"token\": …} with the token of gureum sim serve (its --token, or <data-dir>/sim.token)"
+                .into(),
+        };
+        return (StatusCode::UNAUTHORIZED, axum::Json(Answer::Err(refused)));
+    }
+    let answer = match s.clouds.handle(&a.to) {
         Ok(d) => Answer::from(gureum_remote::execute(&*d, a.call).await),
         Err(e) => Answer::Err(e),
     };
-    axum::Json(answer)
+    (StatusCode::OK, axum::Json(answer))
 }
 
 /// The driver of connection `c`, whose cloud the service at `endpoint` holds. What needs
@@ -94,5 +112,6 @@ pub(crate) fn open(
     let to = serde_json::to_value(to).expect("a cloud serializes");
     let name = format!("the simulated cloud at {endpoint}");
     let url = format!("{endpoint}{CALL_PATH}");
-    Ok(Arc::new(RemoteDriver::hosted(&name, &url, to, Arc::new(local), CALL_TIMEOUT)))
+    let token = c.credentials.and_then(|c| c.get("token")).and_then(Value::as_str);
+    Ok(Arc::new(RemoteDriver::hosted(&name, &url, to, token, Arc::new(local), CALL_TIMEOUT)))
 }

@@ -68,12 +68,24 @@ impl Engine {
             .get(&c.driver)
             .ok_or_else(|| Error::Internal(format!("connection {} uses unknown driver {}", c.name, c.driver)))?;
         let id = c.id.to_string();
+        let credentials = match &c.credentials {
+            Some(sealed) => {
+                let plain = self.config().secret_key.open(sealed).map_err(|e| {
+                    Error::Internal(format!("the credentials of connection {} do not open: {e}", c.name))
+                })?;
+                Some(serde_json::from_slice::<Value>(&plain).map_err(|e| {
+                    Error::Internal(format!("the credentials of connection {} are not JSON: {e}", c.name))
+                })?)
+            }
+            None => None,
+        };
         let spec = ConnectionSpec {
             id: &id,
             name: &c.name,
             region: &c.region,
             zone: &c.zone,
             settings: &settings,
+            credentials: credentials.as_ref(),
             data_dir: &self.config().data_dir,
         };
         factory.open(&spec).map_err(|e| match e {

@@ -91,7 +91,10 @@ async fn three_servers_behind_haproxy_lose_nothing_when_one_is_killed() {
     let sim = SimService::start(&dir.path().join("sim"), "127.0.0.1:0");
     let ports: Vec<String> = (0..3).map(|_| free_port()).collect();
     let data = |i: usize| dir.path().join(format!("server{i}"));
-    let start = |i: usize| Server::start_shared(&data(i), &db, &["--listen", &ports[i], "--sim-endpoint", &sim.url]);
+    let start = |i: usize| {
+        let options = ["--listen", &ports[i], "--sim-endpoint", &sim.url, "--sim-token", &sim.token];
+        Server::start_shared(&data(i), &db, &options)
+    };
     let mut servers = vec![start(0)];
     for i in 1..3 {
         join_dir(&data(0), &data(i));

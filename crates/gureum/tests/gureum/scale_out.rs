@@ -100,8 +100,7 @@ async fn a_connection_changed_through_one_server_applies_on_the_others() {
     join_dir(&dir.path().join("a"), &dir.path().join("b"));
     let b = Server::start_shared(&dir.path().join("b"), &db, &[]);
     let (ca, cb) = (a.client(), b.client());
-    let settings = serde_json::json!({"endpoint": sim.url, "latency_ms": 0});
-    ca.post("/v1/connections", support::connection_body("shared", settings)).await;
+    ca.post("/v1/connections", sim.connection_body("shared", serde_json::json!({"latency_ms": 0}))).await;
     ca.post("/v1/projects", serde_json::json!({"name": "p"})).await;
     // B opens the connection's driver with the first settings.
     let body = |name: &str| serde_json::json!({"name": name, "size_gb": 1, "connection": "shared"});

@@ -42,8 +42,14 @@ async fn a_connection_with_an_endpoint_keeps_its_cloud_in_the_service() {
     assert_eq!((status, bad["error"]["field"].as_str()), (400, Some("settings.endpoint")), "{bad}");
     assert!(bad["error"]["message"].as_str().unwrap().contains("an http(s) URL with a host"), "{bad}");
 
-    let settings = json!({"endpoint": sim.url, "latency_ms": 300});
-    let conn = c.post("/v1/connections", connection_body("shared", settings)).await;
+    // Without the service's token a connection is refused there, saying what is missing.
+    c.post("/v1/connections", connection_body("tokenless", json!({"endpoint": sim.url}))).await;
+    let refused = verify(&c, "tokenless").await;
+    let missing = refused["message"].as_str().unwrap_or_default();
+    assert!(refused["ok"] == false && missing.contains("lacks this service's token"), "{refused}");
+    assert!(!missing.contains(&sim.token), "the refusal never shows the token: {refused}");
+
+    let conn = c.post("/v1/connections", sim.connection_body("shared", json!({"latency_ms": 300}))).await;
     let id = conn["id"].as_str().unwrap().to_string();
     c.network(P, "shared").await;
     c.run(P, "instances", Some(instance("web"))).await;
@@ -112,8 +118,8 @@ async fn a_second_server_takes_over_the_creates_of_a_killed_one_on_the_shared_cl
     support::shared::join_dir(dir_a.path(), dir_b.path());
     let b = Server::start_shared(dir_b.path(), &db, &[]);
     let (ca, cb) = (a.client(), b.client());
-    let settings = json!({"endpoint": sim.url, "latency_ms": {"default": 100, "vm_create": 3000}});
-    ca.post("/v1/connections", connection_body("shared", settings)).await;
+    let settings = json!({"latency_ms": {"default": 100, "vm_create": 3000}});
+    ca.post("/v1/connections", sim.connection_body("shared", settings)).await;
     ca.network(P, "shared").await;
 
     for i in 0..N {

@@ -1,5 +1,6 @@
 //! A real `gureum sim serve` process: the simulated clouds as a service of their own.
 
+use serde_json::{Value, json};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
@@ -8,6 +9,8 @@ pub struct SimService {
     child: Child,
     /// `http://127.0.0.1:PORT`, what a connection's `endpoint` names.
     pub url: String,
+    /// What every call must bear (its `<data-dir>/sim.token`).
+    pub token: String,
 }
 
 impl SimService {
@@ -22,7 +25,15 @@ impl SimService {
             .spawn()
             .expect("start gureum sim serve");
         let (url, _) = super::listening(&mut child, "gureum sim listening on ");
-        SimService { child, url }
+        let token = std::fs::read_to_string(data_dir.join("sim.token")).expect("sim.token").trim().to_string();
+        SimService { child, url, token }
+    }
+
+    /// The body creating sim connection `name` on this service with these `settings`
+    /// (its endpoint added) and its token as credentials.
+    pub fn connection_body(&self, name: &str, mut settings: Value) -> Value {
+        settings["endpoint"] = json!(self.url);
+        json!({ "name": name, "driver": "sim", "settings": settings, "credentials": { "token": self.token } })
     }
 
     /// The address it listens on, to start it again there.
