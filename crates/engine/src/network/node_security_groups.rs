@@ -5,14 +5,12 @@
 //! copy of it (same tag, same rules), because a host enforces only the groups it has.
 //! Rule changes and deletes reach every copy.
 
+use crate::provider::node_clouds::AGENT_DRIVER;
 use crate::workflow::StepError;
 use crate::{Cloud, Engine, Result};
 use gureum_driver::{CreateSpec, ResourceKind, Support};
 use gureum_store::{NodeRecord, SecurityGroupRecord};
 use uuid::Uuid;
-
-/// The driver whose pools' hosts may be run by agents (see node_clouds).
-const AGENT_DRIVER: &str = "qemu";
 
 impl Engine {
     /// Whether the connection's groups are kept by gureum and made only as copies on the

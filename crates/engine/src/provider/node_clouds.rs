@@ -15,6 +15,9 @@ use uuid::Uuid;
 /// A node's driver over HTTP and the agent URL it calls.
 pub(crate) type AgentDriver = (String, Arc<dyn Driver>);
 
+/// The driver whose pools' hosts may be run by agents.
+pub(crate) const AGENT_DRIVER: &str = "qemu";
+
 /// How long one call to an agent may take before its node counts as unreachable.
 const AGENT_CALL_TIMEOUT: Duration = Duration::from_secs(120);
 
@@ -79,7 +82,8 @@ impl Engine {
     /// The cloud of one node of the connection's pool.
     pub(crate) async fn node_cloud(&self, connection_id: Uuid, node: &NodeRecord) -> Result<Cloud> {
         let (local, budget) = self.provider(connection_id).await?;
-        let (Some(url), Some(sealed), "qemu") = (&node.agent_url, &node.agent_secret, local.info().driver.as_str())
+        let (Some(url), Some(sealed), AGENT_DRIVER) =
+            (&node.agent_url, &node.agent_secret, local.info().driver.as_str())
         else {
             return Ok(self.cloud_of(connection_id, local, budget));
         };
