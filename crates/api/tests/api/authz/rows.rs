@@ -74,6 +74,7 @@ pub(super) fn rows() -> Vec<Row> {
             Body("/v1/connections/fast", |_| json!({"settings": {"latency_ms": 0}})),
         ),
         row("GET /v1/drivers", system(200), Fixed("/v1/drivers")),
+        row("GET /v1/servers", system(200), Fixed("/v1/servers")),
         // Lean provisioning: profiles and software stacks.
         row("GET /v1/vm-profiles", anyone(200), Fixed("/v1/vm-profiles")),
         row("POST /v1/vm-profiles", system(201), Body("/v1/vm-profiles", |u| profile_body(&format!("prof-{u}")))),
