@@ -153,10 +153,21 @@ impl Client {
         v
     }
 
-    /// Follows an operation to its end.
+    /// Follows an operation to its end. Behind a balancer, a server killed under the
+    /// long-poll fails it (no answer, or 502/503 from the balancer): the GET is asked
+    /// again, for at most 10 s of such failures in a row.
     pub async fn wait_op(&self, project: &str, op: &str) -> Value {
+        let path = format!("/v1/projects/{project}/operations/{op}?wait_seconds=30");
+        let mut failed_in_a_row = 0;
         loop {
-            let o = self.get(&format!("/v1/projects/{project}/operations/{op}?wait_seconds=30")).await;
+            let (status, o) = self.call(reqwest::Method::GET, &path, None).await;
+            if matches!(status, 0 | 502 | 503) && failed_in_a_row < 50 {
+                failed_in_a_row += 1;
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                continue;
+            }
+            assert_eq!(status, 200, "GET {path}: {o}");
+            failed_in_a_row = 0;
             if ["succeeded", "failed", "cancelled"].contains(&o["status"].as_str().unwrap_or_default()) {
                 return o;
             }
