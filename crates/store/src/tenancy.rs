@@ -50,6 +50,22 @@ fn amounts_args(a: QuotaAmounts) -> Vec<crate::Val> {
     args![a.vcpus, a.memory_mib, a.instances, a.volume_gb]
 }
 
+/// `sets` (of the `*_used` counters) applied at every level holder `$1`'s hold counts
+/// against: its project, customer and reseller (nothing where it holds nothing).
+fn at_hold_levels(sets: &[String], args: Vec<crate::Val>) -> Batch {
+    let mut batch = Batch::new();
+    for level in HOLD_LEVELS {
+        batch.push(Stmt::new(
+            format!(
+                "UPDATE quotas SET {} WHERE scope_id = (SELECT {level} FROM quota_holds WHERE holder_id = $1)",
+                sets.join(", ")
+            ),
+            args.clone(),
+        ));
+    }
+    batch
+}
+
 /// The guarded counter updates of every level of project `project_id` (`$1`), with the
 /// amounts as `$2`–`$5`.
 fn level_reservations(project_id: Uuid, amounts: QuotaAmounts) -> Batch {
@@ -143,23 +159,11 @@ impl Store {
 
     /// Gives back part of what `holder_id` holds (a grow that did not happen).
     pub fn quota_shrink(holder_id: Uuid, amounts: QuotaAmounts) -> Batch {
-        let mut batch = Batch::new();
-        for level in HOLD_LEVELS {
-            let sets: Vec<String> =
-                COUNTERS.iter().zip(2..).map(|(c, i)| format!("{c}_used = {c}_used - ${i}")).collect();
-            let mut args = args![holder_id];
-            args.extend(amounts_args(amounts));
-            batch.push(Stmt::new(
-                format!(
-                    "UPDATE quotas SET {} WHERE scope_id = (SELECT {level} FROM quota_holds WHERE holder_id = $1)",
-                    sets.join(", ")
-                ),
-                args,
-            ));
-        }
-        let sets: Vec<String> = COUNTERS.iter().zip(2..).map(|(c, i)| format!("{c} = {c} - ${i}")).collect();
         let mut args = args![holder_id];
         args.extend(amounts_args(amounts));
+        let used: Vec<String> = COUNTERS.iter().zip(2..).map(|(c, i)| format!("{c}_used = {c}_used - ${i}")).collect();
+        let mut batch = at_hold_levels(&used, args.clone());
+        let sets: Vec<String> = COUNTERS.iter().zip(2..).map(|(c, i)| format!("{c} = {c} - ${i}")).collect();
         batch.push(Stmt::new(format!("UPDATE quota_holds SET {} WHERE holder_id = $1", sets.join(", ")), args));
         batch
     }
@@ -174,22 +178,13 @@ impl Store {
                 "(SELECT t.{c} FROM instances i JOIN instance_types t ON t.id = i.instance_type_id WHERE i.id = $1)"
             )
         };
-        let mut batch = Batch::new();
-        for level in HOLD_LEVELS {
-            let sets: Vec<String> = TYPED
-                .iter()
-                .map(|c| {
-                    format!("{c}_used = {c}_used + {} - (SELECT {c} FROM quota_holds WHERE holder_id = $1)", of_type(c))
-                })
-                .collect();
-            batch.push(Stmt::new(
-                format!(
-                    "UPDATE quotas SET {} WHERE scope_id = (SELECT {level} FROM quota_holds WHERE holder_id = $1)",
-                    sets.join(", ")
-                ),
-                args![instance_id],
-            ));
-        }
+        let used: Vec<String> = TYPED
+            .iter()
+            .map(|c| {
+                format!("{c}_used = {c}_used + {} - (SELECT {c} FROM quota_holds WHERE holder_id = $1)", of_type(c))
+            })
+            .collect();
+        let mut batch = at_hold_levels(&used, args![instance_id]);
         let sets: Vec<String> = TYPED.iter().map(|c| format!("{c} = {}", of_type(c))).collect();
         batch.push(Stmt::new(
             format!("UPDATE quota_holds SET {} WHERE holder_id = $1", sets.join(", ")),
@@ -205,20 +200,11 @@ impl Store {
     /// Frees what `holder_id` reserved, at every level; nothing if it holds nothing (so
     /// it is safe on every path that removes the instance or volume, and twice).
     pub fn quota_release(holder_id: Uuid) -> Batch {
-        let mut batch = Batch::new();
-        for level in HOLD_LEVELS {
-            let sets: Vec<String> = COUNTERS
-                .iter()
-                .map(|c| format!("{c}_used = {c}_used - (SELECT {c} FROM quota_holds WHERE holder_id = $1)"))
-                .collect();
-            batch.push(Stmt::new(
-                format!(
-                    "UPDATE quotas SET {} WHERE scope_id = (SELECT {level} FROM quota_holds WHERE holder_id = $1)",
-                    sets.join(", ")
-                ),
-                args![holder_id],
-            ));
-        }
+        let used: Vec<String> = COUNTERS
+            .iter()
+            .map(|c| format!("{c}_used = {c}_used - (SELECT {c} FROM quota_holds WHERE holder_id = $1)"))
+            .collect();
+        let mut batch = at_hold_levels(&used, args![holder_id]);
         batch.push(Stmt::new("DELETE FROM quota_holds WHERE holder_id = $1", args![holder_id]));
         batch
     }
