@@ -56,7 +56,7 @@ pub fn run(args: AgentArgs) -> anyhow::Result<()> {
     runtime.block_on(agent(args))
 }
 
-pub(crate) fn wire(r: gureum_engine::Resources) -> NodeResources {
+fn wire(r: gureum_engine::Resources) -> NodeResources {
     NodeResources { vcpus: r.vcpus, memory_mib: r.memory_mib, disk_gb: r.disk_gb }
 }
 
@@ -69,6 +69,16 @@ fn host_name() -> String {
 /// Where the servers call this agent.
 fn agent_url(args: &AgentArgs) -> String {
     format!("http://{}", args.listen)
+}
+
+/// A heartbeat of the node holding `secret`, whose host keeps its VMs under `data_dir`
+/// and serves them at `agent_url` (`gureum agent`, and `gureum serve --agent`).
+pub(crate) fn heartbeat(secret: &str, data_dir: &Path, agent_url: String) -> NodeHeartbeat {
+    NodeHeartbeat {
+        secret: secret.to_string(),
+        capacity: wire(crate::host::capacity(data_dir)),
+        agent_url: Some(agent_url),
+    }
 }
 
 async fn join(args: &AgentArgs, client: &Client, path: &Path) -> anyhow::Result<Joined> {
@@ -141,11 +151,7 @@ async fn agent(args: AgentArgs) -> anyhow::Result<()> {
     tokio::spawn(async move { axum::serve(listener, app).await });
     let every = Duration::from_secs(joined.heartbeat_seconds.max(1));
     loop {
-        let beat = NodeHeartbeat {
-            secret: joined.secret.clone(),
-            capacity: wire(crate::host::capacity(&args.data_dir)),
-            agent_url: Some(agent_url(&args)),
-        };
+        let beat = heartbeat(&joined.secret, &args.data_dir, agent_url(&args));
         // A server that is down or restarting is retried at the next beat.
         if let Err(e) = client.node_heartbeat(&beat).await {
             tracing::warn!(error = %e, "heartbeat failed");

@@ -267,14 +267,14 @@ async fn offer_local_host(engine: &Engine, args: &ServeArgs) -> anyhow::Result<(
     let node = (one_server || args.local_host).then_some(crate::host::LOCAL_NODE);
     let capacity = crate::host::capacity(&args.data_dir);
     engine.bootstrap_local_pool(node, capacity).await.map_err(|e| anyhow::anyhow!("making the pool {local}: {e}"))?;
-    if node.is_none() && args.agent.is_none() {
-        println!(
-            "Connection `{local}` runs VMs on the nodes of pool `{local}`: the database is shared, so each host \
-             joins it with `gureum agent` (`--local-host` makes this host a node run by this server alone)."
-        );
-        return Ok(());
-    }
     if node.is_none() {
+        // With --agent, joining says where this host went.
+        if args.agent.is_none() {
+            println!(
+                "Connection `{local}` runs VMs on the nodes of pool `{local}`: the database is shared, so each host \
+                 joins it with `gureum agent` (`--local-host` makes this host a node run by this server alone)."
+            );
+        }
         return Ok(());
     }
     let accel = if gureum_qemu::hardware_kvm() { "KVM" } else { "TCG (no hardware virtualization)" };

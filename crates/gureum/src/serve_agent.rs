@@ -4,9 +4,8 @@
 //! straight to the engine. Every server sharing the database drives the node over
 //! HTTP, so unlike `--local-host` it suits several servers.
 
-use crate::agent::{host_driver, wire};
+use crate::agent::{heartbeat, host_driver};
 use anyhow::Context;
-use gureum_api_types::NodeHeartbeat;
 use gureum_engine::Engine;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -52,12 +51,7 @@ pub(crate) async fn start(
     let engine = engine.clone();
     tokio::spawn(async move {
         loop {
-            let beat = NodeHeartbeat {
-                secret: joined.secret.clone(),
-                capacity: wire(crate::host::capacity(&dir)),
-                agent_url: Some(url.clone()),
-            };
-            if let Err(e) = engine.node_heartbeat(beat).await {
+            if let Err(e) = engine.node_heartbeat(heartbeat(&joined.secret, &dir, url.clone())).await {
                 tracing::warn!(error = %e, "heartbeat of this host's node failed");
             }
             tokio::time::sleep(engine.heartbeat_interval()).await;
