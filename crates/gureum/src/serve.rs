@@ -149,6 +149,13 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
 }
 
 async fn serve(args: ServeArgs, background: tokio::runtime::Handle) -> anyhow::Result<()> {
+    // Refused before anything is made: bad input changes nothing.
+    anyhow::ensure!(
+        args.agent.is_none() || !args.listen.ip().is_unspecified(),
+        "--agent: the servers reach this host's driver at the address this server listens on, and {} is none: \
+         give --listen this host's address",
+        args.listen
+    );
     // A broken shipped template is a broken build: refuse to start, naming the file.
     let templates = gureum_engine::provisioning::check_shipped()
         .map_err(|e| anyhow::anyhow!("a library template is broken: {e}"))?;
@@ -204,11 +211,6 @@ async fn serve(args: ServeArgs, background: tokio::runtime::Handle) -> anyhow::R
     // The console's routes join the API's; unknown paths keep the API's JSON 404.
     let mut app = gureum_api::app(engine.clone()).merge(gureum_console::router(engine.clone()));
     if let Some(name) = &args.agent {
-        anyhow::ensure!(
-            !addr.ip().is_unspecified(),
-            "--agent: the servers reach this host's driver at the address this server listens on, and {addr} \
-             is none: give --listen this host's address"
-        );
         let dir = std::path::absolute(args.data_dir.join("agent"))?;
         app = app.merge(
             crate::serve_agent::start(&engine, name, format!("http://{addr}"), dir, &guest_images(&args)?).await?,

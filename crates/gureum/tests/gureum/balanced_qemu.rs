@@ -129,3 +129,18 @@ async fn a_server_started_with_agent_is_a_node_a_server_without_qemu_drives() {
     c.run(P, "instances/vm", None).await;
     assert_eq!(qemu_processes(&a), 0, "deleted through A's agent by B");
 }
+
+#[test]
+fn serve_agent_on_an_address_other_servers_cannot_reach_is_refused_before_anything_is_made() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_gureum"))
+        .args(["serve", "--no-guest-build", "--listen", "0.0.0.0:0", "--agent", "box", "--data-dir"])
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "a server started on 0.0.0.0 with --agent");
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("--agent") && said.contains("--listen") && said.contains("0.0.0.0:0"), "{said}");
+    assert!(!data.exists(), "nothing is made: no data directory, key or database");
+}
