@@ -36,17 +36,24 @@ async fn singleton_workers_run_on_one_server_and_move_when_it_dies() {
     for w in &held_by_a {
         assert!(!held_by_b.contains(w), "{w} is held by both servers: {held_by_a:?} {held_by_b:?}");
     }
-    // The servers list says the same, through either server.
-    let listed = b.client().get("/v1/servers").await;
-    let servers = listed.as_array().expect("a list");
-    assert_eq!(servers.len(), 2, "{listed}");
-    assert!(servers.iter().all(|s| s["alive"] == true), "{listed}");
-    let mut workers: Vec<&str> =
-        servers.iter().flat_map(|s| s["workers"].as_array().unwrap()).filter_map(|w| w.as_str()).collect();
-    let mut metrics: Vec<&str> = held_by_a.iter().chain(&held_by_b).map(String::as_str).collect();
-    workers.sort();
-    metrics.sort();
-    assert_eq!(workers, metrics, "{listed}");
+    // The servers list says what the metrics say. (Workers other than these four may
+    // still be taking their leases: both are read again until a moment they agree.)
+    support::eventually(Duration::from_secs(10), "the servers list to match the metrics", async || {
+        let listed = b.client().get("/v1/servers").await;
+        let servers = listed.as_array().expect("a list");
+        assert_eq!(servers.len(), 2, "{listed}");
+        assert!(servers.iter().all(|s| s["alive"] == true), "{listed}");
+        let mut workers: Vec<String> = servers
+            .iter()
+            .flat_map(|s| s["workers"].as_array().unwrap())
+            .filter_map(|w| w.as_str().map(str::to_string))
+            .collect();
+        let mut metrics: Vec<String> = [leases_held(&a).await, leases_held(&b).await].concat();
+        workers.sort();
+        metrics.sort();
+        if workers == metrics { Ok(()) } else { Err(format!("listed {workers:?}, metrics {metrics:?}")) }
+    })
+    .await;
     // The servers agree on who holds what: B's view of the lease table.
     let (dead, alive) = if held_by_a.iter().any(|w| w == "reconciler") { (a, b) } else { (b, a) };
     dead.kill();
