@@ -272,14 +272,14 @@ impl Engine {
         self.persistent_vm_get(ctx, project, &id.to_string()).await
     }
 
-    async fn persistent_vm_view(&self, p: PersistentVmRecord) -> Result<PersistentVm> {
-        let inst = self
-            .store()
-            .get_by_id::<InstanceRecord>(p.id)
-            .await?
-            .ok_or_else(|| Error::not_found("persistent VM", p.id))?;
+    /// None when its instance went between the read of the row and this one (a delete
+    /// finishing): a list then leaves it out rather than failing.
+    async fn persistent_vm_view(&self, p: PersistentVmRecord) -> Result<Option<PersistentVm>> {
+        let Some(inst) = self.store().get_by_id::<InstanceRecord>(p.id).await? else {
+            return Ok(None);
+        };
         let view = self.instance_view(inst).await?;
-        Ok(PersistentVm {
+        Ok(Some(PersistentVm {
             links: links(format!("/v1/projects/{}/persistent-vms/{}", p.project_id, p.id), None),
             template: self.name_of::<VmTemplateRecord>(p.template_id).await,
             pool: self.name_of::<PoolRecord>(p.pool_id).await,
@@ -300,7 +300,7 @@ impl Engine {
             key_pair: view.key_pair,
             subnet: view.subnet,
             security_groups: view.security_groups,
-        })
+        }))
     }
 
     pub async fn persistent_vm_list(&self, ctx: &OpContext, project: &str) -> Result<Vec<PersistentVm>> {
@@ -311,20 +311,20 @@ impl Engine {
             .list_all::<PersistentVmRecord>(&[("project_id", scope.id.into()), ("deleted_at", Val::Null)])
             .await?
         {
-            out.push(self.persistent_vm_view(p).await?);
+            out.extend(self.persistent_vm_view(p).await?);
         }
         Ok(out)
     }
 
     pub async fn persistent_vm_get(&self, ctx: &OpContext, project: &str, key: &str) -> Result<PersistentVm> {
         let scope = self.authorize(ctx, project, Permission::View).await?;
-        let inst = self.instance_record(&scope, key).await?;
-        let row = self
-            .store()
-            .get_by_id::<PersistentVmRecord>(inst.id)
-            .await?
-            .ok_or_else(|| Error::not_found("persistent VM", key))?;
-        self.persistent_vm_view(row).await
+        let gone = || Error::not_found("persistent VM", key);
+        let inst = self.instance_record(&scope, key).await.map_err(|e| match e {
+            Error::NotFound { .. } => gone(),
+            e => e,
+        })?;
+        let row = self.store().get_by_id::<PersistentVmRecord>(inst.id).await?.ok_or_else(gone)?;
+        self.persistent_vm_view(row).await?.ok_or_else(gone)
     }
 
     /// Deletes the persistent VM (its instance, root disk and row; the template's
