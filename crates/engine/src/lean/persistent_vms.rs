@@ -7,7 +7,7 @@ use crate::compute::instance_create::InstanceExtras;
 use crate::lean::templates::mode_of;
 use crate::views::{links, ts};
 use crate::{Engine, Error, OpContext, Result};
-use gureum_api_types::{InstanceCreate, OsFit, PersistentVm, PersistentVmCreate, SoftwareStack};
+use gureum_api_types::{Instance, InstanceCreate, OsFit, PersistentVm, PersistentVmCreate, SoftwareStack};
 use gureum_model::authz::Permission;
 use gureum_model::lean::{ConfigurationManagement, Environment, MachineSize, PersistentVmType, TemplateAction};
 use gureum_model::pool::PoolPurpose;
@@ -15,6 +15,7 @@ use gureum_store::{
     CustomerRecord, InstanceRecord, Key, NodeRecord, PersistentVmRecord, PoolRecord, ProjectRecord, Record,
     ResellerRecord, SoftwareStackRecord, Val, VmTemplateRecord, VmTemplateVersionRecord, new_id, now,
 };
+use std::collections::{HashMap, HashSet};
 use uuid::Uuid;
 
 /// The lean fields an instance view shows when the instance is a persistent VM.
@@ -272,48 +273,54 @@ impl Engine {
         self.persistent_vm_get(ctx, project, &id.to_string()).await
     }
 
-    /// None when its instance went between the read of the row and this one (a delete
-    /// finishing): a list then leaves it out rather than failing.
-    async fn persistent_vm_view(&self, p: PersistentVmRecord) -> Result<Option<PersistentVm>> {
-        let Some(inst) = self.store().get_by_id::<InstanceRecord>(p.id).await? else {
-            return Ok(None);
-        };
-        let view = self.instance_view(inst).await?;
-        Ok(Some(PersistentVm {
-            links: links(format!("/v1/projects/{}/persistent-vms/{}", p.project_id, p.id), None),
-            template: self.name_of::<VmTemplateRecord>(p.template_id).await,
-            pool: self.name_of::<PoolRecord>(p.pool_id).await,
-            node: view.node.clone().or(self.name_of_opt::<NodeRecord>(p.node_id).await),
-            software_stack: self.name_of_opt::<SoftwareStackRecord>(p.software_stack_id).await,
-            reseller: self.name_of_opt::<ResellerRecord>(p.reseller_id).await,
-            customer: self.name_of_opt::<CustomerRecord>(p.customer_id).await,
-            created_at: ts(p.created_at),
-            id: p.id,
-            name: view.name,
-            state: view.state,
-            operation_id: view.operation_id,
-            version: p.template_version,
-            description: p.description,
-            vm_type: p.vm_type,
-            environment: p.environment,
-            configuration_management: p.configuration_management,
-            key_pair: view.key_pair,
-            subnet: view.subnet,
-            security_groups: view.security_groups,
-        }))
+    /// Views of persistent VMs from their rows and instances, the instances' views made
+    /// together (a few queries for the whole list). A row whose instance is not among
+    /// `instances` is left out: a delete finished between the two reads.
+    async fn persistent_vm_views(
+        &self,
+        rows: Vec<PersistentVmRecord>,
+        instances: Vec<InstanceRecord>,
+    ) -> Result<Vec<PersistentVm>> {
+        let mut views: HashMap<Uuid, Instance> =
+            self.instance_views(instances).await?.into_iter().map(|v| (v.id, v)).collect();
+        let mut out = Vec::with_capacity(rows.len());
+        for p in rows {
+            let Some(view) = views.remove(&p.id) else { continue };
+            out.push(PersistentVm {
+                links: links(format!("/v1/projects/{}/persistent-vms/{}", p.project_id, p.id), None),
+                template: self.name_of::<VmTemplateRecord>(p.template_id).await,
+                pool: self.name_of::<PoolRecord>(p.pool_id).await,
+                node: view.node.or(self.name_of_opt::<NodeRecord>(p.node_id).await),
+                software_stack: self.name_of_opt::<SoftwareStackRecord>(p.software_stack_id).await,
+                reseller: self.name_of_opt::<ResellerRecord>(p.reseller_id).await,
+                customer: self.name_of_opt::<CustomerRecord>(p.customer_id).await,
+                created_at: ts(p.created_at),
+                id: p.id,
+                name: view.name,
+                state: view.state,
+                operation_id: view.operation_id,
+                version: p.template_version,
+                description: p.description,
+                vm_type: p.vm_type,
+                environment: p.environment,
+                configuration_management: p.configuration_management,
+                key_pair: view.key_pair,
+                subnet: view.subnet,
+                security_groups: view.security_groups,
+            });
+        }
+        Ok(out)
     }
 
     pub async fn persistent_vm_list(&self, ctx: &OpContext, project: &str) -> Result<Vec<PersistentVm>> {
         let scope = self.authorize(ctx, project, Permission::View).await?;
-        let mut out = vec![];
-        for p in self
-            .store()
-            .list_all::<PersistentVmRecord>(&[("project_id", scope.id.into()), ("deleted_at", Val::Null)])
-            .await?
-        {
-            out.extend(self.persistent_vm_view(p).await?);
-        }
-        Ok(out)
+        let store = self.store();
+        let rows =
+            store.list_all::<PersistentVmRecord>(&[("project_id", scope.id.into()), ("deleted_at", Val::Null)]).await?;
+        let ids: HashSet<Uuid> = rows.iter().map(|p| p.id).collect();
+        let mut instances = store.list_all::<InstanceRecord>(&[("project_id", scope.id.into())]).await?;
+        instances.retain(|i| ids.contains(&i.id));
+        self.persistent_vm_views(rows, instances).await
     }
 
     pub async fn persistent_vm_get(&self, ctx: &OpContext, project: &str, key: &str) -> Result<PersistentVm> {
@@ -324,7 +331,7 @@ impl Engine {
             e => e,
         })?;
         let row = self.store().get_by_id::<PersistentVmRecord>(inst.id).await?.ok_or_else(gone)?;
-        self.persistent_vm_view(row).await?.ok_or_else(gone)
+        self.persistent_vm_views(vec![row], vec![inst]).await?.pop().ok_or_else(gone)
     }
 
     /// Deletes the persistent VM (its instance, root disk and row; the template's
