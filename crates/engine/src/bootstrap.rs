@@ -198,6 +198,19 @@ impl Engine {
         self.join_node(pool.id, name, capacity, Some(agent_url.to_string()), Batch::new()).await
     }
 
+    /// Heartbeats of the host [`Engine::join_local_host`] joined, every heartbeat
+    /// interval until shutdown; `beat` reads the host's capacity each time.
+    pub fn start_host_heartbeat(&self, beat: impl Fn() -> gureum_api_types::NodeHeartbeat + Send + 'static) {
+        let engine = self.clone();
+        crate::worker::Worker::new("host_heartbeat", self.heartbeat_interval()).spawn(
+            self.shutdown_signal(),
+            move || {
+                let (engine, heartbeat) = (engine.clone(), beat());
+                async move { engine.node_heartbeat(heartbeat).await }
+            },
+        );
+    }
+
     async fn connection_missing(&self, name: &str) -> Result<bool> {
         Ok(self.store().get::<ConnectionRecord>(&[], &Key::Name(name.into())).await?.is_none())
     }

@@ -48,14 +48,6 @@ pub(crate) async fn start(
     );
     println!("This host is node {name} of pool {}, its driver served at {url}.", gureum_engine::LOCAL_CONNECTION);
     let routes = gureum_remote::router(host_driver(&dir, images)?, &joined.secret);
-    let engine = engine.clone();
-    tokio::spawn(async move {
-        loop {
-            if let Err(e) = engine.node_heartbeat(heartbeat(&joined.secret, &dir, url.clone())).await {
-                tracing::warn!(error = %e, "heartbeat of this host's node failed");
-            }
-            tokio::time::sleep(engine.heartbeat_interval()).await;
-        }
-    });
+    engine.start_host_heartbeat(move || heartbeat(&joined.secret, &dir, url.clone()));
     Ok(routes)
 }
