@@ -190,6 +190,8 @@ async fn bad_webhooks_and_lead_times_are_a_400_naming_the_field_and_change_nothi
         (hook("w", "ftp://example.com/", SECRET), "url"),
         (hook("w", "not a url", SECRET), "url"),
         (hook("w", "https://user:pw@example.com/", SECRET), "url"),
+        // Where clouds serve the host's metadata and credentials.
+        (hook("w", "http://169.254.169.254/latest/meta-data/", SECRET), "url"),
         (hook("w", "https://example.com/", "short"), "secret"),
         (hook("1w", "https://example.com/", SECRET), "name"),
     ];

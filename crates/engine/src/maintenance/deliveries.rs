@@ -6,6 +6,7 @@
 //! one database never send the same delivery at once.
 
 use super::notifications::notification_view;
+use super::webhook_targets::{GuardedResolver, RULE, literal_forbidden};
 use crate::views::{ts, ts_opt};
 use crate::worker::Worker;
 use crate::{Engine, Result};
@@ -18,6 +19,7 @@ use gureum_store::{
 };
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
+use std::sync::Arc;
 use std::time::Duration;
 
 pub const DELIVER_EVERY: Duration = Duration::from_millis(500);
@@ -38,6 +40,7 @@ pub(super) fn start(engine: &Engine) {
         .timeout(REQUEST_TIMEOUT)
         // A redirect would resend the signed body somewhere the project did not name.
         .redirect(reqwest::redirect::Policy::none())
+        .dns_resolver(Arc::new(GuardedResolver))
         .build()
         .expect("an HTTP client without custom TLS settings builds");
     Worker::new("maintenance_deliveries", DELIVER_EVERY).singleton(engine).spawn(engine.shutdown_signal(), move || {
@@ -179,6 +182,10 @@ impl Engine {
             Ok(s) => s,
             Err(e) => return (None, Some(format!("the webhook's secret: {e}"))),
         };
+        // A webhook made before the rule, or an address the resolver never sees.
+        if reqwest::Url::parse(&hook.url).is_ok_and(|u| literal_forbidden(&u)) {
+            return (None, Some(format!("the webhook's URL {RULE}")));
+        }
         let body = serde_json::to_vec(&notification_view(&n)).unwrap_or_default();
         let sent = http
             .post(&hook.url)

@@ -14,6 +14,7 @@ mod tasks;
 mod upcoming;
 pub mod updates;
 mod views;
+mod webhook_targets;
 mod webhooks;
 
 pub use deliveries::{ATTEMPTS, DELIVER_EVERY, signature};

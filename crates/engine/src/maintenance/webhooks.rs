@@ -3,6 +3,7 @@
 //! never returned.
 
 use super::deliveries::delivery_view;
+use super::webhook_targets;
 use crate::views::{links, page_request, project_path, ts};
 use crate::{Engine, Error, OpContext, Result};
 use gureum_api_types::{Delivery, Page, PageQuery, Webhook, WebhookCreate};
@@ -24,7 +25,7 @@ fn webhook_view(w: WebhookRecord) -> Webhook {
 }
 
 /// An `http` or `https` URL with a host and no credentials in it (it is shown to every
-/// project role).
+/// project role), not an address deliveries may not reach ([`webhook_targets`]).
 fn webhook_url(s: &str) -> Result<String> {
     let bad = |rule: &str| Error::invalid("url", rule.to_string());
     if s.len() > MAX_URL {
@@ -39,6 +40,9 @@ fn webhook_url(s: &str) -> Result<String> {
     }
     if !url.username().is_empty() || url.password().is_some() {
         return Err(bad("must not hold a user or password: sign with the secret instead"));
+    }
+    if webhook_targets::literal_forbidden(&url) {
+        return Err(bad(webhook_targets::RULE));
     }
     Ok(url.to_string())
 }
