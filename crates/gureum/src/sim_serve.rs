@@ -28,8 +28,9 @@ struct SimServeArgs {
     /// Where the clouds' journals are kept.
     #[arg(long, env = "GUREUM_SIM_DATA_DIR", default_value = "./gureum-sim-data")]
     data_dir: PathBuf,
-    /// The token every call must bear (a sim connection's credentials `{"token": …}`);
-    /// default: `<data-dir>/sim.token`, made on first start.
+    /// The token every call must bear (a sim connection's credentials `{"token": …}`).
+    /// Without it, calls from this host need none and calls from other hosts bear
+    /// `<data-dir>/sim.token`, made on first start.
     #[arg(long, env = "GUREUM_SIM_TOKEN", hide_env_values = true)]
     token: Option<String>,
     /// Log as JSON lines.
@@ -51,15 +52,23 @@ async fn serve(args: SimServeArgs) -> anyhow::Result<()> {
     // opens it, which is too late to tell the operator.
     let lock = std::fs::File::create(dir.join("service.lock"))?;
     lock.try_lock().map_err(|_| anyhow::anyhow!("{} is in use by another gureum sim serve", dir.display()))?;
-    let token = match args.token {
-        Some(t) => t,
-        None => token_file(&dir.join("sim.token"))?,
+    let (token, trust_loopback) = match args.token {
+        Some(t) => (t, false),
+        None => (token_file(&dir.join("sim.token"))?, true),
     };
     let listener =
         tokio::net::TcpListener::bind(args.listen).await.with_context(|| format!("listening on {}", args.listen))?;
     println!("gureum sim listening on http://{}", listener.local_addr()?);
+    match trust_loopback {
+        true => println!(
+            "Calls from this host need no token; calls from other hosts bear the one in {} \
+             (a sim connection's credentials {{\"token\": …}}).",
+            dir.join("sim.token").display()
+        ),
+        false => println!("Every call bears the --token (a sim connection's credentials {{\"token\": …}})."),
+    }
     std::io::stdout().flush()?;
-    let app = gureum_sim::router(dir, &token);
+    let app = gureum_sim::router(dir, &token, trust_loopback).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app).with_graceful_shutdown(crate::serve::shutdown()).await?;
     Ok(())
 }
@@ -73,6 +82,5 @@ fn token_file(path: &std::path::Path) -> anyhow::Result<String> {
     }
     let token = format!("gsim_{}", uuid::Uuid::new_v4().simple());
     crate::serve::write_private(path, &format!("{token}\n"))?;
-    println!("Calls need the token in {} (a sim connection's credentials {{\"token\": …}}).", path.display());
     Ok(token)
 }

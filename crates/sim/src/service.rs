@@ -1,19 +1,21 @@
 //! The simulated clouds as a service (`gureum sim serve`), so that several gureum
 //! servers sharing one database also share one cloud per connection. Calls bear the
-//! service's token (a sim connection's credentials `{"token": …}`). Its calls are the
+//! service's token (a sim connection's credentials `{"token": …}`), except, unless the
+//! operator gave one, calls from the service's own host. Its calls are the
 //! node agents' ([`gureum_remote::DriverCall`] in, [`Answer`] out), each
 //! [`Addressed`] to a connection's cloud with its region, zone and settings: the service
 //! keeps no registry, a restarted one answers the next call, and a connection's new
 //! settings apply from the next call its server makes.
 
 use crate::{SimDriver, SimSettings};
-use axum::extract::State;
+use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode};
 use gureum_driver::{ConnectionSpec, Driver, DriverError, DriverResult, OpenError};
 use gureum_remote::{Addressed, Answer, RemoteDriver};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::HashMap;
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
@@ -64,10 +66,12 @@ impl Clouds {
 }
 
 /// The service over the clouds kept under `dir` (as a server keeps its own under
-/// `<data-dir>/sim`) for callers bearing `token`, with `GET /healthz`.
-pub fn router(dir: PathBuf, token: &str) -> axum::Router {
+/// `<data-dir>/sim`), with `GET /healthz`. Callers bear `token`; with `trust_loopback`,
+/// callers on this host need not. Serve it with the peer's address
+/// (`into_make_service_with_connect_info::<SocketAddr>`).
+pub fn router(dir: PathBuf, token: &str, trust_loopback: bool) -> axum::Router {
     use axum::routing::{get, post};
-    let service = Service { clouds: Clouds { dir, open: Mutex::default() }, token: token.into() };
+    let service = Service { clouds: Clouds { dir, open: Mutex::default() }, token: token.into(), trust_loopback };
     axum::Router::new()
         .route(CALL_PATH, post(serve_call))
         .route("/healthz", get(|| async { "ok\n" }))
@@ -77,14 +81,17 @@ pub fn router(dir: PathBuf, token: &str) -> axum::Router {
 struct Service {
     clouds: Clouds,
     token: String,
+    trust_loopback: bool,
 }
 
 async fn serve_call(
     State(s): State<Arc<Service>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     axum::Json(a): axum::Json<Addressed<Cloud>>,
 ) -> (StatusCode, axum::Json<Answer>) {
-    if !gureum_remote::bearer_is(&headers, &s.token) {
+    let trusted = s.trust_loopback && peer.ip().to_canonical().is_loopback();
+    if !trusted && !gureum_remote::bearer_is(&headers, &s.token) {
         let refused = DriverError::Provider {
             code: "Unauthorized".into(),
             message: "the call lacks this service's token: give the connection the credentials \

@@ -42,13 +42,6 @@ async fn a_connection_with_an_endpoint_keeps_its_cloud_in_the_service() {
     assert_eq!((status, bad["error"]["field"].as_str()), (400, Some("settings.endpoint")), "{bad}");
     assert!(bad["error"]["message"].as_str().unwrap().contains("an http(s) URL with a host"), "{bad}");
 
-    // Without the service's token a connection is refused there, saying what is missing.
-    c.post("/v1/connections", connection_body("tokenless", json!({"endpoint": sim.url}))).await;
-    let refused = verify(&c, "tokenless").await;
-    let missing = refused["message"].as_str().unwrap_or_default();
-    assert!(refused["ok"] == false && missing.contains("lacks this service's token"), "{refused}");
-    assert!(!missing.contains(&sim.token), "the refusal never shows the token: {refused}");
-
     let conn = c.post("/v1/connections", sim.connection_body("shared", json!({"latency_ms": 300}))).await;
     let id = conn["id"].as_str().unwrap().to_string();
     c.network(P, "shared").await;
@@ -96,6 +89,60 @@ async fn a_connection_with_an_endpoint_keeps_its_cloud_in_the_service() {
     let v = verify(&c, "nowhere").await;
     let unreachable = format!("the simulated cloud at {nowhere} is unreachable");
     assert!(v["ok"] == false && v["message"].as_str().unwrap().contains(&unreachable), "{v}");
+}
+
+/// Whether connection `name` (on `endpoint`, with `token` as credentials when given)
+/// reaches the service; else the refusal, which must never show the token.
+async fn reaches(c: &Client, name: &str, endpoint: &str, token: Option<&str>, secret: &str) -> Result<(), String> {
+    let mut body = connection_body(name, json!({ "endpoint": endpoint }));
+    if let Some(t) = token {
+        body["credentials"] = json!({ "token": t });
+    }
+    c.post("/v1/connections", body).await;
+    let v = verify(c, name).await;
+    let message = v["message"].as_str().unwrap_or_default();
+    assert!(!message.contains(secret), "a refusal never shows the token: {v}");
+    if v["ok"] == true { Ok(()) } else { Err(message.to_string()) }
+}
+
+/// This host's address on its network (no packet is sent), if it has one.
+fn host_address() -> Option<std::net::IpAddr> {
+    let s = std::net::UdpSocket::bind("0.0.0.0:0").ok()?;
+    s.connect("192.0.2.1:9").ok()?;
+    Some(s.local_addr().ok()?.ip()).filter(|ip| !ip.is_loopback() && !ip.is_unspecified())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn calls_from_this_host_need_no_token_unless_one_is_given_and_calls_from_elsewhere_always_do() {
+    let (sim_dir, dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (db, _db_guard) = gureum_store::testing::fresh_database().await.unwrap();
+    let server = Server::start(dir.path(), &db);
+    let c = server.client();
+
+    // Without --token, on every address: this host calls freely (the plain
+    // `"endpoint"`), another address of the host counts as another host.
+    let open = SimService::start(sim_dir.path(), "0.0.0.0:0");
+    let port = open.url.rsplit(':').next().unwrap().to_string();
+    let token = open.token.clone();
+    reaches(&c, "here", &format!("http://127.0.0.1:{port}"), None, &token).await.expect("loopback without a token");
+    match host_address() {
+        Some(ip) => {
+            let there = format!("http://{ip}:{port}");
+            let refused = reaches(&c, "there", &there, None, &token).await.expect_err("another host without the token");
+            assert!(refused.contains("lacks this service's token"), "{refused}");
+            reaches(&c, "there-token", &there, Some(&token), &token).await.expect("another host with the token");
+        }
+        None => assert!(std::env::var("CI").as_deref() != Ok("true"), "CI's host has a network address"),
+    }
+
+    // With --token, every call bears it, this host's too.
+    let given = "gsim_given_by_the_operator_0123456789";
+    let strict = SimService::start_with(&sim_dir.path().join("strict"), "127.0.0.1:0", Some(given));
+    let refused = reaches(&c, "strict", &strict.url, None, given).await.expect_err("no token with --token");
+    assert!(refused.contains("lacks this service's token"), "{refused}");
+    reaches(&c, "strict-token", &strict.url, Some(given), given).await.expect("the given token");
+    let wrong = reaches(&c, "strict-wrong", &strict.url, Some(&token), given).await.expect_err("another token");
+    assert!(wrong.contains("lacks this service's token"), "{wrong}");
 }
 
 /// Every instance Active with no operation under way; the instances.

@@ -7,25 +7,36 @@ use std::process::{Child, Command, Stdio};
 /// A `gureum sim serve` process, killed when dropped.
 pub struct SimService {
     child: Child,
-    /// `http://127.0.0.1:PORT`, what a connection's `endpoint` names.
+    /// `http://ADDR:PORT` as it listens, what a connection's `endpoint` names.
     pub url: String,
-    /// What every call must bear (its `<data-dir>/sim.token`).
+    /// Its `--token`, else its `<data-dir>/sim.token` (what calls from other hosts bear).
     pub token: String,
 }
 
 impl SimService {
     /// Starts the service on `data_dir` and `listen` (`127.0.0.1:0` picks a port).
     pub fn start(data_dir: &Path, listen: &str) -> SimService {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_gureum"))
-            .args(["sim", "serve", "--listen", listen, "--data-dir"])
-            .arg(data_dir)
+        Self::start_with(data_dir, listen, None)
+    }
+
+    /// The same, with `--token` when given (then every call must bear it).
+    pub fn start_with(data_dir: &Path, listen: &str, token: Option<&str>) -> SimService {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_gureum"));
+        cmd.args(["sim", "serve", "--listen", listen, "--data-dir"]).arg(data_dir);
+        if let Some(t) = token {
+            cmd.args(["--token", t]);
+        }
+        let mut child = cmd
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
             .expect("start gureum sim serve");
         let (url, _) = super::listening(&mut child, "gureum sim listening on ");
-        let token = std::fs::read_to_string(data_dir.join("sim.token")).expect("sim.token").trim().to_string();
+        let token = match token {
+            Some(t) => t.to_string(),
+            None => std::fs::read_to_string(data_dir.join("sim.token")).expect("sim.token").trim().to_string(),
+        };
         SimService { child, url, token }
     }
 
