@@ -234,7 +234,8 @@ relational = {
     "(apply.kernel, apply.version or apply.settings), downtime for an update that restarts",
     "maintenance_task_schedule": "`at` is not in the past",
     "maintenance_resource_schedule": "`at` is not in the past",
-    "webhook_create": "an http(s) URL with a host and no user or password",
+    "webhook_create": "an http(s) URL with a host and no user or password, not a link-local, "
+    "unspecified, broadcast or multicast address",
 }
 
 params = {

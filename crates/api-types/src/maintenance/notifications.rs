@@ -34,7 +34,8 @@ pub struct WebhookCreate {
     /// 1–63 characters: a letter, then letters, digits, `-`, `_` or `.`; unique in the project.
     #[schema(pattern = "^[A-Za-z][A-Za-z0-9._-]*$", min_length = 1, max_length = 63)]
     pub name: String,
-    /// `http` or `https`, without user or password in it.
+    /// `http` or `https`, without user or password in it; not a link-local,
+    /// unspecified, broadcast or multicast address (loopback and private ones are fine).
     #[schema(max_length = 2048)]
     pub url: String,
     /// The key of the `X-Gureum-Signature` HMAC, 16–256 characters. Write-only: it is
