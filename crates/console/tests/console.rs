@@ -183,8 +183,8 @@ async fn a_reader_is_offered_nothing_to_create_or_change() {
 async fn administrators_see_the_servers_and_the_workers_each_runs() {
     let t = setup().await;
     let now = gureum_store::now();
-    t.engine.store().server_heartbeat("srv-live", now, 0).await.unwrap();
-    t.engine.store().server_heartbeat("srv-gone", now - 60_000_000, 0).await.unwrap();
+    t.engine.store().server_heartbeat("srv-live", now).await.unwrap();
+    t.engine.store().server_heartbeat("srv-gone", now - 60_000_000).await.unwrap();
     assert!(t.engine.store().worker_lease_claim("test_singleton", "srv-live", now, now + 10_000_000).await.unwrap());
     let mut b = Browser::new(&t);
     b.login("admin", PASSWORD).await;

@@ -1,7 +1,7 @@
 //! What servers sharing one database agree on: who runs each singleton worker now
 //! (leases), which of them are alive, and that they all seal with the same secret key.
 
-use crate::{Batch, DbResult, Stmt, Store, args};
+use crate::{DbResult, Stmt, Store, args};
 
 impl Store {
     /// Takes or renews the lease on worker `name` for `holder` until `until`: granted when
@@ -54,15 +54,22 @@ impl Store {
         Ok(row.map(|r| r.text(0)).unwrap_or_default())
     }
 
-    /// Server `id` is alive now; servers silent since before `forget_before` are
-    /// forgotten (what they held went to the others long ago).
-    pub async fn server_heartbeat(&self, id: &str, now: i64, forget_before: i64) -> DbResult<()> {
-        let mut batch = Batch::from(Stmt::new(
-            "INSERT INTO servers (id, seen_at) VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET seen_at = excluded.seen_at",
-            args![id, now],
-        ));
-        batch.push(Stmt::new("DELETE FROM servers WHERE seen_at < $1", args![forget_before]));
-        self.db.write(batch).await?;
+    /// Server `id` is alive now.
+    pub async fn server_heartbeat(&self, id: &str, now: i64) -> DbResult<()> {
+        self.db
+            .write(Stmt::new(
+                "INSERT INTO servers (id, seen_at) VALUES ($1, $2) \
+                 ON CONFLICT (id) DO UPDATE SET seen_at = excluded.seen_at",
+                args![id, now],
+            ))
+            .await?;
         Ok(())
+    }
+
+    /// Forgets the servers silent since before `before` (what they held went to the
+    /// others long ago); how many.
+    pub async fn servers_forget(&self, before: i64) -> DbResult<u64> {
+        let done = self.db.write(Stmt::new("DELETE FROM servers WHERE seen_at < $1", args![before])).await?;
+        Ok(done.first().map_or(0, |r| r.affected))
     }
 }

@@ -214,7 +214,7 @@ async fn a_key_a_dead_server_held_mid_request_runs_again() {
     };
     let dead = json!({"name": "orphan", "cidr": "10.1.0.0/16", "connection": FAST});
     reserve("key-dead", &dead, "a-dead-server").await;
-    store.server_heartbeat("a-dead-server", long_ago, 0).await.unwrap();
+    store.server_heartbeat("a-dead-server", long_ago).await.unwrap();
     let retried = keyed(&c, &path, &dead, "key-dead").await;
     assert_eq!(retried.status, 202, "{}", retried.text);
     assert_eq!(retried.body["name"], "orphan");
@@ -223,7 +223,7 @@ async fn a_key_a_dead_server_held_mid_request_runs_again() {
 
     let live = json!({"name": "running", "cidr": "10.2.0.0/16", "connection": FAST});
     reserve("key-live", &live, "a-live-server").await;
-    store.server_heartbeat("a-live-server", gureum_store::now(), 0).await.unwrap();
+    store.server_heartbeat("a-live-server", gureum_store::now()).await.unwrap();
     let busy = keyed(&c, &path, &live, "key-live").await;
     assert_eq!(busy.status, 409, "{}", busy.text);
     assert!(busy.text.contains("still being processed"), "{}", busy.text);

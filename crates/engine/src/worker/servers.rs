@@ -14,15 +14,23 @@ pub const DEAD_AFTER: Duration = Duration::from_secs(10);
 /// How long a dead server stays listed (`gureum server list`) before it is forgotten.
 pub const FORGOTTEN_AFTER: Duration = Duration::from_secs(7 * 24 * 3600);
 
-/// Every server heartbeats for itself (not a singleton).
+/// How often servers silent for [`FORGOTTEN_AFTER`] are looked for.
+const FORGET_EVERY: Duration = Duration::from_secs(3600);
+
+/// Every server heartbeats for itself (not a singleton); one at a time forgets the
+/// long-silent ones.
 pub(crate) fn start(engine: &Engine) {
     let e = engine.clone();
     Worker::new("server_heartbeat", HEARTBEAT_EVERY).spawn(engine.shutdown_signal(), move || {
         let engine = e.clone();
+        async move { engine.store().server_heartbeat(engine.executor().owner(), gureum_store::now()).await }
+    });
+    let e = engine.clone();
+    Worker::new("server_forget", FORGET_EVERY).singleton(engine).spawn(engine.shutdown_signal(), move || {
+        let engine = e.clone();
         async move {
-            let now = gureum_store::now();
-            let forget_before = now - FORGOTTEN_AFTER.as_micros() as i64;
-            engine.store().server_heartbeat(engine.executor().owner(), now, forget_before).await
+            let before = gureum_store::now() - FORGOTTEN_AFTER.as_micros() as i64;
+            engine.store().servers_forget(before).await.map(|_| ())
         }
     });
 }
@@ -68,9 +76,10 @@ mod tests {
         let store = gureum_store::Store::open(&url).await.expect("opens");
         let now = gureum_store::now();
         let week = FORGOTTEN_AFTER.as_micros() as i64;
-        store.server_heartbeat("gone-long-ago", now - week - 1, 0).await.unwrap();
-        store.server_heartbeat("gone-lately", now - week + 60_000_000, 0).await.unwrap();
-        store.server_heartbeat("alive", now, now - week).await.unwrap();
+        store.server_heartbeat("gone-long-ago", now - week - 1).await.unwrap();
+        store.server_heartbeat("gone-lately", now - week + 60_000_000).await.unwrap();
+        store.server_heartbeat("alive", now).await.unwrap();
+        assert_eq!(store.servers_forget(now - week).await.unwrap(), 1);
         let ids: Vec<String> = store.servers().await.unwrap().into_iter().map(|(id, _)| id).collect();
         assert_eq!(ids, ["alive", "gone-lately"]);
     }
