@@ -70,9 +70,11 @@ pub async fn login(State(st): State<AppState>, headers: HeaderMap, body: axum::b
             h.append(header::SET_COOKIE, set_cookie(&headers, LOGIN_COOKIE, "", "/login", Some(0)));
             Ok(resp)
         }
-        Err(gureum_engine::Error::Unauthenticated(m)) => {
-            let page = LoginPage { csrf: random_token(), next, name, error: Some(m) };
-            login_response(&headers, StatusCode::UNAUTHORIZED, page)
+        // A wrong password, or a try made to wait after several: the form again, saying so.
+        Err(e @ (gureum_engine::Error::Unauthenticated(_) | gureum_engine::Error::RateLimited(_))) => {
+            let status = StatusCode::from_u16(e.http_status().0).unwrap_or(StatusCode::UNAUTHORIZED);
+            let page = LoginPage { csrf: random_token(), next, name, error: Some(e.to_string()) };
+            login_response(&headers, status, page)
         }
         Err(e) => Err(e.into()),
     }

@@ -9,7 +9,8 @@ mod tenancy;
 
 use axum::http::StatusCode;
 use gureum_api_types::{
-    InstanceCreate, KeyPairCreate, ListQuery, Role, SecurityGroupCreate, SubnetCreate, VolumeCreate, VpcCreate,
+    InstanceCreate, KeyPairCreate, ListQuery, Role, SecurityGroupCreate, SubnetCreate, UserCreate, VolumeCreate,
+    VpcCreate,
 };
 use gureum_engine::testing::{FAST, TestEngine};
 use std::time::Duration;
@@ -114,6 +115,40 @@ async fn sign_in_sets_a_strict_http_only_session_cookie_and_sign_out_ends_it() {
     // The old cookie no longer works either.
     b.cookies.insert("gureum_session".into(), secret);
     assert_eq!(b.get("/projects").await.location(), "/login?next=%2Fprojects");
+}
+
+#[tokio::test]
+async fn wrong_passwords_in_a_row_make_the_next_sign_in_wait_for_any_name() {
+    let t = setup().await;
+    let mut b = Browser::new(&t);
+    for name in ["admin", "nobody"] {
+        for n in 0..gureum_model::sign_in::FREE_FAILURES {
+            let r = b.login(name, "wrong password!").await;
+            assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{name} try {n}: {}", r.body);
+        }
+        // Even the right password waits now, and the answer is the same for a name no
+        // user has.
+        assert_eq!(t.engine.store().sign_in_failures(name).await.unwrap().map(|f| f.0), Some(5));
+        let r = b.login(name, PASSWORD).await;
+        assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{name}: {}", r.body);
+        assert!(r.body.contains("too many wrong passwords in a row for this user: try again in 1 s"), "{}", r.body);
+        assert!(!b.cookies.contains_key("gureum_session"));
+    }
+    // Another user signs in meanwhile.
+    t.engine
+        .user_create(
+            &t.admin,
+            UserCreate { name: "carol".into(), password: Some(PASSWORD.into()), ..Default::default() },
+        )
+        .await
+        .unwrap();
+    assert_eq!(b.login("carol", PASSWORD).await.status, StatusCode::SEE_OTHER);
+    b.cookies.remove("gureum_session");
+    // Once the wait is over the right password works, and the count starts again.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    assert_eq!(b.login("admin", PASSWORD).await.status, StatusCode::SEE_OTHER);
+    let left = t.engine.store().sign_in_failures("admin").await.unwrap();
+    assert_eq!(left, None, "a success ends the count");
 }
 
 #[tokio::test]

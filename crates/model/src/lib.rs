@@ -16,6 +16,7 @@ pub mod operation;
 pub mod pool;
 pub mod provisioning;
 pub mod public_ip;
+pub mod sign_in;
 pub mod state;
 pub mod tenancy;
 pub mod validation;

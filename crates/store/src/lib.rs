@@ -79,6 +79,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (14, "maintenance_runs", include_str!("../migrations/0014_maintenance_runs.sql")),
     (15, "notifications", include_str!("../migrations/0015_notifications.sql")),
     (16, "scale_out", include_str!("../migrations/0016_scale_out.sql")),
+    (17, "sign_in_failures", include_str!("../migrations/0017_sign_in_failures.sql")),
 ];
 
 /// Microseconds since the Unix epoch.

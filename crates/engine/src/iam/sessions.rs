@@ -5,12 +5,17 @@
 
 use crate::{Engine, Error, OpContext, Result};
 use base64::Engine as _;
+use gureum_model::sign_in;
 use gureum_store::{SessionRecord, Store, now};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
 /// 12 hours since the last use.
 pub const SESSION_LIFETIME_MICROS: i64 = 12 * 3600 * 1_000_000;
+/// The longest user name a sign-in count is kept under.
+const MAX_NAME_KEY: usize = 128;
+/// How many times a try reads the count again when others took it first.
+const TAKE_ATTEMPTS: usize = 3;
 /// Record a session's use at most this often (each record is a write).
 const TOUCH_EVERY_MICROS: i64 = 60 * 1_000_000;
 
@@ -34,9 +39,19 @@ fn session_id(secret: &str) -> String {
 
 impl Engine {
     /// Checks the password and opens a session: returns `(secret, csrf token)`. A wrong
-    /// user name and a wrong password read the same.
+    /// user name and a wrong password read the same. Tries of one name in a row that
+    /// failed make the next wait ([`sign_in`]): a 429 saying how long.
     pub async fn session_create(&self, name: &str, password: &str, request_id: &str) -> Result<(String, String)> {
-        let ctx = self.verify_password(name, password, request_id).await?;
+        // The count's key, bounded: names no user has are counted too.
+        let key: String = name.chars().take(MAX_NAME_KEY).collect();
+        self.sign_in_try(&key).await?;
+        let ctx = match self.verify_password(name, password, request_id).await {
+            Err(wrong @ Error::Unauthenticated(_)) => {
+                self.store().write(Store::sign_in_failed(&key, now())).await?;
+                return Err(wrong);
+            }
+            checked => checked?,
+        };
         let (secret, csrf) = (random_secret(), random_secret());
         let t = now();
         let rec = SessionRecord {
@@ -49,8 +64,33 @@ impl Engine {
         };
         let mut batch = gureum_store::Batch::from(Store::sessions_purge(t));
         batch.push(gureum_store::Record::insert(&rec));
+        batch.push(Store::sign_in_succeeded(&key));
         self.store().write(batch).await?;
         Ok((secret, csrf))
+    }
+
+    /// Counts a try of `key` as failed until its password is found right, or refuses it
+    /// while the failures before it make it wait. Each try takes the count it read, so
+    /// tries sent at once cannot all pass as the first.
+    async fn sign_in_try(&self, key: &str) -> Result<()> {
+        let busy = || Error::RateLimited("sign-ins as this user are being tried at once: try again".into());
+        for _ in 0..TAKE_ATTEMPTS {
+            let t = now();
+            let seen = self.store().sign_in_failures(key).await?;
+            let failures = sign_in::counted(seen, t);
+            let wait = sign_in::wait_left(failures, seen.map_or(t, |(_, last)| last), t);
+            if !wait.is_zero() {
+                return Err(Error::RateLimited(format!(
+                    "too many wrong passwords in a row for this user: try again in {} s",
+                    wait.as_micros().div_ceil(1_000_000)
+                )));
+            }
+            let forget_before = t - sign_in::FAILURES_KEPT.as_micros() as i64;
+            if self.store().sign_in_attempt(key, seen, failures + 1, t, forget_before).await? {
+                return Ok(());
+            }
+        }
+        Err(busy())
     }
 
     /// Who a session cookie belongs to; unknown and expired sessions are both 401.

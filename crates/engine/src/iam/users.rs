@@ -13,6 +13,7 @@ use gureum_model::tenancy::TenancyRole;
 use gureum_store::{Key, Record, TokenRecord, Update, UserRecord, new_id, now};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
+use std::sync::LazyLock;
 use uuid::Uuid;
 
 pub const PASSWORD_MIN: usize = 12;
@@ -45,6 +46,10 @@ pub(crate) fn new_token(user_id: Uuid, name: &str, expires_at: Option<i64>) -> (
     };
     (rec, secret)
 }
+
+/// The hash a sign-in as a name without a password is checked against.
+static NO_PASSWORD_HASH: LazyLock<String> =
+    LazyLock::new(|| hash_password("a stand-in no user has").expect("a fixed password hashes"));
 
 fn hash_password(password: &str) -> Result<String> {
     if password.chars().count() < PASSWORD_MIN {
@@ -105,11 +110,18 @@ impl Engine {
     /// the same.
     pub async fn verify_password(&self, name: &str, password: &str, request_id: &str) -> Result<OpContext> {
         let wrong = || Error::Unauthenticated("wrong user name or password".into());
-        let user = self.store().get::<UserRecord>(&[], &Key::Name(name.into())).await?.ok_or_else(wrong)?;
-        let hash = user.password_hash.as_deref().ok_or_else(wrong)?;
+        let user = self.store().get::<UserRecord>(&[], &Key::Name(name.into())).await?;
+        // A name without a password is checked against a stand-in hash, so that its
+        // answer takes as long as a wrong password's and does not tell the names apart.
+        let hash = user.as_ref().and_then(|u| u.password_hash.as_deref()).unwrap_or(&NO_PASSWORD_HASH);
         let parsed = PasswordHash::new(hash).map_err(|_| wrong())?;
-        Argon2::default().verify_password(password.as_bytes(), &parsed).map_err(|_| wrong())?;
-        Ok(OpContext { user_id: user.id, user_name: user.name, is_admin: user.is_admin, request_id: request_id.into() })
+        let right = Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok();
+        match user {
+            Some(u) if right && u.password_hash.is_some() => {
+                Ok(OpContext { user_id: u.id, user_name: u.name, is_admin: u.is_admin, request_id: request_id.into() })
+            }
+            _ => Err(wrong()),
+        }
     }
 
     async fn user_view(&self, u: UserRecord) -> Result<User> {
