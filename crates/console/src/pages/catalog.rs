@@ -97,7 +97,7 @@ async fn image_page(
     };
     let base = l.base();
     let mut f = Fields::new("image-fields").live();
-    f.add("State", Cell::state(image.state.as_str(), image.state_reason.as_deref()));
+    f.add_state(image.state.as_str(), image.state_reason.as_deref());
     f.add("ID", Cell::mono(image.id.to_string()));
     f.add(
         "Visibility",

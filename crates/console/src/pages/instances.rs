@@ -228,10 +228,7 @@ async fn detail_page(st: &AppState, s: &Session, project: &str, id: &str, proble
     let base = l.base();
     let here = format!("{base}/instances/{}", i.id);
     let mut f = Fields::new("instance-fields").live();
-    f.add("State", Cell::state(i.state.as_str(), i.state_reason.as_deref()));
-    if let Some(r) = &i.state_reason {
-        f.add("Reason", Cell::text(r));
-    }
+    f.add_state(i.state.as_str(), i.state_reason.as_deref());
     f.add("ID", Cell::mono(i.id.to_string()));
     f.add("Instance type", Cell::text(&i.instance_type));
     f.add("Image", Cell::text(&i.image));

@@ -118,7 +118,7 @@ async fn detail_page(
     let k = st.engine.key_pair_get(&s.ctx, project, id).await?;
     let base = l.base();
     let mut f = Fields::new("key-pair-fields").live();
-    f.add("State", Cell::state(k.state.as_str(), k.state_reason.as_deref()));
+    f.add_state(k.state.as_str(), k.state_reason.as_deref());
     f.add("ID", Cell::mono(k.id.to_string()));
     f.add("Type", Cell::text(&k.key_type));
     f.add("Fingerprint", Cell::mono(&k.fingerprint));

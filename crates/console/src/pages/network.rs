@@ -105,10 +105,7 @@ async fn vpc_page(st: &AppState, s: &Session, project: &str, id: &str, problem: 
     let base = l.base();
     let here = format!("{base}/vpcs/{}", v.id);
     let mut f = Fields::new("vpc-fields").live();
-    f.add("State", Cell::state(v.state.as_str(), v.state_reason.as_deref()));
-    if let Some(r) = &v.state_reason {
-        f.add("Reason", Cell::text(r));
-    }
+    f.add_state(v.state.as_str(), v.state_reason.as_deref());
     f.add("ID", Cell::mono(v.id.to_string()));
     f.add("CIDR", Cell::mono(&v.cidr));
     f.add("Connection", Cell::text(&v.connection));
@@ -256,10 +253,7 @@ async fn subnet_page(
     let n = st.engine.subnet_get(&s.ctx, project, None, id).await?;
     let base = l.base();
     let mut f = Fields::new("subnet-fields").live();
-    f.add("State", Cell::state(n.state.as_str(), n.state_reason.as_deref()));
-    if let Some(r) = &n.state_reason {
-        f.add("Reason", Cell::text(r));
-    }
+    f.add_state(n.state.as_str(), n.state_reason.as_deref());
     f.add("ID", Cell::mono(n.id.to_string()));
     f.add("VPC", Cell::link(&n.vpc, format!("{base}/vpcs/{}", enc(&n.vpc))));
     f.add("CIDR", Cell::mono(&n.cidr));

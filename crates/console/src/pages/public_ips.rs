@@ -108,7 +108,7 @@ async fn detail_page(
     let base = l.base();
     let here = format!("{base}/public-ips/{}", ip.id);
     let mut f = Fields::new("public-ip-fields").live();
-    f.add("State", Cell::state(ip.state.as_str(), ip.state_reason.as_deref()));
+    f.add_state(ip.state.as_str(), ip.state_reason.as_deref());
     f.add("ID", Cell::mono(ip.id.to_string()));
     f.add("Address", Cell::opt(ip.address.clone()));
     f.add("Kind", Cell::text(ip.kind.as_str()));

@@ -103,10 +103,7 @@ async fn detail_page(st: &AppState, s: &Session, project: &str, id: &str, proble
     let base = l.base();
     let here = format!("{base}/security-groups/{}", g.id);
     let mut f = Fields::new("security-group-fields").live();
-    f.add("State", Cell::state(g.state.as_str(), g.state_reason.as_deref()));
-    if let Some(r) = &g.state_reason {
-        f.add("Reason", Cell::text(r));
-    }
+    f.add_state(g.state.as_str(), g.state_reason.as_deref());
     f.add("ID", Cell::mono(g.id.to_string()));
     f.add("VPC", Cell::link(&g.vpc, format!("{base}/vpcs/{}", enc(&g.vpc))));
     f.add("Description", Cell::text(if g.description.is_empty() { "–" } else { &g.description }));

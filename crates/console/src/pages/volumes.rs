@@ -123,10 +123,7 @@ async fn detail_page(st: &AppState, s: &Session, project: &str, id: &str, proble
     let base = l.base();
     let here = format!("{base}/volumes/{}", v.id);
     let mut f = Fields::new("volume-fields").live();
-    f.add("State", Cell::state(v.state.as_str(), v.state_reason.as_deref()));
-    if let Some(r) = &v.state_reason {
-        f.add("Reason", Cell::text(r));
-    }
+    f.add_state(v.state.as_str(), v.state_reason.as_deref());
     f.add("ID", Cell::mono(v.id.to_string()));
     f.add("Size", Cell::text(format!("{} GB", v.size_gb)));
     f.add("Kind / type", Cell::text(format!("{} / {}", v.kind, v.volume_type)));

@@ -26,6 +26,14 @@ impl Fields {
     pub fn add(&mut self, label: &str, value: Cell) {
         self.items.push((label.into(), value));
     }
+
+    /// The resource's colour-coded state, and the reason for it when there is one.
+    pub fn add_state(&mut self, state: &str, reason: Option<&str>) {
+        self.add("State", Cell::state(state, reason));
+        if let Some(r) = reason {
+            self.add("Reason", Cell::text(r));
+        }
+    }
 }
 
 /// One input of a form.

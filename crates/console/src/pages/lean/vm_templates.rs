@@ -123,10 +123,7 @@ async fn detail_page(st: &AppState, s: &Session, key: &str, problem: Option<(Sta
     let t = st.engine.vm_template_get(&s.ctx, key).await?;
     let here = format!("/vm-templates/{}", enc(&t.name));
     let mut f = Fields::new("vm-template-fields").live();
-    f.add("State", Cell::state(t.state.as_str(), t.state_reason.as_deref()));
-    if let Some(r) = &t.state_reason {
-        f.add("Reason", Cell::text(r));
-    }
+    f.add_state(t.state.as_str(), t.state_reason.as_deref());
     f.add("Mode", Cell::text(t.mode.as_str()));
     f.add("Version", Cell::text(t.version.to_string()));
     f.add("Sysprepped", Cell::text(if t.sysprepped { "yes" } else { "no" }));

@@ -90,10 +90,7 @@ async fn detail_page(st: &AppState, s: &Session, project: &str, id: &str, proble
     let base = l.base();
     let here = format!("{}/{}", provisionings(project), p.id);
     let mut f = Fields::new("provisioning-fields").live();
-    f.add("State", Cell::state(p.state.as_str(), p.state_reason.as_deref()));
-    if let Some(r) = &p.state_reason {
-        f.add("Reason", Cell::text(r));
-    }
+    f.add_state(p.state.as_str(), p.state_reason.as_deref());
     f.add("Progress", progress(&p));
     f.add(
         "Template",
