@@ -2,7 +2,7 @@
 
 use crate::ctx::Ctx;
 use crate::output::print_list;
-use crate::{ListArgs, WaitArg, fetch_list};
+use crate::{ListArgs, WaitArg};
 use clap::Subcommand;
 
 #[derive(Subcommand, Debug)]
@@ -50,13 +50,11 @@ pub async fn image(ctx: &Ctx, cmd: ImageCmd) -> anyhow::Result<()> {
     let c = &ctx.client;
     match cmd {
         ImageCmd::List { mine: false, list } => {
-            let items = fetch_list(&list.page, list.query(), async |q| c.image_list(&q).await).await?;
-            print_list(ctx.output, &items);
+            ctx.print_list(&list.page, list.query(), async |q| c.image_list(&q).await).await?;
         }
         ImageCmd::List { mine: true, list } => {
             let p = ctx.project()?;
-            let items = fetch_list(&list.page, list.query(), async |q| c.project_image_list(p, &q).await).await?;
-            print_list(ctx.output, &items);
+            ctx.print_list(&list.page, list.query(), async |q| c.project_image_list(p, &q).await).await?;
         }
         ImageCmd::Show { image, mine: true } => ctx.print(&c.project_image_get(ctx.project()?, &image).await?),
         ImageCmd::Show { image, mine: false } => match c.image_get(&image).await {

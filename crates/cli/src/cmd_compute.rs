@@ -1,8 +1,8 @@
 //! instance, key-pair.
 
 use crate::ctx::Ctx;
-use crate::output::{Output, print_json, print_list};
-use crate::{ListArgs, WaitArg, fetch_list, spelled};
+use crate::output::{Output, print_json};
+use crate::{ListArgs, WaitArg, spelled};
 use anyhow::Context;
 use clap::Subcommand;
 use gureum_api_types::*;
@@ -175,8 +175,7 @@ pub async fn key_pair(ctx: &Ctx, cmd: KeyPairCmd) -> anyhow::Result<()> {
     let p = ctx.project()?;
     match cmd {
         KeyPairCmd::List { list } => {
-            let items = fetch_list(&list.page, list.query(), async |q| c.key_pair_list(p, &q).await).await?;
-            print_list(ctx.output, &items);
+            ctx.print_list(&list.page, list.query(), async |q| c.key_pair_list(p, &q).await).await?;
         }
         KeyPairCmd::Create { name, public_key_file, private_key_out, connection, wait } => {
             let public_key = match &public_key_file {
@@ -247,8 +246,7 @@ pub async fn instance(ctx: &Ctx, cmd: InstanceCmd) -> anyhow::Result<()> {
     }
     match cmd {
         InstanceCmd::List { list } => {
-            let items = fetch_list(&list.page, list.query(), async |q| c.instance_list(p, &q).await).await?;
-            print_list(ctx.output, &items);
+            ctx.print_list(&list.page, list.query(), async |q| c.instance_list(p, &q).await).await?;
         }
         InstanceCmd::Create {
             name,

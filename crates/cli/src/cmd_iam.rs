@@ -3,7 +3,7 @@
 use crate::cmd_tenancy::{QuotaArgs, print_quota};
 use crate::ctx::Ctx;
 use crate::output::{Output, print_list};
-use crate::{PageArgs, fetch_list, read_secret, spelled};
+use crate::{PageArgs, read_secret, spelled};
 use clap::Subcommand;
 use gureum_api_types::*;
 
@@ -135,8 +135,7 @@ pub async fn project(ctx: &Ctx, cmd: ProjectCmd) -> anyhow::Result<()> {
     let c = &ctx.client;
     match cmd {
         ProjectCmd::List { page } => {
-            let items = fetch_list(&page, page.query(), async |q| c.project_list(&q.into()).await).await?;
-            print_list(ctx.output, &items);
+            ctx.print_list(&page, page.query(), async |q| c.project_list(&q.into()).await).await?;
         }
         ProjectCmd::Create { name, description, reseller, customer } => {
             ctx.print(&c.project_create(&ProjectCreate { name, description, reseller, customer }).await?)
@@ -179,8 +178,7 @@ pub async fn user(ctx: &Ctx, cmd: UserCmd) -> anyhow::Result<()> {
     let c = &ctx.client;
     match cmd {
         UserCmd::List { page } => {
-            let items = fetch_list(&page, page.query(), async |q| c.user_list(&q.into()).await).await?;
-            print_list(ctx.output, &items);
+            ctx.print_list(&page, page.query(), async |q| c.user_list(&q.into()).await).await?;
         }
         UserCmd::Create { name, password_stdin, admin, reseller, customer, tenancy_role } => {
             let password = if password_stdin { Some(read_secret("Password", true)?) } else { None };

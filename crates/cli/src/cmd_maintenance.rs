@@ -2,8 +2,8 @@
 //! and actions, the notifications about them and the webhooks they are delivered to.
 
 use crate::ctx::Ctx;
-use crate::output::{Output, Row, age, opt, print_json, print_list, render_table};
-use crate::{ListArgs, PageArgs, fetch_list, read_secret, spelled};
+use crate::output::{Output, Row, age, opt, print_json, render_table};
+use crate::{ListArgs, PageArgs, read_secret, spelled};
 use clap::Subcommand;
 use gureum_api_types::*;
 use gureum_model::maintenance::LeadTime;
@@ -275,8 +275,7 @@ pub async fn maintenance(ctx: &Ctx, cmd: MaintenanceCmd) -> anyhow::Result<()> {
             show_task(ctx.output, &c.maintenance_task_schedule(p, &task, &at_time(&at)?).await?)
         }
         MaintenanceCmd::Notifications { page } => {
-            let items = fetch_list(&page, page.query(), async |q| c.notification_list(p, &q.into()).await).await?;
-            print_list(ctx.output, &items);
+            ctx.print_list(&page, page.query(), async |q| c.notification_list(p, &q.into()).await).await?;
         }
         MaintenanceCmd::Webhook(cmd) => webhook(ctx, p, cmd).await?,
     }
@@ -311,8 +310,7 @@ async fn task(ctx: &Ctx, p: &str, cmd: TaskCmd) -> anyhow::Result<()> {
     let c = &ctx.client;
     match cmd {
         TaskCmd::List { list } => {
-            let items = fetch_list(&list.page, list.query(), async |q| c.maintenance_task_list(p, &q).await).await?;
-            print_list(ctx.output, &items);
+            ctx.print_list(&list.page, list.query(), async |q| c.maintenance_task_list(p, &q).await).await?;
         }
         TaskCmd::Show { task } => show_task(ctx.output, &c.maintenance_task_get(p, &task).await?),
         TaskCmd::Create(args) => {
@@ -364,8 +362,7 @@ async fn webhook(ctx: &Ctx, p: &str, cmd: WebhookCmd) -> anyhow::Result<()> {
     let c = &ctx.client;
     match cmd {
         WebhookCmd::List { page } => {
-            let items = fetch_list(&page, page.query(), async |q| c.webhook_list(p, &q.into()).await).await?;
-            print_list(ctx.output, &items);
+            ctx.print_list(&page, page.query(), async |q| c.webhook_list(p, &q.into()).await).await?;
         }
         WebhookCmd::Create { name, url } => {
             let secret = read_secret("Signing secret (16-256 characters)", true)?;
@@ -373,9 +370,7 @@ async fn webhook(ctx: &Ctx, p: &str, cmd: WebhookCmd) -> anyhow::Result<()> {
         }
         WebhookCmd::Delete { webhook } => c.webhook_delete(p, &webhook).await?,
         WebhookCmd::Deliveries { webhook, page } => {
-            let items =
-                fetch_list(&page, page.query(), async |q| c.delivery_list(p, &webhook, &q.into()).await).await?;
-            print_list(ctx.output, &items);
+            ctx.print_list(&page, page.query(), async |q| c.delivery_list(p, &webhook, &q.into()).await).await?;
         }
     }
     Ok(())

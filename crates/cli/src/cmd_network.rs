@@ -2,7 +2,7 @@
 
 use crate::ctx::Ctx;
 use crate::output::{Output, print_list};
-use crate::{ListArgs, WaitArg, fetch_list, spelled};
+use crate::{ListArgs, WaitArg, spelled};
 use clap::Subcommand;
 use gureum_api_types::*;
 use gureum_client::ClientError;
@@ -169,8 +169,7 @@ pub async fn vpc(ctx: &Ctx, cmd: VpcCmd) -> anyhow::Result<()> {
     let p = ctx.project()?;
     match cmd {
         VpcCmd::List { list } => {
-            let items = fetch_list(&list.page, list.query(), async |q| c.vpc_list(p, &q).await).await?;
-            print_list(ctx.output, &items);
+            ctx.print_list(&list.page, list.query(), async |q| c.vpc_list(p, &q).await).await?;
         }
         VpcCmd::Create { name, cidr, connection, wait } => {
             let v = c.vpc_create(p, &VpcCreate { name, cidr, connection }).await?;
@@ -191,12 +190,10 @@ pub async fn subnet(ctx: &Ctx, cmd: SubnetCmd) -> anyhow::Result<()> {
     let p = ctx.project()?;
     match cmd {
         SubnetCmd::List { vpc: None, list } => {
-            let items = fetch_list(&list.page, list.query(), async |q| c.subnet_list(p, &q).await).await?;
-            print_list(ctx.output, &items);
+            ctx.print_list(&list.page, list.query(), async |q| c.subnet_list(p, &q).await).await?;
         }
         SubnetCmd::List { vpc: Some(vpc), list } => {
-            let items = fetch_list(&list.page, list.query(), async |q| c.vpc_subnet_list(p, &vpc, &q).await).await?;
-            print_list(ctx.output, &items);
+            ctx.print_list(&list.page, list.query(), async |q| c.vpc_subnet_list(p, &vpc, &q).await).await?;
         }
         SubnetCmd::Create { name, vpc, cidr, zone, wait } => {
             let v = c.subnet_create(p, &vpc, &SubnetCreate { name, cidr, zone }).await?;
@@ -217,8 +214,7 @@ pub async fn security_group(ctx: &Ctx, cmd: SecurityGroupCmd) -> anyhow::Result<
     let p = ctx.project()?;
     match cmd {
         SecurityGroupCmd::List { list } => {
-            let items = fetch_list(&list.page, list.query(), async |q| c.security_group_list(p, &q).await).await?;
-            print_list(ctx.output, &items);
+            ctx.print_list(&list.page, list.query(), async |q| c.security_group_list(p, &q).await).await?;
         }
         SecurityGroupCmd::Create { name, vpc, description, wait } => {
             let v = c.security_group_create(p, &SecurityGroupCreate { name, vpc, description }).await?;
@@ -275,8 +271,7 @@ pub async fn public_ip(ctx: &Ctx, cmd: PublicIpCmd) -> anyhow::Result<()> {
     let p = ctx.project()?;
     match cmd {
         PublicIpCmd::List { list } => {
-            let items = fetch_list(&list.page, list.query(), async |q| c.public_ip_list(p, &q).await).await?;
-            print_list(ctx.output, &items);
+            ctx.print_list(&list.page, list.query(), async |q| c.public_ip_list(p, &q).await).await?;
         }
         PublicIpCmd::Create { name, connection, wait } => {
             let v = c.public_ip_create(p, &PublicIpCreate { name, connection }).await?;

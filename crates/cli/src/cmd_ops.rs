@@ -1,9 +1,9 @@
 //! operation, usage, connection.
 
+use crate::PageArgs;
 use crate::ctx::Ctx;
 use crate::output::{Output, print_json, print_list, render_table};
 use crate::rows::DriftRow;
-use crate::{PageArgs, fetch_list};
 use anyhow::Context;
 use clap::{Args, Subcommand};
 use gureum_api_types::*;
@@ -134,8 +134,7 @@ pub async fn operation(ctx: &Ctx, cmd: OperationCmd) -> anyhow::Result<()> {
     let p = ctx.project()?;
     match cmd {
         OperationCmd::List { page } => {
-            let items = fetch_list(&page, page.query(), async |q| c.operation_list(p, &q.into()).await).await?;
-            print_list(ctx.output, &items);
+            ctx.print_list(&page, page.query(), async |q| c.operation_list(p, &q.into()).await).await?;
         }
         OperationCmd::Show { operation, wait } => {
             let op = if wait { ctx.follow(p, &operation).await? } else { c.operation_get(p, &operation, None).await? };

@@ -2,7 +2,7 @@
 
 use crate::ctx::Ctx;
 use crate::output::{Output, Row, age, opt, print_list};
-use crate::{ListArgs, PageArgs, WaitArg, fetch_list, spelled};
+use crate::{ListArgs, PageArgs, WaitArg, spelled};
 use clap::Subcommand;
 use gureum_api_types::*;
 use std::collections::HashMap;
@@ -166,8 +166,7 @@ pub async fn provisioning(ctx: &Ctx, cmd: ProvisioningCmd) -> anyhow::Result<()>
             follow(ctx, wait.wait, v).await?;
         }
         ProvisioningCmd::List { list } => {
-            let items = fetch_list(&list.page, list.query(), async |q| c.provisioning_list(p, &q).await).await?;
-            print_list(ctx.output, &items);
+            ctx.print_list(&list.page, list.query(), async |q| c.provisioning_list(p, &q).await).await?;
         }
         ProvisioningCmd::Show { provisioning } => ctx.print(&c.provisioning_get(p, &provisioning).await?),
         ProvisioningCmd::Info { provisioning } => ctx.print(&c.provisioning_info(p, &provisioning).await?),

@@ -1,8 +1,7 @@
 //! volume (and its snapshots).
 
 use crate::ctx::Ctx;
-use crate::output::print_list;
-use crate::{ListArgs, WaitArg, fetch_list};
+use crate::{ListArgs, WaitArg};
 use clap::Subcommand;
 use gureum_api_types::*;
 
@@ -104,8 +103,7 @@ pub async fn volume(ctx: &Ctx, cmd: VolumeCmd) -> anyhow::Result<()> {
     let p = ctx.project()?;
     match cmd {
         VolumeCmd::List { list } => {
-            let items = fetch_list(&list.page, list.query(), async |q| c.volume_list(p, &q).await).await?;
-            print_list(ctx.output, &items);
+            ctx.print_list(&list.page, list.query(), async |q| c.volume_list(p, &q).await).await?;
         }
         VolumeCmd::Create { name, size_gb, image, snapshot, zone, connection, volume_type, wait } => {
             let req = VolumeCreate { name, size_gb, image, snapshot, connection, zone, volume_type };
@@ -150,8 +148,7 @@ pub async fn volume(ctx: &Ctx, cmd: VolumeCmd) -> anyhow::Result<()> {
             ctx.accepted(wait.wait, s, async || c.snapshot_get(p, &volume, &id).await).await?;
         }
         VolumeCmd::SnapshotList { volume, list } => {
-            let items = fetch_list(&list.page, list.query(), async |q| c.snapshot_list(p, &volume, &q).await).await?;
-            print_list(ctx.output, &items);
+            ctx.print_list(&list.page, list.query(), async |q| c.snapshot_list(p, &volume, &q).await).await?;
         }
         VolumeCmd::SnapshotShow { volume, snapshot } => ctx.print(&c.snapshot_get(p, &volume, &snapshot).await?),
         VolumeCmd::SnapshotDelete { volume, snapshot, wait } => {

@@ -1,9 +1,9 @@
 //! reseller, customer: the tenancy above projects, with quotas and usage roll-ups.
 
+use crate::PageArgs;
 use crate::cmd_ops::UsageArgs;
 use crate::ctx::Ctx;
-use crate::output::{Output, print_json, print_list, render_table};
-use crate::{PageArgs, fetch_list};
+use crate::output::{Output, print_json, render_table};
 use clap::{Args, Subcommand};
 use gureum_api_types::*;
 
@@ -119,8 +119,7 @@ pub async fn reseller(ctx: &Ctx, cmd: ResellerCmd) -> anyhow::Result<()> {
     let c = &ctx.client;
     match cmd {
         ResellerCmd::List { page } => {
-            let items = fetch_list(&page, page.query(), async |q| c.reseller_list(&q.into()).await).await?;
-            print_list(ctx.output, &items);
+            ctx.print_list(&page, page.query(), async |q| c.reseller_list(&q.into()).await).await?;
         }
         ResellerCmd::Create { name, description } => {
             ctx.print(&c.reseller_create(&TenantCreate { name, description }).await?)
@@ -155,8 +154,7 @@ pub async fn customer(ctx: &Ctx, cmd: CustomerCmd) -> anyhow::Result<()> {
     let c = &ctx.client;
     match cmd {
         CustomerCmd::List { reseller, page } => {
-            let items = fetch_list(&page, page.query(), async |q| c.customer_list(&reseller, &q.into()).await).await?;
-            print_list(ctx.output, &items);
+            ctx.print_list(&page, page.query(), async |q| c.customer_list(&reseller, &q.into()).await).await?;
         }
         CustomerCmd::Create { name, reseller, description } => {
             ctx.print(&c.customer_create(&reseller, &TenantCreate { name, description }).await?)

@@ -229,6 +229,20 @@ async fn fetch_list<T>(
     Ok(gureum_client::list_all(&q, fetch).await?)
 }
 
+impl ctx::Ctx {
+    /// Fetches a list as [`fetch_list`] does and prints it.
+    pub(crate) async fn print_list<T: output::Row>(
+        &self,
+        page: &PageArgs,
+        q: ListQuery,
+        fetch: impl AsyncFnMut(ListQuery) -> Result<gureum_api_types::Page<T>, ClientError>,
+    ) -> anyhow::Result<()> {
+        let items = fetch_list(page, q, fetch).await?;
+        output::print_list(self.output, &items);
+        Ok(())
+    }
+}
+
 /// A clap value parser for the API's spelled enums (roles, directions, protocols…).
 pub(crate) fn spelled<T: Spelled>(s: &str) -> Result<T, String> {
     T::parse_spelling(s).ok_or_else(|| format!("must be one of: {}", T::all_spellings()))
