@@ -26,7 +26,7 @@ pub struct AgentArgs {
     #[arg(long)]
     pub name: Option<String>,
     /// Where the agent listens (its health endpoint), reported to the server.
-    #[arg(long, default_value = "127.0.0.1:7481")]
+    #[arg(long, default_value = "127.0.0.1:7481", value_parser = crate::serve::listen_addr)]
     pub listen: SocketAddr,
     /// Guest images for this host's VMs (as for `gureum serve --guest-images`, tiny-linux
     /// built there when missing); default `<data-dir>/images`.

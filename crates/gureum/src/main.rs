@@ -73,4 +73,17 @@ mod tests {
     fn the_command_line_is_well_formed() {
         <super::Cli as clap::CommandFactory>::command().debug_assert();
     }
+
+    #[test]
+    fn listen_takes_an_address_or_a_host_name_with_a_port() {
+        let listen = |args: &[&str]| {
+            let cli = <super::Cli as clap::Parser>::try_parse_from([&["gureum", "sim", "serve"], args].concat());
+            cli.map(|_| ()).map_err(|e| e.to_string())
+        };
+        assert_eq!(listen(&["--listen", "127.0.0.1:0"]), Ok(()));
+        assert_eq!(listen(&["--listen", "localhost:7490"]), Ok(()));
+        let bad = listen(&["--listen", "localhost"]).expect_err("no port");
+        assert!(bad.contains("--listen") && bad.contains("HOST:PORT"), "{bad}");
+        assert_eq!(crate::serve::listen_addr("localhost:0").map(|a| a.ip().is_loopback()), Ok(true));
+    }
 }

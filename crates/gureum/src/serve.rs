@@ -13,8 +13,9 @@ pub struct ServeArgs {
     /// Where gureum keeps its database, keys and provider state.
     #[arg(long, env = "GUREUM_DATA_DIR", default_value = "./gureum-data")]
     pub data_dir: PathBuf,
-    /// Address to listen on (port 0 picks a free port and prints it).
-    #[arg(long, env = "GUREUM_LISTEN", default_value = "127.0.0.1:7480")]
+    /// Address to listen on, `IP:PORT` or `HOST:PORT` (port 0 picks a free port and
+    /// prints it).
+    #[arg(long, env = "GUREUM_LISTEN", default_value = "127.0.0.1:7480", value_parser = listen_addr)]
     pub listen: SocketAddr,
     /// `postgres://user@host:port/db` to share one database between several servers;
     /// default: the SQLite file `<data-dir>/gureum.db`.
@@ -95,6 +96,13 @@ fn drivers() -> gureum_engine::DriverRegistry {
         .with(gureum_sim::factory())
         .with(gureum_qemu::factory())
         .with_agents(gureum_remote::agent_factory())
+}
+
+/// A `--listen` address: `IP:PORT`, or `HOST:PORT` resolved now (its first address).
+pub(crate) fn listen_addr(s: &str) -> Result<SocketAddr, String> {
+    use std::net::ToSocketAddrs;
+    let mut addrs = s.to_socket_addrs().map_err(|e| format!("{s} is not an address to listen on (HOST:PORT): {e}"))?;
+    addrs.next().ok_or_else(|| format!("{s} resolves to no address"))
 }
 
 /// The key that seals connection credentials: `GUREUM_SECRET_KEY`, else

@@ -23,7 +23,7 @@ enum SimCommand {
 #[derive(clap::Args, Debug)]
 struct SimServeArgs {
     /// Where to listen; port 0 picks one and prints it.
-    #[arg(long, env = "GUREUM_SIM_LISTEN", default_value = "127.0.0.1:7490")]
+    #[arg(long, env = "GUREUM_SIM_LISTEN", default_value = "127.0.0.1:7490", value_parser = crate::serve::listen_addr)]
     listen: SocketAddr,
     /// Where the clouds' journals are kept.
     #[arg(long, env = "GUREUM_SIM_DATA_DIR", default_value = "./gureum-sim-data")]
