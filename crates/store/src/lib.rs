@@ -82,6 +82,17 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (17, "sign_in_failures", include_str!("../migrations/0017_sign_in_failures.sql")),
 ];
 
+/// The newest schema version this build knows.
+fn latest_schema() -> i64 {
+    MIGRATIONS.iter().map(|(v, _, _)| *v).max().unwrap_or(0)
+}
+
+/// The newest applied version when it is newer than this build knows: a newer gureum
+/// migrated the database, and this one would misread what it wrote.
+fn newer_schema(applied: &[i64]) -> Option<i64> {
+    applied.iter().copied().max().filter(|v| *v > latest_schema())
+}
+
 /// Microseconds since the Unix epoch.
 pub fn now() -> i64 {
     let d = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock after 1970");
@@ -181,6 +192,13 @@ impl Store {
             ))
             .await?;
         let applied = self.migrations_applied().await?;
+        if let Some(newer) = newer_schema(&applied) {
+            return Err(DbError::Backend(format!(
+                "the database is at schema version {newer}, newer than this gureum knows ({}): a newer gureum \
+                 migrated it; run that version (servers sharing a database upgrade together)",
+                latest_schema()
+            )));
+        }
         for (version, name, sql) in MIGRATIONS {
             if applied.contains(version) {
                 continue;
@@ -291,5 +309,22 @@ impl Store {
             push_filter(&mut sql, &mut args, c, v);
         }
         Ok(self.db.query_opt(&sql, args).await?.map_or(0, |r| r.int(0)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_database_migrated_by_a_newer_gureum_is_refused() {
+        let (url, _dir) = testing::fresh_database().await.expect("test database");
+        let store = Store::open(&url).await.expect("opens");
+        let newer = latest_schema() + 1;
+        let mark = format!("INSERT INTO schema_migrations (version, name, applied_at) VALUES ({newer}, 'future', 0)");
+        store.db.execute_script(&mark).await.unwrap();
+        drop(store);
+        let err = Store::open(&url).await.err().expect("a newer schema opened");
+        assert!(err.to_string().contains(&format!("schema version {newer}, newer than this gureum knows")), "{err}");
     }
 }
