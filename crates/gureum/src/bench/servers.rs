@@ -4,7 +4,6 @@
 //! instance creates through the balancer, timed from the first POST until every instance
 //! is Active, and the CPU each kind of process spent per create.
 
-use super::haproxy::Balancer;
 use super::server::gureum;
 use super::{Api, Process, Server, cpu_seconds, spread};
 use anyhow::{Context, bail};
@@ -144,7 +143,7 @@ async fn round(args: &ServersBenchArgs, n: usize, db: &Scratch) -> anyhow::Resul
         servers.push(Server::start_in(data, Some(&db.url), &extra)?);
     }
     let backends: Vec<String> = servers.iter().map(|s| s.base.clone()).collect();
-    let balancer = Balancer::start(dir.path(), &backends).await?;
+    let balancer = super::haproxy::start(dir.path(), &backends).await?;
     let http = reqwest::Client::builder().pool_max_idle_per_host(args.concurrency * 2).build()?;
     let api = Api { http, base: balancer.url.clone(), token: servers[0].token.clone() };
 
@@ -160,7 +159,7 @@ async fn round(args: &ServersBenchArgs, n: usize, db: &Scratch) -> anyhow::Resul
     let cpu = |pg: Option<f64>| Cpu {
         servers: servers.iter().map(Server::cpu_seconds).sum(),
         sim: sim.cpu_seconds(),
-        haproxy: balancer.process.cpu_seconds(),
+        haproxy: cpu_seconds(&balancer.pid().to_string()),
         client: cpu_seconds("self"),
         postgres: pg,
     };

@@ -4,7 +4,7 @@
 //! rejoins. Sessions, idempotency keys and operation long-polls go through any server.
 
 use crate::support::agent::free_port;
-use crate::support::haproxy::{self, Haproxy};
+use crate::support::haproxy;
 use crate::support::shared::{join_dir, shared_database};
 use crate::support::sim::SimService;
 use crate::support::{self, Client, Server};
@@ -100,7 +100,7 @@ async fn three_servers_behind_haproxy_lose_nothing_when_one_is_killed() {
         join_dir(&data(0), &data(i));
         servers.push(start(i));
     }
-    let proxy = Haproxy::start(dir.path(), &ports);
+    let proxy = haproxy::start(dir.path(), &ports);
     let c = Client { http: reqwest::Client::new(), base: proxy.url.clone(), token: servers[0].token.clone() };
     // The default connection `sim`, every server's, is the service's cloud (its default
     // latencies: 3 s to create a VM, 1.5 s a disk).

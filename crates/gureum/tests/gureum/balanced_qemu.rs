@@ -5,7 +5,7 @@
 
 use crate::nodes::{qemu_processes, records};
 use crate::support::agent::{Agent, free_port};
-use crate::support::haproxy::{self, Haproxy};
+use crate::support::haproxy;
 use crate::support::shared::{join_dir, shared_database};
 use crate::support::{self, Client, Server};
 use serde_json::json;
@@ -37,7 +37,7 @@ async fn a_server_killed_while_vms_boot_on_an_agent_node_loses_nothing() {
     let first = start(0);
     join_dir(&dirs[0], &dirs[1]);
     let mut servers = vec![first, start(1)];
-    let proxy = Haproxy::start(dir.path(), &ports);
+    let proxy = haproxy::start(dir.path(), &ports);
     let c = Client { http: reqwest::Client::new(), base: proxy.url.clone(), token: servers[0].token.clone() };
 
     // No server made its host a node; the agent's host joins the pool.
