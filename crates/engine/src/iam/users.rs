@@ -51,6 +51,18 @@ pub(crate) fn new_token(user_id: Uuid, name: &str, expires_at: Option<i64>) -> (
 static NO_PASSWORD_HASH: LazyLock<String> =
     LazyLock::new(|| hash_password("a stand-in no user has").expect("a fixed password hashes"));
 
+/// Argon2 spends tens of milliseconds of CPU by design: it runs off the async workers, so
+/// the server's other requests go on meanwhile.
+async fn off_runtime<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T> {
+    tokio::task::spawn_blocking(work).await.map_err(|e| Error::Internal(format!("checking a password: {e}")))
+}
+
+/// [`hash_password`], off the async workers.
+async fn hash_password_off(password: &str) -> Result<String> {
+    let password = password.to_string();
+    off_runtime(move || hash_password(&password)).await?
+}
+
 fn hash_password(password: &str) -> Result<String> {
     if password.chars().count() < PASSWORD_MIN {
         return Err(Error::invalid("password", format!("must be at least {PASSWORD_MIN} characters")));
@@ -113,9 +125,13 @@ impl Engine {
         let user = self.store().get::<UserRecord>(&[], &Key::Name(name.into())).await?;
         // A name without a password is checked against a stand-in hash, so that its
         // answer takes as long as a wrong password's and does not tell the names apart.
-        let hash = user.as_ref().and_then(|u| u.password_hash.as_deref()).unwrap_or(&NO_PASSWORD_HASH);
-        let parsed = PasswordHash::new(hash).map_err(|_| wrong())?;
-        let right = Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok();
+        let hash = user.as_ref().and_then(|u| u.password_hash.clone());
+        let password = password.to_string();
+        let right = off_runtime(move || {
+            let hash = hash.as_deref().unwrap_or(&NO_PASSWORD_HASH);
+            PasswordHash::new(hash).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+        })
+        .await?;
         match user {
             Some(u) if right && u.password_hash.is_some() => {
                 Ok(OpContext { user_id: u.id, user_name: u.name, is_admin: u.is_admin, request_id: request_id.into() })
@@ -170,7 +186,10 @@ impl Engine {
         if !tenancy.system_admin && tenancy_role > tenancy.role {
             return Err(Error::invalid("tenancy_role", format!("must be at most yours, {}", tenancy.role)));
         }
-        let password_hash = req.password.as_deref().map(hash_password).transpose()?;
+        let password_hash = match req.password.as_deref() {
+            Some(p) => Some(hash_password_off(p).await?),
+            None => None,
+        };
         let (_, customer) = self.tenant_for_new(&tenancy, req.reseller.as_deref(), req.customer.as_deref()).await?;
         let t = now();
         let u = UserRecord {
@@ -226,7 +245,7 @@ impl Engine {
 
     pub async fn user_set_password(&self, ctx: &OpContext, key: &str, req: PasswordSet) -> Result<User> {
         let u = self.user_for(ctx, key).await?;
-        let hash = hash_password(&req.password)?;
+        let hash = hash_password_off(&req.password).await?;
         self.store()
             .write(Update::<UserRecord>::of(u.id).set(UserRecord::password_hash, hash.as_str()).stmt(now()))
             .await?;
