@@ -59,6 +59,11 @@ impl SecretKey {
         }
     }
 
+    /// Opens a value sealed from JSON (credentials, secret parameters) and reads it.
+    pub fn open_json<T: serde::de::DeserializeOwned>(&self, sealed: &str) -> Result<T, String> {
+        serde_json::from_slice(&self.open(sealed)?).map_err(|e| format!("sealed value is not the JSON expected: {e}"))
+    }
+
     pub fn open(&self, sealed: &str) -> Result<Vec<u8>, String> {
         let raw = STANDARD.decode(sealed).map_err(|_| "sealed credentials are not base64".to_string())?;
         if raw.len() < 12 {

@@ -73,7 +73,6 @@ impl Engine {
     /// while the failures before it make it wait. Each try takes the count it read, so
     /// tries sent at once cannot all pass as the first.
     async fn sign_in_try(&self, key: &str) -> Result<()> {
-        let busy = || Error::RateLimited("sign-ins as this user are being tried at once: try again".into());
         for _ in 0..TAKE_ATTEMPTS {
             let t = now();
             let seen = self.store().sign_in_failures(key).await?;
@@ -90,7 +89,7 @@ impl Engine {
                 return Ok(());
             }
         }
-        Err(busy())
+        Err(Error::RateLimited("sign-ins as this user are being tried at once: try again".into()))
     }
 
     /// Who a session cookie belongs to; unknown and expired sessions are both 401.

@@ -68,17 +68,12 @@ impl Engine {
             .get(&c.driver)
             .ok_or_else(|| Error::Internal(format!("connection {} uses unknown driver {}", c.name, c.driver)))?;
         let id = c.id.to_string();
-        let credentials = match &c.credentials {
-            Some(sealed) => {
-                let plain = self.config().secret_key.open(sealed).map_err(|e| {
-                    Error::Internal(format!("the credentials of connection {} do not open: {e}", c.name))
-                })?;
-                Some(serde_json::from_slice::<Value>(&plain).map_err(|e| {
-                    Error::Internal(format!("the credentials of connection {} are not JSON: {e}", c.name))
-                })?)
-            }
-            None => None,
-        };
+        let credentials: Option<Value> = c
+            .credentials
+            .as_deref()
+            .map(|sealed| self.config().secret_key.open_json(sealed))
+            .transpose()
+            .map_err(|e| Error::Internal(format!("the credentials of connection {}: {e}", c.name)))?;
         let spec = ConnectionSpec {
             id: &id,
             name: &c.name,

@@ -198,10 +198,11 @@ impl Engine {
         let access = r.info.as_deref().and_then(|i| serde_json::from_str(i).ok()).unwrap_or_default();
         let may_see = scope.role.allows(Permission::ViewCredentials);
         let credentials = match (&r.credentials, may_see) {
-            (Some(sealed), true) => {
-                let opened = self.config().secret_key.open(sealed).map_err(Error::Internal)?;
-                serde_json::from_slice(&opened).map_err(|e| Error::Internal(format!("stored credentials: {e}")))?
-            }
+            (Some(sealed), true) => self
+                .config()
+                .secret_key
+                .open_json(sealed)
+                .map_err(|e| Error::Internal(format!("stored credentials: {e}")))?,
             _ => vec![],
         };
         let rows = self.store().stack_resources(r.id).await?;

@@ -1,8 +1,7 @@
 //! A real HAProxy (Debian's, [`gureum_balancer`]) in front of several `gureum serve`,
 //! checking them often, so a killed server leaves the rotation within a second.
 
-use gureum_balancer::Checks;
-pub use gureum_balancer::Haproxy;
+use gureum_balancer::{Checks, Haproxy};
 use std::path::Path;
 use std::time::Duration;
 
