@@ -9,9 +9,20 @@ use gureum_driver::{DriverError, DriverResult, ProviderResource, ProviderStatus,
 use serde_json::json;
 
 impl QemuDriver {
+    /// Makes a group, or answers the one this host already has with the same tag: the tag
+    /// is gureum's id of the group, and two VM creates racing to copy a group onto this
+    /// host (each after finding none) must end with one copy, not two. The caller holds
+    /// the driver's lock, so the look and the make are one step.
     pub(crate) fn create_sg(&self, name: String, tag: String) -> DriverResult<ProviderResource> {
+        let layout = self.layout();
+        for id in layout.ids(ResourceKind::SecurityGroup) {
+            let sg: SgRecord = layout.load(ResourceKind::SecurityGroup, &id)?;
+            if sg.tag == tag {
+                return Ok(Self::sg_view(&sg));
+            }
+        }
         let sg = SgRecord { id: new_id("sg"), name, tag, rules: vec![], created_ms: now_ms() };
-        self.layout().save(ResourceKind::SecurityGroup, &sg.id, &sg)?;
+        layout.save(ResourceKind::SecurityGroup, &sg.id, &sg)?;
         Ok(Self::sg_view(&sg))
     }
 
@@ -74,5 +85,34 @@ impl QemuDriver {
         }
         let record = layout.record(ResourceKind::SecurityGroup, id);
         std::fs::remove_file(&record).map_err(|e| io_error(&record, e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{Accel, QemuDriver, QemuSettings};
+    use gureum_driver::{CreateSpec, Driver, ResourceKind};
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn creates_of_one_tag_racing_make_one_group_and_other_tags_their_own() {
+        let dir = tempfile::tempdir().unwrap();
+        let settings = QemuSettings { images_dir: dir.path().join("images"), accel: Accel::Tcg };
+        let driver = std::sync::Arc::new(QemuDriver::open(dir.path(), settings).unwrap());
+        let spec = |tag: &str| CreateSpec::SecurityGroup { name: "sg".into(), tag: tag.into(), vpc: None };
+        let racing: Vec<_> = (0..8)
+            .map(|_| {
+                let (d, s) = (driver.clone(), spec("group-1"));
+                tokio::spawn(async move { d.create(s).await.unwrap().id })
+            })
+            .collect();
+        let mut ids = vec![];
+        for r in racing {
+            ids.push(r.await.unwrap());
+        }
+        ids.dedup();
+        assert_eq!(ids.len(), 1, "one copy of group-1: {ids:?}");
+        let other = driver.create(spec("group-2")).await.unwrap().id;
+        assert_ne!(other, ids[0], "another tag is another group");
+        assert_eq!(driver.list(ResourceKind::SecurityGroup).await.unwrap().len(), 2);
     }
 }
