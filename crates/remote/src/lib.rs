@@ -124,10 +124,12 @@ impl Served {
 }
 
 /// Whether the request's bearer token is `secret` (an agent's node secret, the sim
-/// service's token).
+/// service's token). Compared in constant time, so the time of a refusal tells a caller
+/// nothing of how much of the secret it guessed.
 pub fn bearer_is(headers: &HeaderMap, secret: &str) -> bool {
+    use subtle::ConstantTimeEq;
     let bearer = headers.get("authorization").and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
-    bearer == Some(secret)
+    bearer.is_some_and(|b| bool::from(b.as_bytes().ct_eq(secret.as_bytes())))
 }
 
 /// `POST /v1/driver`: `driver`'s calls for the holder of `secret`; under it, a disk's
@@ -150,4 +152,25 @@ async fn serve_call(
         return Err(StatusCode::UNAUTHORIZED);
     }
     Ok(axum::Json(Answer::from(execute(&*s.driver, call).await)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::bearer_is;
+    use axum::http::HeaderMap;
+
+    fn with(value: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert("authorization", value.parse().unwrap());
+        h
+    }
+
+    #[test]
+    fn only_the_whole_secret_as_a_bearer_token_passes() {
+        assert!(bearer_is(&with("Bearer gns_secret"), "gns_secret"));
+        for refused in ["Bearer gns_secre", "Bearer gns_secret2", "Bearer ", "gns_secret", "Basic gns_secret"] {
+            assert!(!bearer_is(&with(refused), "gns_secret"), "{refused}");
+        }
+        assert!(!bearer_is(&HeaderMap::new(), "gns_secret"), "no header");
+    }
 }
